@@ -1,0 +1,154 @@
+# usbfarm — one Makefile for everything.
+#
+#   make              build all programs into build/bin
+#   make SAN=1        the same with ASan+UBSan, into build/asan
+#   make check        unit, integration, fuzz-smoke tests; plain and sanitized
+#   make fuzz         run every fuzzer for FUZZ_TIME seconds (default 60)
+#   make bench        every benchmark; make bench-link: the transport vs TCP
+#   make demo         the virtual farm compiling a real code base (see README)
+#   make install      PREFIX=/usr/local DESTDIR=
+#   V=1               show the commands
+#
+# Layout: lib/*.c -> libusbfarm.a (shared by hub and node); hub/*.c and
+# node/*.c minus the program mains -> libhub.a, libnode.a; tests/unit/test_*.c
+# -> one test program each; tests/tools/*.c -> helper programs for tests and
+# benchmarks; tests/fuzz/fuzz_*.c -> libFuzzer harnesses (clang).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?=
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC := cc
+endif
+FUZZCC  ?= clang
+
+ifeq ($(SAN),1)
+BUILD   ?= build/asan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+else
+BUILD   ?= build
+OPT     := -O2 -g
+LDSAN   :=
+endif
+
+PKGS    := libnl-3.0 libnl-route-3.0 lzo2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?=
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) -MMD -MP \
+	   -Ilib -Ihub -Inode $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm -lpthread
+LDFLAGS += $(LDSAN)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+HUB_MAINS := $(wildcard hub/dcc.c hub/hubd.c hub/hubctl.c)
+HUB_SRC   := $(filter-out $(HUB_MAINS),$(wildcard hub/*.c))
+NODE_MAINS:= $(wildcard node/noded.c)
+NODE_SRC  := $(filter-out $(NODE_MAINS),$(wildcard node/*.c))
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBUSBFARM := $(BUILD)/libusbfarm.a
+LIBHUB     := $(BUILD)/libhub.a
+LIBNODE    := $(BUILD)/libnode.a
+ALL_LIBS   := $(if $(NODE_SRC),$(LIBNODE)) $(if $(HUB_SRC),$(LIBHUB)) $(LIBUSBFARM)
+
+PROGS := $(patsubst hub/%.c,$(BUILD)/bin/%,$(HUB_MAINS)) \
+	 $(patsubst node/%.c,$(BUILD)/bin/%,$(NODE_MAINS))
+TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+.SECONDARY:
+.PHONY: all check check-quick fuzz fuzzers bench bench-link bench-dcc demo install clean deps
+all: $(PROGS) $(TESTS) $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBUSBFARM): $(call obj,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBHUB): $(call obj,$(HUB_SRC)) | $(LIBUSBFARM)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBNODE): $(call obj,$(NODE_SRC)) | $(LIBUSBFARM)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/hub/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+$(BUILD)/bin/noded: $(BUILD)/obj/node/noded.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+
+# libFuzzer harnesses: built with clang, ASan+UBSan, against the library sources.
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -Ilib -Ihub -Inode $(PKG_CFLAGS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HUB_SRC) $(NODE_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(FUZZCC) $(FUZZ_FLAGS) $< $(LIB_SRC) $(HUB_SRC) $(NODE_SRC) $(LDLIBS) -o $@
+fuzzers: $(FUZZERS)
+
+FUZZ_TIME ?= 60
+fuzz: fuzzers
+	$(Q)for f in $(FUZZERS); do \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+		echo "fuzz $$n for $(FUZZ_TIME) s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -n 12 || exit 1; \
+	done
+
+# The whole suite: plain build, sanitized build, fuzzers; tests/run counts.
+check:
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)tests/run
+
+bench: bench-link bench-dcc
+bench-link: all
+	$(Q)scripts/bench-link
+bench-dcc: all
+	$(Q)scripts/bench-dcc
+
+demo: all
+	$(Q)scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/usbfarm
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 scripts/simfarm $(DESTDIR)$(PREFIX)/bin/
+
+deps:
+	$(Q)scripts/install-deps
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,78 @@
+/*
+ * client.h — what `dcc` asks of `hubd`: the boundary between the compiler
+ * wrapper (hub/dcc.c, hub/args.c) and the dispatcher (hub/hubd.c).
+ *
+ * dcc builds a job only once it is ready to run (preprocessed), then calls
+ * hub_client_compile(). The call connects to hubd's unix socket, hands over
+ * the job, and waits for one of three outcomes:
+ *
+ *   HUB_DONE   a node compiled it: status/stdout/stderr/obj/dwo are the
+ *              compiler's own. dcc writes the outputs atomically and exits
+ *              with `status`.
+ *   HUB_LOCAL  hubd grants a local slot: dcc compiles on this machine. The
+ *              slot is held until hub_result_free() (the connection stays
+ *              open), so hubd's count of local work stays true.
+ *   HUB_FAILED the farm could not do it (no hubd, no node with the compiler,
+ *              link lost, node restarted, timeout, refused job). `error`
+ *              says why. dcc compiles locally; the build never fails for it.
+ *
+ * The socket path: $USBFARM_SOCKET, else /run/usbfarm/hubd.sock when
+ * writable by root, else $XDG_RUNTIME_DIR/usbfarm/hubd.sock, else
+ * /tmp/usbfarm-$UID/hubd.sock (hub_socket_path()).
+ */
+#ifndef USBFARM_HUB_CLIENT_H
+#define USBFARM_HUB_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/buf.h"
+
+struct hub_job {
+	/* The compiler as dcc resolved it: an absolute path to the real binary
+	 * (never dcc itself). hubd derives its identity (triple, version,
+	 * fingerprint) from this path. */
+	const char *compiler;
+	/* Arguments for the compile step on the node, without the compiler,
+	 * without the input file and without -o: e.g. {"-O2", "-g", "-c"}.
+	 * Preprocessor-only options are already removed by dcc. The node adds
+	 * `<input_name> -o <output_name>`. */
+	char *const *args;
+	int nargs;
+	/* Name of the input file on the node (e.g. "foo.i"), a plain relative
+	 * file name, and its bytes (the preprocessed source). */
+	const char *input_name;
+	const uint8_t *input;
+	size_t input_len;
+	/* Relative output path the node passes to -o (e.g. "foo.o" or
+	 * "obj/foo.o"; it matters for -gsplit-dwarf), no "..", not absolute. */
+	const char *output_name;
+	bool want_dwo;		/* -gsplit-dwarf: bring back <output stem>.dwo */
+	const char *cwd;	/* dcc's working directory (for trace and status) */
+	const char *source;	/* the source file as named on the command line */
+	uint64_t preprocess_us;	/* time dcc spent preprocessing (trace) */
+};
+
+enum hub_outcome { HUB_DONE, HUB_LOCAL, HUB_FAILED };
+
+struct hub_result {
+	enum hub_outcome outcome;
+	int status;		/* HUB_DONE: exit code, or 128+signal */
+	struct buf out, err;	/* compiler's stdout and stderr */
+	struct buf obj, dwo;	/* object file, split DWARF file */
+	char node[64];		/* where it ran ("" when not on a node) */
+	char error[256];	/* HUB_FAILED: why */
+	uint64_t queue_us, compile_us, total_us;
+	int fd;			/* internal: the open connection (HUB_LOCAL) */
+};
+
+/* Never fails: problems end in HUB_FAILED with `error` set. */
+void hub_client_compile(const struct hub_job *job, struct hub_result *res);
+/* Frees the buffers and releases a held local slot. */
+void hub_result_free(struct hub_result *res);
+
+/* Writes hubd's socket path into buf. 0 or -ENAMETOOLONG. */
+int hub_socket_path(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * compiler.h — compiler identity: what a job names instead of a path.
+ *
+ * An identity is (kind, target triple, full version, fingerprint). The
+ * fingerprint is a hash of what decides the compiler's output for a given
+ * input and flags, built so that the same compiler installed natively on one
+ * machine and as a cross compiler (same version, target and configuration)
+ * on another match, and anything that could produce a different object does
+ * not. A node runs a job with whatever local binary has the job's identity.
+ */
+#ifndef USBFARM_COMPILER_H
+#define USBFARM_COMPILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "cursor.h"
+
+#define COMPILER_PATH_MAX 256
+
+struct compiler_id {
+	char kind[16];		/* "gcc", "g++", "clang", "clang++" */
+	char triple[64];	/* -dumpmachine, e.g. "x86_64-linux-gnu" */
+	char version[32];	/* -dumpfullversion / clang version, e.g. "12.2.0" */
+	char fingerprint[33];	/* hex */
+	char path[COMPILER_PATH_MAX];	/* local absolute path (not sent on the wire) */
+};
+
+/* Identifies the compiler at `path` (runs it; results cached by path, size
+ * and mtime under $XDG_CACHE_HOME or ~/.cache/usbfarm when possible).
+ * 0 or -errno (-ENOENT: not there; -EINVAL: not a compiler we know). */
+int compiler_identify(const char *path, struct compiler_id *id);
+/* Every compiler found on $PATH (gcc, g++, cc, c++, gcc-N, <triple>-gcc[-N],
+ * clang…), deduplicated by identity. *list is malloc'd. 0 or -errno. */
+int compiler_scan(struct compiler_id **list, size_t *n);
+/* Same kind, triple, version and fingerprint. */
+bool compiler_match(const struct compiler_id *a, const struct compiler_id *b);
+/* Wire form (no path). decode: false on malformed input. */
+void compiler_encode(struct buf *b, const struct compiler_id *id);
+bool compiler_decode(struct cursor *c, struct compiler_id *id);
+/* "gcc 12.2.0 x86_64-linux-gnu 1a2b3c4d" */
+void compiler_describe(const struct compiler_id *id, char *out, size_t len);
+
+#endif
