@@ -1,0 +1,440 @@
+/*
+ * job.c — the hub<->node message codec (see job.h).
+ *
+ * Layout of each message (after the two-byte version/type header):
+ *   JOB       u64 id, compiler, u16 nargs, nargs x str, str input_name,
+ *             str output_name, u8 flags (bit0 want_dwo), u32 cpu_s,
+ *             u64 mem, u64 out_bytes, u32 timeout_ms, blob input
+ *   RESULT    u64 id, i32 status, i32 farm_error, str error, u64 wall_us,
+ *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo
+ *   CANCEL    u64 id
+ *   TELEMETRY u32 load, u16 running, u16 slots, i32 temp, u32 fcur, u32 fmax,
+ *             u64 mem_total, u64 mem_avail
+ *   NODEINFO  u16 slots, u8 complete, str name, u16 n, n x compiler
+ * compiler = str kind, str triple, str version, str fingerprint (no path).
+ */
+#include "job.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void put_header(struct buf *b, enum job_msg_type t)
+{
+	buf_u8(b, JOB_WIRE_VERSION);
+	buf_u8(b, (uint8_t)t);
+}
+
+static bool get_header(struct cursor *c, enum job_msg_type want)
+{
+	uint8_t v = cur_u8(c), t = cur_u8(c);
+	if (c->err || v != JOB_WIRE_VERSION || t != want) {
+		c->err = true;
+		return false;
+	}
+	return true;
+}
+
+int job_peek_type(const void *msg, size_t len, enum job_msg_type *type)
+{
+	const uint8_t *p = msg;
+	if (len < 2 || p[0] != JOB_WIRE_VERSION || p[1] < JOB_MSG_JOB ||
+	    p[1] > JOB_MSG_NODEINFO)
+		return -EPROTO;
+	*type = (enum job_msg_type)p[1];
+	return 0;
+}
+
+/* ---- compiler identity on the wire ---- */
+
+static bool fits(const char *s, size_t cap)
+{
+	return strnlen(s, cap) < cap;
+}
+
+static bool compiler_ok(const struct compiler_id *id)
+{
+	return fits(id->kind, sizeof id->kind) && fits(id->triple, sizeof id->triple) &&
+	       fits(id->version, sizeof id->version) &&
+	       fits(id->fingerprint, sizeof id->fingerprint);
+}
+
+static void put_compiler(struct buf *b, const struct compiler_id *id)
+{
+	buf_str(b, id->kind);
+	buf_str(b, id->triple);
+	buf_str(b, id->version);
+	buf_str(b, id->fingerprint);
+}
+
+static size_t compiler_wire_len(const struct compiler_id *id)
+{
+	return 8 + strlen(id->kind) + strlen(id->triple) + strlen(id->version) +
+	       strlen(id->fingerprint);
+}
+
+static bool get_compiler(struct cursor *c, struct compiler_id *id)
+{
+	memset(id, 0, sizeof *id);
+	cur_str(c, id->kind, sizeof id->kind);
+	cur_str(c, id->triple, sizeof id->triple);
+	cur_str(c, id->version, sizeof id->version);
+	cur_str(c, id->fingerprint, sizeof id->fingerprint);
+	return !c->err;
+}
+
+/* ---- JOB ---- */
+
+int job_encode_job(struct buf *b, const struct job_spec *j)
+{
+	size_t total = 0;
+
+	if (j->nargs < 0 || j->nargs > JOB_MAX_ARGS || !compiler_ok(&j->compiler) ||
+	    !fits(j->input_name, JOB_NAME_MAX) || !fits(j->output_name, JOB_NAME_MAX) ||
+	    j->input_len > JOB_MAX_INPUT || (j->input_len && !j->input))
+		return -EINVAL;
+	for (int i = 0; i < j->nargs; i++) {
+		size_t l = strnlen(j->args[i], JOB_MAX_ARG_LEN);
+		if (l >= JOB_MAX_ARG_LEN)
+			return -EINVAL;
+		total += l + 1;
+	}
+	if (total > JOB_MAX_ARGS_BYTES)
+		return -EINVAL;
+
+	put_header(b, JOB_MSG_JOB);
+	buf_u64(b, j->job_id);
+	put_compiler(b, &j->compiler);
+	buf_u16(b, (uint16_t)j->nargs);
+	for (int i = 0; i < j->nargs; i++)
+		buf_str(b, j->args[i]);
+	buf_str(b, j->input_name);
+	buf_str(b, j->output_name);
+	buf_u8(b, j->want_dwo ? 1 : 0);
+	buf_u32(b, j->limits.cpu_s);
+	buf_u64(b, j->limits.mem_bytes);
+	buf_u64(b, j->limits.out_bytes);
+	buf_u32(b, j->limits.timeout_ms);
+	buf_blob(b, j->input, j->input_len);
+	return 0;
+}
+
+/* Reads nargs strings into one malloc'd block: pointer array then the text. */
+static char **get_args(struct cursor *c, int nargs)
+{
+	struct cursor scan = *c;
+	size_t text = 0;
+	char **argv;
+	char *p;
+
+	/* First pass: validate and size. */
+	for (int i = 0; i < nargs; i++) {
+		uint16_t l = cur_u16(&scan);
+		const uint8_t *s;
+		if (scan.err || l >= JOB_MAX_ARG_LEN) {
+			c->err = true;
+			return NULL;
+		}
+		s = cur_take(&scan, l);
+		if (!s || memchr(s, 0, l)) {
+			c->err = true;
+			return NULL;
+		}
+		text += (size_t)l + 1;
+	}
+	if (text > JOB_MAX_ARGS_BYTES) {
+		c->err = true;
+		return NULL;
+	}
+	argv = malloc((size_t)(nargs + 1) * sizeof *argv + text + 1);
+	if (!argv)
+		return NULL;
+	p = (char *)(argv + nargs + 1);
+	for (int i = 0; i < nargs; i++) {
+		uint16_t l = cur_u16(c);
+		const uint8_t *s = cur_take(c, l);
+		argv[i] = p;
+		memcpy(p, s, l);
+		p[l] = 0;
+		p += l + 1;
+	}
+	argv[nargs] = NULL;
+	return argv;
+}
+
+int job_decode_job(const void *msg, size_t len, struct job_spec *j)
+{
+	struct cursor c = cur_init(msg, len);
+	int nargs;
+
+	memset(j, 0, sizeof *j);
+	get_header(&c, JOB_MSG_JOB);
+	j->job_id = cur_u64(&c);
+	get_compiler(&c, &j->compiler);
+	nargs = cur_u16(&c);
+	if (c.err || nargs > JOB_MAX_ARGS)
+		return -EPROTO;
+	j->args = get_args(&c, nargs);
+	if (!j->args)
+		return c.err ? -EPROTO : -ENOMEM;
+	j->nargs = nargs;
+	cur_str(&c, j->input_name, sizeof j->input_name);
+	cur_str(&c, j->output_name, sizeof j->output_name);
+	uint8_t flags = cur_u8(&c);
+	if (flags & ~1u)
+		c.err = true;
+	j->want_dwo = flags & 1;
+	j->limits.cpu_s = cur_u32(&c);
+	j->limits.mem_bytes = cur_u64(&c);
+	j->limits.out_bytes = cur_u64(&c);
+	j->limits.timeout_ms = cur_u32(&c);
+	j->input = cur_blob(&c, JOB_MAX_INPUT, &j->input_len);
+	if (!cur_done(&c)) {
+		job_spec_free(j);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void job_spec_free(struct job_spec *j)
+{
+	free(j->args);
+	j->args = NULL;
+	j->nargs = 0;
+}
+
+/* ---- RESULT ---- */
+
+int job_encode_result(struct buf *b, const struct job_result *r)
+{
+	if (r->out_len > JOB_MAX_TEXT || r->err_len > JOB_MAX_TEXT ||
+	    r->obj_len > JOB_MAX_OUTPUT || r->dwo_len > JOB_MAX_OUTPUT ||
+	    !fits(r->error, JOB_ERROR_MAX))
+		return -EINVAL;
+	put_header(b, JOB_MSG_RESULT);
+	buf_u64(b, r->job_id);
+	buf_u32(b, (uint32_t)r->status);
+	buf_u32(b, (uint32_t)r->farm_error);
+	buf_str(b, r->error);
+	buf_u64(b, r->wall_us);
+	buf_u64(b, r->cpu_us);
+	buf_u64(b, r->node_us);
+	buf_blob(b, r->out, r->out_len);
+	buf_blob(b, r->err, r->err_len);
+	buf_blob(b, r->obj, r->obj_len);
+	buf_blob(b, r->dwo, r->dwo_len);
+	return 0;
+}
+
+int job_decode_result(const void *msg, size_t len, struct job_result *r)
+{
+	struct cursor c = cur_init(msg, len);
+
+	memset(r, 0, sizeof *r);
+	get_header(&c, JOB_MSG_RESULT);
+	r->job_id = cur_u64(&c);
+	r->status = (int32_t)cur_u32(&c);
+	r->farm_error = (int32_t)cur_u32(&c);
+	cur_str(&c, r->error, sizeof r->error);
+	r->wall_us = cur_u64(&c);
+	r->cpu_us = cur_u64(&c);
+	r->node_us = cur_u64(&c);
+	r->out = cur_blob(&c, JOB_MAX_TEXT, &r->out_len);
+	r->err = cur_blob(&c, JOB_MAX_TEXT, &r->err_len);
+	r->obj = cur_blob(&c, JOB_MAX_OUTPUT, &r->obj_len);
+	r->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &r->dwo_len);
+	/* A farm error is negative; a status is an exit code or 128+signal. */
+	if (r->farm_error > 0 || r->status < 0 || r->status > 255)
+		c.err = true;
+	if (!cur_done(&c)) {
+		memset(r, 0, sizeof *r);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- CANCEL ---- */
+
+int job_encode_cancel(struct buf *b, uint64_t job_id)
+{
+	put_header(b, JOB_MSG_CANCEL);
+	buf_u64(b, job_id);
+	return 0;
+}
+
+int job_decode_cancel(const void *msg, size_t len, uint64_t *job_id)
+{
+	struct cursor c = cur_init(msg, len);
+	get_header(&c, JOB_MSG_CANCEL);
+	*job_id = cur_u64(&c);
+	return cur_done(&c) ? 0 : -EPROTO;
+}
+
+/* ---- TELEMETRY ---- */
+
+int job_encode_telemetry(struct buf *b, const struct job_telemetry *t)
+{
+	put_header(b, JOB_MSG_TELEMETRY);
+	buf_u32(b, t->load_milli);
+	buf_u16(b, t->running);
+	buf_u16(b, t->slots);
+	buf_u32(b, (uint32_t)t->temp_mc);
+	buf_u32(b, t->freq_cur_khz);
+	buf_u32(b, t->freq_max_khz);
+	buf_u64(b, t->mem_total_kb);
+	buf_u64(b, t->mem_avail_kb);
+	return 0;
+}
+
+int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t)
+{
+	struct cursor c = cur_init(msg, len);
+	memset(t, 0, sizeof *t);
+	get_header(&c, JOB_MSG_TELEMETRY);
+	t->load_milli = cur_u32(&c);
+	t->running = cur_u16(&c);
+	t->slots = cur_u16(&c);
+	t->temp_mc = (int32_t)cur_u32(&c);
+	t->freq_cur_khz = cur_u32(&c);
+	t->freq_max_khz = cur_u32(&c);
+	t->mem_total_kb = cur_u64(&c);
+	t->mem_avail_kb = cur_u64(&c);
+	if (!cur_done(&c)) {
+		memset(t, 0, sizeof *t);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- NODEINFO ---- */
+
+int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max_len)
+{
+	size_t used, n = 0, limit = ni->ncompilers;
+
+	if (!fits(ni->name, sizeof ni->name))
+		return -EINVAL;
+	for (size_t i = 0; i < ni->ncompilers; i++)
+		if (!compiler_ok(&ni->compilers[i]))
+			return -EINVAL;
+	if (limit > JOB_MAX_COMPILERS)
+		limit = JOB_MAX_COMPILERS;
+	used = 2 + 2 + 1 + 2 + strlen(ni->name) + 2;
+	if (used > max_len)
+		return -EINVAL;
+	while (n < limit && used + compiler_wire_len(&ni->compilers[n]) <= max_len)
+		used += compiler_wire_len(&ni->compilers[n++]);
+
+	put_header(b, JOB_MSG_NODEINFO);
+	buf_u16(b, ni->slots);
+	buf_u8(b, n == ni->ncompilers ? 1 : 0);
+	buf_str(b, ni->name);
+	buf_u16(b, (uint16_t)n);
+	for (size_t i = 0; i < n; i++)
+		put_compiler(b, &ni->compilers[i]);
+	return (int)n;
+}
+
+int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni)
+{
+	struct cursor c = cur_init(msg, len);
+	uint8_t complete;
+	uint16_t n;
+
+	memset(ni, 0, sizeof *ni);
+	get_header(&c, JOB_MSG_NODEINFO);
+	ni->slots = cur_u16(&c);
+	complete = cur_u8(&c);
+	cur_str(&c, ni->name, sizeof ni->name);
+	n = cur_u16(&c);
+	if (c.err || complete > 1 || n > JOB_MAX_COMPILERS)
+		return -EPROTO;
+	ni->complete = complete;
+	if (n) {
+		ni->compilers = calloc(n, sizeof *ni->compilers);
+		if (!ni->compilers)
+			return -ENOMEM;
+	}
+	for (uint16_t i = 0; i < n; i++)
+		get_compiler(&c, &ni->compilers[i]);
+	ni->ncompilers = n;
+	if (!cur_done(&c)) {
+		job_nodeinfo_free(ni);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void job_nodeinfo_free(struct job_nodeinfo *ni)
+{
+	free(ni->compilers);
+	ni->compilers = NULL;
+	ni->ncompilers = 0;
+}
+
+/* ---- telemetry sources ---- */
+
+static bool read_u64_file(const char *path, unsigned long long *v)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+	if (!f)
+		return false;
+	ok = fscanf(f, "%llu", v) == 1;
+	fclose(f);
+	return ok;
+}
+
+void job_telemetry_read(struct job_telemetry *t)
+{
+	char line[256];
+	FILE *f;
+	DIR *d;
+	unsigned long long v;
+	double l1;
+
+	memset(t, 0, sizeof *t);
+	t->temp_mc = JOB_TEMP_UNKNOWN;
+	f = fopen("/proc/loadavg", "re");
+	if (f) {
+		if (fscanf(f, "%lf", &l1) == 1 && l1 >= 0 && l1 < 4e6)
+			t->load_milli = (uint32_t)(l1 * 1000);
+		fclose(f);
+	}
+	f = fopen("/proc/meminfo", "re");
+	if (f) {
+		while (fgets(line, sizeof line, f)) {
+			if (sscanf(line, "MemTotal: %llu", &v) == 1)
+				t->mem_total_kb = v;
+			else if (sscanf(line, "MemAvailable: %llu", &v) == 1)
+				t->mem_avail_kb = v;
+		}
+		fclose(f);
+	}
+	if (read_u64_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", &v))
+		t->freq_cur_khz = (uint32_t)v;
+	if (read_u64_file("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", &v))
+		t->freq_max_khz = (uint32_t)v;
+	d = opendir("/sys/class/thermal");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			char p[300];
+			if (strncmp(e->d_name, "thermal_zone", 12))
+				continue;
+			snprintf(p, sizeof p, "/sys/class/thermal/%s/temp", e->d_name);
+			long long tv;
+			FILE *tf = fopen(p, "re");
+			if (!tf)
+				continue;
+			if (fscanf(tf, "%lld", &tv) == 1 && tv > -300000 && tv < 1000000 &&
+			    (t->temp_mc == JOB_TEMP_UNKNOWN || tv > t->temp_mc))
+				t->temp_mc = (int32_t)tv;
+			fclose(tf);
+		}
+		closedir(d);
+	}
+}

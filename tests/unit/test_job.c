@@ -1,0 +1,331 @@
+/* test_job.c — the hub<->node codec: round trips, every truncation refused,
+ * trailing bytes refused, oversize counts and lengths refused, versions checked. */
+#include "job.h"
+#include "../lib/test.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const struct compiler_id gcc_id = { "gcc", "x86_64-linux-gnu", "12.2.0",
+					   "0123456789abcdef0123456789abcdef", "/usr/bin/gcc" };
+static const struct compiler_id clang_id = { "clang", "aarch64-linux-gnu", "14.0.6",
+					     "fedcba9876543210fedcba9876543210", "" };
+
+static char *args3[] = { "-O2", "-g", "-c", NULL };
+static const uint8_t input[] = "int main(void) { return 0; }\n";
+
+static void make_job(struct job_spec *j)
+{
+	memset(j, 0, sizeof *j);
+	j->job_id = 0x1122334455667788ull;
+	j->compiler = gcc_id;
+	j->args = args3;
+	j->nargs = 3;
+	strcpy(j->input_name, "a.i");
+	j->input = input;
+	j->input_len = sizeof input - 1;
+	strcpy(j->output_name, "obj/a.o");
+	j->want_dwo = true;
+	j->limits.cpu_s = 60;
+	j->limits.mem_bytes = 1ull << 32;
+	j->limits.out_bytes = 5 << 20;
+	j->limits.timeout_ms = 120000;
+}
+
+static void make_result(struct job_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->job_id = 42;
+	r->status = 1;
+	r->farm_error = 0;
+	strcpy(r->error, "");
+	r->out = (const uint8_t *)"out";
+	r->out_len = 3;
+	r->err = (const uint8_t *)"a.c:1: error: x";
+	r->err_len = 15;
+	r->obj = (const uint8_t *)"\x7f" "ELF\0\0\1";
+	r->obj_len = 7;
+	r->dwo = NULL;
+	r->dwo_len = 0;
+	r->wall_us = 1234;
+	r->cpu_us = 999;
+	r->node_us = 2000;
+}
+
+/* One decoder, type-erased, for the truncation/trailing tables. */
+static int decode_any(enum job_msg_type t, const uint8_t *p, size_t n)
+{
+	int rc;
+	switch (t) {
+	case JOB_MSG_JOB: {
+		struct job_spec j;
+		rc = job_decode_job(p, n, &j);
+		if (rc == 0)
+			job_spec_free(&j);
+		return rc;
+	}
+	case JOB_MSG_RESULT: {
+		struct job_result r;
+		return job_decode_result(p, n, &r);
+	}
+	case JOB_MSG_CANCEL: {
+		uint64_t id;
+		return job_decode_cancel(p, n, &id);
+	}
+	case JOB_MSG_TELEMETRY: {
+		struct job_telemetry tl;
+		return job_decode_telemetry(p, n, &tl);
+	}
+	case JOB_MSG_NODEINFO: {
+		struct job_nodeinfo ni;
+		rc = job_decode_nodeinfo(p, n, &ni);
+		if (rc == 0)
+			job_nodeinfo_free(&ni);
+		return rc;
+	}
+	}
+	return -EINVAL;
+}
+
+int main(void)
+{
+	struct buf msgs[6] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	enum job_msg_type types[6] = { JOB_MSG_JOB, JOB_MSG_RESULT, JOB_MSG_CANCEL,
+				       JOB_MSG_TELEMETRY, JOB_MSG_NODEINFO, JOB_MSG_JOB };
+
+	T_CASE("job_roundtrip") {
+		struct job_spec j, d;
+		make_job(&j);
+		T_CHECK(job_encode_job(&msgs[0], &j) == 0 && buf_ok(&msgs[0]), "encode");
+		T_CHECK(job_decode_job(msgs[0].data, msgs[0].len, &d) == 0, "decode");
+		T_CHECK(d.job_id == j.job_id, "id");
+		T_CHECK(!strcmp(d.compiler.kind, "gcc") && !strcmp(d.compiler.triple, gcc_id.triple) &&
+			!strcmp(d.compiler.version, "12.2.0") &&
+			!strcmp(d.compiler.fingerprint, gcc_id.fingerprint), "compiler");
+		T_CHECK(d.compiler.path[0] == 0, "path must not travel");
+		T_CHECK(d.nargs == 3 && !strcmp(d.args[0], "-O2") && !strcmp(d.args[2], "-c") &&
+			d.args[3] == NULL, "args");
+		T_CHECK(!strcmp(d.input_name, "a.i") && !strcmp(d.output_name, "obj/a.o"), "names");
+		T_CHECK(d.input_len == j.input_len && !memcmp(d.input, input, j.input_len), "input");
+		T_CHECK(d.want_dwo && d.limits.cpu_s == 60 && d.limits.mem_bytes == 1ull << 32 &&
+			d.limits.out_bytes == 5 << 20 && d.limits.timeout_ms == 120000, "limits");
+		job_spec_free(&d);
+	}
+	T_CASE("job_zero_args_empty_input") {
+		struct job_spec j, d;
+		struct buf b = BUF_INIT;
+		make_job(&j);
+		j.nargs = 0;
+		j.input = NULL;
+		j.input_len = 0;
+		T_CHECK(job_encode_job(&msgs[5], &j) == 0, "encode");
+		T_CHECK(job_decode_job(msgs[5].data, msgs[5].len, &d) == 0, "decode");
+		T_CHECK(d.nargs == 0 && d.args && d.args[0] == NULL && d.input_len == 0, "empty");
+		job_spec_free(&d);
+		buf_free(&b);
+	}
+	T_CASE("result_roundtrip") {
+		struct job_result r, d;
+		make_result(&r);
+		T_CHECK(job_encode_result(&msgs[1], &r) == 0, "encode");
+		T_CHECK(job_decode_result(msgs[1].data, msgs[1].len, &d) == 0, "decode");
+		T_CHECK(d.job_id == 42 && d.status == 1 && d.farm_error == 0, "ids");
+		T_CHECK(d.out_len == 3 && !memcmp(d.out, "out", 3), "out");
+		T_CHECK(d.err_len == 15 && !memcmp(d.err, r.err, 15), "err");
+		T_CHECK(d.obj_len == 7 && !memcmp(d.obj, r.obj, 7), "obj");
+		T_CHECK(d.dwo_len == 0, "dwo");
+		T_CHECK(d.wall_us == 1234 && d.cpu_us == 999 && d.node_us == 2000, "times");
+	}
+	T_CASE("result_farm_error") {
+		struct job_result r, d;
+		struct buf b = BUF_INIT;
+		make_result(&r);
+		r.farm_error = -ENOENT;
+		strcpy(r.error, "no such compiler");
+		T_CHECK(job_encode_result(&b, &r) == 0, "encode");
+		T_CHECK(job_decode_result(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(d.farm_error == -ENOENT && !strcmp(d.error, "no such compiler"), "farm error");
+		buf_free(&b);
+	}
+	T_CASE("cancel_roundtrip") {
+		uint64_t id = 0;
+		job_encode_cancel(&msgs[2], 77);
+		T_CHECK(job_decode_cancel(msgs[2].data, msgs[2].len, &id) == 0 && id == 77, "cancel");
+	}
+	T_CASE("telemetry_roundtrip") {
+		struct job_telemetry t = { 1500, 2, 4, 61234, 1200000, 1800000, 4000000, 3000000 }, d;
+		job_encode_telemetry(&msgs[3], &t);
+		T_CHECK(job_decode_telemetry(msgs[3].data, msgs[3].len, &d) == 0, "decode");
+		T_CHECK(!memcmp(&t, &d, sizeof t), "fields differ");
+		struct job_telemetry r;
+		job_telemetry_read(&r);
+		T_CHECK(r.mem_total_kb > 0, "/proc/meminfo not read");
+	}
+	T_CASE("nodeinfo_roundtrip") {
+		struct compiler_id list[2] = { gcc_id, clang_id };
+		struct job_nodeinfo ni = { 4, true, "board-1", list, 2 }, d;
+		T_CHECK(job_encode_nodeinfo(&msgs[4], &ni, 1024) == 2, "encode");
+		T_CHECK(msgs[4].len <= 1024, "too long");
+		T_CHECK(job_decode_nodeinfo(msgs[4].data, msgs[4].len, &d) == 0, "decode");
+		T_CHECK(d.slots == 4 && d.complete && !strcmp(d.name, "board-1") && d.ncompilers == 2,
+			"fields");
+		T_CHECK(d.ncompilers == 2 && !strcmp(d.compilers[1].kind, "clang") &&
+			!strcmp(d.compilers[1].triple, "aarch64-linux-gnu") &&
+			!strcmp(d.compilers[0].fingerprint, gcc_id.fingerprint), "compilers");
+		job_nodeinfo_free(&d);
+	}
+	T_CASE("nodeinfo_cut_to_hello_size") {
+		struct compiler_id many[40];
+		struct buf b = BUF_INIT;
+		struct job_nodeinfo d;
+		for (int i = 0; i < 40; i++)
+			many[i] = i % 2 ? clang_id : gcc_id;
+		struct job_nodeinfo ni = { 2, true, "n", many, 40 };
+		int n = job_encode_nodeinfo(&b, &ni, 1024);
+		T_CHECK(n > 0 && n < 40, "encoded %d", n);
+		T_CHECK(b.len <= 1024, "blob %zu > 1024", b.len);
+		T_CHECK(job_decode_nodeinfo(b.data, b.len, &d) == 0 && !d.complete &&
+			d.ncompilers == (size_t)n, "incomplete flag");
+		job_nodeinfo_free(&d);
+		buf_free(&b);
+		/* Unlimited: all of them, complete. */
+		T_CHECK(job_encode_nodeinfo(&b, &ni, 1 << 20) == 40, "full list");
+		T_CHECK(job_decode_nodeinfo(b.data, b.len, &d) == 0 && d.complete &&
+			d.ncompilers == 40, "full decode");
+		job_nodeinfo_free(&d);
+		buf_free(&b);
+	}
+	T_CASE("every_truncation_refused") {
+		for (int m = 0; m < 6; m++)
+			for (size_t n = 0; n < msgs[m].len; n++)
+				T_CHECK(decode_any(types[m], msgs[m].data, n) == -EPROTO,
+					"msg %d cut at %zu accepted", m, n);
+	}
+	T_CASE("trailing_byte_refused") {
+		for (int m = 0; m < 6; m++) {
+			struct buf b = BUF_INIT;
+			buf_put(&b, msgs[m].data, msgs[m].len);
+			T_CHECK(decode_any(types[m], b.data, b.len) == 0, "msg %d itself", m);
+			buf_u8(&b, 0);
+			T_CHECK(decode_any(types[m], b.data, b.len) == -EPROTO, "msg %d + 1 byte", m);
+			buf_free(&b);
+		}
+	}
+	T_CASE("wrong_version_or_type_refused") {
+		for (int m = 0; m < 6; m++) {
+			struct buf b = BUF_INIT;
+			enum job_msg_type t;
+			buf_put(&b, msgs[m].data, msgs[m].len);
+			T_CHECK(job_peek_type(b.data, b.len, &t) == 0 && t == types[m], "peek %d", m);
+			b.data[0] = JOB_WIRE_VERSION + 1;
+			T_CHECK(decode_any(types[m], b.data, b.len) == -EPROTO, "version %d", m);
+			T_CHECK(job_peek_type(b.data, b.len, &t) == -EPROTO, "peek version %d", m);
+			b.data[0] = JOB_WIRE_VERSION;
+			b.data[1] = (uint8_t)(types[m] == JOB_MSG_CANCEL ? JOB_MSG_JOB : JOB_MSG_CANCEL);
+			T_CHECK(decode_any(types[m], b.data, b.len) == -EPROTO, "type %d", m);
+			buf_free(&b);
+		}
+	}
+	T_CASE("oversize_counts_and_lengths_refused") {
+		struct buf b = BUF_INIT;
+		struct job_spec d;
+		struct job_nodeinfo ni;
+		struct job_result r;
+		/* nargs over the cap */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
+		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
+		buf_u16(&b, JOB_MAX_ARGS + 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "nargs cap");
+		buf_free(&b);
+		/* an input blob claiming more than the cap */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
+		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
+		buf_u16(&b, 0); buf_str(&b, "a.i"); buf_str(&b, "a.o"); buf_u8(&b, 0);
+		buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		buf_u32(&b, JOB_MAX_INPUT + 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "input cap");
+		buf_free(&b);
+		/* unknown flag bit */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
+		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
+		buf_u16(&b, 0); buf_str(&b, "a.i"); buf_str(&b, "a.o"); buf_u8(&b, 2);
+		buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		buf_u32(&b, 0);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "flag bits");
+		buf_free(&b);
+		/* compiler kind longer than its field */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
+		buf_str(&b, "a-very-long-compiler-kind"); buf_str(&b, "t"); buf_str(&b, "1");
+		buf_str(&b, "f"); buf_u16(&b, 0);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "kind cap");
+		buf_free(&b);
+		/* too many compilers */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_NODEINFO); buf_u16(&b, 1);
+		buf_u8(&b, 1); buf_str(&b, "n"); buf_u16(&b, JOB_MAX_COMPILERS + 1);
+		T_CHECK(job_decode_nodeinfo(b.data, b.len, &ni) == -EPROTO, "compiler count cap");
+		buf_free(&b);
+		/* obj over the cap */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_RESULT); buf_u64(&b, 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, ""); buf_u64(&b, 0); buf_u64(&b, 0);
+		buf_u64(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_OUTPUT + 1);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "obj cap");
+		buf_free(&b);
+		/* positive farm_error, status out of range */
+		struct job_result x;
+		make_result(&x);
+		x.farm_error = 5;
+		job_encode_result(&b, &x);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "positive farm_error");
+		buf_free(&b);
+		make_result(&x);
+		x.status = 300;
+		job_encode_result(&b, &x);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "status 300");
+		buf_free(&b);
+	}
+	T_CASE("encoder_refuses_what_decoder_would") {
+		struct job_spec j;
+		struct buf b = BUF_INIT;
+		char big[JOB_MAX_ARG_LEN + 1];
+		char *a[1] = { big };
+		make_job(&j);
+		memset(big, 'x', sizeof big - 1);
+		big[sizeof big - 1] = 0;
+		j.args = a;
+		j.nargs = 1;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "long arg");
+		make_job(&j);
+		j.nargs = JOB_MAX_ARGS + 1;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "nargs");
+		make_job(&j);
+		j.input_len = (size_t)JOB_MAX_INPUT + 1;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "input");
+	}
+	T_CASE("large_input_64MiB") {
+		struct job_spec j, d;
+		struct buf b = BUF_INIT;
+		size_t n = 64u << 20;
+		uint8_t *big = malloc(n);
+		T_CHECK(big != NULL, "malloc");
+		if (big) {
+			for (size_t i = 0; i < n; i++)
+				big[i] = (uint8_t)(i * 131 + (i >> 12));
+			make_job(&j);
+			j.input = big;
+			j.input_len = n;
+			T_CHECK(job_encode_job(&b, &j) == 0 && buf_ok(&b), "encode");
+			T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "decode");
+			T_CHECK(d.input_len == n && !memcmp(d.input, big, n), "content");
+			job_spec_free(&d);
+		}
+		free(big);
+		buf_free(&b);
+	}
+	T_CASE("stream_never_zero") {
+		T_CHECK(job_stream(0) != 0 && job_stream(0xfffffffeull) != 0 &&
+			job_stream(UINT64_MAX) != 0 && job_stream(1) != job_stream(2), "stream");
+	}
+	for (int m = 0; m < 6; m++)
+		buf_free(&msgs[m]);
+	return t_done();
+}
