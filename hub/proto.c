@@ -1,0 +1,372 @@
+/* proto.c — frames and messages on hubd's unix socket (see proto.h). */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+long proto_frame_len(const uint8_t hdr[4])
+{
+	uint32_t n = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16) |
+		     ((uint32_t)hdr[2] << 8) | hdr[3];
+	if (n < 2 || n > PROTO_MAX_FRAME)
+		return -EPROTO;
+	return (long)n;
+}
+
+void proto_begin(struct buf *b, enum proto_type t)
+{
+	buf_u32(b, 0);
+	buf_u8(b, PROTO_VERSION);
+	buf_u8(b, (uint8_t)t);
+}
+
+int proto_end(struct buf *b)
+{
+	size_t n;
+	if (!buf_ok(b) || b->len < 6)
+		return -ENOMEM;
+	n = b->len - 4;
+	if (n > PROTO_MAX_FRAME)
+		return -EMSGSIZE;
+	b->data[0] = (uint8_t)(n >> 24);
+	b->data[1] = (uint8_t)(n >> 16);
+	b->data[2] = (uint8_t)(n >> 8);
+	b->data[3] = (uint8_t)n;
+	return 0;
+}
+
+int proto_type(const uint8_t *p, size_t len)
+{
+	if (len < 2 || p[0] != PROTO_VERSION || p[1] < PROTO_SUBMIT || p[1] > PROTO_STATUS)
+		return -EPROTO;
+	return p[1];
+}
+
+static bool head(struct cursor *c, enum proto_type t)
+{
+	if (cur_u8(c) != PROTO_VERSION || cur_u8(c) != t)
+		c->err = true;
+	return !c->err;
+}
+
+static bool fits(const char *s, size_t cap)
+{
+	return strnlen(s, cap) < cap;
+}
+
+/* ---- SUBMIT ---- */
+
+int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
+{
+	size_t n;
+
+	if (s->nargs < 0 || s->nargs > JOB_MAX_ARGS || s->input_len > JOB_MAX_INPUT ||
+	    !fits(s->compiler, sizeof s->compiler) || !fits(s->input_name, JOB_NAME_MAX) ||
+	    !fits(s->output_name, JOB_NAME_MAX) || !fits(s->cwd, sizeof s->cwd) ||
+	    !fits(s->source, sizeof s->source))
+		return -EINVAL;
+	for (int i = 0; i < s->nargs; i++)
+		if (strnlen(s->args[i], JOB_MAX_ARG_LEN) >= JOB_MAX_ARG_LEN)
+			return -EINVAL;
+	proto_begin(b, PROTO_SUBMIT);
+	buf_str(b, s->compiler);
+	buf_u16(b, (uint16_t)s->nargs);
+	for (int i = 0; i < s->nargs; i++)
+		buf_str(b, s->args[i]);
+	buf_str(b, s->input_name);
+	buf_str(b, s->output_name);
+	buf_u8(b, s->want_dwo);
+	buf_str(b, s->cwd);
+	buf_str(b, s->source);
+	buf_u64(b, s->preprocess_us);
+	buf_u32(b, (uint32_t)s->input_len);
+	if (!buf_ok(b))
+		return -ENOMEM;
+	n = b->len - 4 + s->input_len;
+	if (n > PROTO_MAX_FRAME)
+		return -EMSGSIZE;
+	b->data[0] = (uint8_t)(n >> 24);
+	b->data[1] = (uint8_t)(n >> 16);
+	b->data[2] = (uint8_t)(n >> 8);
+	b->data[3] = (uint8_t)n;
+	return 0;
+}
+
+int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
+{
+	struct cursor c = cur_init(p, len);
+	size_t text = 0;
+	char *t;
+
+	memset(s, 0, sizeof *s);
+	head(&c, PROTO_SUBMIT);
+	cur_str(&c, s->compiler, sizeof s->compiler);
+	s->nargs = cur_u16(&c);
+	if (c.err || s->nargs > JOB_MAX_ARGS)
+		return -EPROTO;
+	/* Sizing pass over the args, then copy. */
+	struct cursor scan = c;
+	for (int i = 0; i < s->nargs; i++) {
+		uint16_t l = cur_u16(&scan);
+		const uint8_t *a = cur_take(&scan, l);
+		if (!a || l >= JOB_MAX_ARG_LEN || memchr(a, 0, l))
+			return -EPROTO;
+		text += (size_t)l + 1;
+	}
+	s->args = malloc((size_t)(s->nargs + 1) * sizeof *s->args + text + 1);
+	if (!s->args)
+		return -ENOMEM;
+	t = (char *)(s->args + s->nargs + 1);
+	for (int i = 0; i < s->nargs; i++) {
+		uint16_t l = cur_u16(&c);
+		const uint8_t *a = cur_take(&c, l);
+		s->args[i] = t;
+		memcpy(t, a, l);
+		t[l] = 0;
+		t += l + 1;
+	}
+	s->args[s->nargs] = NULL;
+	cur_str(&c, s->input_name, sizeof s->input_name);
+	cur_str(&c, s->output_name, sizeof s->output_name);
+	uint8_t dwo = cur_u8(&c);
+	if (dwo > 1)
+		c.err = true;
+	s->want_dwo = dwo;
+	cur_str(&c, s->cwd, sizeof s->cwd);
+	cur_str(&c, s->source, sizeof s->source);
+	s->preprocess_us = cur_u64(&c);
+	s->input = cur_blob(&c, JOB_MAX_INPUT, &s->input_len);
+	if (!cur_done(&c)) {
+		proto_submit_free(s);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void proto_submit_free(struct proto_submit *s)
+{
+	free(s->args);
+	s->args = NULL;
+	s->nargs = 0;
+}
+
+/* ---- ANSWER ---- */
+
+int proto_encode_answer(struct buf *b, const struct proto_answer *a)
+{
+	if (a->out_len > JOB_MAX_TEXT || a->err_len > JOB_MAX_TEXT ||
+	    a->obj_len > JOB_MAX_OUTPUT || a->dwo_len > JOB_MAX_OUTPUT ||
+	    !fits(a->node, sizeof a->node) || !fits(a->error, sizeof a->error) || a->outcome > 2)
+		return -EINVAL;
+	proto_begin(b, PROTO_ANSWER);
+	buf_u8(b, a->outcome);
+	buf_u32(b, (uint32_t)a->status);
+	buf_str(b, a->node);
+	buf_str(b, a->error);
+	buf_u64(b, a->queue_us);
+	buf_u64(b, a->compile_us);
+	buf_u64(b, a->total_us);
+	buf_blob(b, a->out, a->out_len);
+	buf_blob(b, a->err, a->err_len);
+	buf_blob(b, a->obj, a->obj_len);
+	buf_blob(b, a->dwo, a->dwo_len);
+	return proto_end(b);
+}
+
+int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a)
+{
+	struct cursor c = cur_init(p, len);
+
+	memset(a, 0, sizeof *a);
+	head(&c, PROTO_ANSWER);
+	a->outcome = cur_u8(&c);
+	a->status = (int32_t)cur_u32(&c);
+	cur_str(&c, a->node, sizeof a->node);
+	cur_str(&c, a->error, sizeof a->error);
+	a->queue_us = cur_u64(&c);
+	a->compile_us = cur_u64(&c);
+	a->total_us = cur_u64(&c);
+	a->out = cur_blob(&c, JOB_MAX_TEXT, &a->out_len);
+	a->err = cur_blob(&c, JOB_MAX_TEXT, &a->err_len);
+	a->obj = cur_blob(&c, JOB_MAX_OUTPUT, &a->obj_len);
+	a->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &a->dwo_len);
+	if (a->outcome > 2 || a->status < 0 || a->status > 255)
+		c.err = true;
+	if (!cur_done(&c)) {
+		memset(a, 0, sizeof *a);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- STATUS ---- */
+
+int proto_encode_status(struct buf *b, const struct hub_status *st)
+{
+	if (st->nnodes > PROTO_MAX_NODES)
+		return -EINVAL;
+	proto_begin(b, PROTO_STATUS);
+	buf_u64(b, st->uptime_s);
+	buf_u16(b, st->local_slots);
+	buf_u16(b, st->local_used);
+	buf_u32(b, st->queued);
+	buf_u32(b, st->clients);
+	buf_u64(b, st->jobs_total);
+	buf_u64(b, st->jobs_remote);
+	buf_u64(b, st->jobs_local);
+	buf_u64(b, st->jobs_failed);
+	buf_u64(b, st->jobs_retried);
+	buf_u16(b, (uint16_t)st->nnodes);
+	for (size_t i = 0; i < st->nnodes; i++) {
+		const struct status_node *n = &st->nodes[i];
+		size_t nc = n->ncompilers > JOB_MAX_COMPILERS ? JOB_MAX_COMPILERS : n->ncompilers;
+		buf_str(b, n->iface);
+		buf_str(b, n->state);
+		buf_str(b, n->peer);
+		buf_str(b, n->name);
+		buf_u64(b, n->epoch);
+		buf_u16(b, n->slots);
+		buf_u16(b, n->running);
+		buf_u64(b, n->jobs_done);
+		buf_u64(b, n->jobs_failed);
+		buf_u64(b, n->bytes_out);
+		buf_u64(b, n->bytes_in);
+		buf_u64(b, n->wire_tx);
+		buf_u64(b, n->wire_rx);
+		buf_u64(b, n->frames_tx);
+		buf_u64(b, n->frames_rx);
+		buf_u64(b, n->retransmits);
+		buf_u64(b, n->drops);
+		buf_u64(b, n->sessions);
+		buf_u32(b, n->srtt_us);
+		buf_u32(b, n->speed);
+		buf_u8(b, n->has_tele);
+		buf_u32(b, n->tele.load_milli);
+		buf_u16(b, n->tele.running);
+		buf_u16(b, n->tele.slots);
+		buf_u32(b, (uint32_t)n->tele.temp_mc);
+		buf_u32(b, n->tele.freq_cur_khz);
+		buf_u32(b, n->tele.freq_max_khz);
+		buf_u64(b, n->tele.mem_total_kb);
+		buf_u64(b, n->tele.mem_avail_kb);
+		buf_u16(b, (uint16_t)nc);
+		for (size_t k = 0; k < nc; k++)
+			buf_str(b, n->compilers[k]);
+	}
+	return proto_end(b);
+}
+
+int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
+{
+	struct cursor c = cur_init(p, len);
+
+	memset(st, 0, sizeof *st);
+	head(&c, PROTO_STATUS);
+	st->uptime_s = cur_u64(&c);
+	st->local_slots = cur_u16(&c);
+	st->local_used = cur_u16(&c);
+	st->queued = cur_u32(&c);
+	st->clients = cur_u32(&c);
+	st->jobs_total = cur_u64(&c);
+	st->jobs_remote = cur_u64(&c);
+	st->jobs_local = cur_u64(&c);
+	st->jobs_failed = cur_u64(&c);
+	st->jobs_retried = cur_u64(&c);
+	size_t nn = cur_u16(&c);
+	if (c.err || nn > PROTO_MAX_NODES)
+		return -EPROTO;
+	if (nn) {
+		st->nodes = calloc(nn, sizeof *st->nodes);
+		if (!st->nodes)
+			return -ENOMEM;
+	}
+	st->nnodes = nn;
+	for (size_t i = 0; i < nn && !c.err; i++) {
+		struct status_node *n = &st->nodes[i];
+		cur_str(&c, n->iface, sizeof n->iface);
+		cur_str(&c, n->state, sizeof n->state);
+		cur_str(&c, n->peer, sizeof n->peer);
+		cur_str(&c, n->name, sizeof n->name);
+		n->epoch = cur_u64(&c);
+		n->slots = cur_u16(&c);
+		n->running = cur_u16(&c);
+		n->jobs_done = cur_u64(&c);
+		n->jobs_failed = cur_u64(&c);
+		n->bytes_out = cur_u64(&c);
+		n->bytes_in = cur_u64(&c);
+		n->wire_tx = cur_u64(&c);
+		n->wire_rx = cur_u64(&c);
+		n->frames_tx = cur_u64(&c);
+		n->frames_rx = cur_u64(&c);
+		n->retransmits = cur_u64(&c);
+		n->drops = cur_u64(&c);
+		n->sessions = cur_u64(&c);
+		n->srtt_us = cur_u32(&c);
+		n->speed = cur_u32(&c);
+		uint8_t ht = cur_u8(&c);
+		if (ht > 1)
+			c.err = true;
+		n->has_tele = ht;
+		n->tele.load_milli = cur_u32(&c);
+		n->tele.running = cur_u16(&c);
+		n->tele.slots = cur_u16(&c);
+		n->tele.temp_mc = (int32_t)cur_u32(&c);
+		n->tele.freq_cur_khz = cur_u32(&c);
+		n->tele.freq_max_khz = cur_u32(&c);
+		n->tele.mem_total_kb = cur_u64(&c);
+		n->tele.mem_avail_kb = cur_u64(&c);
+		size_t nc = cur_u16(&c);
+		if (c.err || nc > JOB_MAX_COMPILERS) {
+			c.err = true;
+			break;
+		}
+		if (nc) {
+			n->compilers = calloc(nc, sizeof *n->compilers);
+			if (!n->compilers) {
+				proto_status_free(st);
+				return -ENOMEM;
+			}
+		}
+		n->ncompilers = nc;
+		for (size_t k = 0; k < nc; k++)
+			cur_str(&c, n->compilers[k], STATUS_COMPILER_MAX);
+	}
+	if (!cur_done(&c)) {
+		proto_status_free(st);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void proto_status_free(struct hub_status *st)
+{
+	for (size_t i = 0; i < st->nnodes; i++)
+		free(st->nodes[i].compilers);
+	free(st->nodes);
+	st->nodes = NULL;
+	st->nnodes = 0;
+}
+
+int proto_connect(const char *path, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}

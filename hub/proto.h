@@ -1,0 +1,114 @@
+/*
+ * proto.h — the local protocol on hubd's unix socket (dcc and hubctl <-> hubd).
+ *
+ * A stream of frames: u32 length (big-endian, <= PROTO_MAX_FRAME) then the
+ * payload, which starts with PROTO_VERSION and a type byte. One request per
+ * connection:
+ *   dcc:    SUBMIT -> ANSWER. On ANSWER(HUB_LOCAL) dcc keeps the connection
+ *           open while it compiles; closing it releases the local slot. A
+ *           connection closed before the ANSWER cancels the job.
+ *   hubctl: STATUS_REQ -> STATUS.
+ * Decoded byte strings point into the frame (it must outlive them); args and
+ * node arrays are malloc'd and released by the *_free functions.
+ */
+#ifndef USBFARM_HUB_PROTO_H
+#define USBFARM_HUB_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/buf.h"
+#include "../lib/compiler.h"
+#include "../lib/job.h"
+
+#define PROTO_VERSION 1
+#define PROTO_MAX_FRAME (256u << 20)
+#define PROTO_MAX_NODES 256
+
+enum proto_type {
+	PROTO_SUBMIT = 1,
+	PROTO_ANSWER = 2,
+	PROTO_STATUS_REQ = 3,
+	PROTO_STATUS = 4,
+};
+
+struct proto_submit {
+	char compiler[COMPILER_PATH_MAX];
+	char **args;		/* decode: malloc'd */
+	int nargs;
+	char input_name[JOB_NAME_MAX];
+	char output_name[JOB_NAME_MAX];
+	bool want_dwo;
+	char cwd[1024];
+	char source[1024];
+	uint64_t preprocess_us;
+	const uint8_t *input;
+	size_t input_len;
+};
+
+struct proto_answer {
+	uint8_t outcome;	/* enum hub_outcome */
+	int32_t status;
+	char node[64];
+	char error[256];
+	uint64_t queue_us, compile_us, total_us;
+	const uint8_t *out, *err, *obj, *dwo;
+	size_t out_len, err_len, obj_len, dwo_len;
+};
+
+#define STATUS_COMPILER_MAX 128
+struct status_node {
+	char iface[32];
+	char state[16];		/* link state name */
+	char peer[64];		/* peer identity */
+	char name[64];		/* node's own name */
+	uint64_t epoch;
+	uint16_t slots, running;
+	uint64_t jobs_done, jobs_failed;	/* done: compiler ran; failed: farm-side */
+	uint64_t bytes_out, bytes_in;		/* job/result payload, raw */
+	uint64_t wire_tx, wire_rx, frames_tx, frames_rx, retransmits, drops;
+	uint64_t sessions;
+	uint32_t srtt_us;
+	uint32_t speed;		/* measured input KB/s, 0: not measured yet */
+	struct job_telemetry tele;
+	bool has_tele;
+	size_t ncompilers;
+	char (*compilers)[STATUS_COMPILER_MAX];	/* decode: malloc'd */
+};
+
+struct hub_status {
+	uint64_t uptime_s;
+	uint16_t local_slots, local_used;
+	uint32_t queued, clients;
+	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
+	size_t nnodes;
+	struct status_node *nodes;	/* decode: malloc'd */
+};
+
+/* Frame header: 4 bytes. Returns the payload length or -EPROTO. */
+long proto_frame_len(const uint8_t hdr[4]);
+/* Starts a frame in b (reserves the length); proto_end fills it in. */
+void proto_begin(struct buf *b, enum proto_type t);
+int proto_end(struct buf *b);
+
+/* SUBMIT is sent as a header frame part plus the input bytes (no copy):
+ * encode_submit_head writes the whole frame except the input bytes. */
+int proto_encode_submit_head(struct buf *b, const struct proto_submit *s);
+int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s);
+void proto_submit_free(struct proto_submit *s);
+
+int proto_encode_answer(struct buf *b, const struct proto_answer *a);
+int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a);
+
+int proto_encode_status(struct buf *b, const struct hub_status *st);
+int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st);
+void proto_status_free(struct hub_status *st);
+
+/* Connects to hubd's socket at path (blocking, CLOEXEC). 0 or -errno. */
+int proto_connect(const char *path, int *fd);
+
+/* Type of a payload, or -EPROTO. */
+int proto_type(const uint8_t *p, size_t len);
+
+#endif
