@@ -1,0 +1,272 @@
+/*
+ * hubctl.c — the farm's command line: `hubctl status [--json]` asks hubd
+ * over its unix socket and prints the nodes, their links, slots, compilers
+ * and counters. Exit codes: 0 ok, 1 hubd not reachable or bad answer,
+ * 2 usage.
+ */
+#include "client.h"
+#include "proto.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *to, int code)
+{
+	fprintf(to,
+"Usage: hubctl [--socket PATH] COMMAND [OPTIONS]\n"
+"\n"
+"Commands:\n"
+"  status [--json]   one-shot view of the farm: every node (interface, link\n"
+"                    state, peer identity and epoch, frames, bytes,\n"
+"                    retransmits, drops), its slots and compilers, jobs done,\n"
+"                    failed and running, bytes sent and received, measured\n"
+"                    speed, telemetry; and the hub's local slots and queue.\n"
+"                    --json prints the same as one JSON object for scripts.\n"
+"\n"
+"Options:\n"
+"  -s, --socket PATH  hubd's socket (default: as hubd: $USBFARM_SOCKET, else\n"
+"                     /run/usbfarm/hubd.sock as root, else\n"
+"                     $XDG_RUNTIME_DIR/usbfarm/hubd.sock, else\n"
+"                     /tmp/usbfarm-$UID/hubd.sock)\n"
+"  -h, --help         this help\n"
+"\n"
+"Exit status: 0 ok; 1 hubd not reachable or its answer unreadable; 2 usage.\n");
+	exit(code);
+}
+
+/* ---- JSON output ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void print_json(const struct hub_status *st)
+{
+	FILE *f = stdout;
+	uint32_t running = 0;
+
+	for (size_t i = 0; i < st->nnodes; i++)
+		running += st->nodes[i].running;
+	fprintf(f, "{\"uptime_s\":%" PRIu64 ",\"local_slots\":%u,\"local_used\":%u,"
+		   "\"queued\":%u,\"clients\":%u,\"running\":%u,",
+		st->uptime_s, st->local_slots, st->local_used, st->queued, st->clients, running);
+	fprintf(f, "\"jobs\":{\"total\":%" PRIu64 ",\"remote\":%" PRIu64 ",\"local\":%" PRIu64
+		   ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64 "},\"nodes\":[",
+		st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
+	for (size_t i = 0; i < st->nnodes; i++) {
+		const struct status_node *n = &st->nodes[i];
+		fprintf(f, "%s{\"iface\":", i ? "," : "");
+		json_str(f, n->iface);
+		fputs(",\"state\":", f);
+		json_str(f, n->state);
+		fputs(",\"peer\":", f);
+		json_str(f, n->peer);
+		fputs(",\"name\":", f);
+		json_str(f, n->name);
+		fprintf(f, ",\"epoch\":\"%016" PRIx64 "\",\"sessions\":%" PRIu64
+			   ",\"slots\":%u,\"running\":%u,\"jobs_done\":%" PRIu64
+			   ",\"jobs_failed\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			   ",\"bytes_in\":%" PRIu64 ",\"speed_kbps\":%u",
+			n->epoch, n->sessions, n->slots, n->running, n->jobs_done, n->jobs_failed,
+			n->bytes_out, n->bytes_in, n->speed);
+		fprintf(f, ",\"link\":{\"frames_tx\":%" PRIu64 ",\"frames_rx\":%" PRIu64
+			   ",\"bytes_tx\":%" PRIu64 ",\"bytes_rx\":%" PRIu64
+			   ",\"retransmits\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"srtt_us\":%u}",
+			n->frames_tx, n->frames_rx, n->wire_tx, n->wire_rx, n->retransmits, n->drops,
+			n->srtt_us);
+		if (n->has_tele) {
+			fprintf(f, ",\"telemetry\":{\"load\":%.2f,\"running\":%u,\"slots\":%u,"
+				   "\"temp_c\":",
+				n->tele.load_milli / 1000.0, n->tele.running, n->tele.slots);
+			if (n->tele.temp_mc == JOB_TEMP_UNKNOWN)
+				fputs("null", f);
+			else
+				fprintf(f, "%.1f", n->tele.temp_mc / 1000.0);
+			fprintf(f, ",\"freq_cur_khz\":%u,\"freq_max_khz\":%u,\"mem_total_kb\":%" PRIu64
+				   ",\"mem_avail_kb\":%" PRIu64 "}",
+				n->tele.freq_cur_khz, n->tele.freq_max_khz, n->tele.mem_total_kb,
+				n->tele.mem_avail_kb);
+		} else {
+			fputs(",\"telemetry\":null", f);
+		}
+		fputs(",\"compilers\":[", f);
+		for (size_t k = 0; k < n->ncompilers; k++) {
+			if (k)
+				fputc(',', f);
+			json_str(f, n->compilers[k]);
+		}
+		fputs("]}", f);
+	}
+	fputs("]}\n", f);
+}
+
+/* ---- text output ---- */
+
+static void human_bytes(char *out, size_t len, uint64_t v)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	if (i == 0)
+		snprintf(out, len, "%" PRIu64 " B", v);
+	else
+		snprintf(out, len, "%.1f %s", d, u[i]);
+}
+
+static void print_text(const struct hub_status *st)
+{
+	char a[32], b[32], c[32], d[32];
+
+	printf("hubd up %" PRIu64 "s: local slots %u/%u in use, %u queued, %u client(s)\n",
+	       st->uptime_s, st->local_used, st->local_slots, st->queued, st->clients);
+	printf("jobs: %" PRIu64 " total, %" PRIu64 " to nodes, %" PRIu64 " local, %" PRIu64
+	       " failed over to dcc, %" PRIu64 " retried\n",
+	       st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
+	if (!st->nnodes)
+		printf("no node interfaces\n");
+	for (size_t i = 0; i < st->nnodes; i++) {
+		const struct status_node *n = &st->nodes[i];
+		printf("\n%s: %s", n->iface, n->state);
+		if (n->peer[0])
+			printf(", node %s (%s) epoch %016" PRIx64 ", %" PRIu64 " session(s)", n->name,
+			       n->peer, n->epoch, n->sessions);
+		printf("\n  slots %u, running %u; jobs done %" PRIu64 ", failed %" PRIu64, n->slots,
+		       n->running, n->jobs_done, n->jobs_failed);
+		if (n->speed)
+			printf("; speed %u KiB/s of input", n->speed);
+		printf("\n");
+		human_bytes(a, sizeof a, n->bytes_out);
+		human_bytes(b, sizeof b, n->bytes_in);
+		human_bytes(c, sizeof c, n->wire_tx);
+		human_bytes(d, sizeof d, n->wire_rx);
+		printf("  jobs sent %s, results %s; on the wire tx %s, rx %s\n", a, b, c, d);
+		printf("  frames tx %" PRIu64 ", rx %" PRIu64 ", retransmits %" PRIu64
+		       ", drops %" PRIu64 ", srtt %u us\n",
+		       n->frames_tx, n->frames_rx, n->retransmits, n->drops, n->srtt_us);
+		if (n->has_tele) {
+			printf("  load %.2f", n->tele.load_milli / 1000.0);
+			if (n->tele.temp_mc != JOB_TEMP_UNKNOWN)
+				printf(", %.1f C", n->tele.temp_mc / 1000.0);
+			if (n->tele.freq_max_khz)
+				printf(", %u/%u MHz", n->tele.freq_cur_khz / 1000,
+				       n->tele.freq_max_khz / 1000);
+			if (n->tele.mem_total_kb)
+				printf(", mem %" PRIu64 "/%" PRIu64 " MiB free",
+				       n->tele.mem_avail_kb / 1024, n->tele.mem_total_kb / 1024);
+			printf("\n");
+		}
+		for (size_t k = 0; k < n->ncompilers; k++)
+			printf("  compiler %s\n", n->compilers[k]);
+	}
+}
+
+static int cmd_status(const char *path, bool json)
+{
+	struct buf req = BUF_INIT;
+	struct hub_status st;
+	uint8_t hdr[4], *p = NULL;
+	long n;
+	int fd = -1, rc, ret = 1;
+
+	rc = proto_connect(path, &fd);
+	if (rc < 0) {
+		fprintf(stderr, "hubctl: hubd not reachable at %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	proto_begin(&req, PROTO_STATUS_REQ);
+	if (proto_end(&req) < 0 || write_full(fd, req.data, req.len) < 0 ||
+	    read_full(fd, hdr, 4) < 0 || (n = proto_frame_len(hdr)) < 0 ||
+	    !(p = malloc((size_t)n)) || read_full(fd, p, (size_t)n) < 0) {
+		fprintf(stderr, "hubctl: no answer from hubd\n");
+		goto out;
+	}
+	if (proto_type(p, (size_t)n) != PROTO_STATUS ||
+	    proto_decode_status(p, (size_t)n, &st) < 0) {
+		fprintf(stderr, "hubctl: malformed answer from hubd\n");
+		goto out;
+	}
+	if (json)
+		print_json(&st);
+	else
+		print_text(&st);
+	proto_status_free(&st);
+	ret = fflush(stdout) == 0 ? 0 : 1;
+out:
+	free(p);
+	buf_free(&req);
+	close(fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[256] = "";
+	bool json = false;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': snprintf(path, sizeof path, "%s", optarg); break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2); break;
+		}
+	}
+	if (optind >= argc)
+		usage(stderr, 2);
+	const char *cmd = argv[optind];
+	if (!strcmp(cmd, "help"))
+		usage(stdout, 0);
+	optind++;
+	while ((o = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': snprintf(path, sizeof path, "%s", optarg); break;
+		case 'j': json = true; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2); break;
+		}
+	}
+	if (optind < argc)
+		usage(stderr, 2);
+	if (!path[0] && hub_socket_path(path, sizeof path) < 0) {
+		fprintf(stderr, "hubctl: socket path too long\n");
+		return 1;
+	}
+	if (!strcmp(cmd, "status"))
+		return cmd_status(path, json);
+	fprintf(stderr, "hubctl: unknown command '%s'\n", cmd);
+	usage(stderr, 2);
+}
