@@ -48,8 +48,9 @@ struct link_io_ops {
 	/*
 	 * Sends up to n frames (each a payload without Ethernet header). Returns
 	 * how many were accepted (0..n), or -errno. -EAGAIN / a short count means
-	 * "full, wait for POLLOUT". -ENETDOWN, -ENXIO, -ENODEV: the device is
-	 * down or gone.
+	 * "full, wait for POLLOUT". -ENOBUFS (added): the qdisc dropped it,
+	 * retry after a short pause (POLLOUT would not wait). -ENETDOWN, -ENXIO,
+	 * -ENODEV: the device is down or gone.
 	 */
 	int (*send)(struct link_io *io, const struct iovec *frames, unsigned n);
 	/*
@@ -65,6 +66,9 @@ struct link_io_ops {
 struct link_io {
 	const struct link_io_ops *ops;
 	uint32_t mtu; /* largest frame payload this I/O carries */
+	/* Added: frames the receive side can buffer (0: unknown). The link never
+	 * lets the peer have more than this in flight (receiver-advertised window). */
+	uint32_t rx_frames;
 };
 
 /*
@@ -73,6 +77,17 @@ struct link_io {
  * the peer's MAC once it is learned (from its first frame), broadcast before.
  */
 int link_io_packet(const char *ifname, struct link_io **out);
+
+/* Added: link_io_packet with options; zero fields mean the defaults. */
+#define LINK_IO_RCVBUF_DEFAULT (8 << 20)
+#define LINK_IO_SNDBUF_DEFAULT (1 << 20)
+struct link_io_opts {
+	int rcvbuf;	/* SO_RCVBUF(FORCE) bytes */
+	int sndbuf;	/* SO_SNDBUF(FORCE) bytes; the qdisc queue is bounded by it */
+	uint32_t mtu;	/* use at most this frame size (below the interface MTU) */
+};
+int link_io_packet_opts(const char *ifname, const struct link_io_opts *o,
+			struct link_io **out);
 /* A connected pair of I/Os over a SOCK_SEQPACKET socketpair (tests). */
 int link_io_pair(uint32_t mtu, struct link_io *out[2]);
 

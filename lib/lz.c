@@ -1,0 +1,107 @@
+/*
+ * lz.c — LZO1X-1 via liblzo2. Untrusted input is only decoded with
+ * lzo1x_decompress_safe into a buffer of the announced (capped) size.
+ */
+#include "lz.h"
+#include "cursor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <lzo/lzo1x.h>
+
+static pthread_once_t lz_once = PTHREAD_ONCE_INIT;
+static int lz_ok;
+
+static void lz_init(void)
+{
+	lz_ok = lzo_init() == LZO_E_OK;
+}
+
+/* Inputs this big are first probed on a sample; skip them if it does not shrink. */
+#define PROBE_MIN (256u << 10)
+#define PROBE_LEN (64u << 10)
+
+static int pays(size_t in, size_t out)
+{
+	return out + in / 32 < in;
+}
+
+int lz_compress(const void *src, size_t len, uint8_t **out, size_t *out_len)
+{
+	uint8_t *wrk = NULL, *dst = NULL;
+	lzo_uint dl;
+	int rc = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	pthread_once(&lz_once, lz_init);
+	if (!lz_ok || len < 64 || len > 0xffffffffu)
+		return 0;
+	wrk = malloc(LZO1X_1_MEM_COMPRESS);
+	if (!wrk)
+		return -ENOMEM;
+	if (len >= PROBE_MIN) {
+		dst = malloc(PROBE_LEN + PROBE_LEN / 16 + 64 + 3);
+		if (!dst) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		dl = 0;
+		if (lzo1x_1_compress(src, PROBE_LEN, dst, &dl, wrk) != LZO_E_OK ||
+		    !pays(PROBE_LEN, dl))
+			goto out;
+		free(dst);
+	}
+	dst = malloc(LZ_HDR + len + len / 16 + 64 + 3);
+	if (!dst) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	dl = 0;
+	if (lzo1x_1_compress(src, len, dst + LZ_HDR, &dl, wrk) != LZO_E_OK ||
+	    !pays(len, dl + LZ_HDR))
+		goto out;
+	dst[0] = (uint8_t)(len >> 24);
+	dst[1] = (uint8_t)(len >> 16);
+	dst[2] = (uint8_t)(len >> 8);
+	dst[3] = (uint8_t)len;
+	*out_len = dl + LZ_HDR;
+	uint8_t *shrunk = realloc(dst, *out_len);
+	*out = shrunk ? shrunk : dst;
+	dst = NULL;
+	rc = 1;
+out:
+	free(dst);
+	free(wrk);
+	return rc;
+}
+
+int lz_decompress(const uint8_t *src, size_t len, size_t max, uint8_t **out,
+		  size_t *out_len)
+{
+	struct cursor c = cur_init(src, len);
+	uint32_t raw = cur_u32(&c);
+	lzo_uint dl;
+	uint8_t *dst;
+
+	*out = NULL;
+	*out_len = 0;
+	pthread_once(&lz_once, lz_init);
+	if (c.err || !lz_ok)
+		return -EBADMSG;
+	if (raw > max)
+		return -EMSGSIZE;
+	dst = malloc(raw ? raw : 1);
+	if (!dst)
+		return -ENOMEM;
+	dl = raw;
+	if (lzo1x_decompress_safe(src + LZ_HDR, len - LZ_HDR, dst, &dl, NULL) != LZO_E_OK ||
+	    dl != raw) {
+		free(dst);
+		return -EBADMSG;
+	}
+	*out = dst;
+	*out_len = raw;
+	return 0;
+}

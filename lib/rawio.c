@@ -1,0 +1,267 @@
+/*
+ * rawio.c — the link's frame I/O: an AF_PACKET socket on one interface
+ * (link_io_packet) and a SOCK_SEQPACKET socketpair for tests (link_io_pair).
+ * Both batch with sendmmsg/recvmmsg and never block.
+ */
+#include "link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IO_BATCH 64
+
+struct rawio {
+	struct link_io io;
+	int fd;
+	bool packet;		/* AF_PACKET (else socketpair) */
+	int ifindex;
+	bool have_peer;
+	uint8_t peer[ETH_ALEN];
+};
+
+static int map_err(int e)
+{
+	switch (e) {
+	case ENXIO:
+	case ENODEV:
+	case EPIPE:
+	case ECONNRESET:
+	case ENOTCONN:
+		return -ENODEV;
+	case ENETDOWN:
+	case ENETUNREACH:
+		return -ENETDOWN;
+	case ENOBUFS: /* qdisc full: try again later, not a loss */
+		return -ENOBUFS;
+	case EWOULDBLOCK:
+	case EINTR:
+	case ENOMEM:
+		return -EAGAIN;
+	default:
+		return -e;
+	}
+}
+
+static int raw_send(struct link_io *io, const struct iovec *frames, unsigned n)
+{
+	struct rawio *r = (struct rawio *)io;
+	struct mmsghdr mm[IO_BATCH];
+	struct sockaddr_ll to;
+	unsigned done = 0;
+
+	if (r->packet) {
+		memset(&to, 0, sizeof to);
+		to.sll_family = AF_PACKET;
+		to.sll_protocol = htons(LINK_ETHERTYPE);
+		to.sll_ifindex = r->ifindex;
+		to.sll_halen = ETH_ALEN;
+		if (r->have_peer)
+			memcpy(to.sll_addr, r->peer, ETH_ALEN);
+		else
+			memset(to.sll_addr, 0xff, ETH_ALEN);
+	}
+	while (done < n) {
+		unsigned k = n - done < IO_BATCH ? n - done : IO_BATCH;
+		memset(mm, 0, sizeof(mm[0]) * k);
+		for (unsigned i = 0; i < k; i++) {
+			mm[i].msg_hdr.msg_iov = (struct iovec *)&frames[done + i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			if (r->packet) {
+				mm[i].msg_hdr.msg_name = &to;
+				mm[i].msg_hdr.msg_namelen = sizeof to;
+			}
+		}
+		int rc = sendmmsg(r->fd, mm, k, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (rc < 0) {
+			int e = map_err(errno);
+			if (e == -EAGAIN || done)
+				return (int)done;
+			return e;
+		}
+		done += (unsigned)rc;
+		if ((unsigned)rc < k)
+			break;
+	}
+	return (int)done;
+}
+
+static int raw_recv(struct link_io *io, uint8_t **bufs, size_t cap, size_t *lens, unsigned n)
+{
+	struct rawio *r = (struct rawio *)io;
+	struct mmsghdr mm[IO_BATCH];
+	struct iovec iov[IO_BATCH];
+	struct sockaddr_ll from[IO_BATCH];
+	int rc, out = 0;
+
+	if (n > IO_BATCH)
+		n = IO_BATCH;
+	memset(mm, 0, sizeof(mm[0]) * n);
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = cap;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		if (r->packet) {
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof from[i];
+		}
+	}
+	rc = recvmmsg(r->fd, mm, n, MSG_DONTWAIT, NULL);
+	if (rc < 0) {
+		int e = map_err(errno);
+		return e == -EAGAIN || e == -ENOBUFS ? 0 : e;
+	}
+	for (int i = 0; i < rc; i++) {
+		size_t len = mm[i].msg_len;
+		if (r->packet) {
+			if (from[i].sll_pkttype == PACKET_OUTGOING)
+				continue;
+			if (from[i].sll_halen == ETH_ALEN && !(from[i].sll_addr[0] & 1)) {
+				memcpy(r->peer, from[i].sll_addr, ETH_ALEN);
+				r->have_peer = true;
+			}
+		} else if (len == 0) {
+			/* SOCK_SEQPACKET: an empty read is the peer closing */
+			return out ? out : -ENODEV;
+		}
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
+			len = cap; /* the frame's checksum will not match */
+		if (out != i) {
+			uint8_t *t = bufs[out];
+			bufs[out] = bufs[i];
+			bufs[i] = t;
+		}
+		lens[out++] = len;
+	}
+	return out;
+}
+
+static int raw_fd(struct link_io *io)
+{
+	return ((struct rawio *)io)->fd;
+}
+
+static void raw_close(struct link_io *io)
+{
+	struct rawio *r = (struct rawio *)io;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}
+
+static const struct link_io_ops raw_ops = {
+	.send = raw_send,
+	.recv = raw_recv,
+	.fd = raw_fd,
+	.close = raw_close,
+};
+
+static void set_buf(int fd, int force_opt, int opt, int bytes)
+{
+	if (bytes <= 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);
+}
+
+int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct link_io **out)
+{
+	struct link_io_opts def = { 0 };
+	struct rawio *r;
+	struct ifreq ifr;
+	struct sockaddr_ll sll;
+	int rc, rcvbuf = 0;
+	socklen_t sl = sizeof rcvbuf;
+
+	*out = NULL;
+	if (!o)
+		o = &def;
+	if (!ifname || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	r->packet = true;
+	r->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(LINK_ETHERTYPE));
+	if (r->fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	if (ioctl(r->fd, SIOCGIFINDEX, &ifr) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	r->ifindex = ifr.ifr_ifindex;
+	if (ioctl(r->fd, SIOCGIFMTU, &ifr) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (ifr.ifr_mtu < 256) {
+		rc = -EMSGSIZE;
+		goto fail;
+	}
+	r->io.mtu = (uint32_t)ifr.ifr_mtu;
+	if (o->mtu && o->mtu < r->io.mtu)
+		r->io.mtu = o->mtu < 256 ? 256 : o->mtu;
+	set_buf(r->fd, SO_RCVBUFFORCE, SO_RCVBUF, o->rcvbuf ? o->rcvbuf : LINK_IO_RCVBUF_DEFAULT);
+	set_buf(r->fd, SO_SNDBUFFORCE, SO_SNDBUF, o->sndbuf ? o->sndbuf : LINK_IO_SNDBUF_DEFAULT);
+	memset(&sll, 0, sizeof sll);
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(LINK_ETHERTYPE);
+	sll.sll_ifindex = r->ifindex;
+	if (bind(r->fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	/* what fits in the receive buffer, at a conservative per-frame truesize */
+	if (getsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0 && rcvbuf > 0)
+		r->io.rx_frames = (uint32_t)rcvbuf / (r->io.mtu + 1024);
+	r->io.ops = &raw_ops;
+	*out = &r->io;
+	return 0;
+fail:
+	raw_close(&r->io);
+	return rc;
+}
+
+int link_io_packet(const char *ifname, struct link_io **out)
+{
+	return link_io_packet_opts(ifname, NULL, out);
+}
+
+int link_io_pair(uint32_t mtu, struct link_io *out[2])
+{
+	struct rawio *r[2] = { NULL, NULL };
+	int sv[2];
+
+	out[0] = out[1] = NULL;
+	if (mtu < 256 || mtu > 65535)
+		return -EINVAL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		r[i] = calloc(1, sizeof *r[i]);
+		if (!r[i]) {
+			free(r[0]);
+			close(sv[0]);
+			close(sv[1]);
+			return -ENOMEM;
+		}
+		r[i]->fd = sv[i];
+		r[i]->io.ops = &raw_ops;
+		r[i]->io.mtu = mtu;
+	}
+	out[0] = &r[0]->io;
+	out[1] = &r[1]->io;
+	return 0;
+}
