@@ -1,0 +1,949 @@
+/*
+ * args.c — dcc's argument classifier and response-file expander (args.h).
+ *
+ * One pass over the expanded argv records what matters (mode, inputs,
+ * output, dependency options, debug level) and routes every argument to the
+ * local preprocess command, the node compile arguments, both, or neither.
+ * The first rule that makes a job local wins and names the reason.
+ */
+#include "args.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- small vectors of owned strings ---------------------------------- */
+
+struct vec {
+	char **v;
+	int n, cap;
+	bool oom;
+};
+
+static int vec_push_owned(char ***v, int *n, int *cap, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	if (*n + 2 > *cap) {
+		int nc = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, (size_t)nc * sizeof *nv);
+		if (!nv) {
+			free(s);
+			return -ENOMEM;
+		}
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+	return 0;
+}
+
+static void vadd(struct vec *v, const char *s)
+{
+	if (v->oom)
+		return;
+	if (vec_push_owned(&v->v, &v->n, &v->cap, strdup(s)))
+		v->oom = true;
+}
+
+void args_free_vec(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* ---- response files -------------------------------------------------- */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+int args_split_resp(const char *text, size_t len, char ***v, int *n, int *cap)
+{
+	size_t i = 0;
+	char *w = malloc(len + 1);
+	int r = 0;
+
+	if (!w)
+		return -ENOMEM;
+	while (i < len) {
+		size_t wl = 0;
+		bool sq = false, dq = false, bs = false;
+
+		while (i < len && is_space(text[i]))
+			i++;
+		if (i >= len)
+			break;
+		for (; i < len; i++) {
+			char c = text[i];
+			if (c == 0) {
+				r = -EINVAL;
+				goto out;
+			}
+			if (bs) {
+				bs = false;
+				w[wl++] = c;
+			} else if (c == '\\') {
+				bs = true;
+			} else if (sq) {
+				if (c == '\'')
+					sq = false;
+				else
+					w[wl++] = c;
+			} else if (dq) {
+				if (c == '"')
+					dq = false;
+				else
+					w[wl++] = c;
+			} else if (is_space(c)) {
+				break;
+			} else if (c == '\'') {
+				sq = true;
+			} else if (c == '"') {
+				dq = true;
+			} else {
+				w[wl++] = c;
+			}
+		}
+		if (sq || dq) {
+			r = -EINVAL;
+			goto out;
+		}
+		/* A trailing lone backslash is dropped, as libiberty does. */
+		if (*n >= ARGS_MAX_ARGS) {
+			r = -E2BIG;
+			goto out;
+		}
+		w[wl] = 0;
+		r = vec_push_owned(v, n, cap, strdup(w));
+		if (r)
+			goto out;
+	}
+out:
+	free(w);
+	return r;
+}
+
+static int read_small_file(const char *path, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, l = 0;
+	char *d;
+
+	if (fd < 0)
+		return -errno;
+	d = malloc(cap);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r;
+		if (l == cap) {
+			char *nd;
+			if (cap > ARGS_RESP_MAX_BYTES) {
+				free(d);
+				close(fd);
+				return -EFBIG;
+			}
+			nd = realloc(d, cap * 2);
+			if (!nd) {
+				free(d);
+				close(fd);
+				return -ENOMEM;
+			}
+			d = nd;
+			cap *= 2;
+		}
+		r = read(fd, d + l, cap - l);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			free(d);
+			close(fd);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		l += (size_t)r;
+	}
+	close(fd);
+	if (l > ARGS_RESP_MAX_BYTES) {
+		free(d);
+		return -EFBIG;
+	}
+	*data = d;
+	*len = l;
+	return 0;
+}
+
+static int expand_into(char *const *argv, int argc, int depth, char ***v,
+		       int *n, int *cap)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int r;
+
+		if (a[0] == '@' && a[1]) {
+			char *data = NULL, **sub = NULL;
+			size_t len = 0;
+			int sn = 0, scap = 0;
+
+			if (depth >= ARGS_RESP_MAX_DEPTH)
+				return -ELOOP;
+			r = read_small_file(a + 1, &data, &len);
+			if (r == -ENOENT || r == -EACCES || r == -EISDIR)
+				return -ENOENT;
+			if (r)
+				return r;
+			r = args_split_resp(data, len, &sub, &sn, &scap);
+			free(data);
+			if (!r)
+				r = expand_into(sub, sn, depth + 1, v, n, cap);
+			for (int k = 0; k < sn; k++)
+				free(sub[k]);
+			free(sub);
+			if (r)
+				return r;
+			continue;
+		}
+		if (*n >= ARGS_MAX_ARGS)
+			return -E2BIG;
+		r = vec_push_owned(v, n, cap, strdup(a));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int args_expand(char *const *argv, int argc, char ***out, int *outc)
+{
+	char **v = NULL;
+	int n = 0, cap = 0, r;
+
+	v = calloc(1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	cap = 1;
+	r = expand_into(argv, argc, 0, &v, &n, &cap);
+	if (r) {
+		args_free_vec(v);
+		return r;
+	}
+	*out = v;
+	*outc = n;
+	return 0;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static const char *ext_of(const char *p)
+{
+	const char *b = base_name(p), *d = strrchr(b, '.');
+	return d && d != b ? d : "";
+}
+
+/* p with the suffix of its last component replaced by `suffix`. */
+static char *with_suffix(const char *p, const char *suffix)
+{
+	const char *b = base_name(p), *d = strrchr(b, '.');
+	size_t keep = d && d != b ? (size_t)(d - p) : strlen(p);
+	char *r = malloc(keep + strlen(suffix) + 1);
+	if (!r)
+		return NULL;
+	memcpy(r, p, keep);
+	strcpy(r + keep, suffix);
+	return r;
+}
+
+enum args_lang args_lang_of(const char *name, bool cxx_driver, bool *is_source)
+{
+	const char *e = ext_of(name);
+	static const char *const cxx[] = { ".cc", ".cp", ".cxx", ".cpp", ".CPP",
+					   ".c++", ".C", NULL };
+	static const char *const other_src[] = {
+		".i", ".ii", ".mi", ".mii", ".s", ".h", ".hh", ".hpp", ".hxx",
+		".H", ".tcc", ".F", ".f", ".f90", ".for", ".ads", ".adb", ".d",
+		".go", ".sx", NULL };
+
+	*is_source = true;
+	if (!strcmp(e, ".c"))
+		return cxx_driver ? ARGS_LANG_CXX : ARGS_LANG_C;
+	for (int i = 0; cxx[i]; i++)
+		if (!strcmp(e, cxx[i]))
+			return ARGS_LANG_CXX;
+	if (!strcmp(e, ".m"))
+		return ARGS_LANG_OBJC;
+	if (!strcmp(e, ".mm") || !strcmp(e, ".M"))
+		return ARGS_LANG_OBJCXX;
+	if (!strcmp(e, ".S"))
+		return ARGS_LANG_ASM_CPP;
+	for (int i = 0; other_src[i]; i++)
+		if (!strcmp(e, other_src[i]))
+			return ARGS_LANG_NONE;
+	*is_source = false;
+	return ARGS_LANG_NONE;
+}
+
+static enum args_lang lang_of_x(const char *x, bool *known)
+{
+	*known = true;
+	if (!strcmp(x, "c"))
+		return ARGS_LANG_C;
+	if (!strcmp(x, "c++"))
+		return ARGS_LANG_CXX;
+	if (!strcmp(x, "objective-c"))
+		return ARGS_LANG_OBJC;
+	if (!strcmp(x, "objective-c++"))
+		return ARGS_LANG_OBJCXX;
+	if (!strcmp(x, "assembler-with-cpp"))
+		return ARGS_LANG_ASM_CPP;
+	*known = false;
+	return ARGS_LANG_NONE;
+}
+
+/* ---- option tables ----------------------------------------------------- */
+
+/* Options whose value may be the next argument (when not attached). */
+static const char *const sep_opts[] = {
+	"-o", "-x", "-D", "-U", "-I", "-include", "-imacros", "-isystem",
+	"-idirafter", "-iprefix", "-iwithprefix", "-iwithprefixbefore",
+	"-iquote", "-isysroot", "-imultilib", "-imultiarch", "-MF", "-MT",
+	"-MQ", "-A", "-Xpreprocessor", "-Xassembler", "-Xlinker", "-aux-info",
+	"-u", "-T", "-l", "-L", "-e", "-z", "--param", "-wrapper", "-B",
+	"-specs", "--sysroot", "-dumpdir", "-dumpbase", "-dumpbase-ext",
+	"-Xclang", "-target", "--target", "-arch", "-G", NULL
+};
+
+/* Of those, the ones that exist only in the separate form (no attached
+ * value: "-include" must not swallow "-includefoo"...). Values attached are
+ * recognised for single-letter options and -M[FTQ]. */
+static bool takes_sep(const char *a)
+{
+	for (int i = 0; sep_opts[i]; i++)
+		if (!strcmp(a, sep_opts[i]))
+			return true;
+	return false;
+}
+
+/* Preprocessor-only options with a value (separate or attached): they go to
+ * the local preprocess run only. */
+static const char *const cpp_val_opts[] = {
+	"-D", "-U", "-I", "-include", "-imacros", "-isystem", "-idirafter",
+	"-iprefix", "-iwithprefix", "-iwithprefixbefore", "-iquote",
+	"-isysroot", "-imultilib", "-imultiarch", "-A", "-Xpreprocessor",
+	"--sysroot", NULL
+};
+
+static bool in_list(const char *a, const char *const *l)
+{
+	for (int i = 0; l[i]; i++)
+		if (!strcmp(a, l[i]))
+			return true;
+	return false;
+}
+
+static bool starts(const char *a, const char *p)
+{
+	return !strncmp(a, p, strlen(p));
+}
+
+/* Linker-only: irrelevant with -c/-S; kept out of the node's arguments. */
+static bool linker_only(const char *a)
+{
+	static const char *const exact[] = {
+		"-static", "-shared", "-pie", "-no-pie", "-static-pie",
+		"-rdynamic", "-nostdlib", "-nostartfiles", "-nodefaultlibs",
+		"-s", "-static-libgcc", "-shared-libgcc", "-static-libstdc++",
+		"-symbolic", NULL };
+	return in_list(a, exact) || starts(a, "-Wl,") || starts(a, "-l") ||
+	       starts(a, "-L") || starts(a, "-Xlinker") || !strcmp(a, "-u") ||
+	       !strcmp(a, "-T") || !strcmp(a, "-e") || !strcmp(a, "-z");
+}
+
+/* Walks the comma-separated pieces of a -Wa,/-Wp, list. */
+static bool any_piece(const char *list, bool (*bad)(const char *, size_t))
+{
+	while (*list) {
+		const char *e = strchr(list, ',');
+		size_t l = e ? (size_t)(e - list) : strlen(list);
+		if (bad(list, l))
+			return true;
+		list += l;
+		if (*list)
+			list++;
+	}
+	return false;
+}
+
+static bool piece_is(const char *p, size_t l, const char *w)
+{
+	return l == strlen(w) && !strncmp(p, w, l);
+}
+
+static bool wa_bad(const char *p, size_t l)
+{
+	return (l >= 2 && !strncmp(p, "-a", 2)) || (l >= 4 && !strncmp(p, "--MD", 4)) ||
+	       memchr(p, '/', l) || (l && p[0] != '-');
+}
+
+static bool wa_has_files(const char *list)
+{
+	return any_piece(list, wa_bad);
+}
+
+static bool wp_bad(const char *p, size_t l)
+{
+	static const char *const ok_m[] = { "-MD", "-MMD", "-MF", "-MT", "-MQ",
+					    "-MP", "-MG", NULL };
+	if (l >= 2 && p[0] == '-' && p[1] == 'M') {
+		for (int i = 0; ok_m[i]; i++)
+			if (piece_is(p, l, ok_m[i]))
+				return false;
+		return true;
+	}
+	return piece_is(p, l, "-E") || piece_is(p, l, "-P") ||
+	       piece_is(p, l, "-C") || piece_is(p, l, "-CC") ||
+	       piece_is(p, l, "-fdirectives-only") || piece_is(p, l, "-dM") ||
+	       piece_is(p, l, "-dD") || piece_is(p, l, "-H") ||
+	       piece_is(p, l, "-traditional-cpp") || piece_is(p, l, "-undef") ||
+	       piece_is(p, l, "-fpreprocessed");
+}
+
+/* -Wp,-MD,dep.d: "-MD" is followed by its file name piece; a file name is
+ * never a mode change, so pieces not starting with '-' are fine. */
+static bool wp_changes_mode(const char *list)
+{
+	return any_piece(list, wp_bad);
+}
+
+/* ---- the classifier ---------------------------------------------------- */
+
+struct scan {
+	struct args_plan *p;
+	const struct args_opts *o;
+	const char *local;	/* first local reason */
+	char localbuf[160];
+	bool c, S, E;
+	const char *out;
+	int nout;
+	const char *src;
+	int nsrc, nother;
+	enum args_lang src_lang;
+	bool src_lang_known;
+	bool dep_md;		/* driver -MD / -MMD */
+	bool user_mf, user_mt;
+	int debug;		/* debug level, last -g option wins */
+	bool record;		/* -grecord-gcc-switches (gcc's default) */
+	bool split, working_dir;
+	bool verbose_asm;
+	struct vec cpp, node;
+};
+
+static void go_local(struct scan *s, const char *fmt, const char *arg)
+{
+	if (s->local)
+		return;
+	snprintf(s->localbuf, sizeof s->localbuf, fmt, arg ? arg : "");
+	s->local = s->localbuf;
+}
+
+static void debug_opt(struct scan *s, const char *a)
+{
+	const char *lvl = NULL;
+
+	if (!strcmp(a, "-g0")) {
+		s->debug = 0;
+		return;
+	}
+	if (!strcmp(a, "-grecord-gcc-switches")) {
+		s->record = true;
+		return;
+	}
+	if (!strcmp(a, "-gno-record-gcc-switches")) {
+		s->record = false;
+		return;
+	}
+	if (!strcmp(a, "-gsplit-dwarf")) {
+		s->split = true;
+		return;
+	}
+	if (!strcmp(a, "-gno-split-dwarf")) {
+		s->split = false;
+		return;
+	}
+	if (!strcmp(a, "-g"))
+		lvl = "";
+	else if (starts(a, "-ggdb"))
+		lvl = a + 5;
+	else if (starts(a, "-gdwarf"))
+		lvl = "";	/* -gdwarf-N names a version, not a level */
+	else if (starts(a, "-gstabs") || starts(a, "-gxcoff") ||
+		 starts(a, "-gvms"))
+		lvl = a[strlen(a) - 1] >= '0' && a[strlen(a) - 1] <= '9'
+			      ? a + strlen(a) - 1 : "";
+	else if (a[2] >= '0' && a[2] <= '9' && !a[3])
+		lvl = a + 2;
+	if (!lvl)
+		return;	/* -gz, -gcolumn-info, -gstrict-dwarf, …: no level change */
+	if (!*lvl) {
+		if (s->debug == 0)
+			s->debug = 2;
+	} else {
+		s->debug = atoi(lvl);
+	}
+}
+
+/* An option's verdict, and where it goes. */
+enum route { R_BOTH, R_CPP, R_NODE, R_NONE };
+
+static enum route classify_opt(struct scan *s, const char *a, const char *val)
+{
+	/* mode */
+	if (!strcmp(a, "-c")) {
+		s->c = true;
+		return R_NONE;
+	}
+	if (!strcmp(a, "-S")) {
+		s->S = true;
+		return R_NONE;
+	}
+	if (!strcmp(a, "-E")) {
+		s->E = true;
+		go_local(s, "-E: preprocessing only", NULL);
+		return R_NONE;
+	}
+	if (!strcmp(a, "-o")) {
+		s->out = val;
+		s->nout++;
+		return R_NONE;
+	}
+	if (!strcmp(a, "-x")) {
+		bool known;
+		if (!strcmp(val, "none")) {
+			s->src_lang_known = false;
+			return R_CPP;
+		}
+		s->src_lang = lang_of_x(val, &known);
+		s->src_lang_known = true;
+		if (!known)
+			go_local(s, "-x %s: language not distributed", val);
+		return R_CPP;
+	}
+
+	/* dependency options: local preprocess run only */
+	if (a[1] == 'M') {
+		if (!strcmp(a, "-MD") || !strcmp(a, "-MMD")) {
+			s->dep_md = true;
+			return R_CPP;
+		}
+		if (!strcmp(a, "-MG") || !strcmp(a, "-MP"))
+			return R_CPP;
+		if (!strcmp(a, "-MF")) {
+			s->user_mf = true;
+			return R_CPP;
+		}
+		if (!strcmp(a, "-MT") || !strcmp(a, "-MQ")) {
+			s->user_mt = true;
+			return R_CPP;
+		}
+		go_local(s, "%s: dependency listing only (implies -E)", a);
+		return R_NONE;
+	}
+	if (starts(a, "-Wp,")) {
+		/* -Wp,-MD,file and -Wp,-MMD,file are honoured by the local
+		 * preprocess run exactly as by cc1; other -Wp options are
+		 * preprocessor options too, unless they change its mode. */
+		if (wp_changes_mode(a + 4))
+			go_local(s, "%s: preprocessor mode option", a);
+		return R_CPP;
+	}
+	if (in_list(a, cpp_val_opts))
+		return R_CPP;
+	if (!strcmp(a, "-nostdinc") || !strcmp(a, "-nostdinc++") ||
+	    !strcmp(a, "-fworking-directory"))
+		return R_CPP;
+	if (!strcmp(a, "-fno-working-directory")) {
+		s->working_dir = false;
+		return R_CPP;
+	}
+
+	/* things that run other programs or read/write other files */
+	if (starts(a, "-fplugin"))
+		go_local(s, "%s: compiler plugin", a);
+	else if (starts(a, "-specs"))
+		go_local(s, "%s: spec file", a);
+	else if (!strcmp(a, "-B"))
+		go_local(s, "-B: compiler search path", NULL);
+	else if (!strcmp(a, "-wrapper"))
+		go_local(s, "-wrapper: runs another program", NULL);
+	else if (starts(a, "-save-temps"))
+		go_local(s, "%s: keeps temporary files", a);
+	else if (!strcmp(a, "-fsyntax-only"))
+		go_local(s, "-fsyntax-only: no output", NULL);
+	else if (starts(a, "-march=native") || starts(a, "-mtune=native") ||
+		 starts(a, "-mcpu=native"))
+		go_local(s, "%s: depends on this machine's CPU", a);
+	else if (!strcmp(a, "-fprofile-arcs") || !strcmp(a, "-ftest-coverage") ||
+		 !strcmp(a, "--coverage") || starts(a, "-fprofile-generate") ||
+		 starts(a, "-fprofile-use") || starts(a, "-fauto-profile") ||
+		 !strcmp(a, "-fprofile-correction") ||
+		 starts(a, "-fprofile-dir") ||
+		 !strcmp(a, "-fbranch-probabilities"))
+		go_local(s, "%s: profiling/coverage files", a);
+	else if (!strcmp(a, "-frepo"))
+		go_local(s, "-frepo: extra output files", NULL);
+	else if (a[1] == 'd' && strcmp(a, "-d") != 0)
+		go_local(s, "%s: dump or aux-name option", a);
+	else if (starts(a, "-fdump-") || starts(a, "-fcallgraph-info") ||
+		 !strcmp(a, "-fstack-usage") || !strcmp(a, "-aux-info") ||
+		 starts(a, "-fopt-info") || !strcmp(a, "-fcompare-debug") ||
+		 starts(a, "-fcompare-debug="))
+		go_local(s, "%s: writes extra files", a);
+	else if (starts(a, "-Wa,")) {
+		if (wa_has_files(a + 4))
+			go_local(s, "%s: assembler listing or file", a);
+		return R_NODE;
+	} else if (!strcmp(a, "-Xassembler")) {
+		if (val[0] != '-' || starts(val, "-a") || starts(val, "--MD") ||
+		    strchr(val, '/'))
+			go_local(s, "-Xassembler %s: assembler file option", val);
+		return R_NODE;
+	} else if (!strcmp(a, "-Wunused-macros") ||
+		   !strcmp(a, "-Werror=unused-macros"))
+		go_local(s, "%s: incompatible with -fdirectives-only", a);
+	else if (starts(a, "-traditional") || !strcmp(a, "-undef") ||
+		 !strcmp(a, "-C") || !strcmp(a, "-CC") || !strcmp(a, "-P") ||
+		 !strcmp(a, "-H") || !strcmp(a, "-trigraphs") ||
+		 !strcmp(a, "-fpch-preprocess") ||
+		 !strcmp(a, "-fdirectives-only") ||
+		 !strcmp(a, "-fpreprocessed") || !strcmp(a, "-remap") ||
+		 starts(a, "-finput-charset") || starts(a, "-fexec-charset") ||
+		 starts(a, "-fwide-exec-charset"))
+		go_local(s, "%s: changes preprocessing", a);
+	else if (!strcmp(a, "-frecord-gcc-switches") || starts(a, "-flto") ||
+		 starts(a, "-ffat-lto"))
+		go_local(s, "%s: object would record the node's switches", a);
+	else if (!strcmp(a, "-fverbose-asm"))
+		s->verbose_asm = true;
+	else if (!strcmp(a, "-v") || !strcmp(a, "-###") || !strcmp(a, "--help") ||
+		 starts(a, "--help=") || !strcmp(a, "--version") ||
+		 starts(a, "-print-") || !strcmp(a, "-Q") ||
+		 !strcmp(a, "-ftime-report") || starts(a, "-ftime-trace"))
+		go_local(s, "%s: informational", a);
+	else if (!strcmp(a, "-pipe"))
+		return R_CPP;
+	else if (a[1] == 'g')
+		debug_opt(s, a);
+	else if (!strcmp(a, "-Xclang") || !strcmp(a, "-target") ||
+		 !strcmp(a, "--target") || !strcmp(a, "-arch"))
+		go_local(s, "%s: clang/darwin option", a);
+
+	if (linker_only(a))
+		return R_NONE;
+	return R_BOTH;
+}
+
+static bool safe_rel(const char *p)
+{
+	const char *c = p;
+	if (!*p || *p == '/' || strlen(p) >= 1024)
+		return false;
+	while (*c) {
+		const char *e = strchr(c, '/');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+		if ((l == 2 && c[0] == '.' && c[1] == '.') || l == 0 ||
+		    (l == 1 && c[0] == '.'))
+			return false;
+		c += l;
+		if (*c)
+			c++;
+	}
+	return true;
+}
+
+int args_plan(char *const *argv, int argc, const struct args_opts *opts,
+	      struct args_plan *p)
+{
+	static const struct args_opts no_opts;
+	struct scan s;
+	int r;
+
+	memset(p, 0, sizeof *p);
+	memset(&s, 0, sizeof s);
+	s.p = p;
+	s.o = opts ? opts : &no_opts;
+	s.record = true;
+	s.working_dir = true;
+
+	r = args_expand(argv, argc, &p->argv, &p->argc);
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		/* keep the original argv for the caller; the real compiler
+		 * reports the bad response file as it would. */
+		char **v = NULL;
+		int n = 0, cap = 0;
+		for (int i = 0; i < argc; i++)
+			if (vec_push_owned(&v, &n, &cap, strdup(argv[i]))) {
+				args_free_vec(v);
+				return -ENOMEM;
+			}
+		p->argv = v;
+		p->argc = n;
+		snprintf(p->reason, sizeof p->reason, "response file: %s",
+			 r == -ELOOP ? "nested too deep" :
+			 r == -EFBIG ? "too big" :
+			 r == -E2BIG ? "too many arguments" :
+			 r == -EINVAL ? "bad quoting" : "cannot be read");
+		return 0;
+	}
+	if (p->argc < 1) {
+		snprintf(p->reason, sizeof p->reason, "no compiler");
+		return 0;
+	}
+
+	vadd(&s.cpp, p->argv[0]);
+	for (int i = 1; i < p->argc; i++) {
+		const char *a = p->argv[i], *val = NULL;
+		char opt[32];
+		enum route rt;
+
+		if (a[0] != '-' || !a[1]) {
+			bool is_src;
+			enum args_lang l;
+			if (!strcmp(a, "-")) {
+				go_local(&s, "input from stdin", NULL);
+				s.nother++;
+				continue;
+			}
+			l = args_lang_of(a, s.o->cxx_driver, &is_src);
+			if (s.src_lang_known)
+				l = s.src_lang, is_src = true;
+			if (!is_src) {
+				s.nother++;
+				continue;
+			}
+			s.nsrc++;
+			s.src = a;
+			p->lang = l;
+			vadd(&s.cpp, a);
+			continue;
+		}
+		/* split the option from its value */
+		if (takes_sep(a)) {
+			if (i + 1 >= p->argc) {
+				go_local(&s, "%s: missing argument", a);
+				break;
+			}
+			val = p->argv[i + 1];
+			rt = classify_opt(&s, a, val);
+			if (rt == R_BOTH || rt == R_CPP) {
+				vadd(&s.cpp, a);
+				vadd(&s.cpp, val);
+			}
+			if (rt == R_BOTH || rt == R_NODE) {
+				vadd(&s.node, a);
+				vadd(&s.node, val);
+			}
+			i++;
+			continue;
+		}
+		/* attached values: -DX -Ifoo -oout -xc -MFfile -lm -Lx -Bdir */
+		opt[0] = 0;
+		if (strchr("DUIoxABlL", a[1]) && a[2]) {
+			opt[0] = '-', opt[1] = a[1], opt[2] = 0;
+			val = a + 2;
+		} else if (a[1] == 'M' && strchr("FTQ", a[2]) && a[2] && a[3]) {
+			opt[0] = '-', opt[1] = 'M', opt[2] = a[2], opt[3] = 0;
+			val = a + 3;
+		} else if (starts(a, "--sysroot=")) {
+			strcpy(opt, "--sysroot");
+			val = a + 10;
+		}
+		if (opt[0]) {
+			if (!strcmp(opt, "-B")) {
+				go_local(&s, "%s: compiler search path", a);
+				continue;
+			}
+			rt = classify_opt(&s, opt, val);
+		} else {
+			rt = classify_opt(&s, a, NULL);
+		}
+		if (rt == R_BOTH || rt == R_CPP)
+			vadd(&s.cpp, a);
+		if (rt == R_BOTH || rt == R_NODE)
+			vadd(&s.node, a);
+	}
+
+	if (s.cpp.oom || s.node.oom) {
+		r = -ENOMEM;
+		goto fail;
+	}
+
+	/* decisions that need the whole command */
+	if (!s.local) {
+		if (s.o->clang)
+			go_local(&s, "clang: directives-only mode is gcc's", NULL);
+		else if (!s.c && !s.S)
+			go_local(&s, "neither -c nor -S: link or other", NULL);
+		else if (s.c && s.S)
+			go_local(&s, "both -c and -S", NULL);
+		else if (s.nsrc == 0)
+			go_local(&s, "no source file", NULL);
+		else if (s.nsrc > 1)
+			go_local(&s, "several source files", NULL);
+		else if (s.nother)
+			go_local(&s, "extra input files", NULL);
+		else if (p->lang == ARGS_LANG_NONE)
+			go_local(&s, "%s: not a language we distribute", s.src);
+		else if (s.nout > 1)
+			go_local(&s, "several -o", NULL);
+		else if (s.out && !strcmp(s.out, "-"))
+			go_local(&s, "-o -: output to stdout", NULL);
+		else if (starts(base_name(s.src), "conftest.") ||
+			 starts(base_name(s.src), "tmp.conftest."))
+			go_local(&s, "%s: autoconf test", s.src);
+		else if (s.debug >= 3)
+			go_local(&s, "-g3: macro debug info differs after "
+				     "directives-only preprocessing", NULL);
+		else if (s.debug > 0 && s.record && !s.o->remote_debug)
+			go_local(&s, "-g records the compile switches "
+				     "(DW_AT_producer); see DCC_REMOTE_DEBUG", NULL);
+		else if (s.debug > 0 && !s.working_dir)
+			go_local(&s, "-fno-working-directory with -g", NULL);
+		else if (p->lang == ARGS_LANG_ASM_CPP && (s.debug > 0 || s.S))
+			go_local(&s, "assembler source with -g or -S", NULL);
+		else if (s.verbose_asm && s.S)
+			go_local(&s, "-fverbose-asm lists the switches", NULL);
+		else if (s.split && s.debug > 0 && s.S)
+			go_local(&s, "-gsplit-dwarf with -S", NULL);
+	}
+	if (s.local) {
+		snprintf(p->reason, sizeof p->reason, "%s", s.local);
+		args_free_vec(s.cpp.v);
+		args_free_vec(s.node.v);
+		return 0;
+	}
+
+	/* distributable: outputs and names */
+	p->compile_S = s.S;
+	p->source = strdup(s.src);
+	p->output = s.out ? strdup(s.out)
+			  : with_suffix(base_name(s.src), s.S ? ".s" : ".o");
+	if (!p->source || !p->output) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	p->want_dwo = s.split && s.debug > 0;
+	if (safe_rel(p->output))
+		p->output_name = strdup(p->output);
+	else if (p->want_dwo) {
+		/* the .dwo name is recorded in the object: must be the same */
+		go_local(&s, "-gsplit-dwarf with an absolute or ../ output", NULL);
+		snprintf(p->reason, sizeof p->reason, "%s", s.local);
+		free(p->source), p->source = NULL;
+		free(p->output), p->output = NULL;
+		args_free_vec(s.cpp.v);
+		args_free_vec(s.node.v);
+		return 0;
+	} else {
+		const char *b = base_name(p->output);
+		p->output_name = strdup(safe_rel(b) ? b : (s.S ? "out.s" : "out.o"));
+	}
+	if (p->want_dwo)
+		p->dwo = with_suffix(p->output, ".dwo");
+	{
+		static const char *const ext[] = { "", ".i", ".ii", ".mi", ".mii", ".s" };
+		const char *b = base_name(p->source);
+		char *stem = with_suffix(b, "");
+		if (stem && (!*stem || !safe_rel(stem) || stem[0] == '-')) {
+			free(stem);
+			stem = strdup("input");
+		}
+		if (stem) {
+			p->input_name = malloc(strlen(stem) + 5);
+			if (p->input_name)
+				sprintf(p->input_name, "%s%s", stem, ext[p->lang]);
+			free(stem);
+		}
+	}
+	if (!p->output_name || !p->input_name || (p->want_dwo && !p->dwo)) {
+		r = -ENOMEM;
+		goto fail;
+	}
+
+	/* the local preprocess command */
+	if (p->lang == ARGS_LANG_ASM_CPP) {
+		vadd(&s.cpp, "-E");
+	} else {
+		vadd(&s.cpp, "-E");
+		vadd(&s.cpp, "-fdirectives-only");
+	}
+	if (s.dep_md) {
+		if (!s.user_mf) {
+			char *d = s.out ? with_suffix(s.out, ".d")
+					: with_suffix(base_name(s.src), ".d");
+			if (!d) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			vadd(&s.cpp, "-MF");
+			vadd(&s.cpp, d);
+			free(d);
+		}
+		if (!s.user_mt && s.out) {
+			vadd(&s.cpp, "-MQ");
+			vadd(&s.cpp, s.out);
+		}
+	}
+	/* the node's compile arguments */
+	vadd(&s.node, s.S ? "-S" : "-c");
+	if (p->lang != ARGS_LANG_ASM_CPP)
+		vadd(&s.node, "-fdirectives-only");
+	if (s.cpp.oom || s.node.oom) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	p->cpp_argv = s.cpp.v;
+	p->cpp_argc = s.cpp.n;
+	p->node_args = s.node.v;
+	p->node_nargs = s.node.n;
+	p->distribute = true;
+	snprintf(p->reason, sizeof p->reason, "distributable");
+	return 0;
+fail:
+	args_free_vec(s.cpp.v);
+	args_free_vec(s.node.v);
+	args_plan_free(p);
+	return r;
+}
+
+void args_plan_free(struct args_plan *p)
+{
+	args_free_vec(p->argv);
+	args_free_vec(p->cpp_argv);
+	args_free_vec(p->node_args);
+	free(p->source);
+	free(p->output);
+	free(p->dwo);
+	free(p->input_name);
+	free(p->output_name);
+	memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,116 @@
+/*
+ * args.h — the compiler-argument classifier of dcc: pure functions over an
+ * argv (no process is run; only `@file` response files are read).
+ *
+ * args_plan() decides whether a command may be compiled on a node, and if so
+ * splits it into
+ *   - the LOCAL preprocess command: the real compiler with every original
+ *     option except -c/-S/-o, plus `-E -fdirectives-only`, explicit
+ *     -MF/-MQ so the .d file is exactly the one the full local compile would
+ *     write (a compile's default dep-file and target names derive from -o,
+ *     a preprocess run's would not), output to stdout;
+ *   - the NODE compile arguments (hub_job.args): without the compiler, the
+ *     input and -o, without preprocessor-only options, plus
+ *     `-fdirectives-only` (the node's driver adds -fpreprocessed for .i/.ii).
+ *
+ * Why -fdirectives-only (measured with gcc 12, see the dcc report): a fully
+ * macro-expanded .i changes diagnostics (e.g. -Waddress warnings on macros
+ * appear or vanish) and debug line columns; with -fdirectives-only, includes
+ * and conditionals are resolved locally and macros expanded by the node's
+ * compiler, giving byte-identical objects. The one leak is DW_AT_producer,
+ * which records -fdirectives-only when debug info records the switches
+ * (gcc's default for -g): such jobs stay local unless the caller opts in
+ * (args_opts.remote_debug).
+ *
+ * Every "local" answer carries a short reason; the decision never depends on
+ * anything but argv, the opts and the response files' contents.
+ */
+#ifndef USBFARM_HUB_ARGS_H
+#define USBFARM_HUB_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Caps on response-file expansion (gcc itself has none that matter). */
+#define ARGS_RESP_MAX_DEPTH 8
+#define ARGS_RESP_MAX_BYTES (1u << 20)	/* one file */
+#define ARGS_MAX_ARGS 65536		/* after expansion */
+
+enum args_lang {
+	ARGS_LANG_NONE,
+	ARGS_LANG_C,
+	ARGS_LANG_CXX,
+	ARGS_LANG_OBJC,
+	ARGS_LANG_OBJCXX,
+	ARGS_LANG_ASM_CPP,	/* .S / assembler-with-cpp: full -E, node assembles */
+};
+
+struct args_opts {
+	/* The driver's kind decides the language of a .c file: g++, c++,
+	 * clang++ compile it as C++. */
+	bool cxx_driver;
+	/* clang has no -fdirectives-only (its analogue is -frewrite-includes,
+	 * not measured yet): clang jobs stay local. */
+	bool clang;
+	/* Distribute -g jobs whose DW_AT_producer would record switches
+	 * (the object then also names -fdirectives-only there). */
+	bool remote_debug;
+};
+
+struct args_plan {
+	bool distribute;
+	char reason[160];	/* why local, or "distributable" */
+
+	/* After @file expansion; argv[0] is the compiler as given. */
+	char **argv;
+	int argc;
+
+	/* Only when distribute: */
+	char **cpp_argv;	/* NULL-terminated; cpp_argv[0] = argv[0] */
+	int cpp_argc;
+	char **node_args;	/* NULL-terminated; compile args for the node */
+	int node_nargs;
+	char *source;		/* as on the command line */
+	char *output;		/* -o value, or the default (a.o / a.s) */
+	char *dwo;		/* -gsplit-dwarf: local .dwo path, else NULL */
+	char *input_name;	/* node input file, e.g. "a.i" */
+	char *output_name;	/* node -o, relative, e.g. "obj/a.o" */
+	enum args_lang lang;
+	bool want_dwo;
+	bool compile_S;		/* -S rather than -c */
+};
+
+/*
+ * Classifies argv (argv[0] = the compiler). Returns 0 (plan filled, either
+ * decision) or -ENOMEM. A response file that cannot be read, too deep, too
+ * big or with unbalanced quotes gives a LOCAL plan: the real compiler then
+ * reports it as it would.
+ */
+int args_plan(char *const *argv, int argc, const struct args_opts *opts,
+	      struct args_plan *plan);
+void args_plan_free(struct args_plan *plan);
+
+/*
+ * gcc's response-file syntax (libiberty buildargv): whitespace separates;
+ * '...' and "..." group; a backslash escapes the next character anywhere.
+ * Appends the words of text[0..len) to *v (count *n, capacity *cap).
+ * 0, -EINVAL (unbalanced quote, NUL byte), -E2BIG (over ARGS_MAX_ARGS) or
+ * -ENOMEM.
+ */
+int args_split_resp(const char *text, size_t len, char ***v, int *n, int *cap);
+
+/*
+ * Expands `@file` arguments recursively (relative to the cwd, as gcc does;
+ * an unreadable file leaves the argument unchanged, as gcc does). *out is a
+ * NULL-terminated malloc'd vector of malloc'd strings (free with
+ * args_free_vec). 0, -ELOOP (depth), -EFBIG (file too big), -E2BIG,
+ * -EINVAL (syntax), -ENOENT (unreadable file), -ENOMEM.
+ */
+int args_expand(char *const *argv, int argc, char ***out, int *outc);
+void args_free_vec(char **v);
+
+/* Language of a source file name by extension; ARGS_LANG_NONE if not one
+ * we distribute. *is_source tells whether gcc treats it as a source at all. */
+enum args_lang args_lang_of(const char *name, bool cxx_driver, bool *is_source);
+
+#endif

@@ -1,0 +1,610 @@
+/*
+ * dcc.c — the compiler wrapper: `dcc gcc -c a.c`, `dcc -c a.c`, or dcc
+ * installed under a compiler's name (masquerading).
+ *
+ * Flow: find the real compiler → classify the arguments (args.c) → local:
+ * exec the real compiler with the original argv → distributable: preprocess
+ * locally with -fdirectives-only (the .d file is written here), hand the job
+ * to hubd (or, with DCC_LOOPBACK=1, run the node-side executor in-process)
+ * → on success with no diagnostics: write the object (and .dwo) atomically
+ * and exit 0; on a compile error or any diagnostic: recompile locally from
+ * the original command, so the user sees exactly what the local compiler
+ * says, once. A build never fails because of the farm, and never gets a
+ * torn object.
+ */
+#include "args.h"
+#include "client.h"
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DCC_VERSION "0.1"
+#define EXIT_USAGE 2
+#define EXIT_RECURSION 111
+#define EXIT_NO_COMPILER 127
+#define PP_CAP (512u << 20)	/* preprocessed output */
+#define ERR_CAP (16u << 20)
+
+static bool verbose;
+static int note_fd = -1;	/* UNCACHED_ERR_FD or stderr when verbose */
+
+static void note(const char *fmt, ...)
+{
+	char b[1024];
+	va_list ap;
+	int n;
+
+	if (note_fd < 0)
+		return;
+	n = snprintf(b, sizeof b, "dcc: ");
+	va_start(ap, fmt);
+	n += vsnprintf(b + n, sizeof b - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof b - 1)
+		n = (int)sizeof b - 2;
+	b[n++] = '\n';
+	write_full(note_fd, b, (size_t)n);
+}
+
+static void trace(const char *fmt, ...)
+{
+	char b[1024];
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
+	note("%s", b);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static void usage(FILE *f)
+{
+	fputs(
+"NAME\n"
+"    dcc - usbfarm's compiler wrapper: compile C/C++ on the USB build farm\n"
+"\n"
+"SYNOPSIS\n"
+"    dcc COMPILER [COMPILER-ARGS...]     e.g. dcc gcc -O2 -c a.c -o a.o\n"
+"    dcc [COMPILER-ARGS...]              the compiler is cc\n"
+"    COMPILER [COMPILER-ARGS...]         dcc installed under the compiler's name\n"
+"    dcc --help | --version\n"
+"\n"
+"DESCRIPTION\n"
+"    dcc decides from the arguments whether a command can be compiled on a\n"
+"    node. If not (linking, -E, -M, -march=native, profiling, several\n"
+"    sources, conftest.*, ...), it runs the real compiler with the\n"
+"    unchanged arguments. Otherwise it preprocesses locally with\n"
+"    -fdirectives-only (includes and #if resolved here, dependency files\n"
+"    written here), hands the job to hubd, and writes the object the node\n"
+"    returns atomically (temp file and rename), with the .dwo for\n"
+"    -gsplit-dwarf. If the compile fails or prints any diagnostic, dcc\n"
+"    compiles locally from the original command, so errors and warnings\n"
+"    are exactly the local compiler's. If the farm cannot do the job, dcc\n"
+"    compiles locally: dcc never fails a build the compiler would pass.\n"
+"    @file response files are expanded as gcc does.\n"
+"\n"
+"    With -g, gcc records its switches in the object (DW_AT_producer); the\n"
+"    node's would name -fdirectives-only, so such jobs stay local unless\n"
+"    DCC_REMOTE_DEBUG=1 or -gno-record-gcc-switches.\n"
+"\n"
+"INVOCATION\n"
+"    Explicit:   CC=\"dcc gcc\" CXX=\"dcc g++\"; COMPILER may be a path.\n"
+"    Implicit:   dcc -c a.c (first argument is an option or a source).\n"
+"    Masquerade: a directory of symlinks gcc, g++, cc, c++ -> dcc early on\n"
+"                PATH; dcc finds the real compiler on PATH, skipping any\n"
+"                entry that is dcc itself.\n"
+"    ccache:     CCACHE_PREFIX=dcc; dcc's own notes then go to\n"
+"                UNCACHED_ERR_FD so ccache does not cache them.\n"
+"\n"
+"ENVIRONMENT\n"
+"    DCC_VERBOSE=1      trace decisions on stderr (or UNCACHED_ERR_FD)\n"
+"    DCC_LOCAL=1        never distribute\n"
+"    DCC_LOOPBACK=1     test mode: run the node-side executor in-process in a\n"
+"                       private temp dir instead of asking hubd\n"
+"    DCC_REMOTE_DEBUG=1 distribute -g jobs even though DW_AT_producer will\n"
+"                       then also list -fdirectives-only\n"
+"    DCC_RECURSION      set by dcc for the compilers it runs (recursion guard)\n"
+"    USBFARM_SOCKET     hubd's socket (default: see hubd)\n"
+"    UNCACHED_ERR_FD    file descriptor for dcc's own messages (ccache)\n"
+"    TMPDIR             where loopback jobs run\n"
+"\n"
+"EXIT STATUS\n"
+"    The compiler's exit status (128+N if it died of signal N).\n"
+"    2    usage error\n"
+"    111  recursion: the compiler found on PATH leads back to dcc\n"
+"    127  no real compiler found\n", f);
+}
+
+/* ---- finding the real compiler ---------------------------------------- */
+
+static bool is_self(const char *cand, const char *self)
+{
+	char r[PATH_MAX];
+	return self && realpath(cand, r) && !strcmp(r, self);
+}
+
+/* Sets out to an absolute path of the real compiler named `name`. */
+static int find_compiler(const char *name, const char *self, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+	int r = -ENOENT;
+
+	if (strchr(name, '/')) {
+		char cwd[PATH_MAX];
+		int n;
+		if (name[0] == '/')
+			n = snprintf(out, len, "%s", name);
+		else if (getcwd(cwd, sizeof cwd))
+			n = snprintf(out, len, "%s/%s", cwd, name);
+		else
+			return -errno;
+		if (n < 0 || (size_t)n >= len)
+			return -ENAMETOOLONG;
+		if (access(out, X_OK))
+			return -ENOENT;
+		return is_self(out, self) ? -ELOOP : 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char cand[PATH_MAX], cwd[PATH_MAX];
+		struct stat st;
+		if (d[0] != '/') {
+			if (!getcwd(cwd, sizeof cwd))
+				continue;
+			if ((size_t)snprintf(cand, sizeof cand, "%s/%s/%s", cwd,
+					     *d ? d : ".", name) >= sizeof cand)
+				continue;
+		} else if ((size_t)snprintf(cand, sizeof cand, "%s/%s", d, name) >= sizeof cand) {
+			continue;
+		}
+		if (stat(cand, &st) || !S_ISREG(st.st_mode) || access(cand, X_OK))
+			continue;
+		if (is_self(cand, self)) {
+			r = -ELOOP;	/* a masquerade dir: keep looking */
+			continue;
+		}
+		snprintf(out, len, "%s", cand);
+		r = 0;
+		break;
+	}
+	free(copy);
+	return r;
+}
+
+/* ---- running things ------------------------------------------------------ */
+
+/* Replaces dcc with the real compiler; never returns. */
+static void exec_local(const char *path, char **argv)
+{
+	execv(path, argv);
+	fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(errno));
+	exit(EXIT_NO_COMPILER);
+}
+
+/* Runs the compiler and waits; returns its status (128+sig). */
+static int run_local(const char *path, char **argv)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execv(path, argv);
+		fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(errno));
+		_exit(EXIT_NO_COMPILER);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* Runs argv with stdout into out and stderr into err. Status or -errno. */
+static int run_capture(const char *path, char **argv, struct buf *out, struct buf *err)
+{
+	int po[2], pe[2], st;
+	pid_t pid;
+	bool oo = true, eo = true, over = false;
+
+	if (pipe2(po, O_CLOEXEC))
+		return -errno;
+	if (pipe2(pe, O_CLOEXEC)) {
+		close(po[0]), close(po[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(path, argv);
+		_exit(EXIT_NO_COMPILER);
+	}
+	close(po[1]);
+	close(pe[1]);
+	while (oo || eo) {
+		struct pollfd pf[2] = { { oo ? po[0] : -1, POLLIN, 0 },
+					{ eo ? pe[0] : -1, POLLIN, 0 } };
+		char tmp[65536];
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			bool *open_ = i ? &eo : &oo;
+			struct buf *b = i ? err : out;
+			size_t cap = i ? ERR_CAP : PP_CAP;
+			ssize_t n;
+			if (!*open_ || !pf[i].revents)
+				continue;
+			n = read(i ? pe[0] : po[0], tmp, sizeof tmp);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				*open_ = false;
+				continue;
+			}
+			if (b->len + (size_t)n > cap)
+				over = true;
+			else
+				buf_put(b, tmp, (size_t)n);
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (over)
+		return -EFBIG;
+	if (!buf_ok(out) || !buf_ok(err))
+		return -ENOMEM;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* ---- writing outputs --------------------------------------------------- */
+
+static mode_t file_mode(void)
+{
+	mode_t m = umask(0);
+	umask(m);
+	return 0666 & ~m;
+}
+
+/* Writes data to path atomically: a temp file in the same directory, then
+ * rename. 0 or -errno; the temp file never survives. */
+static int write_atomic(const char *path, const struct buf *data)
+{
+	char tmp[PATH_MAX];
+	const char *b = base_of(path);
+	int fd, r;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.dcc-XXXXXX", (int)(b - path),
+			     path, b) >= sizeof tmp)
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_full(fd, data->data, data->len);
+	if (!r && fchmod(fd, file_mode()))
+		r = -errno;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+/* ---- the remote (or loopback) attempt ------------------------------------ */
+
+struct attempt {
+	enum hub_outcome outcome;
+	int status;
+	struct buf out, err, obj, dwo;
+	char where[64];
+	char error[256];
+	bool hub;		/* res came from hub_client_compile */
+	struct hub_result res;
+};
+
+static void attempt_free(struct attempt *a)
+{
+	if (a->hub) {
+		hub_result_free(&a->res);
+	} else {
+		buf_free(&a->out);
+		buf_free(&a->err);
+		buf_free(&a->obj);
+		buf_free(&a->dwo);
+	}
+}
+
+static void loopback(const struct hub_job *job, struct attempt *a)
+{
+	struct exec_job ej;
+	struct exec_result er;
+
+	memset(&ej, 0, sizeof ej);
+	ej.compiler = job->compiler;
+	ej.args = job->args;
+	ej.nargs = job->nargs;
+	ej.input_name = job->input_name;
+	ej.input = job->input;
+	ej.input_len = job->input_len;
+	ej.output_name = job->output_name;
+	ej.want_dwo = job->want_dwo;
+	ej.tmp_root = NULL;
+	exec_run(&ej, &er);
+	snprintf(a->where, sizeof a->where, "loopback");
+	if (er.farm_error) {
+		a->outcome = HUB_FAILED;
+		snprintf(a->error, sizeof a->error, "%s", er.error);
+		exec_result_free(&er);
+		return;
+	}
+	a->outcome = HUB_DONE;
+	a->status = er.status;
+	a->out = er.out;
+	a->err = er.err;
+	a->obj = er.obj;
+	a->dwo = er.dwo;
+}
+
+static void remote(const struct hub_job *job, struct attempt *a)
+{
+	a->hub = true;
+	memset(&a->res, 0, sizeof a->res);
+	hub_client_compile(job, &a->res);
+	a->outcome = a->res.outcome;
+	a->status = a->res.status;
+	a->out = a->res.out;
+	a->err = a->res.err;
+	a->obj = a->res.obj;
+	a->dwo = a->res.dwo;
+	snprintf(a->where, sizeof a->where, "%s", a->res.node);
+	snprintf(a->error, sizeof a->error, "%s", a->res.error);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX], *selfp = NULL, compiler[PATH_MAX], cwd[PATH_MAX];
+	char **cargv;
+	int cargc, depth = 0, r;
+	const char *v, *self_name = base_of(argv[0]);
+	bool explicit_dcc;
+	struct args_plan plan;
+	struct args_opts opts;
+	struct buf pp = BUF_INIT, pperr = BUF_INIT;
+	struct hub_job job;
+	struct attempt at;
+	uint64_t t0;
+
+	signal(SIGPIPE, SIG_IGN);
+	verbose = env_on("DCC_VERBOSE");
+	v = getenv("UNCACHED_ERR_FD");
+	if (v && *v) {
+		char *end;
+		long fd = strtol(v, &end, 10);
+		if (!*end && fd > 2 && fd < INT_MAX && fcntl((int)fd, F_GETFD) >= 0)
+			note_fd = (int)fd;
+	}
+	if (note_fd < 0 && verbose)
+		note_fd = 2;
+	if (realpath("/proc/self/exe", self))
+		selfp = self;
+
+	/* how were we called? */
+	explicit_dcc = !strcmp(self_name, "dcc") ||
+		       (selfp && !strcmp(self_name, base_of(self)));
+	if (explicit_dcc) {
+		bool is_src;
+		if (argc < 2) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[1], "--version")) {
+			printf("dcc (usbfarm) %s\n", DCC_VERSION);
+			return 0;
+		}
+		args_lang_of(argv[1], false, &is_src);
+		if (argv[1][0] == '-' || is_src) {
+			/* implicit: dcc -c a.c → cc -c a.c */
+			cargc = argc;
+			cargv = calloc((size_t)argc + 1, sizeof *cargv);
+			if (!cargv)
+				return 1;
+			cargv[0] = "cc";
+			for (int i = 1; i < argc; i++)
+				cargv[i] = argv[i];
+		} else {
+			cargc = argc - 1;
+			cargv = argv + 1;
+		}
+	} else {
+		cargc = argc;
+		cargv = argv;	/* masquerading: argv[0] is the compiler's name */
+	}
+
+	v = getenv("DCC_RECURSION");
+	if (v && *v)
+		depth = atoi(v);
+	r = find_compiler(cargv[0], selfp, compiler, sizeof compiler);
+	if (r == -ELOOP || depth >= 2) {
+		fprintf(stderr, "dcc: recursion: '%s' leads back to dcc (check PATH "
+				"and masquerade directories)\n", cargv[0]);
+		return EXIT_RECURSION;
+	}
+	if (r) {
+		fprintf(stderr, "dcc: %s: compiler not found%s\n", cargv[0],
+			explicit_dcc ? "" : " on PATH (outside dcc's own directory)");
+		return EXIT_NO_COMPILER;
+	}
+	{
+		char d[16];
+		snprintf(d, sizeof d, "%d", depth + 1);
+		setenv("DCC_RECURSION", d, 1);
+	}
+
+	if (depth > 0 || env_on("DCC_LOCAL")) {
+		trace("local: %s", depth > 0 ? "called from within dcc" : "DCC_LOCAL");
+		exec_local(compiler, cargv);
+	}
+	memset(&opts, 0, sizeof opts);
+	opts.cxx_driver = strstr(base_of(cargv[0]), "++") || strstr(base_of(compiler), "++");
+	opts.clang = strstr(base_of(cargv[0]), "clang") || strstr(base_of(compiler), "clang");
+	opts.remote_debug = env_on("DCC_REMOTE_DEBUG");
+	if (args_plan(cargv, cargc, &opts, &plan)) {
+		trace("local: out of memory classifying");
+		exec_local(compiler, cargv);
+	}
+	if (!plan.distribute) {
+		trace("local: %s", plan.reason);
+		args_plan_free(&plan);
+		exec_local(compiler, cargv);
+	}
+	{
+		char why[200];
+		if (exec_check_args(plan.node_args, plan.node_nargs, why, sizeof why)) {
+			trace("local: a node would refuse: %s", why);
+			args_plan_free(&plan);
+			exec_local(compiler, cargv);
+		}
+	}
+
+	/* preprocess here */
+	t0 = now_us();
+	r = run_capture(compiler, plan.cpp_argv, &pp, &pperr);
+	if (r != 0 || pperr.len) {
+		/* an error or a warning of the preprocessor: the local compile
+		 * says it exactly as it would */
+		trace("local: preprocessing %s", r ? "failed" : "printed diagnostics");
+		buf_free(&pp);
+		buf_free(&pperr);
+		args_plan_free(&plan);
+		exec_local(compiler, cargv);
+	}
+	buf_free(&pperr);
+
+	memset(&job, 0, sizeof job);
+	job.compiler = compiler;
+	job.args = plan.node_args;
+	job.nargs = plan.node_nargs;
+	job.input_name = plan.input_name;
+	job.input = pp.data;
+	job.input_len = pp.len;
+	job.output_name = plan.output_name;
+	job.want_dwo = plan.want_dwo;
+	job.cwd = getcwd(cwd, sizeof cwd) ? cwd : "";
+	job.source = plan.source;
+	job.preprocess_us = now_us() - t0;
+	trace("distribute %s (%zu bytes preprocessed in %llu us)", plan.source, pp.len,
+	      (unsigned long long)job.preprocess_us);
+
+	memset(&at, 0, sizeof at);
+	if (env_on("DCC_LOOPBACK"))
+		loopback(&job, &at);
+	else
+		remote(&job, &at);
+	buf_free(&pp);
+
+	switch (at.outcome) {
+	case HUB_DONE:
+		if (at.status != 0 || at.err.len || at.out.len) {
+			note("%s %s on %s; compiling locally for the compiler's own "
+			     "diagnostics", plan.source,
+			     at.status ? "failed" : "printed diagnostics", at.where);
+			break;
+		}
+		if (at.obj.len == 0) {
+			note("%s: empty object from %s; compiling locally", plan.source, at.where);
+			break;
+		}
+		if (plan.want_dwo) {
+			r = write_atomic(plan.dwo, &at.dwo);
+			if (r) {
+				note("%s: %s; compiling locally", plan.dwo, strerror(-r));
+				break;
+			}
+		}
+		r = write_atomic(plan.output, &at.obj);
+		if (r) {
+			note("%s: %s; compiling locally", plan.output, strerror(-r));
+			break;
+		}
+		/* the compiler's stdout and stderr (empty here, by the rule
+		 * above) in the order the user would see them */
+		write_full(1, at.out.data, at.out.len);
+		write_full(2, at.err.data, at.err.len);
+		trace("%s compiled on %s", plan.source, at.where);
+		attempt_free(&at);
+		args_plan_free(&plan);
+		return 0;
+	case HUB_LOCAL: {
+		int st;
+		trace("hubd: compile locally");
+		st = run_local(compiler, cargv);
+		attempt_free(&at);	/* releases the slot */
+		args_plan_free(&plan);
+		return st < 0 ? EXIT_NO_COMPILER : st;
+	}
+	case HUB_FAILED:
+	default:
+		note("farm: %s; compiling locally", at.error[0] ? at.error : "failed");
+		break;
+	}
+	attempt_free(&at);
+	args_plan_free(&plan);
+	exec_local(compiler, cargv);
+	return EXIT_NO_COMPILER;
+}

@@ -1,0 +1,805 @@
+/*
+ * compiler.c — compiler identity (compiler.h).
+ *
+ * compiler_identify() runs the binary three times (no shell, LC_ALL=C,
+ * stdin /dev/null, 10 s cap each):
+ *   -dumpmachine                      → triple
+ *   -dumpfullversion (else -dumpversion) → version
+ *   -v -E -x c|c++ /dev/null -o /dev/null → the lines that describe how the
+ *     compiler was built: "gcc version …" / "clang version …" (with the
+ *     vendor's package version), "Target:", "Thread model:", the
+ *     "Configured with:" options minus the ones that only say where things
+ *     are installed or where the compiler itself runs (--prefix, --*dir=,
+ *     --build, --host, --program-*, --with-*sysroot, --with-gxx-include-dir,
+ *     --with-bugurl, …), and the GMP/MPFR/MPC/isl versions cc1 reports
+ *     (they do constant folding).
+ * The fingerprint is SHA-256 over kind, triple, version and those lines
+ * (first 16 bytes, hex). -dumpspecs is deliberately left out: a native and
+ * a cross build of the same compiler differ there mostly in paths (the
+ * dynamic linker, startfiles, sysroot), which matter for linking, not for
+ * compiling preprocessed input; the options that do change code generation
+ * by default (--with-arch, --enable-default-pie/ssp, --with-tune, …) are in
+ * "Configured with:".
+ *
+ * The kind comes from the names along the symlink chain (the first that
+ * says gcc/g++/clang/clang++; "cc" and "c++" defer), checked against the -v
+ * output. A chain that passes through ccache, distcc, dcc, icecc or sccache
+ * is a wrapper, not a compiler.
+ *
+ * Identities are cached by (path, dev, inode, size, mtime) in
+ * $XDG_CACHE_HOME/usbfarm/compilers (else ~/.cache/usbfarm/compilers); any
+ * change of the binary is a miss. The cache is an optimisation only: a file
+ * that is not ours or does not parse is ignored.
+ */
+#include "compiler.h"
+#include "sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define RUN_CAP (256u << 10)
+#define RUN_TIMEOUT_MS 10000
+#define CACHE_MAX_BYTES (1u << 20)
+#define CACHE_MAX_LINES 256
+
+/* ---- running the compiler --------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* Runs argv (argv[0] = path), stdout+stderr into out. Returns the exit
+ * status (>= 0) or -errno. */
+static int run(const char *path, char *const *argv, struct buf *out)
+{
+	char **env = NULL;
+	size_t ne = 0;
+	int p[2], ps[2], st = 0, r = 0;
+	pid_t pid;
+	uint64_t deadline = mono_ms() + RUN_TIMEOUT_MS;
+	bool killed = false;
+
+	/* environment: ours, but the messages in English */
+	for (char **e = environ; *e; e++)
+		ne++;
+	env = calloc(ne + 3, sizeof *env);
+	if (!env)
+		return -ENOMEM;
+	ne = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "LC_ALL=", 7) && strncmp(*e, "LANGUAGE=", 9))
+			env[ne++] = *e;
+	env[ne++] = "LC_ALL=C";
+	env[ne++] = "LANGUAGE=C";
+	env[ne] = NULL;
+
+	if (pipe2(p, O_CLOEXEC)) {
+		free(env);
+		return -errno;
+	}
+	if (pipe2(ps, O_CLOEXEC)) {
+		r = -errno;
+		close(p[0]), close(p[1]);
+		free(env);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(p[0]), close(p[1]), close(ps[0]), close(ps[1]);
+		free(env);
+		return r;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY), e;
+		setpgid(0, 0);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execve(path, argv, env);
+		e = errno;
+		if (write(ps[1], &e, sizeof e) < 0) {
+			/* nothing to add */
+		}
+		_exit(127);
+	}
+	free(env);
+	close(p[1]);
+	close(ps[1]);
+	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		uint64_t now = mono_ms();
+		char tmp[4096];
+		ssize_t n;
+		if (now >= deadline) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			killed = true;
+			break;
+		}
+		if (poll(&pf, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			break;
+		if (!pf.revents)
+			continue;
+		n = read(p[0], tmp, sizeof tmp);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out->len + (size_t)n <= RUN_CAP)
+			buf_put(out, tmp, (size_t)n);
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	{
+		int e = 0;
+		if (read(ps[0], &e, sizeof e) == (ssize_t)sizeof e && e)
+			r = -e;
+	}
+	close(ps[0]);
+	if (r)
+		return r;
+	if (killed)
+		return -ETIMEDOUT;
+	if (!buf_ok(out))
+		return -ENOMEM;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/* First line of a run's output, trimmed, into dst. */
+static int run_line(const char *path, const char *opt, char *dst, size_t cap)
+{
+	struct buf b = BUF_INIT;
+	char *argv[] = { (char *)path, (char *)opt, NULL };
+	int r = run(path, argv, &b);
+	size_t l = 0;
+
+	if (r == 0) {
+		while (l < b.len && b.data[l] != '\n' && b.data[l] != '\r')
+			l++;
+		if (l == 0 || l >= cap)
+			r = -EINVAL;
+		else {
+			memcpy(dst, b.data, l);
+			dst[l] = 0;
+			for (size_t i = 0; i < l; i++)
+				if (dst[i] <= ' ' || dst[i] > '~')
+					r = -EINVAL;
+		}
+	} else if (r > 0) {
+		r = -EINVAL;
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static const char *base_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static bool is_wrapper_name(const char *b)
+{
+	static const char *const w[] = { "ccache", "distcc", "dcc", "icecc",
+					 "sccache", "buildcache", NULL };
+	for (int i = 0; w[i]; i++)
+		if (!strcmp(b, w[i]))
+			return true;
+	return false;
+}
+
+enum kind_guess { K_NONE, K_GCC, K_GXX, K_CLANG, K_CLANGXX, K_BAD };
+
+static enum kind_guess kind_of_name(const char *b, bool *cxx)
+{
+	static const char *const tools[] = { "-ar", "-nm", "-ranlib", "-cpp",
+		"-format", "-tidy", "-check", "-query", "-apply-replacements",
+		"-scan-deps", "-cl", "-repl", "-doc", "-offload", "-linker",
+		"-extdef", "-rename", "-move", "-reorder", "-include-fixer",
+		"-change-namespace", "-refactor", "-nvlink", NULL };
+	for (int i = 0; tools[i]; i++) {
+		const char *t = strstr(b, tools[i]);
+		if (t && (strstr(b, "gcc") || strstr(b, "clang")))
+			return K_BAD;
+	}
+	if (strstr(b, "clang++"))
+		return K_CLANGXX;
+	if (strstr(b, "clang"))
+		return K_CLANG;
+	if (strstr(b, "g++"))
+		return K_GXX;
+	if (strstr(b, "gcc"))
+		return K_GCC;
+	{
+		size_t l = strlen(b);
+		if ((l >= 3 && !strcmp(b + l - 3, "c++")) || strstr(b, "c++-"))
+			*cxx = true;
+	}
+	return K_NONE;
+}
+
+/* Walks the symlink chain of path: wrapper check and the first decisive
+ * name. 0, -EINVAL (wrapper or not a compiler name) or -errno. */
+static int name_chain(const char *path, enum kind_guess *kind, bool *cxx)
+{
+	char cur[PATH_MAX], link[PATH_MAX];
+	*kind = K_NONE;
+	*cxx = false;
+
+	if (strlen(path) >= sizeof cur)
+		return -ENAMETOOLONG;
+	strcpy(cur, path);
+	for (int hop = 0; hop < 32; hop++) {
+		const char *b = base_of(cur);
+		enum kind_guess k;
+		ssize_t n;
+
+		if (is_wrapper_name(b))
+			return -EINVAL;
+		k = kind_of_name(b, cxx);
+		if (k == K_BAD && *kind == K_NONE)
+			return -EINVAL;
+		if (*kind == K_NONE && k != K_BAD)
+			*kind = k;
+		n = readlink(cur, link, sizeof link - 1);
+		if (n < 0)
+			return 0;	/* not a symlink: end of the chain */
+		link[n] = 0;
+		if (link[0] == '/') {
+			strcpy(cur, link);
+		} else {
+			char *s = strrchr(cur, '/');
+			size_t dl = s ? (size_t)(s - cur + 1) : 0;
+			if (dl + (size_t)n >= sizeof cur)
+				return -ENAMETOOLONG;
+			memcpy(cur + dl, link, (size_t)n + 1);
+		}
+	}
+	return -ELOOP;
+}
+
+/* ---- fingerprint ------------------------------------------------------ */
+
+static bool install_path_opt(const char *o, size_t l)
+{
+	static const char *const drop[] = {
+		"--prefix", "--exec-prefix", "--bindir", "--sbindir", "--libexecdir",
+		"--sysconfdir", "--libdir", "--includedir", "--oldincludedir",
+		"--datarootdir", "--datadir", "--infodir", "--localedir",
+		"--mandir", "--docdir", "--htmldir", "--pdfdir", "--build",
+		"--host", "--program-prefix", "--program-suffix",
+		"--program-transform-name", "--with-sysroot", "--with-build-sysroot",
+		"--with-gxx-include-dir", "--with-bugurl", "--with-local-prefix",
+		"--with-native-system-header-dir", "--with-build-time-tools",
+		"--with-gcc-major-version-only", "--enable-multiarch",
+		"--with-pkgversion", "--enable-languages", "--with-gxx-libcxx-include-dir",
+		"--with-slibdir", "--with-as", "--with-ld", NULL };
+	for (int i = 0; drop[i]; i++) {
+		size_t dl = strlen(drop[i]);
+		if (l >= dl && !strncmp(o, drop[i], dl) && (l == dl || o[dl] == '='))
+			return true;
+	}
+	return false;
+}
+
+/* Feeds the build-describing lines of `-v` output to the hash. Returns true
+ * if the compiler named itself (gcc or clang) and sets *clang. */
+static bool hash_verbose(struct sha256 *h, const char *t, size_t len, bool *clang)
+{
+	bool named = false;
+	size_t i = 0;
+
+	while (i < len) {
+		const char *l = t + i;
+		const char *e = memchr(l, '\n', len - i);
+		size_t ll = e ? (size_t)(e - l) : len - i;
+		i += ll + 1;
+		if (ll > 12 && !strncmp(l, "gcc version ", 12)) {
+			named = true;
+			*clang = false;
+			sha256_update(h, l, ll);
+			sha256_update(h, "\n", 1);
+		} else if (ll > 14 && memmem(l, ll, "clang version ", 14) &&
+			   !named) {
+			named = true;
+			*clang = true;
+			sha256_update(h, l, ll);
+			sha256_update(h, "\n", 1);
+		} else if ((ll > 7 && !strncmp(l, "Target:", 7)) ||
+			   (ll > 13 && !strncmp(l, "Thread model:", 13))) {
+			sha256_update(h, l, ll);
+			sha256_update(h, "\n", 1);
+		} else if (ll > 16 && !strncmp(l, "Configured with:", 16)) {
+			/* words; drop the program path and install-path options */
+			size_t k = 16;
+			bool first = true;
+			while (k < ll) {
+				size_t ws;
+				while (k < ll && l[k] == ' ')
+					k++;
+				ws = k;
+				while (k < ll && l[k] != ' ')
+					k++;
+				if (k == ws)
+					break;
+				if (first) {	/* the configure script's path */
+					first = false;
+					continue;
+				}
+				if (install_path_opt(l + ws, k - ws))
+					continue;
+				sha256_update(h, l + ws, k - ws);
+				sha256_update(h, " ", 1);
+			}
+			sha256_update(h, "\n", 1);
+		} else {
+			const char *g = memmem(l, ll, "GMP version", 11);
+			if (g) {
+				sha256_update(h, g, ll - (size_t)(g - l));
+				sha256_update(h, "\n", 1);
+			}
+		}
+	}
+	return named;
+}
+
+/* ---- the cache -------------------------------------------------------- */
+
+static int cache_path(char *dst, size_t len)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+	if (x && x[0] == '/')
+		n = snprintf(dst, len, "%s/usbfarm/compilers", x);
+	else if (home && home[0] == '/')
+		n = snprintf(dst, len, "%s/.cache/usbfarm/compilers", home);
+	else
+		return -ENOENT;
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static void cache_key(char *dst, size_t len, const char *path, const struct stat *st)
+{
+	snprintf(dst, len, "v1\t%s\t%llu\t%llu\t%lld\t%lld.%09ld\t", path,
+		 (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		 (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec);
+}
+
+static int cache_read(struct buf *b)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int fd, r;
+
+	if (cache_path(p, sizeof p))
+		return -ENOENT;
+	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		close(fd);
+		return -EPERM;
+	}
+	r = buf_read_fd(b, fd, CACHE_MAX_BYTES);
+	close(fd);
+	return r;
+}
+
+static bool field(const char **p, const char *end, char *dst, size_t cap)
+{
+	const char *t = memchr(*p, '\t', (size_t)(end - *p));
+	size_t l;
+	if (!t)
+		t = end;
+	l = (size_t)(t - *p);
+	if (l == 0 || l >= cap)
+		return false;
+	memcpy(dst, *p, l);
+	dst[l] = 0;
+	*p = t < end ? t + 1 : t;
+	return true;
+}
+
+static bool cache_lookup(const char *key, struct compiler_id *id)
+{
+	struct buf b = BUF_INIT;
+	size_t kl = strlen(key), i = 0;
+	bool found = false;
+
+	if (cache_read(&b))
+		return false;
+	while (i < b.len && !found) {
+		const char *l = (const char *)b.data + i;
+		const char *e = memchr(l, '\n', b.len - i);
+		size_t ll = e ? (size_t)(e - l) : b.len - i;
+		i += ll + 1;
+		if (ll > kl && !memcmp(l, key, kl)) {
+			const char *p = l + kl, *end = l + ll;
+			struct compiler_id t;
+			memset(&t, 0, sizeof t);
+			if (field(&p, end, t.kind, sizeof t.kind) &&
+			    field(&p, end, t.triple, sizeof t.triple) &&
+			    field(&p, end, t.version, sizeof t.version) &&
+			    field(&p, end, t.fingerprint, sizeof t.fingerprint) &&
+			    p == end && strlen(t.fingerprint) == 32) {
+				memcpy(id->kind, t.kind, sizeof t.kind);
+				memcpy(id->triple, t.triple, sizeof t.triple);
+				memcpy(id->version, t.version, sizeof t.version);
+				memcpy(id->fingerprint, t.fingerprint, sizeof t.fingerprint);
+				found = true;
+			}
+		}
+	}
+	buf_free(&b);
+	return found;
+}
+
+static int mkdirs_for(const char *file)
+{
+	char d[PATH_MAX];
+	size_t l = strlen(file);
+	if (l >= sizeof d)
+		return -ENAMETOOLONG;
+	memcpy(d, file, l + 1);
+	for (char *s = d + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (mkdir(d, 0700) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+static void cache_store(const char *key, const char *path, const struct compiler_id *id)
+{
+	char p[PATH_MAX], tmp[PATH_MAX + 16];
+	struct buf old = BUF_INIT, nw = BUF_INIT;
+	char kpath[PATH_MAX + 8];
+	size_t i = 0;
+	int lines = 0, fd;
+
+	if (strpbrk(path, "\t\n") || cache_path(p, sizeof p) || mkdirs_for(p))
+		return;
+	snprintf(kpath, sizeof kpath, "v1\t%s\t", path);
+	if (cache_read(&old) == 0) {
+		/* keep other paths' entries, the newest last; cap the count */
+		while (i < old.len) {
+			const char *l = (const char *)old.data + i;
+			const char *e = memchr(l, '\n', old.len - i);
+			size_t ll = e ? (size_t)(e - l) : old.len - i;
+			i += ll + 1;
+			if (ll && strncmp(l, kpath, strlen(kpath)) && lines < CACHE_MAX_LINES - 1) {
+				buf_put(&nw, l, ll);
+				buf_put(&nw, "\n", 1);
+				lines++;
+			}
+		}
+	}
+	buf_free(&old);
+	buf_put(&nw, key, strlen(key));
+	buf_put(&nw, id->kind, strlen(id->kind));
+	buf_put(&nw, "\t", 1);
+	buf_put(&nw, id->triple, strlen(id->triple));
+	buf_put(&nw, "\t", 1);
+	buf_put(&nw, id->version, strlen(id->version));
+	buf_put(&nw, "\t", 1);
+	buf_put(&nw, id->fingerprint, strlen(id->fingerprint));
+	buf_put(&nw, "\n", 1);
+	if (!buf_ok(&nw))
+		goto out;
+	snprintf(tmp, sizeof tmp, "%s.XXXXXX", p);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	if (write_full(fd, nw.data, nw.len) || fchmod(fd, 0600) || close(fd)) {
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, p))
+		unlink(tmp);
+out:
+	buf_free(&nw);
+}
+
+/* ---- identify ------------------------------------------------------- */
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+int compiler_identify(const char *path, struct compiler_id *id)
+{
+	struct stat st;
+	enum kind_guess k;
+	bool cxx, clang = false;
+	char key[PATH_MAX + 128];
+	struct buf vb = BUF_INIT;
+	struct sha256 h;
+	uint8_t dg[32];
+	int r;
+
+	memset(id, 0, sizeof *id);
+	if (!path || path[0] != '/' || strlen(path) >= sizeof id->path)
+		return -EINVAL;
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK))
+		return -EACCES;
+	r = name_chain(path, &k, &cxx);
+	if (r)
+		return r;
+	strcpy(id->path, path);
+
+	cache_key(key, sizeof key, path, &st);
+	if (cache_lookup(key, id))
+		return 0;
+
+	r = run_line(path, "-dumpmachine", id->triple, sizeof id->triple);
+	if (r)
+		return r == -ENOENT ? -ENOENT : -EINVAL;
+	if (run_line(path, "-dumpfullversion", id->version, sizeof id->version) &&
+	    run_line(path, "-dumpversion", id->version, sizeof id->version))
+		return -EINVAL;
+	{
+		bool want_cxx = cxx || k == K_GXX || k == K_CLANGXX;
+		char *argv[] = { (char *)path, "-v", "-E", "-x", want_cxx ? "c++" : "c",
+				 "/dev/null", "-o", "/dev/null", NULL };
+		r = run(path, argv, &vb);
+		if (r != 0) {
+			buf_free(&vb);
+			return -EINVAL;
+		}
+	}
+	sha256_init(&h);
+	/* kind is decided before hashing: it goes first */
+	{
+		struct sha256 tmp;
+		bool named;
+		sha256_init(&tmp);
+		named = hash_verbose(&tmp, (const char *)vb.data, vb.len, &clang);
+		if (!named) {
+			buf_free(&vb);
+			return -EINVAL;
+		}
+	}
+	if (k == K_NONE)
+		k = clang ? (cxx ? K_CLANGXX : K_CLANG) : (cxx ? K_GXX : K_GCC);
+	/* a name that lies (gcc that is clang) is named by what it is */
+	if (clang && (k == K_GCC || k == K_GXX))
+		k = k == K_GXX ? K_CLANGXX : K_CLANG;
+	if (!clang && (k == K_CLANG || k == K_CLANGXX))
+		k = k == K_CLANGXX ? K_GXX : K_GCC;
+	strcpy(id->kind, k == K_GCC ? "gcc" : k == K_GXX ? "g++" :
+			 k == K_CLANG ? "clang" : "clang++");
+	if (!printable(id->triple) || !printable(id->version)) {
+		buf_free(&vb);
+		return -EINVAL;
+	}
+	sha256_update(&h, id->kind, strlen(id->kind) + 1);
+	sha256_update(&h, id->triple, strlen(id->triple) + 1);
+	sha256_update(&h, id->version, strlen(id->version) + 1);
+	hash_verbose(&h, (const char *)vb.data, vb.len, &clang);
+	buf_free(&vb);
+	sha256_final(&h, dg);
+	for (int i = 0; i < 16; i++)
+		snprintf(id->fingerprint + 2 * i, 3, "%02x", dg[i]);
+
+	cache_store(key, path, id);
+	return 0;
+}
+
+bool compiler_match(const struct compiler_id *a, const struct compiler_id *b)
+{
+	return !strcmp(a->kind, b->kind) && !strcmp(a->triple, b->triple) &&
+	       !strcmp(a->version, b->version) &&
+	       !strcmp(a->fingerprint, b->fingerprint);
+}
+
+/* ---- scan ---------------------------------------------------------------- */
+
+static bool scan_name(const char *n)
+{
+	static const char *const pat[] = {
+		"gcc", "g++", "cc", "c++", "clang", "clang++",
+		"gcc-[0-9]*", "g++-[0-9]*", "clang-[0-9]*", "clang++-[0-9]*",
+		"*-linux-gnu*-gcc", "*-linux-gnu*-gcc-[0-9]*",
+		"*-linux-gnu*-g++", "*-linux-gnu*-g++-[0-9]*",
+		"*-linux-*-gcc", "*-linux-*-g++", "*-linux-*-gcc-[0-9]*",
+		"*-linux-*-g++-[0-9]*", NULL };
+	for (int i = 0; pat[i]; i++)
+		if (!fnmatch(pat[i], n, 0))
+			return true;
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int compiler_scan(struct compiler_id **list, size_t *n)
+{
+	const char *pathenv = getenv("PATH");
+	char *pcopy, *save = NULL;
+	struct compiler_id *v = NULL;
+	size_t cnt = 0, cap = 0;
+	char **seen = NULL;
+	size_t nseen = 0, capseen = 0;
+	int r = 0;
+
+	*list = NULL;
+	*n = 0;
+	if (!pathenv)
+		pathenv = "/usr/local/bin:/usr/bin:/bin";
+	pcopy = strdup(pathenv);
+	if (!pcopy)
+		return -ENOMEM;
+	for (char *dir = strtok_r(pcopy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		DIR *d;
+		struct dirent *e;
+		char **names = NULL;
+		size_t nn = 0, capn = 0;
+
+		if (dir[0] != '/')
+			continue;	/* relative PATH entries are not trusted */
+		d = opendir(dir);
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			if (!scan_name(e->d_name))
+				continue;
+			if (nn == capn) {
+				size_t nc = capn ? capn * 2 : 16;
+				char **t = realloc(names, nc * sizeof *t);
+				if (!t) {
+					r = -ENOMEM;
+					break;
+				}
+				names = t, capn = nc;
+			}
+			names[nn] = strdup(e->d_name);
+			if (!names[nn]) {
+				r = -ENOMEM;
+				break;
+			}
+			nn++;
+		}
+		closedir(d);
+		if (nn)
+			qsort(names, nn, sizeof *names, cmp_str);
+		for (size_t i = 0; i < nn && !r; i++) {
+			char full[PATH_MAX];
+			struct compiler_id id;
+			bool dup = false;
+
+			if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, names[i]) >= sizeof full)
+				continue;
+			/* a directory listed twice in PATH; other aliases (a
+			 * symlinked /bin, gcc vs gcc-12) collapse by identity */
+			for (size_t k = 0; k < nseen; k++)
+				if (!strcmp(seen[k], full))
+					dup = true;
+			if (dup || compiler_identify(full, &id))
+				continue;
+			if (nseen == capseen) {
+				size_t nc = capseen ? capseen * 2 : 32;
+				char **t = realloc(seen, nc * sizeof *t);
+				if (!t) {
+					r = -ENOMEM;
+					break;
+				}
+				seen = t, capseen = nc;
+			}
+			seen[nseen] = strdup(full);
+			if (seen[nseen])
+				nseen++;
+			for (size_t k = 0; k < cnt; k++)
+				if (compiler_match(&v[k], &id))
+					dup = true;
+			if (dup)
+				continue;
+			if (cnt == cap) {
+				size_t nc = cap ? cap * 2 : 8;
+				struct compiler_id *t = realloc(v, nc * sizeof *t);
+				if (!t) {
+					r = -ENOMEM;
+					break;
+				}
+				v = t, cap = nc;
+			}
+			v[cnt++] = id;
+		}
+		for (size_t i = 0; i < nn; i++)
+			free(names[i]);
+		free(names);
+		if (r)
+			break;
+	}
+	free(pcopy);
+	for (size_t k = 0; k < nseen; k++)
+		free(seen[k]);
+	free(seen);
+	if (r) {
+		free(v);
+		return r;
+	}
+	*list = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- wire -------------------------------------------------------------- */
+
+void compiler_encode(struct buf *b, const struct compiler_id *id)
+{
+	buf_str(b, id->kind);
+	buf_str(b, id->triple);
+	buf_str(b, id->version);
+	buf_str(b, id->fingerprint);
+}
+
+static bool kind_ok(const char *k)
+{
+	return !strcmp(k, "gcc") || !strcmp(k, "g++") || !strcmp(k, "clang") ||
+	       !strcmp(k, "clang++");
+}
+
+static bool hex32(const char *s)
+{
+	size_t i;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 32;
+}
+
+bool compiler_decode(struct cursor *c, struct compiler_id *id)
+{
+	memset(id, 0, sizeof *id);
+	cur_str(c, id->kind, sizeof id->kind);
+	cur_str(c, id->triple, sizeof id->triple);
+	cur_str(c, id->version, sizeof id->version);
+	cur_str(c, id->fingerprint, sizeof id->fingerprint);
+	if (c->err || !kind_ok(id->kind) || !id->triple[0] || !printable(id->triple) ||
+	    !id->version[0] || !printable(id->version) || !hex32(id->fingerprint)) {
+		c->err = true;
+		memset(id, 0, sizeof *id);
+		return false;
+	}
+	return true;
+}
+
+void compiler_describe(const struct compiler_id *id, char *out, size_t len)
+{
+	snprintf(out, len, "%s %s %s %.8s", id->kind, id->version, id->triple,
+		 id->fingerprint);
+}
