@@ -1,5 +1,5 @@
-/* sched.c — node choice (see sched.h for the policy). */
-#include "sched.h"
+/* pick.c — node choice (see pick.h for the policy). */
+#include "pick.h"
 
 #define SCHED_ALPHA 0.3
 

@@ -1,5 +1,5 @@
 /*
- * sched.h — node choice for one job, as a pure function so it is unit-tested.
+ * pick.h — node choice for one job, as a pure function so it is unit-tested.
  *
  * Policy: among nodes that are up, have a free slot, offer the job's
  * compiler and have not failed this job before (the caller filters), pick the
@@ -12,8 +12,8 @@
  * Ties go to the node that was given a job least recently (round robin), so
  * equal nodes share the work.
  */
-#ifndef USBFARM_HUB_SCHED_H
-#define USBFARM_HUB_SCHED_H
+#ifndef USBFARM_HUB_PICK_H
+#define USBFARM_HUB_PICK_H
 
 #include <stddef.h>
 #include <stdint.h>

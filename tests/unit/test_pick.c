@@ -1,7 +1,7 @@
-/* test_sched.c — hubd's node choice (sched.c) and the local protocol codec
+/* test_pick.c — hubd's node choice (pick.c) and the local protocol codec
  * (proto.c): policy table, round trips, truncations and caps. */
 #include "proto.h"
-#include "sched.h"
+#include "pick.h"
 #include "../lib/test.h"
 
 #include <errno.h>
