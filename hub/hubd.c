@@ -1,0 +1,1283 @@
+/*
+ * hubd.c — the dispatcher: one poll loop owning the node links and the unix
+ * socket that dcc and hubctl talk to.
+ *
+ * Jobs arrive from dcc (SUBMIT), wait in one FIFO queue, and leave it to a
+ * node (JOB over the node's link), to a local slot (ANSWER HUB_LOCAL; dcc
+ * compiles and holds the slot until it closes the connection) or as
+ * HUB_FAILED (dcc compiles locally, unaccounted). Policy, in order:
+ *   1. a node with a free slot that offers the job's compiler (identity
+ *      match) and has not failed this job, best by sched_pick() (pick.h);
+ *   2. else a free local slot;
+ *   3. else wait. A job no node could ever take (no node up offers its
+ *      compiler) waits only for a local slot, and fails at once when there
+ *      are no local slots (--local-slots 0) or when it already failed on a
+ *      node and no other node can take it.
+ * A farm-side failure (link down, node restarted, RESULT with farm_error,
+ * --job-timeout) sends the job back to the head of the queue, excluded from
+ * the nodes that failed it, at most --retries times; then HUB_FAILED.
+ * A dcc that goes away cancels its job (CANCEL to the node; the slot stays
+ * taken until the node's RESULT for it, so the node is never oversubscribed).
+ */
+#include "client.h"
+#include "log.h"
+#include "proto.h"
+#include "pick.h"
+
+#include "../lib/compiler.h"
+#include "../lib/job.h"
+#include "../lib/link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_NODES 64
+#define RELINK_MS 2000
+
+/* ---- state ---- */
+
+enum node_state { NODE_NOLINK, NODE_HELLO, NODE_UP };
+
+struct node {
+	int idx;
+	char iface[32];
+	struct link *link;
+	enum node_state state;
+	uint64_t relink_at;	/* when to retry opening the interface */
+	char peer[LINK_IDENT_MAX];
+	char name[JOB_NODE_NAME_MAX];
+	uint64_t epoch;
+	uint16_t slots, running;
+	struct compiler_id *compilers;
+	size_t ncompilers;
+	struct job_telemetry tele;
+	bool has_tele;
+	uint64_t jobs_done, jobs_failed, bytes_out, bytes_in, sessions;
+	double speed;		/* EWMA input bytes/us; 0 unknown */
+	uint64_t last_dispatch;
+};
+
+enum job_state { J_QUEUED, J_RUNNING, J_CANCELLING };
+
+struct conn;
+
+struct job {
+	uint64_t id;
+	struct conn *conn;	/* NULL once the client left */
+	uint8_t *frame;		/* the SUBMIT payload; sub points into it */
+	struct proto_submit sub;
+	struct compiler_id cid;
+	bool cid_ok;
+	enum job_state state;
+	struct node *node;
+	uint64_t tried;		/* bit per node index that failed it */
+	int attempts;		/* farm-side failures so far */
+	uint64_t t_submit, t_dispatch, deadline;
+	char why[200];		/* last farm-side error */
+	struct job *prev, *next;	/* all jobs */
+};
+
+enum conn_state { C_READ, C_WAIT, C_WRITE, C_LOCAL, C_CLOSE };
+
+struct conn {
+	int fd;
+	enum conn_state state;
+	uint8_t hdr[4];
+	size_t hdr_got;
+	uint8_t *frame;
+	size_t frame_len, frame_got;
+	struct buf out;
+	size_t out_off;
+	bool hold_local;	/* after the answer is written: hold a local slot */
+	struct job *job;
+	struct conn *next;
+};
+
+struct ident_cache {
+	char path[COMPILER_PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int rc;
+	struct compiler_id id;
+	struct ident_cache *next;
+};
+
+static struct {
+	/* options */
+	char socket_path[256];
+	int local_slots;
+	int job_timeout_s;
+	int retries;
+	int verbose;
+	/* runtime */
+	struct node nodes[MAX_NODES];
+	int nnodes;
+	int listen_fd;
+	struct conn *conns;
+	struct job *jobs;	/* all live jobs */
+	uint64_t next_job_id;
+	int local_used;
+	uint64_t started;
+	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
+	bool need_sched;
+	struct ident_cache *idents;
+	char ident[LINK_IDENT_MAX];
+} H;
+
+static volatile sig_atomic_t stop_signal;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *node_label(const struct node *n)
+{
+	return n->iface;
+}
+
+/* ---- answers to clients ---- */
+
+static void conn_flush(struct conn *c);
+
+static void conn_answer(struct conn *c, const struct proto_answer *a)
+{
+	buf_free(&c->out);
+	c->out_off = 0;
+	if (proto_encode_answer(&c->out, a) < 0) {
+		/* An output over a cap, or no memory: the client compiles locally. */
+		struct proto_answer f = { .outcome = HUB_FAILED };
+		snprintf(f.error, sizeof f.error, "result too large for the local protocol");
+		buf_free(&c->out);
+		if (proto_encode_answer(&c->out, &f) < 0) {
+			c->state = C_CLOSE;
+			return;
+		}
+	}
+	c->hold_local = a->outcome == HUB_LOCAL;
+	c->state = C_WRITE;
+	conn_flush(c);
+}
+
+static void job_unlink_free(struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		H.jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	if (j->conn)
+		j->conn->job = NULL;
+	proto_submit_free(&j->sub);
+	free(j->frame);
+	free(j);
+}
+
+/* Answers the job's client (if still there) and forgets the job. */
+static void job_finish(struct job *j, const struct proto_answer *a)
+{
+	if (j->conn && j->conn->state == C_WAIT)
+		conn_answer(j->conn, a);
+	job_unlink_free(j);
+}
+
+static void job_fail(struct job *j, const char *why)
+{
+	struct proto_answer a = { .outcome = HUB_FAILED };
+	snprintf(a.error, sizeof a.error, "%s", why);
+	a.queue_us = now_us() - j->t_submit;
+	a.total_us = a.queue_us;
+	H.jobs_failed++;
+	log_info("job %llu (%s): failed on the farm, compiled locally: %s",
+		 (unsigned long long)j->id, j->sub.source[0] ? j->sub.source : j->sub.input_name,
+		 why);
+	job_finish(j, &a);
+}
+
+/* ---- nodes and jobs ---- */
+
+static bool node_has(const struct node *n, const struct compiler_id *id)
+{
+	for (size_t i = 0; i < n->ncompilers; i++)
+		if (compiler_match(&n->compilers[i], id))
+			return true;
+	return false;
+}
+
+/* Could any node (now up) ever take this job? */
+static bool job_farmable(const struct job *j)
+{
+	if (!j->cid_ok)
+		return false;
+	for (int i = 0; i < H.nnodes; i++) {
+		const struct node *n = &H.nodes[i];
+		if (n->state == NODE_UP && n->slots && !(j->tried & (1ull << i)) &&
+		    node_has(n, &j->cid))
+			return true;
+	}
+	return false;
+}
+
+/* Sends the job back to the queue after a farm-side failure on its node. */
+static void job_retry(struct job *j, const char *why)
+{
+	struct node *n = j->node;
+
+	if (n) {
+		if (n->running)
+			n->running--;
+		j->tried |= 1ull << n->idx;
+		n->jobs_failed++;
+	}
+	j->node = NULL;
+	snprintf(j->why, sizeof j->why, "%.31s: %.160s", n ? node_label(n) : "?", why);
+	if (j->state == J_CANCELLING || !j->conn) {
+		job_unlink_free(j);
+		H.need_sched = true;
+		return;
+	}
+	j->attempts++;
+	if (j->attempts > H.retries) {
+		job_fail(j, j->why);
+		H.need_sched = true;
+		return;
+	}
+	log_info("job %llu: retrying (%d/%d) after %s", (unsigned long long)j->id, j->attempts,
+		 H.retries, j->why);
+	H.jobs_retried++;
+	j->state = J_QUEUED;
+	j->deadline = 0;
+	/* Back to the head of the queue: it waited its turn already. */
+	j->t_submit = j->t_submit ? j->t_submit : now_us();
+	if (j->prev) {
+		j->prev->next = j->next;
+		if (j->next)
+			j->next->prev = j->prev;
+		j->prev = NULL;
+		j->next = H.jobs;
+		H.jobs->prev = j;
+		H.jobs = j;
+	}
+	H.need_sched = true;
+}
+
+static void send_cancel(struct node *n, uint64_t id)
+{
+	struct buf b = BUF_INIT;
+	job_encode_cancel(&b, id);
+	if (n->link && buf_ok(&b))
+		(void)link_send(n->link, job_stream(id), b.data, b.len, NULL);
+	buf_free(&b);
+}
+
+static int job_dispatch(struct job *j, struct node *n)
+{
+	struct job_spec s;
+	struct buf b = BUF_INIT;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	s.job_id = j->id;
+	s.compiler = j->cid;
+	s.args = j->sub.args;
+	s.nargs = j->sub.nargs;
+	snprintf(s.input_name, sizeof s.input_name, "%s", j->sub.input_name);
+	snprintf(s.output_name, sizeof s.output_name, "%s", j->sub.output_name);
+	s.input = j->sub.input;
+	s.input_len = j->sub.input_len;
+	s.want_dwo = j->sub.want_dwo;
+	s.limits.timeout_ms = H.job_timeout_s > 0 ? (uint32_t)H.job_timeout_s * 1000u : 0;
+	rc = job_encode_job(&b, &s);
+	if (rc == 0 && !buf_ok(&b))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = link_send(n->link, job_stream(j->id), b.data, b.len, NULL);
+	if (rc == 0)
+		n->bytes_out += b.len;
+	buf_free(&b);
+	if (rc < 0)
+		return rc;
+	j->state = J_RUNNING;
+	j->node = n;
+	j->t_dispatch = now_us();
+	j->deadline = H.job_timeout_s > 0 ? j->t_dispatch + (uint64_t)H.job_timeout_s * 1000000u : 0;
+	n->running++;
+	n->last_dispatch = j->t_dispatch;
+	log_debug("job %llu -> %s (%zu bytes, running %u/%u)", (unsigned long long)j->id,
+		  node_label(n), j->sub.input_len, n->running, n->slots);
+	return 0;
+}
+
+static void grant_local(struct job *j)
+{
+	struct proto_answer a = { .outcome = HUB_LOCAL };
+
+	a.queue_us = now_us() - j->t_submit;
+	if (j->conn && j->conn->state == C_WAIT) {
+		/* Counted before the answer: a failed write gives it back. */
+		H.local_used++;
+		H.jobs_local++;
+		log_debug("job %llu -> local slot (%d/%d)", (unsigned long long)j->id,
+			  H.local_used, H.local_slots);
+	}
+	job_finish(j, &a);
+}
+
+/* One pass over the queue in FIFO order. */
+static void schedule(void)
+{
+	struct sched_cand cand[MAX_NODES];
+	struct node *cnode[MAX_NODES];
+	struct job *j, *next;
+
+	H.need_sched = false;
+	for (j = H.jobs; j; j = next) {
+		size_t nc = 0;
+		next = j->next;
+		if (j->state != J_QUEUED)
+			continue;
+		if (j->cid_ok) {
+			for (int i = 0; i < H.nnodes; i++) {
+				struct node *n = &H.nodes[i];
+				if (n->state != NODE_UP || n->running >= n->slots ||
+				    (j->tried & (1ull << i)) || !node_has(n, &j->cid))
+					continue;
+				cand[nc] = (struct sched_cand){ n->speed, n->running, n->slots,
+								n->has_tele ? n->tele.temp_mc : INT32_MIN,
+								n->last_dispatch };
+				cnode[nc++] = n;
+			}
+		}
+		while (nc) {
+			int k = sched_pick(cand, nc);
+			struct node *n = cnode[k];
+			int rc = job_dispatch(j, n);
+			if (rc == 0) {
+				H.jobs_remote++;
+				break;
+			}
+			log_warn("job %llu: cannot send to %s: %s", (unsigned long long)j->id,
+				 node_label(n), strerror(-rc));
+			cand[k] = cand[nc - 1];
+			cnode[k] = cnode[nc - 1];
+			nc--;
+		}
+		if (j->state != J_QUEUED)
+			continue;
+		if (H.local_used < H.local_slots) {
+			grant_local(j);
+			continue;
+		}
+		if (!job_farmable(j)) {
+			if (H.local_slots == 0)
+				job_fail(j, j->why[0] ? j->why
+					   : !j->cid_ok ? "compiler not identified"
+							: "no node offers this compiler");
+			else if (j->attempts > 0)
+				job_fail(j, j->why);
+			/* else: waits for a local slot */
+		}
+	}
+}
+
+static const struct compiler_id *identify(const char *path, int *rc)
+{
+	struct ident_cache *e;
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		*rc = -errno;
+		return NULL;
+	}
+	for (e = H.idents; e; e = e->next)
+		if (!strcmp(e->path, path) && e->dev == st.st_dev && e->ino == st.st_ino &&
+		    e->size == st.st_size && e->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    e->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			break;
+	if (!e) {
+		e = calloc(1, sizeof *e);
+		if (!e) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		snprintf(e->path, sizeof e->path, "%s", path);
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->size = st.st_size;
+		e->mtime = st.st_mtim;
+		e->rc = compiler_identify(path, &e->id);
+		if (e->rc == 0) {
+			char d[160];
+			compiler_describe(&e->id, d, sizeof d);
+			log_info("compiler %s: %s", path, d);
+		} else {
+			log_warn("compiler %s not identified: %s", path, strerror(-e->rc));
+		}
+		e->next = H.idents;
+		H.idents = e;
+	}
+	*rc = e->rc;
+	return e->rc == 0 ? &e->id : NULL;
+}
+
+static void submit(struct conn *c)
+{
+	struct job *j = calloc(1, sizeof *j), *t;
+	int rc;
+
+	if (!j) {
+		c->state = C_CLOSE;
+		return;
+	}
+	rc = proto_decode_submit(c->frame, c->frame_len, &j->sub);
+	if (rc < 0) {
+		log_warn("malformed job from a client: %s", strerror(-rc));
+		free(j);
+		c->state = C_CLOSE;
+		return;
+	}
+	j->frame = c->frame;
+	c->frame = NULL;
+	j->id = H.next_job_id++;
+	j->conn = c;
+	j->t_submit = now_us();
+	c->job = j;
+	c->state = C_WAIT;
+	H.jobs_total++;
+	if (j->sub.compiler[0] == '/') {
+		const struct compiler_id *id = identify(j->sub.compiler, &rc);
+		if (id) {
+			j->cid = *id;
+			j->cid_ok = true;
+		} else {
+			snprintf(j->why, sizeof j->why, "compiler %s not identified: %s",
+				 j->sub.compiler, strerror(-rc));
+		}
+	} else {
+		snprintf(j->why, sizeof j->why, "compiler path not absolute");
+	}
+	/* Append to the job list (FIFO). */
+	if (!H.jobs) {
+		H.jobs = j;
+	} else {
+		for (t = H.jobs; t->next; t = t->next)
+			;
+		t->next = j;
+		j->prev = t;
+	}
+	log_debug("job %llu queued: %s (%zu bytes)", (unsigned long long)j->id,
+		  j->sub.source[0] ? j->sub.source : j->sub.input_name, j->sub.input_len);
+	H.need_sched = true;
+}
+
+static struct job *find_job(uint64_t id)
+{
+	for (struct job *j = H.jobs; j; j = j->next)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+/* ---- link callbacks ---- */
+
+static void node_set_info(struct node *n, struct job_nodeinfo *ni)
+{
+	free(n->compilers);
+	n->compilers = ni->compilers;
+	n->ncompilers = ni->ncompilers;
+	ni->compilers = NULL;
+	ni->ncompilers = 0;
+	n->slots = ni->slots;
+	snprintf(n->name, sizeof n->name, "%s", ni->name);
+}
+
+static void on_up(struct link *l, const struct link_peer *peer, void *user)
+{
+	struct node *n = user;
+	struct job_nodeinfo ni;
+	(void)l;
+
+	snprintf(n->peer, sizeof n->peer, "%s", peer->ident);
+	if (n->epoch && n->epoch != peer->epoch)
+		log_info("%s: node %s restarted (new epoch)", node_label(n), n->peer);
+	n->epoch = peer->epoch;
+	n->sessions++;
+	n->state = NODE_UP;
+	n->running = 0;
+	if (job_decode_nodeinfo(peer->app, peer->app_len, &ni) == 0) {
+		node_set_info(n, &ni);
+		log_info("%s: node %s up: %u slots, %zu compilers%s", node_label(n), n->peer,
+			 n->slots, n->ncompilers, ni.complete ? "" : " (more to come)");
+	} else {
+		free(n->compilers);
+		n->compilers = NULL;
+		n->ncompilers = 0;
+		n->slots = 0;
+		log_warn("%s: node %s up, but its node info is unreadable: no jobs for it",
+			 node_label(n), n->peer);
+	}
+	H.need_sched = true;
+}
+
+static void on_down(struct link *l, int reason, void *user)
+{
+	struct node *n = user;
+	struct job *j, *next;
+	(void)l;
+
+	log_info("%s: node %s down: %s", node_label(n), n->peer, strerror(-reason));
+	n->state = NODE_HELLO;
+	for (j = H.jobs; j; j = next) {
+		next = j->next;
+		if (j->node == n)
+			job_retry(j, reason == -ESTALE ? "node restarted" : "link down");
+	}
+	n->running = 0;
+	H.need_sched = true;
+}
+
+static void on_result(struct node *n, const uint8_t *data, size_t len)
+{
+	struct job_result r;
+	struct job *j;
+	int rc = job_decode_result(data, len, &r);
+
+	if (rc < 0) {
+		log_warn("%s: malformed RESULT (%zu bytes) dropped", node_label(n), len);
+		return;
+	}
+	n->bytes_in += len;
+	j = find_job(r.job_id);
+	if (!j || j->node != n) {
+		log_debug("%s: RESULT for job %llu that is no longer here", node_label(n),
+			  (unsigned long long)r.job_id);
+		return;
+	}
+	if (j->state == J_CANCELLING || !j->conn) {
+		if (n->running)
+			n->running--;
+		job_unlink_free(j);
+		H.need_sched = true;
+		return;
+	}
+	if (r.farm_error) {
+		char why[200];
+		snprintf(why, sizeof why, "%.150s (%.40s)", r.error[0] ? r.error : "node refused",
+			 strerror(-r.farm_error));
+		job_retry(j, why);
+		return;
+	}
+	uint64_t t = now_us();
+	double took = (double)(t - j->t_dispatch);
+	if (took > 0 && j->sub.input_len > 0)
+		n->speed = sched_update_speed(n->speed, (double)j->sub.input_len / took);
+	n->jobs_done++;
+	if (n->running)
+		n->running--;
+	struct proto_answer a = { .outcome = HUB_DONE, .status = r.status };
+	snprintf(a.node, sizeof a.node, "%s", n->name[0] ? n->name : n->peer);
+	a.out = r.out;
+	a.out_len = r.out_len;
+	a.err = r.err;
+	a.err_len = r.err_len;
+	a.obj = r.obj;
+	a.obj_len = r.obj_len;
+	a.dwo = r.dwo;
+	a.dwo_len = r.dwo_len;
+	a.queue_us = j->t_dispatch - j->t_submit;
+	a.compile_us = r.wall_us;
+	a.total_us = t - j->t_submit;
+	log_debug("job %llu done on %s: status %d, obj %zu bytes", (unsigned long long)j->id,
+		  node_label(n), r.status, r.obj_len);
+	job_finish(j, &a);
+	H.need_sched = true;
+}
+
+static void on_message(struct link *l, uint32_t stream, uint8_t *data, size_t len, void *user)
+{
+	struct node *n = user;
+	enum job_msg_type t;
+	(void)l;
+	(void)stream;
+
+	if (job_peek_type(data, len, &t) < 0) {
+		log_warn("%s: unknown message (%zu bytes) dropped", node_label(n), len);
+		goto out;
+	}
+	switch (t) {
+	case JOB_MSG_RESULT:
+		on_result(n, data, len);
+		break;
+	case JOB_MSG_TELEMETRY:
+		if (job_decode_telemetry(data, len, &n->tele) == 0)
+			n->has_tele = true;
+		break;
+	case JOB_MSG_NODEINFO: {
+		struct job_nodeinfo ni;
+		if (job_decode_nodeinfo(data, len, &ni) == 0) {
+			node_set_info(n, &ni);
+			log_info("%s: node info: %u slots, %zu compilers", node_label(n), n->slots,
+				 n->ncompilers);
+			H.need_sched = true;
+		}
+		break;
+	}
+	default:
+		log_warn("%s: unexpected message type %d dropped", node_label(n), t);
+		break;
+	}
+out:
+	free(data);
+}
+
+static const struct link_callbacks node_cb = {
+	.up = on_up,
+	.down = on_down,
+	.message = on_message,
+};
+
+static void node_open(struct node *n)
+{
+	struct link_io *io;
+	struct link_config cfg = { .ident = H.ident };
+	int rc = link_io_packet(n->iface, &io);
+
+	if (rc == 0)
+		rc = link_new(io, &cfg, &node_cb, n, &n->link);
+	if (rc < 0) {
+		if (n->relink_at == 0)
+			log_warn("%s: cannot open link: %s (retrying)", n->iface, strerror(-rc));
+		n->link = NULL;
+		n->state = NODE_NOLINK;
+		n->relink_at = now_us() + RELINK_MS * 1000u;
+		return;
+	}
+	log_info("%s: link open, waiting for a node", n->iface);
+	n->state = NODE_HELLO;
+	n->relink_at = 0;
+}
+
+static void node_dead(struct node *n, int rc)
+{
+	log_warn("%s: link dead: %s", n->iface, strerror(-rc));
+	if (n->state == NODE_UP)
+		on_down(n->link, rc, n);
+	link_free(n->link);
+	n->link = NULL;
+	n->state = NODE_NOLINK;
+	n->relink_at = now_us() + RELINK_MS * 1000u;
+}
+
+/* ---- status ---- */
+
+static void status_answer(struct conn *c)
+{
+	struct hub_status st;
+	struct status_node sn[MAX_NODES];
+	char (*comp)[STATUS_COMPILER_MAX];
+
+	memset(&st, 0, sizeof st);
+	memset(sn, 0, sizeof sn);
+	st.uptime_s = (now_us() - H.started) / 1000000u;
+	st.local_slots = (uint16_t)H.local_slots;
+	st.local_used = (uint16_t)H.local_used;
+	for (struct job *j = H.jobs; j; j = j->next)
+		if (j->state == J_QUEUED)
+			st.queued++;
+	for (struct conn *k = H.conns; k; k = k->next)
+		st.clients++;
+	st.jobs_total = H.jobs_total;
+	st.jobs_remote = H.jobs_remote;
+	st.jobs_local = H.jobs_local;
+	st.jobs_failed = H.jobs_failed;
+	st.jobs_retried = H.jobs_retried;
+	st.nnodes = (size_t)H.nnodes;
+	st.nodes = sn;
+	for (int i = 0; i < H.nnodes; i++) {
+		struct node *n = &H.nodes[i];
+		struct status_node *s = &sn[i];
+		struct link_stats ls;
+		snprintf(s->iface, sizeof s->iface, "%s", n->iface);
+		snprintf(s->state, sizeof s->state, "%s",
+			 n->link ? link_state_name(link_state(n->link)) : "nolink");
+		snprintf(s->peer, sizeof s->peer, "%s", n->peer);
+		snprintf(s->name, sizeof s->name, "%s", n->name);
+		s->epoch = n->epoch;
+		s->slots = n->slots;
+		s->running = n->running;
+		s->jobs_done = n->jobs_done;
+		s->jobs_failed = n->jobs_failed;
+		s->bytes_out = n->bytes_out;
+		s->bytes_in = n->bytes_in;
+		s->sessions = n->sessions;
+		if (n->link) {
+			link_get_stats(n->link, &ls);
+			s->wire_tx = ls.bytes_tx;
+			s->wire_rx = ls.bytes_rx;
+			s->frames_tx = ls.frames_tx;
+			s->frames_rx = ls.frames_rx;
+			s->retransmits = ls.retransmits;
+			s->drops = ls.drop_crc + ls.drop_short + ls.drop_dup + ls.drop_stale +
+				   ls.drop_foreign + ls.drop_window + ls.drop_bad;
+			s->srtt_us = ls.srtt_us;
+		}
+		s->speed = (uint32_t)(n->speed * 1e6 / 1024.0);
+		s->tele = n->tele;
+		s->has_tele = n->has_tele;
+		if (n->state == NODE_UP && n->ncompilers) {
+			comp = calloc(n->ncompilers, sizeof *comp);
+			if (comp) {
+				for (size_t k = 0; k < n->ncompilers; k++)
+					compiler_describe(&n->compilers[k], comp[k], sizeof comp[k]);
+				s->compilers = comp;
+				s->ncompilers = n->ncompilers;
+			}
+		}
+	}
+	buf_free(&c->out);
+	c->out_off = 0;
+	if (proto_encode_status(&c->out, &st) < 0)
+		c->state = C_CLOSE;
+	else
+		c->state = C_WRITE;
+	for (int i = 0; i < H.nnodes; i++)
+		free(sn[i].compilers);
+	if (c->state == C_WRITE)
+		conn_flush(c);
+}
+
+/* ---- client connections ---- */
+
+static void conn_flush(struct conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			c->state = C_CLOSE;
+			if (c->hold_local) {
+				c->hold_local = false;
+				H.local_used--;
+				H.need_sched = true;
+			}
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+	buf_free(&c->out);
+	c->out_off = 0;
+	c->state = c->hold_local ? C_LOCAL : C_CLOSE;
+}
+
+static void conn_request(struct conn *c)
+{
+	switch (proto_type(c->frame, c->frame_len)) {
+	case PROTO_SUBMIT:
+		submit(c);
+		break;
+	case PROTO_STATUS_REQ:
+		free(c->frame);
+		c->frame = NULL;
+		status_answer(c);
+		break;
+	default:
+		log_warn("client sent an unknown request: closed");
+		c->state = C_CLOSE;
+		break;
+	}
+}
+
+/* The client went away (EOF, error, or bytes where none belong). */
+static void conn_gone(struct conn *c)
+{
+	struct job *j = c->job;
+
+	if (j) {
+		j->conn = NULL;
+		c->job = NULL;
+		if (j->state == J_RUNNING) {
+			log_debug("job %llu: client left, cancelling on %s", (unsigned long long)j->id,
+				  node_label(j->node));
+			send_cancel(j->node, j->id);
+			j->state = J_CANCELLING;
+		} else if (j->state == J_QUEUED) {
+			log_debug("job %llu: client left while queued", (unsigned long long)j->id);
+			job_unlink_free(j);
+		}
+	}
+	if (c->state == C_LOCAL || (c->state == C_WRITE && c->hold_local)) {
+		H.local_used--;
+		H.need_sched = true;
+	}
+	c->hold_local = false;
+	c->state = C_CLOSE;
+}
+
+static void conn_readable(struct conn *c)
+{
+	for (;;) {
+		ssize_t r;
+		if (c->state != C_READ) {
+			/* Nothing more is expected: EOF means the client left. */
+			uint8_t x[64];
+			r = recv(c->fd, x, sizeof x, MSG_DONTWAIT);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				return;
+			conn_gone(c);
+			return;
+		}
+		if (c->hdr_got < 4) {
+			r = recv(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got, MSG_DONTWAIT);
+		} else {
+			size_t want = c->frame_len - c->frame_got;
+			r = recv(c->fd, c->frame + c->frame_got, want, MSG_DONTWAIT);
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0) {
+			conn_gone(c);
+			return;
+		}
+		if (c->hdr_got < 4) {
+			c->hdr_got += (size_t)r;
+			if (c->hdr_got == 4) {
+				long n = proto_frame_len(c->hdr);
+				if (n < 0) {
+					log_warn("client sent a bad frame header: closed");
+					c->state = C_CLOSE;
+					return;
+				}
+				c->frame_len = (size_t)n;
+				c->frame = malloc(c->frame_len);
+				if (!c->frame) {
+					log_warn("no memory for a %zu-byte request", c->frame_len);
+					c->state = C_CLOSE;
+					return;
+				}
+			}
+		} else {
+			c->frame_got += (size_t)r;
+			if (c->frame_got == c->frame_len) {
+				conn_request(c);
+				return;
+			}
+		}
+	}
+}
+
+static void conn_free(struct conn *c)
+{
+	if (c->job)
+		conn_gone(c);
+	close(c->fd);
+	free(c->frame);
+	buf_free(&c->out);
+	free(c);
+}
+
+static void accept_clients(void)
+{
+	for (;;) {
+		int fd = accept4(H.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		struct conn *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		c->state = C_READ;
+		c->next = H.conns;
+		H.conns = c;
+	}
+}
+
+static void reap_conns(void)
+{
+	struct conn **pp = &H.conns;
+	while (*pp) {
+		struct conn *c = *pp;
+		if (c->state == C_CLOSE) {
+			*pp = c->next;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+/* ---- setup ---- */
+
+static int mkdir_parent(const char *path)
+{
+	char dir[256];
+	char *s;
+	snprintf(dir, sizeof dir, "%s", path);
+	s = strrchr(dir, '/');
+	if (!s || s == dir)
+		return 0;
+	*s = 0;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void open_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(H.socket_path) >= sizeof sa.sun_path)
+		fatal("socket path too long: %s", H.socket_path);
+	if (mkdir_parent(H.socket_path) < 0)
+		fatal("cannot create the directory of %s: %s", H.socket_path, strerror(errno));
+	/* Another hubd already there? A stale socket is removed. */
+	if (proto_connect(H.socket_path, &fd) == 0) {
+		close(fd);
+		fatal("another hubd is listening on %s", H.socket_path);
+	}
+	unlink(H.socket_path);
+	strcpy(sa.sun_path, H.socket_path);
+	H.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (H.listen_fd < 0)
+		fatal("socket: %s", strerror(errno));
+	mode_t old = umask(0117);
+	if (bind(H.listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		fatal("bind %s: %s", H.socket_path, strerror(errno));
+	umask(old);
+	if (chmod(H.socket_path, 0660) < 0)
+		fatal("chmod %s: %s", H.socket_path, strerror(errno));
+	if (listen(H.listen_fd, 256) < 0)
+		fatal("listen: %s", strerror(errno));
+}
+
+static void add_iface(const char *name)
+{
+	if (H.nnodes >= MAX_NODES)
+		fatal("too many interfaces (at most %d)", MAX_NODES);
+	if (!*name || strlen(name) >= sizeof H.nodes[0].iface)
+		fatal("bad interface name '%s'", name);
+	for (int i = 0; i < H.nnodes; i++)
+		if (!strcmp(H.nodes[i].iface, name))
+			return;
+	struct node *n = &H.nodes[H.nnodes];
+	memset(n, 0, sizeof *n);
+	n->idx = H.nnodes++;
+	snprintf(n->iface, sizeof n->iface, "%s", name);
+}
+
+static void read_config(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	int lineno = 0;
+	if (!f)
+		fatal("cannot open %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f)) {
+		char key[64], val[256];
+		lineno++;
+		char *h = strchr(line, '#');
+		if (h)
+			*h = 0;
+		int n = sscanf(line, "%63s %255s", key, val);
+		if (n <= 0)
+			continue;
+		if (n == 2 && !strcmp(key, "iface"))
+			add_iface(val);
+		else
+			fatal("%s:%d: unknown line (expected: iface NAME)", path, lineno);
+	}
+	fclose(f);
+}
+
+static void usage(FILE *to, int code)
+{
+	fprintf(to,
+"Usage: hubd [OPTIONS] [IFACE...]\n"
+"\n"
+"The usbfarm dispatcher. Opens a link on each IFACE (the hub side of a board's\n"
+"USB Ethernet, or a veth of the virtual farm), learns each node's slots and\n"
+"compilers, and serves dcc and hubctl on a unix socket. Each compile job goes\n"
+"to the fastest idle node that has the job's compiler, else to a free local\n"
+"slot (dcc compiles it on this machine), else waits in a FIFO queue. Jobs that\n"
+"fail on the farm side (link lost, node restarted or refusing, timeout) are\n"
+"retried on other nodes, then handed back to dcc to compile locally: a build\n"
+"never fails because of the farm.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE      read interfaces from FILE: lines 'iface NAME', '#' comments\n"
+"  -s, --socket PATH      unix socket (default: $USBFARM_SOCKET, else\n"
+"                         /run/usbfarm/hubd.sock as root, else\n"
+"                         $XDG_RUNTIME_DIR/usbfarm/hubd.sock, else\n"
+"                         /tmp/usbfarm-$UID/hubd.sock). A missing directory is\n"
+"                         created with mode 0700; the socket gets mode 0660.\n"
+"  -l, --local-slots N    compile jobs this machine runs itself at once\n"
+"                         (default max(1, CPUs/2): the other half of the CPUs\n"
+"                         stays free for preprocessing, linking and make)\n"
+"  -t, --job-timeout S    a node has S seconds for one job, then the job is\n"
+"                         cancelled there and retried (default 300; 0: none)\n"
+"  -r, --retries N        farm-side retries of one job on other nodes before\n"
+"                         it is compiled locally (default 2)\n"
+"  -f, --foreground       stay in the foreground (the default; hubd does not\n"
+"                         daemonize, run it under systemd or similar)\n"
+"      --syslog           log to syslog instead of stderr\n"
+"  -v, --verbose          log every job (debug)\n"
+"  -h, --help             this help\n"
+"\n"
+"Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
+"compile locally.\n"
+"See also: hubctl status, dcc(1), noded(8).\n");
+	exit(code);
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int parse_int(const char *s, const char *what, int lo, int hi)
+{
+	char *e;
+	long v;
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (errno || *e || e == s || v < lo || v > hi)
+		fatal("bad %s '%s' (expected %d..%d)", what, s, lo, hi);
+	return (int)v;
+}
+
+static void shutdown_all(void)
+{
+	struct proto_answer a = { .outcome = HUB_FAILED };
+	snprintf(a.error, sizeof a.error, "hubd is shutting down");
+	for (struct job *j = H.jobs, *next; j; j = next) {
+		next = j->next;
+		if (j->node && j->state != J_QUEUED)
+			send_cancel(j->node, j->id);
+		if (j->conn && j->conn->state == C_WAIT) {
+			conn_answer(j->conn, &a);
+			/* Best effort: a short blocking write of the small answer. */
+			int fl = fcntl(j->conn->fd, F_GETFL);
+			fcntl(j->conn->fd, F_SETFL, fl & ~O_NONBLOCK);
+			conn_flush(j->conn);
+		}
+		job_unlink_free(j);
+	}
+	for (int i = 0; i < H.nnodes; i++) {
+		if (H.nodes[i].link) {
+			/* Let the cancels go out. */
+			(void)link_process(H.nodes[i].link);
+			link_free(H.nodes[i].link);
+		}
+		free(H.nodes[i].compilers);
+	}
+	while (H.conns) {
+		struct conn *c = H.conns;
+		H.conns = c->next;
+		c->job = NULL;
+		close(c->fd);
+		free(c->frame);
+		buf_free(&c->out);
+		free(c);
+	}
+	while (H.idents) {
+		struct ident_cache *e = H.idents;
+		H.idents = e->next;
+		free(e);
+	}
+	close(H.listen_fd);
+	unlink(H.socket_path);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "local-slots", required_argument, NULL, 'l' },
+		{ "job-timeout", required_argument, NULL, 't' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool use_syslog = false;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int o;
+
+	H.local_slots = ncpu > 1 ? (int)(ncpu / 2) : 1;
+	H.job_timeout_s = 300;
+	H.retries = 2;
+	H.listen_fd = -1;
+	while ((o = getopt_long(argc, argv, "c:s:l:t:r:fvh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': read_config(optarg); break;
+		case 's':
+			if (snprintf(H.socket_path, sizeof H.socket_path, "%s", optarg) >=
+			    (int)sizeof H.socket_path)
+				fatal("socket path too long");
+			break;
+		case 'l': H.local_slots = parse_int(optarg, "--local-slots", 0, 4096); break;
+		case 't': H.job_timeout_s = parse_int(optarg, "--job-timeout", 0, 86400); break;
+		case 'r': H.retries = parse_int(optarg, "--retries", 0, 63); break;
+		case 'f': break;
+		case 'S': use_syslog = true; break;
+		case 'v': H.verbose++; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2); break;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		add_iface(argv[i]);
+	log_init("hubd", H.verbose, use_syslog);
+	if (!H.socket_path[0] && hub_socket_path(H.socket_path, sizeof H.socket_path) < 0)
+		fatal("socket path too long");
+	if (H.nnodes == 0)
+		log_warn("no interfaces given: every job goes to local slots");
+
+	char host[64] = "hub";
+	gethostname(host, sizeof host - 1);
+	snprintf(H.ident, sizeof H.ident, "hub-%.50s", host);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	open_socket();
+	H.started = now_us();
+	H.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
+	for (int i = 0; i < H.nnodes; i++)
+		node_open(&H.nodes[i]);
+	log_info("listening on %s; %d interface(s), %d local slot(s), job timeout %d s, %d retries",
+		 H.socket_path, H.nnodes, H.local_slots, H.job_timeout_s, H.retries);
+
+	size_t cap = 0;
+	struct pollfd *pfd = NULL;
+	void **who = NULL;
+	while (!stop_signal) {
+		size_t n = 0, want = 1 + (size_t)H.nnodes;
+		int timeout = 1000;
+		uint64_t now;
+
+		if (H.need_sched)
+			schedule();
+		reap_conns();
+		for (struct conn *c = H.conns; c; c = c->next)
+			want++;
+		if (want > cap) {
+			cap = want * 2;
+			free(pfd);
+			free(who);
+			pfd = calloc(cap, sizeof *pfd);
+			who = calloc(cap, sizeof *who);
+			if (!pfd || !who)
+				fatal("out of memory");
+		}
+		pfd[n] = (struct pollfd){ H.listen_fd, POLLIN, 0 };
+		who[n++] = NULL;
+		now = now_us();
+		for (int i = 0; i < H.nnodes; i++) {
+			struct node *nd = &H.nodes[i];
+			if (!nd->link) {
+				if (nd->relink_at) {
+					int ms = nd->relink_at > now ? (int)((nd->relink_at - now) / 1000) + 1 : 0;
+					if (ms < timeout)
+						timeout = ms;
+				}
+				continue;
+			}
+			pfd[n] = (struct pollfd){ link_fd(nd->link),
+						  (short)(POLLIN | (link_want_write(nd->link) ? POLLOUT : 0)), 0 };
+			who[n++] = nd;
+			int t = link_timeout_ms(nd->link);
+			if (t >= 0 && t < timeout)
+				timeout = t;
+		}
+		size_t first_conn = n;
+		for (struct conn *c = H.conns; c; c = c->next) {
+			short ev = POLLIN;
+			if (c->state == C_WRITE)
+				ev |= POLLOUT;
+			pfd[n] = (struct pollfd){ c->fd, ev, 0 };
+			who[n++] = c;
+		}
+		for (struct job *j = H.jobs; j; j = j->next)
+			if (j->deadline) {
+				int ms = j->deadline > now ? (int)((j->deadline - now) / 1000) + 1 : 0;
+				if (ms < timeout)
+					timeout = ms;
+			}
+
+		int rc = poll(pfd, n, timeout);
+		if (rc < 0 && errno != EINTR)
+			fatal("poll: %s", strerror(errno));
+
+		if (rc > 0 && (pfd[0].revents & POLLIN))
+			accept_clients();
+		for (size_t i = first_conn; rc > 0 && i < n; i++) {
+			struct conn *c = who[i];
+			if (c->state == C_CLOSE)
+				continue;
+			if (pfd[i].revents & POLLOUT && c->state == C_WRITE)
+				conn_flush(c);
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				conn_readable(c);
+		}
+		/* Every link gets processed every round: timers run on their own clock. */
+		for (size_t i = 1; i < first_conn; i++) {
+			struct node *nd = who[i];
+			int lr = link_process(nd->link);
+			if (lr < 0 || link_state(nd->link) == LINK_DEAD)
+				node_dead(nd, lr < 0 ? lr : -ENODEV);
+		}
+		now = now_us();
+		for (int i = 0; i < H.nnodes; i++)
+			if (!H.nodes[i].link && H.nodes[i].relink_at && H.nodes[i].relink_at <= now)
+				node_open(&H.nodes[i]);
+		for (struct job *j = H.jobs, *next; j; j = next) {
+			next = j->next;
+			if (j->deadline && j->deadline <= now && j->node) {
+				log_warn("job %llu: timed out on %s after %d s", (unsigned long long)j->id,
+					 node_label(j->node), H.job_timeout_s);
+				send_cancel(j->node, j->id);
+				job_retry(j, "job timeout");
+			}
+		}
+	}
+	log_info("signal %d: shutting down", (int)stop_signal);
+	shutdown_all();
+	free(pfd);
+	free(who);
+	return 0;
+}
