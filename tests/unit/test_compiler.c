@@ -1,0 +1,212 @@
+/* test_compiler.c — compiler identity on this machine: one compiler under
+ * several names matches, gcc vs g++ does not; the wire form round-trips and
+ * refuses truncated or malformed input; SHA-256 against FIPS vectors. */
+#include "compiler.h"
+#include "sha256.h"
+#include "../lib/test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool have(const char *p)
+{
+	return access(p, X_OK) == 0;
+}
+
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+int main(void)
+{
+	char cache[] = "/tmp/test_compiler.XXXXXX";
+	struct compiler_id gcc, alt, gxx;
+
+	/* a private cache, so the test neither reads nor pollutes the user's */
+	if (mkdtemp(cache))
+		setenv("XDG_CACHE_HOME", cache, 1);
+
+	T_CASE("sha256_vectors") {
+		uint8_t d[32];
+		char h[65];
+		sha256("", 0, d);
+		hex(d, 32, h);
+		T_CHECK(!strcmp(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+			"empty: %s", h);
+		sha256("abc", 3, d);
+		hex(d, 32, h);
+		T_CHECK(!strcmp(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+			"abc: %s", h);
+		const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+		sha256(m, strlen(m), d);
+		hex(d, 32, h);
+		T_CHECK(!strcmp(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+			"448-bit: %s", h);
+		/* incremental in odd pieces = one shot */
+		struct sha256 s;
+		uint8_t d2[32];
+		char big[1000];
+		memset(big, 'a', sizeof big);
+		sha256(big, sizeof big, d);
+		sha256_init(&s);
+		for (size_t i = 0; i < sizeof big; i += 7)
+			sha256_update(&s, big + i, i + 7 <= sizeof big ? 7 : sizeof big - i);
+		sha256_final(&s, d2);
+		T_CHECK(!memcmp(d, d2, 32), "incremental differs");
+	}
+
+	if (!have("/usr/bin/gcc")) {
+		t_skip("identify", "no /usr/bin/gcc");
+		return t_done();
+	}
+	T_CASE("identify_gcc") {
+		int r = compiler_identify("/usr/bin/gcc", &gcc);
+		T_CHECK(r == 0, "rc %d", r);
+		T_CHECK(!strcmp(gcc.kind, "gcc"), "kind %s", gcc.kind);
+		T_CHECK(strlen(gcc.triple) > 3 && strchr(gcc.triple, '-'), "triple %s", gcc.triple);
+		T_CHECK(gcc.version[0] >= '1' && gcc.version[0] <= '9' && strchr(gcc.version, '.'),
+			"version %s", gcc.version);
+		T_CHECK(strlen(gcc.fingerprint) == 32, "fingerprint %s", gcc.fingerprint);
+		T_CHECK(!strcmp(gcc.path, "/usr/bin/gcc"), "path %s", gcc.path);
+	}
+	T_CASE("identify_cached_same") {
+		struct compiler_id again;
+		char p[300];
+		snprintf(p, sizeof p, "%s/usbfarm/compilers", cache);
+		T_CHECK(access(p, R_OK) == 0, "no cache file written at %s", p);
+		T_CHECK(compiler_identify("/usr/bin/gcc", &again) == 0 && compiler_match(&gcc, &again),
+			"second (cached) identity differs");
+	}
+	{
+		static const char *const same[] = { "/usr/bin/gcc-12", "/usr/bin/x86_64-linux-gnu-gcc-12",
+						    "/usr/bin/x86_64-linux-gnu-gcc", "/usr/bin/cc" };
+		for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+			char name[128];
+			snprintf(name, sizeof name, "same_compiler %s", same[i]);
+			if (!have(same[i])) {
+				t_skip(name, "not installed");
+				continue;
+			}
+			if (!strcmp(same[i], "/usr/bin/cc")) {
+				char r1[4096], r2[4096];
+				if (!realpath("/usr/bin/cc", r1) || !realpath("/usr/bin/gcc", r2) ||
+				    strcmp(r1, r2)) {
+					t_skip(name, "cc is not gcc here");
+					continue;
+				}
+			}
+			T_CASE(name) {
+				int r = compiler_identify(same[i], &alt);
+				T_CHECK(r == 0, "rc %d", r);
+				T_CHECK(compiler_match(&gcc, &alt), "%s %s %s %s vs %s %s %s %s", gcc.kind,
+					gcc.triple, gcc.version, gcc.fingerprint, alt.kind, alt.triple,
+					alt.version, alt.fingerprint);
+			}
+		}
+	}
+	if (have("/usr/bin/g++")) {
+		T_CASE("gcc_not_gxx") {
+			T_CHECK(compiler_identify("/usr/bin/g++", &gxx) == 0, "identify g++");
+			T_CHECK(!strcmp(gxx.kind, "g++"), "kind %s", gxx.kind);
+			T_CHECK(!compiler_match(&gcc, &gxx), "gcc matches g++");
+			T_CHECK(strcmp(gcc.fingerprint, gxx.fingerprint), "same fingerprint");
+		}
+	} else {
+		t_skip("gcc_not_gxx", "no g++");
+	}
+	T_CASE("different_version_no_match") {
+		struct compiler_id other = gcc;
+		strcpy(other.version, "11.3.0");
+		T_CHECK(!compiler_match(&gcc, &other), "version ignored");
+		other = gcc;
+		other.fingerprint[0] = other.fingerprint[0] == 'a' ? 'b' : 'a';
+		T_CHECK(!compiler_match(&gcc, &other), "fingerprint ignored");
+		other = gcc;
+		strcpy(other.triple, "aarch64-linux-gnu");
+		T_CHECK(!compiler_match(&gcc, &other), "triple ignored");
+	}
+	if (have("/usr/bin/clang")) {
+		T_CASE("clang_kind") {
+			struct compiler_id c;
+			T_CHECK(compiler_identify("/usr/bin/clang", &c) == 0 && !strcmp(c.kind, "clang"),
+				"clang: kind %s", c.kind);
+			T_CHECK(!compiler_match(&gcc, &c), "clang matches gcc");
+		}
+	}
+	T_CASE("wrappers_and_nonsense_refused") {
+		struct compiler_id x;
+		char link[300];
+		T_CHECK(compiler_identify("/nonexistent/gcc", &x) < 0, "missing accepted");
+		T_CHECK(compiler_identify("gcc", &x) < 0, "relative accepted");
+		T_CHECK(compiler_identify("/bin/true", &x) < 0, "/bin/true is a compiler?");
+		/* a symlink named gcc to something named ccache is a wrapper */
+		snprintf(link, sizeof link, "%s/ccache", cache);
+		if (symlink("/usr/bin/gcc", link) == 0) {
+			char l2[300];
+			snprintf(l2, sizeof l2, "%s/gcc", cache);
+			T_CHECK(symlink(link, l2) == 0, "symlink");
+			T_CHECK(compiler_identify(l2, &x) < 0, "gcc -> ccache accepted as a compiler");
+			unlink(l2);
+			unlink(link);
+		}
+	}
+	T_CASE("scan_finds_gcc_once") {
+		struct compiler_id *list;
+		size_t n;
+		int found = 0;
+		T_CHECK(compiler_scan(&list, &n) == 0, "scan failed");
+		for (size_t i = 0; i < n; i++)
+			if (compiler_match(&list[i], &gcc))
+				found++;
+		T_CHECK(found == 1, "gcc found %d times in %zu", found, n);
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = i + 1; k < n; k++)
+				T_CHECK(!compiler_match(&list[i], &list[k]), "duplicate identity");
+		free(list);
+	}
+	T_CASE("wire_roundtrip") {
+		struct buf b = BUF_INIT;
+		struct compiler_id d;
+		compiler_encode(&b, &gcc);
+		struct cursor c = cur_init(b.data, b.len);
+		T_CHECK(compiler_decode(&c, &d) && cur_done(&c), "decode failed");
+		T_CHECK(compiler_match(&gcc, &d) && d.path[0] == 0, "round trip differs or sent path");
+		for (size_t cut = 0; cut < b.len; cut++) {
+			struct cursor t = cur_init(b.data, cut);
+			T_CHECK(!compiler_decode(&t, &d), "truncated at %zu accepted", cut);
+		}
+		buf_free(&b);
+	}
+	T_CASE("wire_rejects_malformed") {
+		struct compiler_id bad = gcc, d;
+		struct buf b = BUF_INIT;
+		strcpy(bad.kind, "rustc");
+		compiler_encode(&b, &bad);
+		struct cursor c = cur_init(b.data, b.len);
+		T_CHECK(!compiler_decode(&c, &d), "unknown kind accepted");
+		buf_free(&b);
+		bad = gcc;
+		strcpy(bad.fingerprint, "XYZ");
+		compiler_encode(&b, &bad);
+		c = cur_init(b.data, b.len);
+		T_CHECK(!compiler_decode(&c, &d), "bad fingerprint accepted");
+		buf_free(&b);
+	}
+	T_CASE("describe") {
+		char s[128];
+		compiler_describe(&gcc, s, sizeof s);
+		T_CHECK(strstr(s, gcc.version) && strstr(s, gcc.triple) && !strncmp(s, "gcc ", 4),
+			"describe: %s", s);
+	}
+	{
+		char cmd[400];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", cache);
+	}
+	return t_done();
+}

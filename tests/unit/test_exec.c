@@ -1,0 +1,299 @@
+/* test_exec.c — the node-side executor: the argument allow-list, relative
+ * path checks, and real runs of gcc (object produced, stderr captured,
+ * temp dir removed; refused, timed-out and over-cap jobs). */
+#include "exec.h"
+#include "../lib/test.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct arow {
+	const char *args;	/* space-separated */
+	bool ok;
+};
+
+static const struct arow arows[] = {
+	{ "-c", true },
+	{ "-S", true },
+	{ "-O2 -g -c", true },
+	{ "-Os -Wall -Wextra -Werror -Wno-unused -c", true },
+	{ "-std=gnu11 -pedantic -c", true },
+	{ "-fPIC -fno-strict-aliasing -fstack-protector-strong -c", true },
+	{ "-fpreprocessed -fdirectives-only -c", true },
+	{ "-fdebug-prefix-map=/home/u/src=/src -c", true },
+	{ "-ffile-prefix-map=/a=/b -fmacro-prefix-map=/a=. -c", true },
+	{ "-m64 -mavx2 -march=x86-64-v2 -c", true },
+	{ "-gsplit-dwarf -gdwarf-5 -gno-record-gcc-switches -c", true },
+	{ "-x c -c", true },
+	{ "-xc++ -c", true },
+	{ "-Wa,--noexecstack -c", true },
+	{ "--param max-inline-insns-single=100 -c", true },
+	{ "-fvisibility=hidden -frandom-seed=abc -c", true },
+	{ "-fplugin=x.so -c", false },
+	{ "-fplugin-arg-x-y=1 -c", false },
+	{ "-B/tmp -c", false },
+	{ "-B -c", false },
+	{ "-specs=x -c", false },
+	{ "-wrapper gdb -c", false },
+	{ "@args.rsp", false },
+	{ "-o /tmp/x.o", false },
+	{ "-c a.c", false },
+	{ "-I/usr/include -c", false },
+	{ "-Iinc -c", false },
+	{ "-isystem /x -c", false },
+	{ "-L/lib -c", false },
+	{ "-include /etc/passwd -c", false },
+	{ "--sysroot=/x -c", false },
+	{ "--sysroot /x -c", false },
+	{ "-fprofile-generate=/tmp -c", false },
+	{ "-fprofile-use -c", false },
+	{ "-save-temps -c", false },
+	{ "-save-temps=obj -c", false },
+	{ "-dumpdir /tmp/ -c", false },
+	{ "-dumpbase x -c", false },
+	{ "-aux-info out -c", false },
+	{ "-fdump-tree-all -c", false },
+	{ "-fstack-usage -c", false },
+	{ "-march=native -c", false },
+	{ "-mtune=native -c", false },
+	{ "-x ada -c", false },
+	{ "-Wa,-adhln=/tmp/l -c", false },
+	{ "-Wa,--MD,x -c", false },
+	{ "-Wp,-MD,x -c", false },
+	{ "-Wl,-T,/x -c", false },
+	{ "-Xassembler /x -c", false },
+	{ "-fsanitize-ignorelist=/x -c", false },
+	{ "-D X -c", false },
+	{ "-MD -c", false },
+	{ "-flto -c", false },
+	{ "-fcallgraph-info -c", false },
+	{ "-fopt-info-all=/tmp/x -c", false },
+	{ "-frecord-gcc-switches -c", false },
+};
+
+static char **split(const char *s, int *n)
+{
+	char *c = strdup(s), *save = NULL;
+	char **v = calloc(32, sizeof *v);
+	*n = 0;
+	for (char *t = strtok_r(c, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		v[(*n)++] = strdup(t);
+	free(c);
+	return v;
+}
+
+static void free_split(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static const char *find_gcc(void)
+{
+	static const char *const c[] = { "/usr/bin/gcc", "/usr/local/bin/gcc", "/bin/gcc", NULL };
+	for (int i = 0; c[i]; i++)
+		if (access(c[i], X_OK) == 0)
+			return c[i];
+	return NULL;
+}
+
+int main(void)
+{
+	char why[200];
+
+	for (size_t i = 0; i < sizeof arows / sizeof arows[0]; i++) {
+		char name[160];
+		int n;
+		char **v = split(arows[i].args, &n);
+		snprintf(name, sizeof name, "check_args %s: %s", arows[i].ok ? "allow" : "refuse",
+			 arows[i].args);
+		T_CASE(name) {
+			why[0] = 0;
+			int r = exec_check_args(v, n, why, sizeof why);
+			T_CHECK((r == 0) == arows[i].ok, "rc %d (%s)", r, why);
+			if (!arows[i].ok)
+				T_CHECK(r == -EPERM && why[0], "refusal without -EPERM or reason");
+		}
+		free_split(v, n);
+	}
+
+	static const struct { const char *p; bool ok; } prow[] = {
+		{ "a.i", true }, { "obj/a.o", true }, { "a/b/c.o", true }, { "x..y.o", true },
+		{ "", false }, { "/abs.o", false }, { "../a.o", false }, { "obj/../../a.o", false },
+		{ "obj/..", false }, { "./a.o", false }, { "obj//a.o", false }, { "obj/", false },
+		{ "-o", false }, { "a\nb", false }, { "a\x7f", false },
+	};
+	for (size_t i = 0; i < sizeof prow / sizeof prow[0]; i++) {
+		char name[80];
+		snprintf(name, sizeof name, "safe_relpath %s '%s'", prow[i].ok ? "ok" : "bad",
+			 prow[i].p[0] == '\n' ? "nl" : prow[i].p);
+		for (char *c = name; *c; c++)
+			if (*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		T_CASE(name) {
+			T_CHECK(exec_safe_relpath(prow[i].p) == prow[i].ok, "wrong verdict");
+		}
+	}
+	T_CASE("safe_relpath_long") {
+		char l[400];
+		memset(l, 'a', sizeof l - 1);
+		l[sizeof l - 1] = 0;
+		T_CHECK(!exec_safe_relpath(l), "400-char name accepted");
+		T_CHECK(!exec_safe_relpath(NULL), "NULL accepted");
+	}
+
+	const char *gcc = find_gcc();
+	char root[] = "/tmp/test_exec.XXXXXX";
+	if (!gcc || !mkdtemp(root)) {
+		t_skip("exec_run", "no gcc or no temp dir");
+		return t_done();
+	}
+	const char *src = "int f(int x) { return x * 2; }\n";
+	const char *warn_src = "# 1 \"w.c\"\nint g(void) { int y; return y; }\n";
+
+	T_CASE("exec_run_gcc_object_in_subdir") {
+		char *args[] = { "-O2", "-c", "-fdirectives-only" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 3,
+				      .input_name = "x.i", .input = (const uint8_t *)src,
+				      .input_len = strlen(src), .output_name = "obj/sub/x.o",
+				      .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.farm_error == 0, "rc %d: %s", rc, r.error);
+		T_CHECK(r.status == 0, "status %d, stderr %.*s", r.status, (int)r.err.len,
+			(const char *)r.err.data);
+		T_CHECK(r.obj.len > 64 && !memcmp(r.obj.data, "\177ELF", 4), "no ELF object (%zu bytes)",
+			r.obj.len);
+		T_CHECK(r.wall_us > 0, "no wall time");
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_stderr_captured") {
+		char *args[] = { "-O2", "-Wall", "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 3,
+				      .input_name = "w.i", .input = (const uint8_t *)warn_src,
+				      .input_len = strlen(warn_src), .output_name = "w.o",
+				      .tmp_root = root };
+		struct exec_result r;
+		exec_run(&j, &r);
+		T_CHECK(r.farm_error == 0 && r.status == 0, "farm %d status %d", r.farm_error, r.status);
+		T_CHECK(r.err.len && memmem(r.err.data, r.err.len, "uninitialized", 13),
+			"warning not captured: %.*s", (int)r.err.len, (const char *)r.err.data);
+		T_CHECK(r.cpu_us > 0, "no cpu time");
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_compile_error_is_status") {
+		const char *bad = "int f( { }\n";
+		char *args[] = { "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 1,
+				      .input_name = "b.i", .input = (const uint8_t *)bad,
+				      .input_len = strlen(bad), .output_name = "b.o",
+				      .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 1, "rc %d status %d", rc, r.status);
+		T_CHECK(r.err.len > 0 && r.obj.len == 0, "stderr %zu obj %zu", r.err.len, r.obj.len);
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_refused_job") {
+		char *args[] = { "-c", "-fplugin=/tmp/evil.so" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 2,
+				      .input_name = "x.i", .input = (const uint8_t *)src,
+				      .input_len = strlen(src), .output_name = "x.o",
+				      .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == -EPERM && r.farm_error == -EPERM && strstr(r.error, "plugin"),
+			"rc %d: %s", rc, r.error);
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_bad_names_refused") {
+		char *args[] = { "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 1,
+				      .input_name = "../x.i", .input = (const uint8_t *)src,
+				      .input_len = strlen(src), .output_name = "x.o",
+				      .tmp_root = root };
+		struct exec_result r;
+		T_CHECK(exec_run(&j, &r) == -EPERM, "../ input accepted");
+		exec_result_free(&r);
+		j.input_name = "x.i";
+		j.output_name = "/tmp/x.o";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "absolute output accepted");
+		exec_result_free(&r);
+		j.output_name = "x.o";
+		j.compiler = "/nonexistent/gcc";
+		T_CHECK(exec_run(&j, &r) == -ENOENT, "missing compiler not -ENOENT");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_timeout_kills") {
+		/* a compile that takes long: many template-like expansions */
+		struct exec_job j;
+		struct exec_result r;
+		size_t cap = 4u << 20, len = 0;
+		char *big = malloc(cap);
+		char *args[] = { "-O3", "-c" };
+		for (int i = 0; len + 100 < cap; i++)
+			len += (size_t)snprintf(big + len, cap - len,
+						"int f%d(int x){return x*%d+f%d(x-1);}\n", i, i,
+						i ? i - 1 : 0);
+		memset(&j, 0, sizeof j);
+		j.compiler = gcc, j.args = args, j.nargs = 2, j.input_name = "t.i";
+		j.input = (const uint8_t *)big, j.input_len = len, j.output_name = "t.o";
+		j.tmp_root = root;
+		j.limits.timeout_ms = 200;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == -ETIMEDOUT, "rc %d (%s), status %d", rc, r.error, r.status);
+		T_CHECK(r.wall_us < 5000000, "took %llu us", (unsigned long long)r.wall_us);
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+		free(big);
+	}
+	T_CASE("exec_run_output_cap") {
+		/* stderr over the cap: one warning per function */
+		size_t cap = 1u << 20, len = 0;
+		char *big = malloc(cap);
+		char *args[] = { "-Wall", "-c" };
+		struct exec_job j;
+		struct exec_result r;
+		for (int i = 0; len + 100 < cap && i < 3000; i++)
+			len += (size_t)snprintf(big + len, cap - len,
+						"int g%d(void){int y;return y;}\n", i);
+		memset(&j, 0, sizeof j);
+		j.compiler = gcc, j.args = args, j.nargs = 2, j.input_name = "c.i";
+		j.input = (const uint8_t *)big, j.input_len = len, j.output_name = "c.o";
+		j.tmp_root = root;
+		j.limits.out_bytes = 4096;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == -E2BIG, "rc %d (%s) err %zu", rc, r.error, r.err.len);
+		T_CHECK(r.err.len <= 4096 && r.obj.len == 0, "cap not kept: err %zu obj %zu",
+			r.err.len, r.obj.len);
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+		free(big);
+	}
+	rmdir(root);
+	return t_done();
+}
