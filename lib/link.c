@@ -208,6 +208,7 @@ struct link {
 	uint64_t order, max_acked_order;
 	struct u32q rtxq, rtxfifo;
 	uint64_t rto_at;		/* 0: not armed */
+	uint64_t tlp_at;		/* tail loss probe, 0: not armed */
 	uint32_t srtt, rttvar, rto;	/* us */
 	uint64_t next_msg_id;
 	size_t backlog;
@@ -268,6 +269,7 @@ static void q_pop(struct u32q *q)
 /* ---- frames out ---- */
 
 static int io_fatal(struct link *l, int err);
+static uint64_t pto(const struct link *l);
 
 static void send_ctrl(struct link *l, size_t len)
 {
@@ -440,7 +442,7 @@ static void clear_session(struct link *l, int reason)
 	l->peer_rwnd = 64;
 	l->order = l->max_acked_order = 0;
 	l->rtxq.n = l->rtxfifo.n = 0;
-	l->rto_at = 0;
+	l->rto_at = l->tlp_at = 0;
 	l->srtt = l->rttvar = 0;
 	l->rto = RTO_INIT_US;
 	l->backlog = 0;
@@ -709,7 +711,16 @@ static int tx_data(struct link *l)
 			return 0;
 		if (!l->rto_at)
 			l->rto_at = l->now + l->rto;
+		if (!l->tlp_at)
+			l->tlp_at = l->now + pto(l);
 	}
+}
+
+/* The probe timeout: a little over two round trips plus the peer's ACK delay. */
+static uint64_t pto(const struct link *l)
+{
+	uint64_t t = l->srtt ? 2u * l->srtt + DELACK_US : 10000u;
+	return t < 2000 ? 2000 : t > l->rto ? l->rto : t;
 }
 
 static void mark_lost(struct link *l, uint32_t seq, struct slot *sl)
@@ -839,8 +850,31 @@ static void on_ack(struct link *l, const struct frame_ack *a)
 	}
 	if (lost)
 		congestion(l);
-	if (acked)
+	if (acked) {
 		l->rto_at = l->snd_una != l->snd_nxt ? l->now + l->rto : 0;
+		l->tlp_at = l->snd_una != l->snd_nxt ? l->now + pto(l) : 0;
+	}
+}
+
+/*
+ * Tail loss probe (after RFC 8985): nothing acknowledged for a PTO. Resend
+ * the last unacknowledged frame so that its ACK (with SACK) shows any hole
+ * and fast retransmit repairs it, instead of waiting for the RTO.
+ */
+static void on_tlp(struct link *l)
+{
+	l->tlp_at = 0;
+	if (l->snd_una == l->snd_nxt || l->rtxq.n)
+		return;
+	for (uint32_t s = l->snd_nxt - 1; !seq_lt(s, l->snd_una); s--) {
+		struct slot *sl = &l->ring[s & RING_MASK];
+		if (!(sl->st & (S_ACKED | S_RTXQ))) {
+			mark_lost(l, s, sl);
+			if (l->pipe >= l->cwnd)
+				l->cwnd = l->pipe + 1; /* the probe goes out now */
+			return;
+		}
+	}
 }
 
 static void on_rto(struct link *l)
@@ -864,6 +898,7 @@ static void on_rto(struct link *l)
 	l->pipe = 0;
 	l->rtx_scan = l->snd_nxt;
 	l->rto_at = l->now + l->rto;
+	l->tlp_at = 0;
 }
 
 /* ---- receiver ---- */
@@ -1242,6 +1277,8 @@ int link_timeout_ms(const struct link *l)
 			at = l->last_rx + l->dead_us;
 		if (l->rto_at && l->rto_at < at)
 			at = l->rto_at;
+		if (l->tlp_at && l->tlp_at < at)
+			at = l->tlp_at;
 		if (l->delack_at && l->delack_at < at)
 			at = l->delack_at;
 		if (tx_ready(l))
@@ -1275,6 +1312,8 @@ int link_process(struct link *l)
 		} else {
 			if (l->rto_at && l->now >= l->rto_at)
 				on_rto(l);
+			else if (l->tlp_at && l->now >= l->tlp_at)
+				on_tlp(l);
 			if (l->ack_now || (l->delack_at && l->now >= l->delack_at) ||
 			    l->unacked >= ACK_EVERY)
 				send_ack(l);

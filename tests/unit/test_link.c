@@ -67,65 +67,91 @@ static int fault_send(struct link_io *io, const struct iovec *v, unsigned n)
 	return f->inner->ops->send(f->inner, v, n);
 }
 
+/*
+ * Takes up to n/2 frames from the inner I/O and returns them damaged:
+ * dropped, bit-flipped, duplicated (the copy comes later in the batch or in
+ * the next call) or reordered (swapped with a later frame of the batch, or
+ * held for the next call when it is the last).
+ */
 static int fault_recv(struct link_io *io, uint8_t **bufs, size_t cap, size_t *lens, unsigned n)
 {
 	struct fault *f = (struct fault *)io;
-	unsigned out = 0;
-	/* frames held back by an earlier call come out first, i.e. late */
-	while (f->nheld && out < n) {
+	uint8_t *fr[64];
+	size_t fl[64];
+	unsigned nf = 0, out = 0;
+
+	/* frames held back by the last call come first, i.e. late */
+	while (f->nheld && nf < 32) {
 		f->nheld--;
-		memcpy(bufs[out], f->held[f->nheld], f->held_len[f->nheld]);
-		lens[out++] = f->held_len[f->nheld];
-		free(f->held[f->nheld]);
+		fr[nf] = f->held[f->nheld];
+		fl[nf++] = f->held_len[f->nheld];
 	}
-	if (out == n)
-		return (int)out;
-	unsigned want = n - out;
-	uint8_t *tmp[64];
-	size_t tl[64];
-	if (want > 64)
-		want = 64;
-	for (unsigned i = 0; i < want; i++)
-		tmp[i] = bufs[out + i];
-	int rc = f->inner->ops->recv(f->inner, tmp, cap, tl, want);
-	if (rc < 0)
-		return out ? (int)out : rc;
-	/* the inner recv may have permuted tmp; copy into place */
-	uint8_t *scratch = malloc(cap * (size_t)(rc ? rc : 1));
-	if (!scratch)
-		return -ENOMEM;
-	for (int i = 0; i < rc; i++)
-		memcpy(scratch + (size_t)i * cap, tmp[i], tl[i]);
-	for (int i = 0; i < rc; i++) {
-		uint8_t *fr = scratch + (size_t)i * cap;
-		size_t len = tl[i];
+	unsigned want = (n < 64 ? n : 64) / 2;
+	if (want > 32 - (nf < 32 ? nf : 32))
+		want = 32 - nf;
+	if (want) {
+		uint8_t *tmp[32];
+		size_t tl[32];
+		for (unsigned i = 0; i < want; i++)
+			tmp[i] = malloc(cap);
+		int rc = f->inner->ops->recv(f->inner, tmp, cap, tl, want);
+		for (int i = 0; i < rc; i++) {
+			fr[nf] = tmp[i];
+			fl[nf++] = tl[i];
+			tmp[i] = NULL;
+		}
+		for (unsigned i = 0; i < want; i++)
+			free(tmp[i]);
+		if (rc < 0 && !nf)
+			return rc;
+	}
+	for (unsigned i = 0; i < nf; i++) {
 		if (roll(f, f->drop)) {
 			f->n_drop++;
+			free(fr[i]);
+			fr[i] = NULL;
 			continue;
 		}
-		if (roll(f, f->reorder) && f->nheld < 64) {
-			f->held[f->nheld] = malloc(len);
-			memcpy(f->held[f->nheld], fr, len);
-			f->held_len[f->nheld++] = len;
-			f->n_reorder++;
-			continue;
-		}
-		if (roll(f, f->corrupt) && len) {
-			fr[rng_next(&f->rng) % len] ^= (uint8_t)(1u << (rng_next(&f->rng) % 8));
+		if (roll(f, f->corrupt) && fl[i]) {
+			fr[i][rng_next(&f->rng) % fl[i]] ^= (uint8_t)(1u << (rng_next(&f->rng) % 8));
 			f->n_corrupt++;
 		}
-		if (out < n) {
-			memcpy(bufs[out], fr, len);
-			lens[out++] = len;
-		}
-		if (roll(f, f->dup) && f->nheld < 64) {
-			f->held[f->nheld] = malloc(len);
-			memcpy(f->held[f->nheld], fr, len);
-			f->held_len[f->nheld++] = len;
+		if (roll(f, f->dup) && nf < 64) {
+			fr[nf] = malloc(cap);
+			memcpy(fr[nf], fr[i], fl[i]);
+			fl[nf++] = fl[i];
 			f->n_dup++;
 		}
+		if (roll(f, f->reorder)) {
+			f->n_reorder++;
+			if (i + 1 < nf) {
+				unsigned j = i + 1 + (unsigned)(rng_next(&f->rng) % (nf - i - 1));
+				uint8_t *t = fr[i];
+				size_t tl2 = fl[i];
+				fr[i] = fr[j];
+				fl[i] = fl[j];
+				fr[j] = t;
+				fl[j] = tl2;
+				i--; /* look at what moved here */
+				continue;
+			}
+			if (f->nheld < 64) {
+				f->held[f->nheld] = fr[i];
+				f->held_len[f->nheld++] = fl[i];
+				fr[i] = NULL;
+				continue;
+			}
+		}
 	}
-	free(scratch);
+	for (unsigned i = 0; i < nf; i++) {
+		if (!fr[i])
+			continue;
+		if (out < n) {
+			memcpy(bufs[out], fr[i], fl[i]);
+			lens[out++] = fl[i];
+		}
+		free(fr[i]);
+	}
 	return (int)out;
 }
 
@@ -459,6 +485,11 @@ static void run_sizes(const char *name, const struct sizecase *sc, unsigned n, b
 			T_CHECK(sb.drop_crc + sb.drop_short + sb.drop_bad + sb.drop_window + sb.drop_stale == 0,
 				"drops on a clean pair");
 		T_CHECK(a.downs == 0 && b.downs == 0, "session went down");
+		if (getenv("T_VERBOSE"))
+			fprintf(stderr, "  a: frames %llu rtx %llu rto %llu srtt %u rto %u cwnd %u; b: crc %llu dup %llu\n",
+				(unsigned long long)sa.frames_tx, (unsigned long long)sa.retransmits,
+				(unsigned long long)sa.timeouts, sa.srtt_us, sa.rto_us, sa.cwnd,
+				(unsigned long long)sb.drop_crc, (unsigned long long)sb.drop_dup);
 		ep_close(&a);
 		ep_close(&b);
 	}
