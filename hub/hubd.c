@@ -702,7 +702,8 @@ static void status_answer(struct conn *c)
 		if (j->state == J_QUEUED)
 			st.queued++;
 	for (struct conn *k = H.conns; k; k = k->next)
-		st.clients++;
+		if (k != c && k->state != C_CLOSE)
+			st.clients++;	/* not counting this status request */
 	st.jobs_total = H.jobs_total;
 	st.jobs_remote = H.jobs_remote;
 	st.jobs_local = H.jobs_local;

@@ -88,7 +88,7 @@ wait_for() {
 status_json() { "$T_BIN/hubctl" status --json; }
 # nodes_up K: at least K nodes are up with compilers
 nodes_up() {
-	[ "$(status_json | jq '[.nodes[] | select(.state == "UP" and (.compilers | length) > 0)] | length')" -ge "$1" ]
+	[ "$(status_json | jq '[.nodes[] | select((.state | ascii_downcase) == "up" and (.compilers | length) > 0)] | length')" -ge "$1" ]
 }
 # jobs_done_per_node: "name=count ..." for the report
 jobs_done_per_node() { status_json | jq -r '[.nodes[] | "\(.name)=\(.jobs_done)"] | join(" ")'; }
