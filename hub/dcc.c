@@ -38,6 +38,8 @@
 #define ERR_CAP (16u << 20)
 
 static bool verbose;
+/* argv vectors built here live as long as the process (kept reachable) */
+char **dcc_implicit_argv, **dcc_abs_argv;
 static int note_fd = -1;	/* UNCACHED_ERR_FD or stderr when verbose */
 
 static void note(const char *fmt, ...)
@@ -461,7 +463,7 @@ int main(int argc, char **argv)
 		if (argv[1][0] == '-' || is_src) {
 			/* implicit: dcc -c a.c → cc -c a.c */
 			cargc = argc;
-			cargv = calloc((size_t)argc + 1, sizeof *cargv);
+			cargv = dcc_implicit_argv = calloc((size_t)argc + 1, sizeof *cargv);
 			if (!cargv)
 				return 1;
 			cargv[0] = "cc";
@@ -494,6 +496,18 @@ int main(int argc, char **argv)
 		char d[16];
 		snprintf(d, sizeof d, "%d", depth + 1);
 		setenv("DCC_RECURSION", d, 1);
+	}
+	/* The real compiler gets its absolute path as argv[0]: gcc finds cc1
+	 * relative to argv[0] searched on PATH, which in masquerade mode would
+	 * be dcc's directory. The basename, which is all gcc/clang show in
+	 * messages or switch modes on, stays the same. */
+	if (strcmp(base_of(cargv[0]), base_of(compiler)) == 0 || strchr(cargv[0], '/')) {
+		char **nv = dcc_abs_argv = calloc((size_t)cargc + 1, sizeof *nv);
+		if (!nv)
+			return 1;
+		memcpy(nv, cargv, (size_t)cargc * sizeof *nv);
+		nv[0] = compiler;
+		cargv = nv;
 	}
 
 	if (depth > 0 || env_on("DCC_LOCAL")) {

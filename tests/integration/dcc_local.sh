@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# dcc_local.sh — dcc without a farm: DCC_LOOPBACK=1 runs the node-side
+# executor in-process (the exact remote path), and with no hubd at all
+# (USBFARM_SOCKET at a nonexistent path) dcc falls back to local compiles.
+# Objects, .d and .dwo files must be byte-identical to a local compile;
+# errors and warnings identical; masquerading must not recurse.
+# timeout: 300
+# asan: yes
+set -u -o pipefail
+. "$(dirname "$0")/../lib/sh.sh"
+
+DCC=$T_BIN/dcc
+[ -x "$DCC" ] || { fail dcc_built "no $DCC (run make)"; t_done; exit; }
+command -v gcc >/dev/null || { skip dcc_local "no gcc"; exit 0; }
+W=$(mktemp -d /tmp/dcc_local.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+TIMEOUT=$(command -v timeout)
+export USBFARM_SOCKET=$W/no-hubd.sock
+unset DCC_VERBOSE DCC_LOCAL DCC_LOOPBACK DCC_REMOTE_DEBUG UNCACHED_ERR_FD DCC_RECURSION
+
+# ---- a small project ---------------------------------------------------
+mkdir -p src include obj ref
+cat > include/util.h <<'EOF'
+#ifndef UTIL_H
+#define UTIL_H
+#include <stddef.h>
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define SQUARE(x) ((x) * (x))
+size_t util_len(const char *s);
+static inline int util_sq(int x) { return SQUARE(x); }
+#endif
+EOF
+cat > src/util.c <<'EOF'
+#include "util.h"
+#include <string.h>
+size_t util_len(const char *s) { return strlen(s) + MAX(0, 1); }
+EOF
+cat > src/main.c <<'EOF'
+#include <stdio.h>
+#include "util.h"
+#ifdef FEATURE
+#define GREETING "hello " FEATURE
+#else
+#define GREETING "hello"
+#endif
+int main(int argc, char **argv)
+{
+	(void)argv;
+	printf("%s %zu %d %d\n", GREETING, util_len(GREETING), util_sq(argc), __LINE__);
+	return 0;
+}
+EOF
+cat > src/math.c <<'EOF'
+#include "util.h"
+double avg(const double *v, int n) { double s = 0; for (int i = 0; i < n; i++) s += v[i]; return n ? s / n : 0; }
+int big(int a, int b) { return MAX(a, b) + SQUARE(b); }
+EOF
+cat > src/warn.c <<'EOF'
+#include "util.h"
+#define CHECK(p) ((p) == NULL)
+int f(int x) {
+	int unused;
+	char b[4];
+	if (CHECK(b)) return 1;
+	return x << 40;
+}
+EOF
+cat > src/err.c <<'EOF'
+#include "util.h"
+#define BAD(x) (x + undeclared_thing)
+int f(int x) {
+	return BAD(x) + util_sq();
+}
+EOF
+cat > src/shapes.cc <<'EOF'
+#include <string>
+#include <vector>
+namespace { int hidden(int x) { return x * 3; } }
+struct Registry { Registry() { names.push_back("x"); } std::vector<std::string> names; };
+Registry g_registry;
+int use(int y) { return hidden(y) + (int)g_registry.names.size(); }
+EOF
+cat > conftest.c <<'EOF'
+int main(void) { return 0; }
+EOF
+
+# run_both NAME OUT_DCC OUT_REF ARGS... : compiles with dcc (loopback) and
+# locally; the command line is the same but for the output names.
+# Every object compared with cmp; stdout/stderr/status compared too.
+cmp_run() { # NAME compiler args... (use @O@ for the output dir)
+	local name=$1 cc=$2; shift 2
+	local a_dcc=() a_ref=() x
+	for x in "$@"; do a_dcc+=("${x//@O@/obj}"); a_ref+=("${x//@O@/ref}"); done
+	DCC_LOOPBACK=1 "$DCC" "$cc" "${a_dcc[@]}" >"$W/d.out" 2>"$W/d.err"; local rd=$?
+	"$cc" "${a_ref[@]}" >"$W/r.out" 2>"$W/r.err"; local rr=$?
+	sed -i 's#ref/#obj/#g' "$W/r.err" "$W/r.out"
+	if [ $rd -ne $rr ]; then fail "$name" "status dcc=$rd local=$rr"; return; fi
+	if ! cmp -s "$W/d.err" "$W/r.err"; then fail "$name" "stderr differs: $(diff "$W/d.err" "$W/r.err" | head -5)"; return; fi
+	if ! cmp -s "$W/d.out" "$W/r.out"; then fail "$name" "stdout differs"; return; fi
+	ok "$name"
+}
+# same_files NAME FILE... (paths under obj/, compared with ref/)
+same_files() {
+	local name=$1 f bad=""; shift
+	for f in "$@"; do
+		[ -f "obj/$f" ] || { bad="$bad missing obj/$f"; continue; }
+		[ -f "ref/$f" ] || { bad="$bad missing ref/$f"; continue; }
+		if [ "${f##*.}" = d ]; then
+			sed 's#ref/#obj/#g' "ref/$f" | cmp -s - "obj/$f" || bad="$bad $f"
+		else
+			cmp -s "obj/$f" "ref/$f" || bad="$bad $f"
+		fi
+	done
+	if [ -z "$bad" ]; then ok "$name"; else fail "$name" "differ:$bad"; fi
+}
+
+# distributed for real? (the trace says where it ran)
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O2 -Iinclude -c src/util.c -o obj/probe.o 2>"$W/trace"
+if grep -q 'compiled on loopback' "$W/trace"; then ok loopback_path_taken
+else fail loopback_path_taken "$(cat "$W/trace")"; fi
+
+cmp_run compile_O2 gcc -O2 -Iinclude -c src/util.c -o @O@/util.o
+same_files object_O2 util.o
+cmp_run compile_defines gcc -O2 -Iinclude '-DFEATURE="on"' -c src/main.c -o @O@/main.o
+same_files object_defines main.o
+cmp_run compile_g_norecord gcc -O2 -g -gno-record-gcc-switches -Iinclude -c src/math.c -o @O@/math.o
+same_files object_debug math.o
+cmp_run compile_MD gcc -O2 -MD -Iinclude -c src/main.c -o @O@/main_md.o
+same_files MD_object_and_deps main_md.o main_md.d
+cmp_run compile_MMD_MF gcc -MMD -MF @O@/custom.d -MP -Iinclude -c src/util.c -o @O@/util_mf.o
+same_files MMD_MF_deps util_mf.o custom.d
+cmp_run compile_Wp_MMD gcc -Wp,-MMD,@O@/.wp.d -Iinclude -c src/math.c -o @O@/math_wp.o
+same_files Wp_MMD_deps math_wp.o .wp.d
+# -gsplit-dwarf records the .dwo path in the object: the reference is built
+# under the same name first, then moved aside
+mkdir -p obj/deep/er ref/deep/er
+gcc -O0 -g -gno-record-gcc-switches -gsplit-dwarf -Iinclude -c src/math.c -o obj/deep/er/m.o &&
+mv obj/deep/er/m.o obj/deep/er/m.dwo ref/deep/er/
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O0 -g -gno-record-gcc-switches -gsplit-dwarf -Iinclude -c src/math.c -o obj/deep/er/m.o 2>"$W/sd.trace"
+grep -q 'compiled on loopback' "$W/sd.trace" && ok split_dwarf_remote || fail split_dwarf_remote "$(cat "$W/sd.trace")"
+same_files split_dwarf_o_and_dwo deep/er/m.o deep/er/m.dwo
+cmp_run compile_S gcc -O2 -Iinclude -S src/util.c -o @O@/util.s
+same_files asm_output util.s
+cmp_run compile_cxx g++ -O2 -std=c++17 -c src/shapes.cc -o @O@/shapes.o
+same_files cxx_object shapes.o
+cmp_run compile_cxx_debug g++ -O1 -g -gno-record-gcc-switches -c src/shapes.cc -o @O@/shapes_g.o
+same_files cxx_debug_object shapes_g.o
+
+# default -o name (a.o in the cwd) and -MD without -o
+( cd obj && DCC_LOOPBACK=1 "$DCC" gcc -MD -I../include -c ../src/util.c ) &&
+( cd ref && gcc -MD -I../include -c ../src/util.c )
+same_files default_output_names util.o util.d
+
+# diagnostics: errors and warnings exactly as the local compiler says them
+cmp_run warnings_parity gcc -Wall -Wextra -O2 -Iinclude -c src/warn.c -o @O@/warn.o
+same_files warnings_object warn.o
+cmp_run errors_parity gcc -Wall -O2 -Iinclude -c src/err.c -o @O@/err.o
+cmp_run errors_parity_nohub gcc -Wall -Iinclude -c src/err.c -o @O@/err.o
+[ ! -e obj/err.o ] && ok no_object_on_error || fail no_object_on_error "obj/err.o exists"
+leftover=$(find obj -name '*.dcc-*' | head -3)
+[ -z "$leftover" ] && ok no_temp_files_left || fail no_temp_files_left "$leftover"
+
+# -g (switches recorded) stays local by default and is still identical
+cmp_run g_local_by_default gcc -O2 -g -Iinclude -c src/util.c -o @O@/util_g.o
+same_files g_local_object util_g.o
+
+# no hubd at all: the build goes on locally, silently
+rm -f obj/nohub.o
+"$DCC" gcc -O2 -Iinclude -c src/util.c -o obj/nohub.o 2>"$W/nohub.err"; rc=$?
+gcc -O2 -Iinclude -c src/util.c -o ref/nohub.o
+if [ $rc -eq 0 ] && [ ! -s "$W/nohub.err" ] && cmp -s obj/nohub.o ref/nohub.o; then ok no_hubd_fallback_silent
+else fail no_hubd_fallback_silent "rc=$rc err=$(head -c 200 "$W/nohub.err")"; fi
+
+# UNCACHED_ERR_FD: the farm note goes there, not to stderr
+UNCACHED_ERR_FD=7 "$DCC" gcc -O2 -Iinclude -c src/util.c -o obj/ucf.o 7>"$W/fd7" 2>"$W/ucf.err"; rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$W/ucf.err" ] && grep -q 'dcc:' "$W/fd7"; then ok uncached_err_fd
+else fail uncached_err_fd "rc=$rc stderr=$(head -c 200 "$W/ucf.err") fd7=$(head -c 200 "$W/fd7")"; fi
+
+# @file response files (quoting, nesting)
+printf '%s\n' "-O2 -Iinclude @$W/inner.rsp" > "$W/outer.rsp"
+printf '%s\n' "'-DFEATURE=\"rsp mode\"' -c" > "$W/inner.rsp"
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc @"$W/outer.rsp" src/main.c -o obj/rsp.o 2>"$W/rsp.trace"; rc=$?
+gcc @"$W/outer.rsp" src/main.c -o ref/rsp.o
+if [ $rc -eq 0 ] && grep -q 'compiled on loopback' "$W/rsp.trace"; then same_files response_file rsp.o
+else fail response_file "rc=$rc $(head -c 300 "$W/rsp.trace")"; fi
+
+# local-only commands behave exactly like the real compiler
+cmp_run link_local gcc -O2 -Iinclude src/main.c src/util.c -o @O@/prog
+same_files link_output prog
+DCC_LOOPBACK=1 "$DCC" gcc -Iinclude -E src/util.c >"$W/e1" 2>&1; r1=$?
+gcc -Iinclude -E src/util.c >"$W/e2" 2>&1; r2=$?
+[ $r1 -eq $r2 ] && cmp -s "$W/e1" "$W/e2" && ok preprocess_only_E || fail preprocess_only_E "differs"
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -c conftest.c -o obj/conftest.o 2>"$W/ct"; rc=$?
+gcc -c conftest.c -o ref/conftest.o
+if [ $rc -eq 0 ] && grep -q 'autoconf' "$W/ct"; then same_files conftest_local conftest.o
+else fail conftest_local "rc=$rc $(cat "$W/ct")"; fi
+"$DCC" gcc --version >"$W/v1" 2>&1; gcc --version >"$W/v2" 2>&1
+cmp -s "$W/v1" "$W/v2" && ok compiler_version_passthrough || fail compiler_version_passthrough "differs"
+
+# implicit mode: dcc -c a.c uses cc
+( cd obj && DCC_LOOPBACK=1 "$DCC" -O2 -I../include -c ../src/math.c -o implicit.o ) &&
+( cd ref && cc -O2 -I../include -c ../src/math.c -o implicit.o )
+same_files implicit_cc implicit.o
+
+# masquerading: a dir of symlinks named like compilers, first on PATH
+gcc -O2 -Iinclude -c src/util.c -o ref/masq.o
+mkdir -p "$W/masq"
+for n in gcc cc g++ c++; do ln -sf "$DCC" "$W/masq/$n"; done
+PATH="$W/masq:$PATH" DCC_VERBOSE=1 DCC_LOOPBACK=1 gcc -O2 -Iinclude -c src/util.c -o obj/masq.o 2>"$W/masq.trace"; rc=$?
+if [ $rc -eq 0 ] && grep -q 'compiled on loopback' "$W/masq.trace"; then same_files masquerade masq.o
+else fail masquerade "rc=$rc $(head -c 300 "$W/masq.trace")"; fi
+# two masquerade dirs on PATH: still finds the real one, no recursion
+mkdir -p "$W/masq2"; ln -sf "$DCC" "$W/masq2/gcc"
+PATH="$W/masq:$W/masq2:$PATH" "$TIMEOUT" 20 gcc -O2 -Iinclude -c src/util.c -o obj/masq2.o; rc=$?
+[ $rc -eq 0 ] && cmp -s obj/masq2.o ref/masq.o && ok masquerade_two_dirs || fail masquerade_two_dirs "rc=$rc"
+# a PATH with only dcc: a clear error, not a loop
+PATH="$W/masq" "$TIMEOUT" 20 gcc -c src/util.c -o obj/x.o 2>"$W/rec.err"; rc=$?
+if [ $rc -eq 111 ] && grep -q recursion "$W/rec.err"; then ok recursion_detected
+else fail recursion_detected "rc=$rc $(cat "$W/rec.err")"; fi
+# a wrapper script that calls dcc again: DCC_RECURSION stops it
+cat > "$W/masq2/wrapcc" <<EOF
+#!/bin/sh
+exec "$DCC" gcc "\$@"
+EOF
+chmod +x "$W/masq2/wrapcc"
+DCC_LOOPBACK=1 "$TIMEOUT" 20 "$DCC" "$W/masq2/wrapcc" -O2 -Iinclude -c src/util.c -o obj/wrap.o; rc=$?
+[ $rc -eq 0 ] && cmp -s obj/wrap.o ref/masq.o && ok wrapper_script_no_loop || fail wrapper_script_no_loop "rc=$rc"
+
+# help and version
+"$DCC" --help | grep -q 'ENVIRONMENT' && "$DCC" --help | grep -q 'EXIT STATUS' && ok help || fail help "no man-style help"
+"$DCC" --version | grep -q '^dcc ' && ok version || fail version "no version"
+"$DCC" >/dev/null 2>&1; [ $? -eq 2 ] && ok usage_exit_2 || fail usage_exit_2 "no usage error"
+
+t_done
