@@ -1,0 +1,54 @@
+/* fuzz_args.c — the response-file parser and the argument classifier.
+ * Input: the first byte picks the mode; the rest is either a response
+ * file's text (split) or NUL-separated argv words (classified). */
+#include "args.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	if (data[0] & 1) {
+		char **v = NULL;
+		int n = 0, cap = 0;
+		args_split_resp((const char *)data + 1, size - 1, &v, &n, &cap);
+		for (int i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return 0;
+	}
+	/* argv: words separated by NUL; '@' words are left out so the
+	 * fuzzer does not read files */
+	char *copy = malloc(size);
+	char *argv[256];
+	int argc = 0;
+	struct args_plan p;
+	struct args_opts o = { .cxx_driver = data[0] & 2, .remote_debug = data[0] & 4,
+			       .clang = data[0] & 8 };
+	if (!copy)
+		return 0;
+	memcpy(copy, data + 1, size - 1);
+	copy[size - 1] = 0;
+	argv[argc++] = "gcc";
+	for (char *s = copy; s < copy + size - 1 && argc < 255; s += strlen(s) + 1)
+		if (s[0] != '@')
+			argv[argc++] = s;
+	argv[argc] = NULL;
+	if (args_plan(argv, argc, &o, &p) == 0) {
+		if (p.distribute) {
+			/* invariants: the node gets no input and no -o */
+			for (int i = 0; i < p.node_nargs; i++)
+				if (!strcmp(p.node_args[i], "-o") || p.node_args[i][0] != '-')
+					__builtin_trap();
+			if (!p.input_name || strchr(p.input_name, '/') || !p.output_name ||
+			    p.output_name[0] == '/')
+				__builtin_trap();
+		}
+		args_plan_free(&p);
+	}
+	free(copy);
+	return 0;
+}
