@@ -13,7 +13,7 @@ farm_init 3
 DCC=$T_BIN/dcc
 G=$FARM_TMP/gen
 gen_tree "$G" 24
-FLAGS="-O2 -g -MD"
+FLAGS="-O2 -g -gno-record-gcc-switches -MD"
 (cd "$G" && make -j4 CC=gcc CFLAGS="$FLAGS" >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
 
 # build NAME [CC]: farm build of the generated tree, compared with the reference.
@@ -73,11 +73,11 @@ mkdir -p "$S"
 		echo "  return x; }"
 	done
 } >"$S/slow.c"
-(cd "$S" && gcc -O2 -g -c slow.c -o ref.o) || fail node-killed-mid-job "local compile of slow.c failed"
+(cd "$S" && gcc -O2 -g -gno-record-gcc-switches -c slow.c -o ref.o) || fail node-killed-mid-job "local compile of slow.c failed"
 start_hubd --local-slots 0
 for i in 1 2 3; do start_noded "$i" --slots 1; done
 if wait_for 200 nodes_up 3; then
-	(cd "$S" && "$DCC" gcc -O2 -g -c slow.c -o farm.o >"$FARM_TMP/slow.out" 2>&1; echo $? >"$FARM_TMP/slow.rc") &
+	(cd "$S" && "$DCC" gcc -O2 -g -gno-record-gcc-switches -c slow.c -o farm.o >"$FARM_TMP/slow.out" 2>&1; echo $? >"$FARM_TMP/slow.rc") &
 	bg=$!
 	# wait until a node is running it, then kill that node's noded
 	victim=""
