@@ -306,7 +306,7 @@ static void rm_tree(const char *dir)
 }
 
 /* Creates the parent directories of rel (relative) under dirfd. */
-static int mkparents(int dirfd, const char *rel)
+static int mkparents(int dirfd, const char *rel, uid_t uid, gid_t gid)
 {
 	char tmp[256];
 	size_t l = strlen(rel);
@@ -317,6 +317,9 @@ static int mkparents(int dirfd, const char *rel)
 	for (char *s = tmp; (s = strchr(s, '/')); s++) {
 		*s = 0;
 		if (mkdirat(dirfd, tmp, 0700) && errno != EEXIST)
+			return -errno;
+		/* the unprivileged compiler writes the output there */
+		if (uid && fchownat(dirfd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW))
 			return -errno;
 		*s = '/';
 	}
@@ -532,7 +535,9 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 			goto out;
 		}
 	}
-	r = mkparents(dirfd, job->output_name);
+	r = mkparents(dirfd, job->output_name,
+		      job->limits.uid && geteuid() == 0 ? job->limits.uid : 0,
+		      job->limits.gid ? job->limits.gid : job->limits.uid);
 	if (r) {
 		r = fail(res, r, "output dirs: %s", strerror(-r));
 		goto out;

@@ -294,6 +294,29 @@ int main(void)
 		exec_result_free(&r);
 		free(big);
 	}
+	if (geteuid() == 0) {
+		T_CASE("exec_run_drops_to_uid") {
+			/* as nobody: the job dir and output subdirs must be writable
+			 * for it, and the compiler must really run as that user */
+			char *args[] = { "-c" };
+			const char *who = "int u = 42;\n";
+			struct exec_job j = { .compiler = gcc, .args = args, .nargs = 1,
+					      .input_name = "u.i", .input = (const uint8_t *)who,
+					      .input_len = strlen(who), .output_name = "o/u.o",
+					      .tmp_root = root };
+			struct exec_result r;
+			j.limits.uid = 65534;
+			j.limits.gid = 65534;
+			chmod(root, 0755);
+			int rc = exec_run(&j, &r);
+			T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0, "rc %d (%s) status %d: %.*s",
+				rc, r.error, r.status, (int)r.err.len, (const char *)r.err.data);
+			T_CHECK(count_entries(root) == 0, "temp dir left behind");
+			exec_result_free(&r);
+		}
+	} else {
+		t_skip("exec_run_drops_to_uid", "not root");
+	}
 	rmdir(root);
 	return t_done();
 }
