@@ -88,6 +88,8 @@ static int running(void)
 static void send_msg(uint64_t job_id, struct buf *b)
 {
 	int rc;
+	if (!N.link)
+		return;
 	if (!buf_ok(b)) {
 		log_warn("job %llu: out of memory encoding a message", (unsigned long long)job_id);
 		return;
@@ -654,8 +656,28 @@ int main(int argc, char **argv)
 			if (pfd[i].revents && N.w[widx[i]].used)
 				worker_readable(&N.w[widx[i]]);
 		rc = link_process(N.link);
-		if (rc < 0 || link_state(N.link) == LINK_DEAD)
-			fatal("link on %s is dead: %s", N.iface, strerror(rc < 0 ? -rc : ENODEV));
+		if (rc < 0 || link_state(N.link) == LINK_DEAD) {
+			log_warn("link on %s is dead: %s; reopening", N.iface,
+				 strerror(rc < 0 ? -rc : ENODEV));
+			for (int i = 0; i < N.slots; i++)
+				worker_kill(&N.w[i]);
+			link_free(N.link);
+			N.link = NULL;
+			while (!stop_signal && !N.link) {
+				/* The gadget may come back (replug): keep trying. */
+				for (int i = 0; i < N.slots; i++)
+					if (N.w[i].used)
+						worker_readable(&N.w[i]);
+				sleep(1);
+				if (link_io_packet(N.iface, &io) == 0 &&
+				    link_new(io, &cfg, &cb, NULL, &N.link) < 0)
+					N.link = NULL;
+			}
+			if (N.link)
+				log_info("link on %s reopened", N.iface);
+			else
+				break;
+		}
 	}
 	log_info("signal %d: stopping", (int)stop_signal);
 	for (int i = 0; i < N.slots; i++)
@@ -666,7 +688,8 @@ int main(int argc, char **argv)
 			close(N.w[i].fd);
 			buf_free(&N.w[i].res);
 		}
-	link_free(N.link);
+	if (N.link)
+		link_free(N.link);
 	free(N.w);
 	free(N.compilers);
 	free(pfd);
