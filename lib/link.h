@@ -79,7 +79,7 @@ struct link_io {
 int link_io_packet(const char *ifname, struct link_io **out);
 
 /* Added: link_io_packet with options; zero fields mean the defaults. */
-#define LINK_IO_RCVBUF_DEFAULT (8 << 20)
+#define LINK_IO_RCVBUF_DEFAULT (2 << 20)
 #define LINK_IO_SNDBUF_DEFAULT (1 << 20)
 struct link_io_opts {
 	int rcvbuf;	/* SO_RCVBUF(FORCE) bytes */
