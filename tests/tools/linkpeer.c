@@ -96,7 +96,7 @@ static uint64_t msg_key(uint64_t seed, uint32_t stream, uint32_t idx)
 
 static size_t msg_size(uint64_t seed, uint32_t stream, uint32_t idx)
 {
-	if (stream == 0 && idx == 0)
+	if (stream == 0 && idx == 3)
 		return o_max_size;
 	if (stream == 0 && idx == 1)
 		return 0;
@@ -243,7 +243,7 @@ struct peer {
 	uint64_t msgs_sent, bytes_sent, msgs_acked, bytes_acked, msgs_failed;
 	uint64_t msgs_rx, bytes_rx, violations, late_callbacks, unknown_callbacks;
 	uint64_t fail_by_reason[4];	/* ESTALE, ETIMEDOUT, ENETDOWN/ENODEV, other */
-	uint64_t downs;
+	uint64_t downs, spurious_downs;
 	uint64_t send_errors;
 	int last_down;
 	bool dead, timed_out, ended_down;
@@ -372,6 +372,8 @@ static void cb_down(struct link *l, int reason, void *user)
 {
 	(void)l;
 	(void)user;
+	if (!P.up)
+		P.spurious_downs++; /* down without a session up: the contract says one per session */
 	P.up = false;
 	P.downs++;
 	P.last_down = reason;
@@ -760,6 +762,7 @@ int main(int argc, char **argv)
 	printf("sessions %u\n", P.session);
 	printf("downs %" PRIu64 "\n", P.downs);
 	printf("last_down %d\n", P.last_down);
+	printf("spurious_downs %" PRIu64 "\n", P.spurious_downs);
 	printf("msgs_sent %" PRIu64 "\nbytes_sent %" PRIu64 "\n", P.msgs_sent, P.bytes_sent);
 	printf("msgs_acked %" PRIu64 "\nbytes_acked %" PRIu64 "\n", P.msgs_acked, P.bytes_acked);
 	printf("msgs_failed %" PRIu64 "\n", P.msgs_failed);
