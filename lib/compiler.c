@@ -782,6 +782,26 @@ static bool hex32(const char *s)
 	return i == 32;
 }
 
+static bool fits(const char *s, size_t cap)
+{
+	return strnlen(s, cap) < cap;
+}
+
+bool compiler_wire_ok(const struct compiler_id *id)
+{
+	return fits(id->kind, sizeof id->kind) && fits(id->triple, sizeof id->triple) &&
+	       fits(id->version, sizeof id->version) &&
+	       fits(id->fingerprint, sizeof id->fingerprint) && kind_ok(id->kind) &&
+	       id->triple[0] && printable(id->triple) && id->version[0] &&
+	       printable(id->version) && hex32(id->fingerprint);
+}
+
+size_t compiler_wire_len(const struct compiler_id *id)
+{
+	return 8 + strlen(id->kind) + strlen(id->triple) + strlen(id->version) +
+	       strlen(id->fingerprint);
+}
+
 bool compiler_decode(struct cursor *c, struct compiler_id *id)
 {
 	memset(id, 0, sizeof *id);
@@ -789,8 +809,7 @@ bool compiler_decode(struct cursor *c, struct compiler_id *id)
 	cur_str(c, id->triple, sizeof id->triple);
 	cur_str(c, id->version, sizeof id->version);
 	cur_str(c, id->fingerprint, sizeof id->fingerprint);
-	if (c->err || !kind_ok(id->kind) || !id->triple[0] || !printable(id->triple) ||
-	    !id->version[0] || !printable(id->version) || !hex32(id->fingerprint)) {
+	if (c->err || !compiler_wire_ok(id)) {
 		c->err = true;
 		memset(id, 0, sizeof *id);
 		return false;

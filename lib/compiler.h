@@ -36,9 +36,16 @@ int compiler_identify(const char *path, struct compiler_id *id);
 int compiler_scan(struct compiler_id **list, size_t *n);
 /* Same kind, triple, version and fingerprint. */
 bool compiler_match(const struct compiler_id *a, const struct compiler_id *b);
-/* Wire form (no path). decode: false on malformed input. */
+/* Wire form (no path): str kind, str triple, str version, str fingerprint.
+ * The one encoding of an identity (lib/job.c uses it too). decode: false
+ * (and c->err set) on malformed input: unknown kind, empty or unprintable
+ * triple/version, fingerprint not 32 lowercase hex digits. An encoder's
+ * caller checks compiler_wire_ok() first: it is true exactly for the
+ * identities compiler_decode() accepts. compiler_wire_len(): encoded size. */
 void compiler_encode(struct buf *b, const struct compiler_id *id);
 bool compiler_decode(struct cursor *c, struct compiler_id *id);
+bool compiler_wire_ok(const struct compiler_id *id);
+size_t compiler_wire_len(const struct compiler_id *id);
 /* "gcc 12.2.0 x86_64-linux-gnu 1a2b3c4d" */
 void compiler_describe(const struct compiler_id *id, char *out, size_t len);
 

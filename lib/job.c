@@ -3,7 +3,7 @@
  *
  * Layout of each message (after the two-byte version/type header):
  *   JOB       u64 id, compiler, u16 nargs, nargs x str, str input_name,
- *             str output_name, u8 flags (bit0 want_dwo), u32 cpu_s,
+ *             str output_name, str hub_cwd, u8 flags (bit0 want_dwo), u32 cpu_s,
  *             u64 mem, u64 out_bytes, u32 timeout_ms, blob input
  *   RESULT    u64 id, i32 status, i32 farm_error, str error, u64 wall_us,
  *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo
@@ -11,7 +11,7 @@
  *   TELEMETRY u32 load, u16 running, u16 slots, i32 temp, u32 fcur, u32 fmax,
  *             u64 mem_total, u64 mem_avail
  *   NODEINFO  u16 slots, u8 complete, str name, u16 n, n x compiler
- * compiler = str kind, str triple, str version, str fingerprint (no path).
+ * compiler = compiler_encode()'s form (lib/compiler.c; no path).
  */
 #include "job.h"
 
@@ -48,42 +48,16 @@ int job_peek_type(const void *msg, size_t len, enum job_msg_type *type)
 	return 0;
 }
 
-/* ---- compiler identity on the wire ---- */
+/* ---- checks (an identity's wire form is compiler.c's) ---- */
 
 static bool fits(const char *s, size_t cap)
 {
 	return strnlen(s, cap) < cap;
 }
 
-static bool compiler_ok(const struct compiler_id *id)
+static bool cwd_ok(const char *cwd)
 {
-	return fits(id->kind, sizeof id->kind) && fits(id->triple, sizeof id->triple) &&
-	       fits(id->version, sizeof id->version) &&
-	       fits(id->fingerprint, sizeof id->fingerprint);
-}
-
-static void put_compiler(struct buf *b, const struct compiler_id *id)
-{
-	buf_str(b, id->kind);
-	buf_str(b, id->triple);
-	buf_str(b, id->version);
-	buf_str(b, id->fingerprint);
-}
-
-static size_t compiler_wire_len(const struct compiler_id *id)
-{
-	return 8 + strlen(id->kind) + strlen(id->triple) + strlen(id->version) +
-	       strlen(id->fingerprint);
-}
-
-static bool get_compiler(struct cursor *c, struct compiler_id *id)
-{
-	memset(id, 0, sizeof *id);
-	cur_str(c, id->kind, sizeof id->kind);
-	cur_str(c, id->triple, sizeof id->triple);
-	cur_str(c, id->version, sizeof id->version);
-	cur_str(c, id->fingerprint, sizeof id->fingerprint);
-	return !c->err;
+	return cwd[0] == '/' && fits(cwd, JOB_CWD_MAX);
 }
 
 /* ---- JOB ---- */
@@ -92,9 +66,9 @@ int job_encode_job(struct buf *b, const struct job_spec *j)
 {
 	size_t total = 0;
 
-	if (j->nargs < 0 || j->nargs > JOB_MAX_ARGS || !compiler_ok(&j->compiler) ||
+	if (j->nargs < 0 || j->nargs > JOB_MAX_ARGS || !compiler_wire_ok(&j->compiler) ||
 	    !fits(j->input_name, JOB_NAME_MAX) || !fits(j->output_name, JOB_NAME_MAX) ||
-	    j->input_len > JOB_MAX_INPUT || (j->input_len && !j->input))
+	    !cwd_ok(j->hub_cwd) || j->input_len > JOB_MAX_INPUT || (j->input_len && !j->input))
 		return -EINVAL;
 	for (int i = 0; i < j->nargs; i++) {
 		size_t l = strnlen(j->args[i], JOB_MAX_ARG_LEN);
@@ -107,12 +81,13 @@ int job_encode_job(struct buf *b, const struct job_spec *j)
 
 	put_header(b, JOB_MSG_JOB);
 	buf_u64(b, j->job_id);
-	put_compiler(b, &j->compiler);
+	compiler_encode(b, &j->compiler);
 	buf_u16(b, (uint16_t)j->nargs);
 	for (int i = 0; i < j->nargs; i++)
 		buf_str(b, j->args[i]);
 	buf_str(b, j->input_name);
 	buf_str(b, j->output_name);
+	buf_str(b, j->hub_cwd);
 	buf_u8(b, j->want_dwo ? 1 : 0);
 	buf_u32(b, j->limits.cpu_s);
 	buf_u64(b, j->limits.mem_bytes);
@@ -173,7 +148,7 @@ int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 	memset(j, 0, sizeof *j);
 	get_header(&c, JOB_MSG_JOB);
 	j->job_id = cur_u64(&c);
-	get_compiler(&c, &j->compiler);
+	compiler_decode(&c, &j->compiler);
 	nargs = cur_u16(&c);
 	if (c.err || nargs > JOB_MAX_ARGS)
 		return -EPROTO;
@@ -183,6 +158,8 @@ int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 	j->nargs = nargs;
 	cur_str(&c, j->input_name, sizeof j->input_name);
 	cur_str(&c, j->output_name, sizeof j->output_name);
+	if (cur_str(&c, j->hub_cwd, sizeof j->hub_cwd) && !cwd_ok(j->hub_cwd))
+		c.err = true;
 	uint8_t flags = cur_u8(&c);
 	if (flags & ~1u)
 		c.err = true;
@@ -318,7 +295,7 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 	if (!fits(ni->name, sizeof ni->name))
 		return -EINVAL;
 	for (size_t i = 0; i < ni->ncompilers; i++)
-		if (!compiler_ok(&ni->compilers[i]))
+		if (!compiler_wire_ok(&ni->compilers[i]))
 			return -EINVAL;
 	if (limit > JOB_MAX_COMPILERS)
 		limit = JOB_MAX_COMPILERS;
@@ -334,7 +311,7 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 	buf_str(b, ni->name);
 	buf_u16(b, (uint16_t)n);
 	for (size_t i = 0; i < n; i++)
-		put_compiler(b, &ni->compilers[i]);
+		compiler_encode(b, &ni->compilers[i]);
 	return (int)n;
 }
 
@@ -359,7 +336,7 @@ int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni)
 			return -ENOMEM;
 	}
 	for (uint16_t i = 0; i < n; i++)
-		get_compiler(&c, &ni->compilers[i]);
+		compiler_decode(&c, &ni->compilers[i]);
 	ni->ncompilers = n;
 	if (!cur_done(&c)) {
 		job_nodeinfo_free(ni);

@@ -26,7 +26,9 @@
 #include "compiler.h"
 #include "cursor.h"
 
-#define JOB_WIRE_VERSION 1
+/* 2: JOB carries the hub's cwd; the input is a source file named like the
+ * hub's (compiled as source, not as preprocessed .i). */
+#define JOB_WIRE_VERSION 2
 
 enum job_msg_type {
 	JOB_MSG_JOB = 1,	/* hub -> node */
@@ -41,6 +43,7 @@ enum job_msg_type {
 #define JOB_MAX_ARG_LEN 4096
 #define JOB_MAX_ARGS_BYTES (256u << 10)	/* all args together */
 #define JOB_NAME_MAX 512		/* input/output names, incl. NUL */
+#define JOB_CWD_MAX 1024		/* hub_cwd, incl. NUL */
 #define JOB_MAX_INPUT (192u << 20)
 #define JOB_MAX_OUTPUT (96u << 20)	/* obj, dwo */
 #define JOB_MAX_TEXT (16u << 20)	/* stdout, stderr */
@@ -68,10 +71,16 @@ struct job_spec {
 	struct compiler_id compiler;	/* path is not sent */
 	char **args;			/* decode: malloc'd (one block) */
 	int nargs;
+	/* The source's relative path on the hub (e.g. "src/a.c"): the node
+	 * writes the input there and compiles it as that source. */
 	char input_name[JOB_NAME_MAX];
 	const uint8_t *input;
 	size_t input_len;
 	char output_name[JOB_NAME_MAX];
+	/* dcc's working directory on the hub: absolute (starts with '/'), no
+	 * NUL, < JOB_CWD_MAX. The node only names it in its
+	 * -fdebug-prefix-map (DW_AT_comp_dir), never touches it. */
+	char hub_cwd[JOB_CWD_MAX];
 	bool want_dwo;
 	struct job_limits limits;
 };

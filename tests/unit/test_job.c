@@ -25,11 +25,19 @@ static void make_job(struct job_spec *j)
 	j->input = input;
 	j->input_len = sizeof input - 1;
 	strcpy(j->output_name, "obj/a.o");
+	strcpy(j->hub_cwd, "/home/u/proj");
 	j->want_dwo = true;
 	j->limits.cpu_s = 60;
 	j->limits.mem_bytes = 1ull << 32;
 	j->limits.out_bytes = 5 << 20;
 	j->limits.timeout_ms = 120000;
+}
+
+/* A JOB's bytes up to nargs, with a valid compiler identity. */
+static void job_head(struct buf *b)
+{
+	buf_u8(b, JOB_WIRE_VERSION); buf_u8(b, JOB_MSG_JOB); buf_u64(b, 1);
+	compiler_encode(b, &gcc_id);
 }
 
 static void make_result(struct job_result *r)
@@ -106,6 +114,7 @@ int main(void)
 		T_CHECK(d.nargs == 3 && !strcmp(d.args[0], "-O2") && !strcmp(d.args[2], "-c") &&
 			d.args[3] == NULL, "args");
 		T_CHECK(!strcmp(d.input_name, "a.i") && !strcmp(d.output_name, "obj/a.o"), "names");
+		T_CHECK(!strcmp(d.hub_cwd, "/home/u/proj"), "hub_cwd '%s'", d.hub_cwd);
 		T_CHECK(d.input_len == j.input_len && !memcmp(d.input, input, j.input_len), "input");
 		T_CHECK(d.want_dwo && d.limits.cpu_s == 60 && d.limits.mem_bytes == 1ull << 32 &&
 			d.limits.out_bytes == 5 << 20 && d.limits.timeout_ms == 120000, "limits");
@@ -232,26 +241,64 @@ int main(void)
 		struct job_nodeinfo ni;
 		struct job_result r;
 		/* nargs over the cap */
-		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
-		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
+		job_head(&b);
 		buf_u16(&b, JOB_MAX_ARGS + 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "nargs cap");
 		buf_free(&b);
 		/* an input blob claiming more than the cap */
-		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
-		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
-		buf_u16(&b, 0); buf_str(&b, "a.i"); buf_str(&b, "a.o"); buf_u8(&b, 0);
-		buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		job_head(&b);
+		buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, "/w");
+		buf_u8(&b, 0); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
 		buf_u32(&b, JOB_MAX_INPUT + 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "input cap");
 		buf_free(&b);
 		/* unknown flag bit */
-		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
-		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
-		buf_u16(&b, 0); buf_str(&b, "a.i"); buf_str(&b, "a.o"); buf_u8(&b, 2);
-		buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		job_head(&b);
+		buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, "/w");
+		buf_u8(&b, 2); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
 		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "flag bits");
+		buf_free(&b);
+		/* the same bytes are valid with flags 0 (the tests above test
+		 * what they say) */
+		job_head(&b);
+		buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, "/w");
+		buf_u8(&b, 0); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		buf_u32(&b, 0);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "well-formed job refused");
+		job_spec_free(&d);
+		buf_free(&b);
+		/* hub_cwd: relative, empty, over the cap */
+		static const char *const bad_cwd[] = { "w", "", NULL };
+		for (int k = 0; bad_cwd[k]; k++) {
+			job_head(&b);
+			buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o");
+			buf_str(&b, bad_cwd[k]);
+			buf_u8(&b, 0); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0);
+			buf_u32(&b, 0); buf_u32(&b, 0);
+			T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "hub_cwd '%s'",
+				bad_cwd[k]);
+			buf_free(&b);
+		}
+		{
+			char lng[JOB_CWD_MAX + 1];
+			memset(lng, 'd', sizeof lng - 1);
+			lng[0] = '/';
+			lng[sizeof lng - 1] = 0;
+			job_head(&b);
+			buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, lng);
+			buf_u8(&b, 0); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0);
+			buf_u32(&b, 0); buf_u32(&b, 0);
+			T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "hub_cwd cap");
+			buf_free(&b);
+		}
+		/* an identity compiler_decode refuses (fingerprint not hex) */
+		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
+		buf_str(&b, "gcc"); buf_str(&b, "t"); buf_str(&b, "1"); buf_str(&b, "f");
+		buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, "/w");
+		buf_u8(&b, 0); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		buf_u32(&b, 0);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "bad fingerprint");
 		buf_free(&b);
 		/* compiler kind longer than its field */
 		buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_JOB); buf_u64(&b, 1);
@@ -300,6 +347,22 @@ int main(void)
 		make_job(&j);
 		j.input_len = (size_t)JOB_MAX_INPUT + 1;
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "input");
+		make_job(&j);
+		strcpy(j.hub_cwd, "rel/dir");
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "relative hub_cwd");
+		make_job(&j);
+		j.hub_cwd[0] = 0;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "empty hub_cwd");
+		make_job(&j);
+		memset(j.hub_cwd, 'x', sizeof j.hub_cwd);	/* no NUL within the cap */
+		j.hub_cwd[0] = '/';
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "unterminated hub_cwd");
+		make_job(&j);
+		strcpy(j.compiler.fingerprint, "not-hex");
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "bad identity");
+		make_job(&j);
+		strcpy(j.compiler.kind, "tcc");
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "unknown kind");
 	}
 	T_CASE("large_input_64MiB") {
 		struct job_spec j, d;
