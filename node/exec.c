@@ -2,7 +2,8 @@
  * exec.c — the node-side job executor (exec.h).
  *
  * exec_run(): check names and arguments → private dir (mkdtemp, 0700) →
- * write the input → build argv → fork; the child makes its own process
+ * write the input (at its relative path) → build argv (job args, then our
+ * -fdebug-prefix-map, then input -o output) → fork; the child makes its own process
  * group, drops privileges, sets limits, closes every other fd and execs the
  * compiler directly (exec failure comes back through a CLOEXEC pipe) → the
  * parent drains stdout/stderr with caps until exit or the wall deadline
@@ -131,7 +132,8 @@ int exec_check_args(char *const *args, int nargs, char *why, size_t whylen)
 		    !strcmp(a, "-fdirectives-only") || !strcmp(a, "-p") ||
 		    !strcmp(a, "-pg") || !strcmp(a, "-Wpedantic") ||
 		    !strcmp(a, "-fno-working-directory") ||
-		    !strcmp(a, "-fworking-directory"))
+		    !strcmp(a, "-fworking-directory") || !strcmp(a, "-nostdinc") ||
+		    !strcmp(a, "-nostdinc++"))
 			continue;
 		if (!strcmp(a, "-x")) {
 			if (i + 1 >= nargs || !x_lang_ok(args[i + 1]))
@@ -214,6 +216,36 @@ int exec_check_args(char *const *args, int nargs, char *why, size_t whylen)
 		return refuse(why, whylen, "%s: not on the allow-list", a);
 	}
 	return 0;
+}
+
+char *exec_comp_dir(char *const *args, int nargs, const char *hub_cwd)
+{
+	const char *nw = NULL, *rest = hub_cwd;
+	size_t nl = 0;
+	char *r;
+
+	for (int i = 0; i < nargs; i++) {
+		const char *a = args[i], *v, *eq;
+		if (starts(a, "-fdebug-prefix-map="))
+			v = a + strlen("-fdebug-prefix-map=");
+		else if (starts(a, "-ffile-prefix-map="))
+			v = a + strlen("-ffile-prefix-map=");
+		else
+			continue;
+		eq = strchr(v, '=');	/* gcc: OLD ends at the first '=' */
+		if (!eq || strncmp(hub_cwd, v, (size_t)(eq - v)))
+			continue;
+		nw = eq + 1;
+		nl = strlen(nw);
+		rest = hub_cwd + (eq - v);
+	}
+	r = malloc(nl + strlen(rest) + 1);
+	if (!r)
+		return NULL;
+	if (nl)
+		memcpy(r, nw, nl);
+	strcpy(r + nl, rest);
+	return r;
 }
 
 bool exec_safe_relpath(const char *p)
@@ -452,7 +484,7 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 {
 	char why[200], dir[PATH_MAX], dwo[300];
 	const char *root;
-	char **argv = NULL;
+	char **argv = NULL, *map = NULL, *comp = NULL;
 	int dirfd = -1, po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 };
 	uint64_t out_cap, start = now_us(), deadline;
 	pid_t pid = -1;
@@ -470,32 +502,22 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 		return fail(res, -ENOENT, "compiler path must be absolute");
 	if (access(job->compiler, X_OK))
 		return fail(res, -ENOENT, "%s: %s", job->compiler, strerror(errno));
-	if (!exec_safe_relpath(job->input_name) || strchr(job->input_name, '/'))
+	if (!exec_safe_relpath(job->input_name))
 		return fail(res, -EPERM, "bad input name");
+	if (job->hub_cwd && (job->hub_cwd[0] != '/' ||
+			     strnlen(job->hub_cwd, EXEC_CWD_MAX) >= EXEC_CWD_MAX))
+		return fail(res, -EPERM, "bad hub cwd");
 	if (!exec_safe_relpath(job->output_name))
 		return fail(res, -EPERM, "bad output name");
 	if (!strcmp(job->input_name, job->output_name))
 		return fail(res, -EPERM, "input and output names clash");
 	if (exec_check_args(job->args, job->nargs, why, sizeof why))
 		return fail(res, -EPERM, "refused: %s", why);
-	if (job->want_dwo && dwo_name(job->output_name, dwo, sizeof dwo))
+	if (job->want_dwo && (dwo_name(job->output_name, dwo, sizeof dwo) ||
+			      !strcmp(dwo, job->input_name)))
 		return fail(res, -EPERM, "bad output name");
 	if ((uint64_t)job->input_len > out_cap * 2)
 		return fail(res, -E2BIG, "input too large");
-
-	/* argv: compiler args… input -o output */
-	n = job->nargs + 5;
-	argv = calloc((size_t)n, sizeof *argv);
-	if (!argv)
-		return fail(res, -ENOMEM, "out of memory");
-	n = 0;
-	argv[n++] = (char *)job->compiler;
-	for (int i = 0; i < job->nargs; i++)
-		argv[n++] = job->args[i];
-	argv[n++] = (char *)job->input_name;
-	argv[n++] = "-o";
-	argv[n++] = (char *)job->output_name;
-	argv[n] = NULL;
 
 	root = job->tmp_root;
 	if (!root)
@@ -511,9 +533,58 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 		goto out;
 	}
 	made = true;
+	{
+		/* gcc names its cwd by getcwd() (our $PWD is not the dir):
+		 * the map must name the dir the same way */
+		char real[PATH_MAX];
+		if (!realpath(dir, real)) {
+			r = fail(res, -errno, "realpath %s: %s", dir, strerror(errno));
+			goto out;
+		}
+		strcpy(dir, real);	/* the same dir: removed by this name too */
+	}
+
+	/* argv: compiler, job args, our prefix map (last: it wins for the
+	 * private dir), input -o output */
+	argv = calloc((size_t)job->nargs + 6, sizeof *argv);
+	if (!argv) {
+		r = fail(res, -ENOMEM, "out of memory");
+		goto out;
+	}
+	n = 0;
+	argv[n++] = (char *)job->compiler;
+	for (int i = 0; i < job->nargs; i++)
+		argv[n++] = job->args[i];
+	if (job->hub_cwd) {
+		if (strchr(dir, '=')) {	/* gcc's OLD would end there */
+			r = fail(res, -EINVAL, "temp dir %s contains '='", dir);
+			goto out;
+		}
+		comp = exec_comp_dir(job->args, job->nargs, job->hub_cwd);
+		map = comp ? malloc(strlen("-fdebug-prefix-map==") + strlen(dir) +
+				    strlen(comp) + 1) : NULL;
+		if (!map) {
+			r = fail(res, -ENOMEM, "out of memory");
+			goto out;
+		}
+		sprintf(map, "-fdebug-prefix-map=%s=%s", dir, comp);
+		argv[n++] = map;
+	}
+	argv[n++] = (char *)job->input_name;
+	argv[n++] = "-o";
+	argv[n++] = (char *)job->output_name;
+	argv[n] = NULL;
+
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		r = fail(res, -errno, "open temp dir: %s", strerror(errno));
+		goto out;
+	}
+	r = mkparents(dirfd, job->input_name,
+		      job->limits.uid && geteuid() == 0 ? job->limits.uid : 0,
+		      job->limits.gid ? job->limits.gid : job->limits.uid);
+	if (r) {
+		r = fail(res, r, "input dirs: %s", strerror(-r));
 		goto out;
 	}
 	{
@@ -688,6 +759,8 @@ out:
 	if (made)
 		rm_tree(dir);
 	free(argv);
+	free(map);
+	free(comp);
 	if (r) {
 		buf_free(&res->obj);
 		buf_free(&res->dwo);

@@ -3,7 +3,16 @@
  * in a private temp dir, sandboxed, never through a shell.
  *
  * exec_run() blocks until the job is done; noded calls it in a per-slot
- * worker process. It refuses (before running anything) arguments that would
+ * worker process.
+ *
+ * The input is a source file, directives already resolved on the hub
+ * (includes inlined, #if decided, built-in macros stripped): it is written
+ * at input_name, the hub's relative path of the source (e.g. "src/a.c"),
+ * and compiled as that source from the private dir, which therefore plays
+ * the hub's cwd. `-fdebug-prefix-map=<private dir>=<hub cwd>` goes last
+ * (gcc applies the last matching map), so DW_AT_comp_dir is the hub's,
+ * after whatever the job's own -fdebug-prefix-map / -ffile-prefix-map do
+ * to the hub's cwd (exec_comp_dir()). It refuses (before running anything) arguments that would
  * run other programs or read or write outside the job: see exec_check_args().
  * The temp dir is removed on every path.
  */
@@ -30,11 +39,14 @@ struct exec_job {
 	const char *compiler;	/* absolute path of the local compiler to run */
 	char *const *args;	/* compile args, without input and -o (see hub/client.h) */
 	int nargs;
-	const char *input_name;	/* plain relative name, e.g. "foo.i" */
+	const char *input_name;	/* relative path, e.g. "src/a.c" (exec_safe_relpath) */
 	const uint8_t *input;
 	size_t input_len;
 	const char *output_name;	/* relative path for -o, e.g. "foo.o", "obj/foo.o" */
 	bool want_dwo;
+	/* The hub's cwd: absolute, < EXEC_CWD_MAX. NULL: no map added (the
+	 * object then names the private dir as its DW_AT_comp_dir). */
+	const char *hub_cwd;
 	const char *tmp_root;	/* where to make the private dir; NULL: $TMPDIR or /tmp */
 	struct exec_limits limits;
 };
@@ -51,10 +63,17 @@ struct exec_result {
 	char error[256];
 };
 
+#define EXEC_CWD_MAX 1024	/* = JOB_CWD_MAX, incl. NUL */
+
 /* 0 if every argument is allowed on a node, else -EPERM and `why`. */
 int exec_check_args(char *const *args, int nargs, char *why, size_t whylen);
 /* Validates a relative name (no "..", not absolute, no NUL, sane length). */
 bool exec_safe_relpath(const char *p);
+/* What gcc would make of hub_cwd as DW_AT_comp_dir given the job's own
+ * -fdebug-prefix-map=OLD=NEW / -ffile-prefix-map=OLD=NEW (in order; the
+ * last map whose OLD is a prefix of hub_cwd wins, as in gcc): a malloc'd
+ * string, or NULL (out of memory). */
+char *exec_comp_dir(char *const *args, int nargs, const char *hub_cwd);
 /* Always fills `res`; returns res->farm_error. */
 int exec_run(const struct exec_job *job, struct exec_result *res);
 void exec_result_free(struct exec_result *res);

@@ -128,6 +128,8 @@ static const struct compiler_id *find_compiler(const struct compiler_id *want)
 	return NULL;
 }
 
+_Static_assert(EXEC_CWD_MAX == JOB_CWD_MAX, "exec and job agree on the hub cwd cap");
+
 /* In the worker: run the job, write the encoded RESULT, exit. */
 static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec *s,
 						   const struct compiler_id *cc, uint64_t t0)
@@ -146,6 +148,7 @@ static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec
 	ej.input_len = s->input_len;
 	ej.output_name = s->output_name;
 	ej.want_dwo = s->want_dwo;
+	ej.hub_cwd = s->hub_cwd;	/* absolute, checked by job_decode_job */
 	ej.tmp_root = N.tmp_root;
 	ej.limits.cpu_s = s->limits.cpu_s;
 	ej.limits.mem_bytes = s->limits.mem_bytes;

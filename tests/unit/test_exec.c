@@ -25,6 +25,11 @@ static const struct arow arows[] = {
 	{ "-std=gnu11 -pedantic -c", true },
 	{ "-fPIC -fno-strict-aliasing -fstack-protector-strong -c", true },
 	{ "-fpreprocessed -fdirectives-only -c", true },
+	{ "-nostdinc -nostdinc++ -fno-working-directory -fworking-directory -c", true },
+	{ "-g -fdebug-prefix-map=/home/u/p=/build -fmacro-prefix-map=/home/u/p/= -c", true },
+	{ "-fdebug-prefix-map=/tmp/usbfarm-job.x=/home/u/p -c", true },
+	{ "-x c++ -c", true },
+	{ "-x objective-c -c", true },
 	{ "-fdebug-prefix-map=/home/u/src=/src -c", true },
 	{ "-ffile-prefix-map=/a=/b -fmacro-prefix-map=/a=. -c", true },
 	{ "-m64 -mavx2 -march=x86-64-v2 -c", true },
@@ -138,7 +143,7 @@ int main(void)
 	}
 
 	static const struct { const char *p; bool ok; } prow[] = {
-		{ "a.i", true }, { "obj/a.o", true }, { "a/b/c.o", true }, { "x..y.o", true },
+		{ "a.i", true }, { "src/a.c", true }, { "drivers/tty/x.c", true }, { "obj/a.o", true }, { "a/b/c.o", true }, { "x..y.o", true },
 		{ "", false }, { "/abs.o", false }, { "../a.o", false }, { "obj/../../a.o", false },
 		{ "obj/..", false }, { "./a.o", false }, { "obj//a.o", false }, { "obj/", false },
 		{ "-o", false }, { "a\nb", false }, { "a\x7f", false },
@@ -169,14 +174,42 @@ int main(void)
 		return t_done();
 	}
 	const char *src = "int f(int x) { return x * 2; }\n";
+
+	static const struct { const char *args, *cwd, *want; } crow[] = {
+		{ "-g -c", "/home/u/proj", "/home/u/proj" },
+		{ "-fdebug-prefix-map=/home/u=/b", "/home/u/proj", "/b/proj" },
+		{ "-ffile-prefix-map=/home/u/proj=.", "/home/u/proj", "." },
+		{ "-fdebug-prefix-map=/home/u/proj=", "/home/u/proj", "" },
+		{ "-fdebug-prefix-map=/home=/A -fdebug-prefix-map=/home/u=/B", "/home/u/proj", "/B/proj" },
+		{ "-fdebug-prefix-map=/home/u=/B -ffile-prefix-map=/home=/A", "/home/u/proj", "/A/u/proj" },
+		{ "-fdebug-prefix-map=/x=/y", "/home/u/proj", "/home/u/proj" },
+		{ "-fmacro-prefix-map=/home/u/proj/= -fprofile-prefix-map=/home=/p", "/home/u/proj",
+		  "/home/u/proj" },
+		{ "-fdebug-prefix-map=/home/u", "/home/u/proj", "/home/u/proj" },
+		{ "-fdebug-prefix-map=/home/u=/a=b", "/home/u/proj", "/a=b/proj" },
+		{ "-fdebug-prefix-map=/home/u/pr=/q", "/home/u/proj", "/qoj" },	/* gcc: plain prefix */
+	};
+	for (size_t i = 0; i < sizeof crow / sizeof crow[0]; i++) {
+		char name[200];
+		int n;
+		char **v = split(crow[i].args, &n);
+		snprintf(name, sizeof name, "comp_dir %s", crow[i].args);
+		T_CASE(name) {
+			char *c = exec_comp_dir(v, n, crow[i].cwd);
+			T_CHECK(c && !strcmp(c, crow[i].want), "'%s', want '%s'", c ? c : "(null)",
+				crow[i].want);
+			free(c);
+		}
+		free_split(v, n);
+	}
 	const char *warn_src = "# 1 \"w.c\"\nint g(void) { int y; return y; }\n";
 
 	T_CASE("exec_run_gcc_object_in_subdir") {
-		char *args[] = { "-O2", "-c", "-fdirectives-only" };
-		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 3,
-				      .input_name = "x.i", .input = (const uint8_t *)src,
+		char *args[] = { "-O2", "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 2,
+				      .input_name = "x.c", .input = (const uint8_t *)src,
 				      .input_len = strlen(src), .output_name = "obj/sub/x.o",
-				      .tmp_root = root };
+				      .hub_cwd = "/home/u/proj", .tmp_root = root };
 		struct exec_result r;
 		int rc = exec_run(&j, &r);
 		T_CHECK(rc == 0 && r.farm_error == 0, "rc %d: %s", rc, r.error);
@@ -187,6 +220,67 @@ int main(void)
 		T_CHECK(r.wall_us > 0, "no wall time");
 		T_CHECK(count_entries(root) == 0, "temp dir left behind");
 		exec_result_free(&r);
+	}
+	T_CASE("exec_run_source_in_subdir_debug_names_hub") {
+		/* compiled as the hub's src/a.c: DW_AT_name and __BASE_FILE__
+		 * are "src/a.c", DW_AT_comp_dir the hub's cwd, never our dir */
+		const char *dsrc = "const char *bf = __BASE_FILE__;\nint h(int x) { return x + 1; }\n";
+		char *args[] = { "-g", "-O0", "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 3,
+				      .input_name = "src/deep/a.c", .input = (const uint8_t *)dsrc,
+				      .input_len = strlen(dsrc), .output_name = "obj/a.o",
+				      .hub_cwd = "/home/u/proj-hub", .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0, "rc %d (%s) status %d: %.*s", rc,
+			r.error, r.status, (int)r.err.len, (const char *)r.err.data);
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "/home/u/proj-hub", 16),
+			"hub cwd not in the object");
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "src/deep/a.c", 12),
+			"source name not in the object");
+		T_CHECK(r.obj.len && !memmem(r.obj.data, r.obj.len, root, strlen(root)),
+			"the node's dir leaked into the object");
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_user_map_over_node_dir") {
+		/* the user's map also matches the node's dir (/tmp/...): ours
+		 * is last and wins there; the user's still applies to the hub cwd */
+		const char *dsrc = "int k(void) { return 3; }\n";
+		char map[300];
+		snprintf(map, sizeof map, "-fdebug-prefix-map=%.200s=/USERMAP", root);
+		char *args[] = { "-g", map, "-fdebug-prefix-map=/home/u=/build", "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 4,
+				      .input_name = "k.c", .input = (const uint8_t *)dsrc,
+				      .input_len = strlen(dsrc), .output_name = "k.o",
+				      .hub_cwd = "/home/u/projq", .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 0, "rc %d (%s) status %d", rc, r.error, r.status);
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "/build/projq", 12),
+			"user map not applied to the hub cwd");
+		T_CHECK(r.obj.len && !memmem(r.obj.data, r.obj.len, "/USERMAP", 8),
+			"user map won over ours for the node dir");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_bad_hub_cwd_refused") {
+		char *args[] = { "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 1,
+				      .input_name = "x.c", .input = (const uint8_t *)src,
+				      .input_len = strlen(src), .output_name = "x.o",
+				      .hub_cwd = "home/u", .tmp_root = root };
+		struct exec_result r;
+		T_CHECK(exec_run(&j, &r) == -EPERM, "relative hub cwd accepted");
+		exec_result_free(&r);
+		char *lng = malloc(EXEC_CWD_MAX + 1);
+		memset(lng, 'a', EXEC_CWD_MAX);
+		lng[0] = '/';
+		lng[EXEC_CWD_MAX] = 0;
+		j.hub_cwd = lng;
+		T_CHECK(exec_run(&j, &r) == -EPERM, "over-long hub cwd accepted");
+		exec_result_free(&r);
+		free(lng);
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
 	}
 	T_CASE("exec_run_stderr_captured") {
 		char *args[] = { "-O2", "-Wall", "-c" };
@@ -238,6 +332,13 @@ int main(void)
 				      .tmp_root = root };
 		struct exec_result r;
 		T_CHECK(exec_run(&j, &r) == -EPERM, "../ input accepted");
+		exec_result_free(&r);
+		j.input_name = "/etc/x.c";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "absolute input accepted");
+		exec_result_free(&r);
+		j.input_name = "src/x.c";
+		j.output_name = "src/x.c";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "input = output accepted");
 		exec_result_free(&r);
 		j.input_name = "x.i";
 		j.output_name = "/tmp/x.o";
