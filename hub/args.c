@@ -433,6 +433,21 @@ static bool wp_changes_mode(const char *list)
 	return any_piece(list, wp_bad);
 }
 
+/* A preprocessor option that cc1 receives and gcc records in
+ * DW_AT_producer (-A, -f…, -std=…), unlike -D/-U/-I/-i…/-M…, which it
+ * leaves out: the node, which never sees it, would record other switches. */
+static bool cpp_piece_recorded(const char *p, size_t l)
+{
+	if (!l || p[0] != '-')
+		return false;	/* a value */
+	return !(l >= 2 && strchr("DUIMi", p[1]));
+}
+
+static bool wp_recorded(const char *list)
+{
+	return any_piece(list, cpp_piece_recorded);
+}
+
 /* ---- the classifier ---------------------------------------------------- */
 
 struct scan {
@@ -451,8 +466,12 @@ struct scan {
 	bool user_mf, user_mt;
 	int debug;		/* debug level, last -g option wins */
 	bool record;		/* -grecord-gcc-switches (gcc's default) */
-	bool split, working_dir;
+	bool split;
 	bool verbose_asm;
+	bool pedantic;		/* the node would warn about line markers */
+	const char *recorded_cpp;	/* cpp-only option DW_AT_producer names */
+	const char *x_now;	/* current -x value (NULL: none) */
+	const char *src_x;	/* the -x in force for the source */
 	struct vec cpp, node;
 };
 
@@ -538,10 +557,12 @@ static enum route classify_opt(struct scan *s, const char *a, const char *val)
 		bool known;
 		if (!strcmp(val, "none")) {
 			s->src_lang_known = false;
+			s->x_now = NULL;
 			return R_CPP;
 		}
 		s->src_lang = lang_of_x(val, &known);
 		s->src_lang_known = true;
+		s->x_now = val;
 		if (!known)
 			go_local(s, "-x %s: language not distributed", val);
 		return R_CPP;
@@ -572,17 +593,28 @@ static enum route classify_opt(struct scan *s, const char *a, const char *val)
 		 * preprocessor options too, unless they change its mode. */
 		if (wp_changes_mode(a + 4))
 			go_local(s, "%s: preprocessor mode option", a);
+		if (!s->recorded_cpp && wp_recorded(a + 4))
+			s->recorded_cpp = a;
+		return R_CPP;
+	}
+	if (!strcmp(a, "-A") || (!strcmp(a, "-Xpreprocessor") &&
+				 cpp_piece_recorded(val, strlen(val)))) {
+		if (!s->recorded_cpp)	/* a literal: `a` may be a loop buffer */
+			s->recorded_cpp = a[1] == 'A' ? "-A" : "-Xpreprocessor";
 		return R_CPP;
 	}
 	if (in_list(a, cpp_val_opts))
 		return R_CPP;
+	/* the node preprocesses the text again: no stdc-predef.h there either
+	 * when not here; -f[no-]working-directory is recorded in
+	 * DW_AT_producer, so the node's compile must see it */
 	if (!strcmp(a, "-nostdinc") || !strcmp(a, "-nostdinc++") ||
-	    !strcmp(a, "-fworking-directory"))
-		return R_CPP;
-	if (!strcmp(a, "-fno-working-directory")) {
-		s->working_dir = false;
-		return R_CPP;
-	}
+	    !strcmp(a, "-fworking-directory") || !strcmp(a, "-fno-working-directory"))
+		return R_BOTH;
+	if (!strcmp(a, "-pedantic") || !strcmp(a, "-Wpedantic") ||
+	    !strcmp(a, "-pedantic-errors") || !strcmp(a, "-Werror=pedantic") ||
+	    !strcmp(a, "-Wsystem-headers"))
+		s->pedantic = true;
 
 	/* things that run other programs or read/write other files */
 	if (starts(a, "-fplugin"))
@@ -690,7 +722,6 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	s.p = p;
 	s.o = opts ? opts : &no_opts;
 	s.record = true;
-	s.working_dir = true;
 
 	r = args_expand(argv, argc, &p->argv, &p->argc);
 	if (r == -ENOMEM)
@@ -742,6 +773,7 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 			}
 			s.nsrc++;
 			s.src = a;
+			s.src_x = s.src_lang_known ? s.x_now : NULL;
 			p->lang = l;
 			vadd(&s.cpp, a);
 			continue;
@@ -820,14 +852,19 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 		else if (starts(base_name(s.src), "conftest.") ||
 			 starts(base_name(s.src), "tmp.conftest."))
 			go_local(&s, "%s: autoconf test", s.src);
+		else if (p->lang != ARGS_LANG_ASM_CPP && !safe_rel(s.src))
+			go_local(&s, "%s: absolute source path or one with . or .. "
+				     "(the node compiles it under the same relative name)",
+				 s.src);
 		else if (s.debug >= 3)
-			go_local(&s, "-g3: macro debug info differs after "
-				     "directives-only preprocessing", NULL);
-		else if (s.debug > 0 && s.record && !s.o->remote_debug)
-			go_local(&s, "-g records the compile switches "
-				     "(DW_AT_producer); see DCC_REMOTE_DEBUG", NULL);
-		else if (s.debug > 0 && !s.working_dir)
-			go_local(&s, "-fno-working-directory with -g", NULL);
+			go_local(&s, "-g3: macro debug info names the built-in and "
+				     "header macros the node does not see as such", NULL);
+		else if (s.debug > 0 && s.record && s.recorded_cpp)
+			go_local(&s, "%s with -g: DW_AT_producer would not list it",
+				 s.recorded_cpp);
+		else if (s.pedantic && p->lang != ARGS_LANG_ASM_CPP)
+			go_local(&s, "-pedantic/-Wsystem-headers: the node would warn "
+				     "about the line markers", NULL);
 		else if (p->lang == ARGS_LANG_ASM_CPP && (s.debug > 0 || s.S))
 			go_local(&s, "assembler source with -g or -S", NULL);
 		else if (s.verbose_asm && s.S)
@@ -869,8 +906,12 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	}
 	if (p->want_dwo)
 		p->dwo = with_suffix(p->output, ".dwo");
-	{
-		static const char *const ext[] = { "", ".i", ".ii", ".mi", ".mii", ".s" };
+	if (p->lang != ARGS_LANG_ASM_CPP) {
+		/* the same relative name: DW_AT_name, __BASE_FILE__, the
+		 * language by extension */
+		p->input_name = strdup(s.src);
+	} else {
+		/* .S: fully preprocessed here, assembled there */
 		const char *b = base_name(p->source);
 		char *stem = with_suffix(b, "");
 		if (stem && (!*stem || !safe_rel(stem) || stem[0] == '-')) {
@@ -880,7 +921,7 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 		if (stem) {
 			p->input_name = malloc(strlen(stem) + 5);
 			if (p->input_name)
-				sprintf(p->input_name, "%s%s", stem, ext[p->lang]);
+				sprintf(p->input_name, "%s.s", stem);
 			free(stem);
 		}
 	}
@@ -913,10 +954,12 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 			vadd(&s.cpp, s.out);
 		}
 	}
-	/* the node's compile arguments */
+	/* the node's compile arguments: the source's language as here */
 	vadd(&s.node, s.S ? "-S" : "-c");
-	if (p->lang != ARGS_LANG_ASM_CPP)
-		vadd(&s.node, "-fdirectives-only");
+	if (s.src_x && p->lang != ARGS_LANG_ASM_CPP) {
+		vadd(&s.node, "-x");
+		vadd(&s.node, s.src_x);
+	}
 	if (s.cpp.oom || s.node.oom) {
 		r = -ENOMEM;
 		goto fail;
@@ -946,4 +989,101 @@ void args_plan_free(struct args_plan *p)
 	free(p->input_name);
 	free(p->output_name);
 	memset(p, 0, sizeof *p);
+}
+
+/* ---- the node's source -------------------------------------------------- */
+
+/* If line [p, e) is a line marker `# N "name"...`, sets the quoted name
+ * (raw, escapes kept) and returns true. */
+static bool line_marker(const uint8_t *p, const uint8_t *e, const uint8_t **name,
+			size_t *nlen)
+{
+	const uint8_t *q;
+
+	if (e - p < 5 || p[0] != '#' || p[1] != ' ' || p[2] < '0' || p[2] > '9')
+		return false;
+	for (p += 2; p < e && *p >= '0' && *p <= '9'; p++)
+		;
+	if (e - p < 3 || p[0] != ' ' || p[1] != '"')
+		return false;
+	p += 2;
+	for (q = p; q < e && *q != '"'; q++)
+		if (*q == '\\' && q + 1 < e)
+			q++;
+	if (q >= e)
+		return false;
+	*name = p;
+	*nlen = (size_t)(q - p);
+	return true;
+}
+
+int args_node_source(uint8_t *text, size_t *len, const char *cwd)
+{
+	const uint8_t *r = text, *end = text + *len;
+	uint8_t *w = text;
+	size_t cwdl = strlen(cwd), lineno = 0;
+	bool builtin = false, past = false;
+
+	if (!*len)
+		return 0;
+	while (r < end) {
+		const uint8_t *nl = memchr(r, '\n', (size_t)(end - r));
+		const uint8_t *le = nl ? nl : end, *next = nl ? nl + 1 : end;
+		const uint8_t *name;
+		size_t nlen;
+		bool drop = false, marker = lineno > 0 && line_marker(r, le, &name, &nlen);
+
+		if (lineno == 1 && marker && nlen >= 3 && !memcmp(name + nlen - 2, "//", 2)) {
+			/* the working-directory marker: must name our cwd */
+			if (nlen != cwdl + 2 || memcmp(name, cwd, cwdl))
+				return -EINVAL;
+			drop = true;
+		} else if (marker && !past) {
+			/* gcc writes the block once, at the top: a line that
+			 * looks like its marker further down (in a comment) is
+			 * left alone */
+			builtin = nlen == 10 && !memcmp(name, "<built-in>", 10);
+			past = !builtin;
+		}
+		if (builtin)
+			drop = true;
+		if (!drop) {
+			memmove(w, r, (size_t)(next - r));
+			w += next - r;
+		}
+		r = next;
+		lineno++;
+	}
+	*len = (size_t)(w - text);
+	return 0;
+}
+
+static bool ident_char(uint8_t c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+const char *args_time_macro(const uint8_t *text, size_t len)
+{
+	static const char *const m[] = { "__DATE__", "__TIME__", "__TIMESTAMP__", NULL };
+	const uint8_t *p = text, *end = text + len;
+
+	/* every candidate starts with "__": look for the pairs */
+	while (p < end) {
+		const uint8_t *u = memchr(p, '_', (size_t)(end - p));
+		if (!u)
+			break;
+		if (u == text || !ident_char(u[-1]))
+			for (int i = 0; m[i]; i++) {
+				size_t ml = strlen(m[i]);
+				if ((size_t)(end - u) >= ml && !memcmp(u, m[i], ml) &&
+				    ((size_t)(end - u) == ml || !ident_char(u[ml])))
+					return m[i];
+			}
+		/* skip the rest of this identifier */
+		for (p = u; p < end && ident_char(*p); p++)
+			;
+	}
+	return NULL;
 }

@@ -10,17 +10,22 @@
  *     write (a compile's default dep-file and target names derive from -o,
  *     a preprocess run's would not), output to stdout;
  *   - the NODE compile arguments (hub_job.args): without the compiler, the
- *     input and -o, without preprocessor-only options, plus
- *     `-fdirectives-only` (the node's driver adds -fpreprocessed for .i/.ii).
+ *     input and -o, without preprocessor-only options, plus `-x LANG` when
+ *     the source's language came from -x. The node's input is the
+ *     directives-only text (dcc strips the <built-in> block and the
+ *     working-directory marker), written under the source's own relative
+ *     name (input_name, e.g. "src/a.c") and compiled as a source: macros
+ *     are expanded there, by the same compiler with the same options.
  *
- * Why -fdirectives-only (measured with gcc 12, see the dcc report): a fully
- * macro-expanded .i changes diagnostics (e.g. -Waddress warnings on macros
- * appear or vanish) and debug line columns; with -fdirectives-only, includes
- * and conditionals are resolved locally and macros expanded by the node's
- * compiler, giving byte-identical objects. The one leak is DW_AT_producer,
- * which records -fdirectives-only when debug info records the switches
- * (gcc's default for -g): such jobs stay local unless the caller opts in
- * (args_opts.remote_debug).
+ * Why (measured with gcc 12): a fully macro-expanded .i changes diagnostics
+ * and debug line columns, and compiling it with -fdirectives-only records
+ * that switch in DW_AT_producer. Compiled as the same source from the same
+ * relative name, with -fdebug-prefix-map turning the node's dir into the
+ * hub's cwd, the object is byte-identical to a local one, with -g too.
+ * What cannot be made identical stays local: -g3 (macro info), absolute or
+ * ./.. source paths (DW_AT_name), cpp-only options gcc records in
+ * DW_AT_producer (-A, -Wp,-f…) with -g, -pedantic (the node would warn
+ * about line markers).
  *
  * Every "local" answer carries a short reason; the decision never depends on
  * anything but argv, the opts and the response files' contents.
@@ -30,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Caps on response-file expansion (gcc itself has none that matter). */
 #define ARGS_RESP_MAX_DEPTH 8
@@ -52,9 +58,6 @@ struct args_opts {
 	/* clang has no -fdirectives-only (its analogue is -frewrite-includes,
 	 * not measured yet): clang jobs stay local. */
 	bool clang;
-	/* Distribute -g jobs whose DW_AT_producer would record switches
-	 * (the object then also names -fdirectives-only there). */
-	bool remote_debug;
 };
 
 struct args_plan {
@@ -73,7 +76,8 @@ struct args_plan {
 	char *source;		/* as on the command line */
 	char *output;		/* -o value, or the default (a.o / a.s) */
 	char *dwo;		/* -gsplit-dwarf: local .dwo path, else NULL */
-	char *input_name;	/* node input file, e.g. "a.i" */
+	char *input_name;	/* node input: the source's relative path
+				 * ("src/a.c"); for .S the stem + ".s" */
 	char *output_name;	/* node -o, relative, e.g. "obj/a.o" */
 	enum args_lang lang;
 	bool want_dwo;
@@ -112,5 +116,24 @@ void args_free_vec(char **v);
 /* Language of a source file name by extension; ARGS_LANG_NONE if not one
  * we distribute. *is_source tells whether gcc treats it as a source at all. */
 enum args_lang args_lang_of(const char *name, bool cxx_driver, bool *is_source);
+
+/*
+ * Turns `gcc -E -fdirectives-only` output (text[0..*len)) into the node's
+ * source, in place: drops every line from a line marker naming
+ * "<built-in>" up to the next marker naming another file (the node's
+ * compiler defines its built-ins itself; "<command-line>", with the -D
+ * macros, stays) — the block gcc writes once, before any other marker —
+ * and the working-directory marker `# 1 "<cwd>//"` on the second line.
+ * Sets *len to the new length. 0, or -EINVAL when the working-directory
+ * marker names another directory than cwd (the compile would not be the
+ * local one: compile locally).
+ */
+int args_node_source(uint8_t *text, size_t *len, const char *cwd);
+
+/* The first of __DATE__, __TIME__, __TIMESTAMP__ that occurs as an
+ * identifier in text (the node would expand it with its own clock and file
+ * times), or NULL. Strings and comments count too: false alarms only make
+ * a job local. */
+const char *args_time_macro(const uint8_t *text, size_t len);
 
 #endif

@@ -108,7 +108,12 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 		failed(res, "job names too long for the farm");
 		return;
 	}
-	snprintf(s.cwd, sizeof s.cwd, "%s", job->cwd ? job->cwd : "");
+	/* the node names the cwd in DW_AT_comp_dir: whole or not at all */
+	if (!job->cwd || job->cwd[0] != '/' ||
+	    snprintf(s.cwd, sizeof s.cwd, "%s", job->cwd) >= (int)sizeof s.cwd) {
+		failed(res, "working directory not absolute or too long for the farm");
+		return;
+	}
 	snprintf(s.source, sizeof s.source, "%s", job->source ? job->source : "");
 	s.args = (char **)job->args;
 	s.nargs = job->nargs;

@@ -40,8 +40,9 @@ struct hub_job {
 	 * `<input_name> -o <output_name>`. */
 	char *const *args;
 	int nargs;
-	/* Name of the input file on the node (e.g. "foo.i"), a plain relative
-	 * file name, and its bytes (the preprocessed source). */
+	/* Name of the input file on the node: the source's own relative path
+	 * (e.g. "src/foo.c"; for .S, "foo.s"), and its bytes (the
+	 * directives-only text, built-ins stripped: see hub/args.h). */
 	const char *input_name;
 	const uint8_t *input;
 	size_t input_len;
@@ -49,7 +50,9 @@ struct hub_job {
 	 * "obj/foo.o"; it matters for -gsplit-dwarf), no "..", not absolute. */
 	const char *output_name;
 	bool want_dwo;		/* -gsplit-dwarf: bring back <output stem>.dwo */
-	const char *cwd;	/* dcc's working directory (for trace and status) */
+	/* dcc's working directory as gcc names it (absolute): the node maps its
+	 * private dir to it, so DW_AT_comp_dir is the local one. */
+	const char *cwd;
 	const char *source;	/* the source file as named on the command line */
 	uint64_t preprocess_us;	/* time dcc spent preprocessing (trace) */
 };

@@ -4,8 +4,11 @@
  *
  * Flow: find the real compiler → classify the arguments (args.c) → local:
  * exec the real compiler with the original argv → distributable: preprocess
- * locally with -fdirectives-only (the .d file is written here), hand the job
- * to hubd (or, with DCC_LOOPBACK=1, run the node-side executor in-process)
+ * locally with -fdirectives-only (the .d file is written here), strip the
+ * <built-in> block and the cwd marker (args_node_source), hand the job (the
+ * text, compiled on the node as the same relative source name, and our cwd
+ * for its DW_AT_comp_dir) to hubd (or, with DCC_LOOPBACK=1, run the
+ * node-side executor in-process)
  * → on success with no diagnostics: write the object (and .dwo) atomically
  * and exit 0; on a compile error or any diagnostic: recompile locally from
  * the original command, so the user sees exactly what the local compiler
@@ -110,17 +113,21 @@ static void usage(FILE *f)
 "    sources, conftest.*, ...), it runs the real compiler with the\n"
 "    unchanged arguments. Otherwise it preprocesses locally with\n"
 "    -fdirectives-only (includes and #if resolved here, dependency files\n"
-"    written here), hands the job to hubd, and writes the object the node\n"
-"    returns atomically (temp file and rename), with the .dwo for\n"
-"    -gsplit-dwarf. If the compile fails or prints any diagnostic, dcc\n"
-"    compiles locally from the original command, so errors and warnings\n"
-"    are exactly the local compiler's. If the farm cannot do the job, dcc\n"
-"    compiles locally: dcc never fails a build the compiler would pass.\n"
+"    written here), hands the job to hubd (the node compiles the text as\n"
+"    the same relative source name, mapping its directory to this cwd, so\n"
+"    the object is the local one, debug info included), and writes the\n"
+"    object the node returns atomically (temp file and rename), with the\n"
+"    .dwo for -gsplit-dwarf. If the compile fails or prints any\n"
+"    diagnostic, dcc compiles locally from the original command, so errors\n"
+"    and warnings are exactly the local compiler's. If the farm cannot do\n"
+"    the job, dcc compiles locally: dcc never fails a build the compiler\n"
+"    would pass.\n"
 "    @file response files are expanded as gcc does.\n"
 "\n"
-"    With -g, gcc records its switches in the object (DW_AT_producer); the\n"
-"    node's would name -fdirectives-only, so such jobs stay local unless\n"
-"    DCC_REMOTE_DEBUG=1 or -gno-record-gcc-switches.\n"
+"    Kept local because the object could differ: -g3 (macro info), a\n"
+"    source named by an absolute path or with . or .. components,\n"
+"    -pedantic, -Wsystem-headers, __DATE__/__TIME__/__TIMESTAMP__ in the\n"
+"    preprocessed text, -A or -Wp,-f... with -g.\n"
 "\n"
 "INVOCATION\n"
 "    Explicit:   CC=\"dcc gcc\" CXX=\"dcc g++\"; COMPILER may be a path.\n"
@@ -136,8 +143,6 @@ static void usage(FILE *f)
 "    DCC_LOCAL=1        never distribute\n"
 "    DCC_LOOPBACK=1     test mode: run the node-side executor in-process in a\n"
 "                       private temp dir instead of asking hubd\n"
-"    DCC_REMOTE_DEBUG=1 distribute -g jobs even though DW_AT_producer will\n"
-"                       then also list -fdirectives-only\n"
 "    DCC_RECURSION      set by dcc for the compilers it runs (recursion guard)\n"
 "    USBFARM_SOCKET     hubd's socket (default: see hubd)\n"
 "    UNCACHED_ERR_FD    file descriptor for dcc's own messages (ccache)\n"
@@ -209,6 +214,24 @@ static int find_compiler(const char *name, const char *self, char *out, size_t l
 	}
 	free(copy);
 	return r;
+}
+
+/* The working directory as gcc names it (libiberty getpwd, which gives
+ * DW_AT_comp_dir and the `# 1 "<cwd>//"` marker): $PWD when it is absolute
+ * and the same directory as ".", else getcwd(). 0 or -errno. */
+static int gcc_pwd(char *out, size_t len)
+{
+	const char *pwd = getenv("PWD");
+	struct stat a, b;
+
+	if (pwd && pwd[0] == '/' && strlen(pwd) < len && !stat(pwd, &a) && !stat(".", &b) &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		strcpy(out, pwd);
+		return 0;
+	}
+	if (!getcwd(out, len))
+		return -errno;
+	return out[0] == '/' ? 0 : -ENOENT;
 }
 
 /* ---- running things ------------------------------------------------------ */
@@ -380,6 +403,7 @@ static void loopback(const struct hub_job *job, struct attempt *a)
 	ej.input_len = job->input_len;
 	ej.output_name = job->output_name;
 	ej.want_dwo = job->want_dwo;
+	ej.hub_cwd = job->cwd;
 	ej.tmp_root = NULL;
 	exec_run(&ej, &er);
 	snprintf(a->where, sizeof a->where, "loopback");
@@ -517,7 +541,6 @@ int main(int argc, char **argv)
 	memset(&opts, 0, sizeof opts);
 	opts.cxx_driver = strstr(base_of(cargv[0]), "++") || strstr(base_of(compiler), "++");
 	opts.clang = strstr(base_of(cargv[0]), "clang") || strstr(base_of(compiler), "clang");
-	opts.remote_debug = env_on("DCC_REMOTE_DEBUG");
 	if (args_plan(cargv, cargc, &opts, &plan)) {
 		trace("local: out of memory classifying");
 		exec_local(compiler, cargv);
@@ -529,11 +552,22 @@ int main(int argc, char **argv)
 	}
 	{
 		char why[200];
-		if (exec_check_args(plan.node_args, plan.node_nargs, why, sizeof why)) {
+		int refused = exec_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
+		if (!refused && !exec_safe_relpath(plan.input_name)) {
+			snprintf(why, sizeof why, "input name %s", plan.input_name);
+			refused = -EPERM;
+		}
+		if (refused) {
 			trace("local: a node would refuse: %s", why);
 			args_plan_free(&plan);
 			exec_local(compiler, cargv);
 		}
+	}
+	/* the node maps its dir to this one: it must be whole */
+	if (gcc_pwd(cwd, sizeof cwd) || strlen(cwd) >= EXEC_CWD_MAX) {
+		trace("local: working directory unknown or too long for the farm");
+		args_plan_free(&plan);
+		exec_local(compiler, cargv);
 	}
 
 	/* preprocess here */
@@ -549,6 +583,18 @@ int main(int argc, char **argv)
 		exec_local(compiler, cargv);
 	}
 	buf_free(&pperr);
+	if (plan.lang != ARGS_LANG_ASM_CPP) {
+		const char *tm = NULL;
+		if (args_node_source(pp.data, &pp.len, cwd) ||
+		    (tm = args_time_macro(pp.data, pp.len))) {
+			trace("local: %s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
+				"expanded on the node" : "the compiler's working directory "
+				"is not the one dcc sees");
+			buf_free(&pp);
+			args_plan_free(&plan);
+			exec_local(compiler, cargv);
+		}
+	}
 
 	memset(&job, 0, sizeof job);
 	job.compiler = compiler;
@@ -559,7 +605,7 @@ int main(int argc, char **argv)
 	job.input_len = pp.len;
 	job.output_name = plan.output_name;
 	job.want_dwo = plan.want_dwo;
-	job.cwd = getcwd(cwd, sizeof cwd) ? cwd : "";
+	job.cwd = cwd;
 	job.source = plan.source;
 	job.preprocess_us = now_us() - t0;
 	trace("distribute %s (%zu bytes preprocessed in %llu us)", plan.source, pp.len,

@@ -300,6 +300,7 @@ static int job_dispatch(struct job *j, struct node *n)
 	s.nargs = j->sub.nargs;
 	snprintf(s.input_name, sizeof s.input_name, "%s", j->sub.input_name);
 	snprintf(s.output_name, sizeof s.output_name, "%s", j->sub.output_name);
+	snprintf(s.hub_cwd, sizeof s.hub_cwd, "%s", j->sub.cwd);
 	s.input = j->sub.input;
 	s.input_len = j->sub.input_len;
 	s.want_dwo = j->sub.want_dwo;
@@ -461,7 +462,10 @@ static void submit(struct conn *c)
 	c->job = j;
 	c->state = C_WAIT;
 	H.jobs_total++;
-	if (j->sub.compiler[0] == '/') {
+	if (j->sub.cwd[0] != '/') {
+		/* the node maps its dir to it (DW_AT_comp_dir): no guessing */
+		snprintf(j->why, sizeof j->why, "working directory not absolute");
+	} else if (j->sub.compiler[0] == '/') {
 		const struct compiler_id *id = identify(j->sub.compiler, &rc);
 		if (id) {
 			j->cid = *id;

@@ -40,7 +40,7 @@ struct proto_submit {
 	char input_name[JOB_NAME_MAX];
 	char output_name[JOB_NAME_MAX];
 	bool want_dwo;
-	char cwd[1024];
+	char cwd[JOB_CWD_MAX];	/* absolute (dcc refuses to submit otherwise) */
 	char source[1024];
 	uint64_t preprocess_us;
 	const uint8_t *input;

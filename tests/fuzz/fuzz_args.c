@@ -1,16 +1,48 @@
 /* fuzz_args.c — the response-file parser and the argument classifier.
- * Input: the first byte picks the mode; the rest is either a response
- * file's text (split) or NUL-separated argv words (classified). */
+ * Input: the first byte picks the mode; the rest is a response file's
+ * text (split), preprocessed text (the node-source filter), or
+ * NUL-separated argv words (classified). */
 #include "args.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Relative, and no component is "..": stays below the job dir. */
+static bool rel_below(const char *p)
+{
+	if (p[0] == '/')
+		return false;
+	for (const char *c = p; *c;) {
+		size_t l = strcspn(c, "/");
+		if (l == 2 && c[0] == '.' && c[1] == '.')
+			return false;
+		c += l;
+		if (*c)
+			c++;
+	}
+	return true;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
+	if ((data[0] & 5) == 4) {
+		/* preprocessed text: the node-source filter never grows it
+		 * and never reads outside it */
+		size_t n = size - 1;
+		uint8_t *t = malloc(n ? n : 1);
+		if (!t)
+			return 0;
+		memcpy(t, data + 1, n);
+		if (args_node_source(t, &n, "/home/u/p") == 0 && n > size - 1)
+			__builtin_trap();
+		(void)args_time_macro(t, n);
+		free(t);
+		return 0;
+	}
 	if (data[0] & 1) {
 		char **v = NULL;
 		int n = 0, cap = 0;
@@ -26,8 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *argv[256];
 	int argc = 0;
 	struct args_plan p;
-	struct args_opts o = { .cxx_driver = data[0] & 2, .remote_debug = data[0] & 4,
-			       .clang = data[0] & 8 };
+	struct args_opts o = { .cxx_driver = data[0] & 2, .clang = data[0] & 8 };
 	if (!copy)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
@@ -39,12 +70,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	if (args_plan(argv, argc, &o, &p) == 0) {
 		if (p.distribute) {
-			/* invariants: the node gets no input and no -o */
-			for (int i = 0; i < p.node_nargs; i++)
+			/* invariants: the node gets no input and no -o; its
+			 * input is the source's relative name, never above
+			 * the job dir */
+			for (int i = 0; i < p.node_nargs; i++) {
+				if (!strcmp(p.node_args[i], "-x") && i + 1 < p.node_nargs) {
+					i++;
+					continue;
+				}
 				if (!strcmp(p.node_args[i], "-o") || p.node_args[i][0] != '-')
 					__builtin_trap();
-			if (!p.input_name || strchr(p.input_name, '/') || !p.output_name ||
+			}
+			if (!p.input_name || !rel_below(p.input_name) || !p.output_name ||
 			    p.output_name[0] == '/')
+				__builtin_trap();
+			if (p.lang != ARGS_LANG_ASM_CPP && strcmp(p.input_name, p.source))
 				__builtin_trap();
 		}
 		args_plan_free(&p);

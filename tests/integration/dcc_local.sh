@@ -13,11 +13,11 @@ DCC=$T_BIN/dcc
 [ -x "$DCC" ] || { fail dcc_built "no $DCC (run make)"; t_done; exit; }
 command -v gcc >/dev/null || { skip dcc_local "no gcc"; exit 0; }
 W=$(mktemp -d /tmp/dcc_local.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+trap 'rm -rf "$W" "$W.lnk"' EXIT
 cd "$W" || exit 1
 TIMEOUT=$(command -v timeout)
 export USBFARM_SOCKET=$W/no-hubd.sock
-unset DCC_VERBOSE DCC_LOCAL DCC_LOOPBACK DCC_REMOTE_DEBUG UNCACHED_ERR_FD DCC_RECURSION
+unset DCC_VERBOSE DCC_LOCAL DCC_LOOPBACK UNCACHED_ERR_FD DCC_RECURSION
 
 # ---- a small project ---------------------------------------------------
 mkdir -p src include obj ref
@@ -84,6 +84,23 @@ EOF
 cat > conftest.c <<'EOF'
 int main(void) { return 0; }
 EOF
+cat > include/where.h <<'EOF'
+static const char *where_h(void) { return __FILE__; }
+EOF
+cat > src/x.c <<'EOF'
+#include "where.h"
+#include "util.h"
+const char *where_c = __FILE__;
+const char *base_c = __BASE_FILE__;
+int line_c(void) { return __LINE__ + SQUARE(2) + (int)util_len(where_h()); }
+EOF
+cat > src/weird.src <<'EOF'
+#include "util.h"
+int weird(int a) { return MAX(a, 7); }
+EOF
+cat > src/when.c <<'EOF'
+const char *built = __DATE__ " " __TIME__;
+EOF
 
 # run_both NAME OUT_DCC OUT_REF ARGS... : compiles with dcc (loopback) and
 # locally; the command line is the same but for the output names.
@@ -92,12 +109,22 @@ cmp_run() { # NAME compiler args... (use @O@ for the output dir)
 	local name=$1 cc=$2; shift 2
 	local a_dcc=() a_ref=() x
 	for x in "$@"; do a_dcc+=("${x//@O@/obj}"); a_ref+=("${x//@O@/ref}"); done
-	DCC_LOOPBACK=1 "$DCC" "$cc" "${a_dcc[@]}" >"$W/d.out" 2>"$W/d.err"; local rd=$?
+	# dcc's own trace goes to fd 7, apart from the compiler's stderr
+	DCC_VERBOSE=1 UNCACHED_ERR_FD=7 DCC_LOOPBACK=1 "$DCC" "$cc" "${a_dcc[@]}" \
+		>"$W/d.out" 2>"$W/d.err" 7>"$W/d.trace"; local rd=$?
 	"$cc" "${a_ref[@]}" >"$W/r.out" 2>"$W/r.err"; local rr=$?
 	sed -i 's#ref/#obj/#g' "$W/r.err" "$W/r.out"
 	if [ $rd -ne $rr ]; then fail "$name" "status dcc=$rd local=$rr"; return; fi
 	if ! cmp -s "$W/d.err" "$W/r.err"; then fail "$name" "stderr differs: $(diff "$W/d.err" "$W/r.err" | head -5)"; return; fi
 	if ! cmp -s "$W/d.out" "$W/r.out"; then fail "$name" "stdout differs"; return; fi
+	# EXPECT=remote: the job really ran through the node executor;
+	# EXPECT=local:WORDS: dcc kept it local, saying WORDS
+	case ${EXPECT:-} in
+	remote) grep -q 'compiled on loopback' "$W/d.trace" ||
+		{ fail "$name" "not remote: $(head -c 300 "$W/d.trace")"; return; } ;;
+	local:*) grep -q -- "local: .*${EXPECT#local:}" "$W/d.trace" ||
+		{ fail "$name" "not local for '${EXPECT#local:}': $(head -c 300 "$W/d.trace")"; return; } ;;
+	esac
 	ok "$name"
 }
 # same_files NAME FILE... (paths under obj/, compared with ref/)
@@ -120,7 +147,7 @@ DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O2 -Iinclude -c src/util.c -o obj/probe
 if grep -q 'compiled on loopback' "$W/trace"; then ok loopback_path_taken
 else fail loopback_path_taken "$(cat "$W/trace")"; fi
 
-cmp_run compile_O2 gcc -O2 -Iinclude -c src/util.c -o @O@/util.o
+EXPECT=remote cmp_run compile_O2 gcc -O2 -Iinclude -c src/util.c -o @O@/util.o
 same_files object_O2 util.o
 cmp_run compile_defines gcc -O2 -Iinclude '-DFEATURE="on"' -c src/main.c -o @O@/main.o
 same_files object_defines main.o
@@ -161,9 +188,65 @@ cmp_run errors_parity_nohub gcc -Wall -Iinclude -c src/err.c -o @O@/err.o
 leftover=$(find obj -name '*.dcc-*' | head -3)
 [ -z "$leftover" ] && ok no_temp_files_left || fail no_temp_files_left "$leftover"
 
-# -g (switches recorded) stays local by default and is still identical
-cmp_run g_local_by_default gcc -O2 -g -Iinclude -c src/util.c -o @O@/util_g.o
-same_files g_local_object util_g.o
+# plain -g (switches recorded in DW_AT_producer) goes to the node and the
+# object is still byte-identical: DW_AT_name, DW_AT_comp_dir, producer
+EXPECT=remote cmp_run g_O2_remote gcc -g -O2 -Iinclude -c src/util.c -o @O@/util_g.o
+same_files g_O2_object util_g.o
+EXPECT=remote cmp_run g_O0_remote gcc -g -O0 -Iinclude -c src/main.c -o @O@/main_g0.o
+same_files g_O0_object main_g0.o
+EXPECT=remote cmp_run g_Os_defines_remote gcc -g -Os '-DFEATURE="x y"' -Iinclude -c src/main.c -o @O@/main_gs.o
+same_files g_Os_defines_object main_gs.o
+EXPECT=remote cmp_run g_subdir_remote gcc -g -Iinclude -c src/x.c -o @O@/x.o
+same_files g_subdir_object x.o
+mkdir -p obj/sub/dir ref/sub/dir
+EXPECT=remote cmp_run g_subdir_deep_output gcc -g -O2 -Iinclude -c src/x.c -o @O@/sub/dir/x.o
+same_files g_subdir_deep_object sub/dir/x.o
+EXPECT=remote cmp_run g_cxx_remote g++ -g -O1 -c src/shapes.cc -o @O@/shapes_g2.o
+same_files g_cxx_object shapes_g2.o
+EXPECT=remote cmp_run g_x_c_remote gcc -g -x c -Iinclude -c src/weird.src -o @O@/weird.o
+same_files g_x_c_object weird.o
+EXPECT=remote cmp_run g_MD_remote gcc -g -O2 -MD -Iinclude -c src/x.c -o @O@/x_md.o
+same_files g_MD_object_and_deps x_md.o x_md.d
+EXPECT=remote cmp_run g_no_working_directory gcc -g -fno-working-directory -Iinclude -c src/util.c -o @O@/util_nwd.o
+same_files g_no_working_directory_object util_nwd.o
+# -gsplit-dwarf with plain -g: the .dwo name is recorded, so the reference
+# is built under the same name first and moved aside
+mkdir -p obj/sd ref/sd
+gcc -gsplit-dwarf -g -O0 -Iinclude -c src/x.c -o obj/sd/x.o && mv obj/sd/x.o obj/sd/x.dwo ref/sd/
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -gsplit-dwarf -g -O0 -Iinclude -c src/x.c -o obj/sd/x.o 2>"$W/sd2.trace"
+grep -q 'compiled on loopback' "$W/sd2.trace" && ok g_split_dwarf_remote || fail g_split_dwarf_remote "$(cat "$W/sd2.trace")"
+same_files g_split_dwarf_o_and_dwo sd/x.o sd/x.dwo
+# the user's own maps (the kernel's -fmacro-prefix-map=$(srctree)/=): they
+# still apply to the hub's paths, ours to the node's dir
+EXPECT=remote cmp_run g_user_debug_prefix_map gcc -g -O2 "-I$W/include" "-fdebug-prefix-map=$W=/build" -c src/x.c -o @O@/x_dpm.o
+same_files g_user_debug_prefix_map_object x_dpm.o
+EXPECT=remote cmp_run g_user_macro_prefix_map gcc -g -O2 "-I$W/include" "-fmacro-prefix-map=$W/=" -c src/x.c -o @O@/x_mpm.o
+same_files g_user_macro_prefix_map_object x_mpm.o
+EXPECT=remote cmp_run g_user_both_maps gcc -g -O2 "-I$W/include" "-fdebug-prefix-map=$W=/build" "-fmacro-prefix-map=$W/=" -c src/x.c -o @O@/x_bpm.o
+same_files g_user_both_maps_object x_bpm.o
+if grep -q "$W" obj/x_bpm.o; then fail g_user_maps_applied "$W still named in the object"; else ok g_user_maps_applied; fi
+EXPECT=remote cmp_run g_user_file_prefix_map_dot gcc -g -O2 "-I$W/include" "-ffile-prefix-map=$W=." -c src/x.c -o @O@/x_fpm.o
+same_files g_user_file_prefix_map_dot_object x_fpm.o
+# a map that also matches the node's temp dir (TMPDIR is /tmp here)
+EXPECT=remote cmp_run g_user_map_over_tmp gcc -g -O2 -Iinclude -fdebug-prefix-map=/tmp=/T -c src/x.c -o @O@/x_tmp.o
+same_files g_user_map_over_tmp_object x_tmp.o
+# a cwd reached through a symlink: gcc names it by $PWD, so must dcc
+ln -s "$W" "$W.lnk"
+cd "$W.lnk" || exit 1
+EXPECT=remote cmp_run g_symlinked_cwd gcc -g -O2 -Iinclude -c src/x.c -o @O@/x_lnk.o
+same_files g_symlinked_cwd_object x_lnk.o
+cd "$W" || exit 1
+rm -f "$W.lnk"
+
+# what cannot be made identical stays local (and is identical)
+EXPECT=local:-g3 cmp_run g3_local gcc -g3 -O2 -Iinclude -c src/util.c -o @O@/util_g3.o
+same_files g3_local_object util_g3.o
+EXPECT=local:-g3 cmp_run ggdb3_local gcc -ggdb3 -Iinclude -c src/util.c -o @O@/util_gg3.o
+EXPECT=local:absolute cmp_run abs_source_local gcc -g -O2 -Iinclude -c "$W/src/util.c" -o @O@/util_abs.o
+same_files abs_source_local_object util_abs.o
+EXPECT=local:__DATE__ cmp_run date_time_local gcc -O2 -c src/when.c -o @O@/when.o
+EXPECT=local:pedantic cmp_run pedantic_local gcc -g -pedantic -std=c11 -Iinclude -c src/util.c -o @O@/util_ped.o
+same_files pedantic_local_object util_ped.o
 
 # no hubd at all: the build goes on locally, silently
 rm -f obj/nohub.o

@@ -15,7 +15,7 @@ if wait_for 200 nodes_up 3; then ok farm-up; else fail farm-up "nodes not up"; e
 
 G=$FARM_TMP/gen
 gen_tree "$G" 80
-FLAGS="-O2 -g -gno-record-gcc-switches -MD -Wall"
+FLAGS="-O2 -g -MD -Wall"
 (cd "$G" && make -j4 CC=gcc CFLAGS="$FLAGS" >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
 if (cd "$G" && make -j16 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >"$FARM_TMP/build.log" 2>&1); then
 	ok make-j16

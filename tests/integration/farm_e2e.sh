@@ -20,9 +20,9 @@ DCC=$T_BIN/dcc
 PKG=$(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2 2>/dev/null)
 # The project's CFLAGS (Makefile) without -Werror (sources of work in progress
 # may warn; that is the same locally and through the farm), with -MD.
-# -gno-record-gcc-switches: dcc keeps plain -g jobs local, because the
-# node's DW_AT_producer would also name -fdirectives-only (see dcc --help).
-PFLAGS="-std=c11 -Wall -Wextra -D_GNU_SOURCE -O2 -g -gno-record-gcc-switches -MD -MP -Ilib -Ihub -Inode $PKG"
+# Plain -g: the node compiles the same source name with its dir mapped to
+# ours, so even DW_AT_producer/name/comp_dir match the local objects.
+PFLAGS="-std=c11 -Wall -Wextra -D_GNU_SOURCE -O2 -g -MD -MP -Ilib -Ihub -Inode $PKG"
 
 # compare_trees REF DIR: every .o/.d under REF equals its twin under DIR,
 # and DIR has no extra ones.
@@ -75,7 +75,7 @@ echo "# project: $nobj objects, $((after - before)) compiled on nodes; per node:
 # ---- a generated code base of 60 files
 G=$FARM_TMP/gen
 gen_tree "$G" 60
-GFLAGS="-O2 -g -gno-record-gcc-switches -Wall -MD"
+GFLAGS="-O2 -g -Wall -MD"
 (cd "$G" && make -j4 CC=gcc CFLAGS="$GFLAGS" >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
 before=$(remote_jobs_done)
 if (cd "$G" && make -j8 CC="$DCC gcc" CFLAGS="$GFLAGS" >"$FARM_TMP/gen-farm.log" 2>&1); then
@@ -125,7 +125,7 @@ parity() {
 	rm -f "$E"/local.* "$E"/farm.*
 }
 parity error-parity bad.c -Wall -O2
-parity warning-parity warn.c -Wall -Wextra -O2 -g -gno-record-gcc-switches
+parity warning-parity warn.c -Wall -Wextra -O2 -g
 parity warning-parity-werror warn.c -Wall -Werror
 
 t_done

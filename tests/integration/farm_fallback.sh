@@ -13,7 +13,7 @@ farm_init 3
 DCC=$T_BIN/dcc
 G=$FARM_TMP/gen
 gen_tree "$G" 24
-FLAGS="-O2 -g -gno-record-gcc-switches -MD"
+FLAGS="-O2 -g -MD"
 (cd "$G" && make -j4 CC=gcc CFLAGS="$FLAGS" >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
 
 # build NAME [CC]: farm build of the generated tree, compared with the reference.
@@ -73,11 +73,11 @@ mkdir -p "$S"
 		echo "  return x; }"
 	done
 } >"$S/slow.c"
-(cd "$S" && gcc -O2 -g -gno-record-gcc-switches -c slow.c -o ref.o) || fail node-killed-mid-job "local compile of slow.c failed"
+(cd "$S" && gcc -O2 -g -c slow.c -o ref.o) || fail node-killed-mid-job "local compile of slow.c failed"
 start_hubd --local-slots 0
 for i in 1 2 3; do start_noded "$i" --slots 1; done
 if wait_for 200 nodes_up 3; then
-	(cd "$S" && "$DCC" gcc -O2 -g -gno-record-gcc-switches -c slow.c -o farm.o >"$FARM_TMP/slow.out" 2>&1; echo $? >"$FARM_TMP/slow.rc") &
+	(cd "$S" && "$DCC" gcc -O2 -g -c slow.c -o farm.o >"$FARM_TMP/slow.out" 2>&1; echo $? >"$FARM_TMP/slow.rc") &
 	bg=$!
 	# wait until a node is running it, then kill that node's noded
 	victim=""
@@ -102,8 +102,13 @@ if wait_for 200 nodes_up 3; then
 		[ "$r" -ge 1 ] && ok killed-job-retried-on-another-node ||
 			fail killed-job-retried-on-another-node "$(status_json | jq -c .jobs)"
 	fi
-	# and a whole build with one node gone still works on the others
+	# and a whole build with one node gone still works on the others,
+	# really on them (-g jobs included)
+	b=$(remote_jobs_done)
 	build build-after-node-loss
+	a=$(remote_jobs_done)
+	[ "$a" -gt "$b" ] && ok build-after-node-loss-ran-on-nodes ||
+		fail build-after-node-loss-ran-on-nodes "$b -> $a jobs done on nodes"
 else
 	fail node-killed-mid-job "nodes not up"
 fi
