@@ -6,7 +6,16 @@
  * (boot + generation, bumped whenever a session ends). Every frame carries
  * the sender's session epoch and the receiver's as known; frames of any other
  * session are stale and dropped. States: HELLO -> UP -> HELLO (session ended)
- * or DEAD (device gone). Transitions only in go_up(), sess_down(), go_dead().
+ * or DEAD (device gone). Transitions only in go_up() and sess_down().
+ *
+ * Device errors: a send or receive that finds the device down or gone only
+ * notes the error (io_err); io_check() acts on it at a safe point (between
+ * frames, after sending), never from inside a transition: -ENETDOWN ends the
+ * session (UP -> HELLO, quiet: HELLOs keep being tried, their failures are
+ * not news), anything else makes the link DEAD. The rest of a receive batch
+ * is dropped once the device failed. go_up() sends its HELLO_ACK before it
+ * changes state and stays in HELLO when that send finds the device failed,
+ * so `down` is called exactly once per session that had an `up`.
  *
  * Sender: messages are queued per stream; the streams with unsent bytes take
  * turns, one frame each, so a big message never holds up another stream.
@@ -192,6 +201,7 @@ struct link {
 	struct link_peer peer;
 	uint32_t max_frame, max_pay;
 	uint64_t sess_count;		/* bumped by every sess_down, to notice callbacks' effects */
+	int io_err;			/* device error noted by I/O, acted on by io_check() */
 
 	uint64_t now;
 	uint64_t last_rx, last_tx, hello_at;
@@ -268,8 +278,14 @@ static void q_pop(struct u32q *q)
 
 /* ---- frames out ---- */
 
-static int io_fatal(struct link *l, int err);
 static uint64_t pto(const struct link *l);
+
+/* Notes a device error for io_check(); a gone device outranks a down one. */
+static void io_note(struct link *l, int err)
+{
+	if (!l->io_err || l->io_err == -ENETDOWN)
+		l->io_err = err;
+}
 
 static void send_ctrl(struct link *l, size_t len)
 {
@@ -283,7 +299,7 @@ static void send_ctrl(struct link *l, size_t len)
 		l->st.bytes_tx += len;
 		l->last_tx = l->now;
 	} else if (rc < 0 && rc != -EAGAIN && rc != -ENOBUFS) {
-		io_fatal(l, rc);
+		io_note(l, rc);
 	}
 }
 
@@ -474,14 +490,19 @@ static void new_sess_epoch(struct link *l)
 		l->sess = 1;
 }
 
-/* Ends the session (UP -> HELLO), or DEAD when `dead`. */
-static void sess_down(struct link *l, int reason, bool dead)
+/*
+ * Ends the session (UP -> HELLO), or the link (DEAD) when `dead`. `tell`: send
+ * the peer a RESET first (best effort; a device error it meets is only noted).
+ * The state changes before anything else, so nothing below (a send, a
+ * callback) can end the same session twice.
+ */
+static void sess_down_tell(struct link *l, int reason, bool dead, bool tell)
 {
 	bool was_up = l->state == LINK_UP;
 
-	if (was_up && !dead && reason != -ESTALE)
-		send_empty(l, FT_RESET); /* best effort: tell the peer at once */
 	l->state = dead ? LINK_DEAD : LINK_HELLO;
+	if (was_up && tell)
+		send_empty(l, FT_RESET); /* still in the old session's epochs */
 	l->sess_count++;
 	new_sess_epoch(l);
 	l->peer_known = false;
@@ -491,27 +512,44 @@ static void sess_down(struct link *l, int reason, bool dead)
 		l->cb.down(l, reason, l->user);
 }
 
-static int io_fatal(struct link *l, int err)
+static void sess_down(struct link *l, int reason, bool dead)
 {
+	sess_down_tell(l, reason, dead, !dead && reason != -ESTALE);
+}
+
+/*
+ * Acts on a noted device error: -ENETDOWN ends the session (the carrier may
+ * come back: HELLO), anything else the link (DEAD). Returns true when there
+ * was one; the caller stops working on frames of the failed device.
+ */
+static bool io_check(struct link *l)
+{
+	int err = l->io_err;
+
+	if (!err)
+		return false;
+	l->io_err = 0;
 	if (err == -ENETDOWN) {
 		if (l->state == LINK_UP)
-			sess_down(l, -ENETDOWN, false);
-		return 0;
+			sess_down_tell(l, err, false, false);
+	} else if (l->state != LINK_DEAD) {
+		sess_down_tell(l, err, true, false);
 	}
-	if (l->state != LINK_DEAD)
-		sess_down(l, err, true);
-	return err;
+	return true;
 }
 
 static void go_up(struct link *l)
 {
+	/* acknowledge first: a device that fails it gets no session (no up, no down) */
+	send_hello(l, FT_HELLO_ACK);
+	if (l->io_err)
+		return;
 	l->state = LINK_UP;
 	l->st.sessions++;
 	l->max_frame = l->peer.max_frame < l->io->mtu ? l->peer.max_frame : l->io->mtu;
 	l->max_pay = l->max_frame - FRAME_DATA_OVERHEAD;
 	l->last_rx = l->now;
-	send_hello(l, FT_HELLO_ACK);
-	if (l->state == LINK_UP && l->cb.up)
+	if (l->cb.up)
 		l->cb.up(l, &l->peer, l->user);
 }
 
@@ -682,8 +720,10 @@ static int tx_data(struct link *l)
 	l->want_write = false;
 	for (;;) {
 		int rc = tx_flush(l);
+		if (rc < 0)
+			io_note(l, rc);
 		if (rc <= 0)
-			return rc < 0 ? io_fatal(l, rc) : 0;
+			return 0;
 		if (l->state != LINK_UP || l->now < l->pause_until)
 			return 0;
 		while (l->tx_cnt < TX_BATCH && l->pipe < l->cwnd) {
@@ -699,8 +739,10 @@ static int tx_data(struct link *l)
 				sl->sent_us = l->now;
 				l->pipe++;
 				l->st.retransmits++;
-				if (q_push(&l->rtxfifo, seq, sl->order) < 0)
-					return io_fatal(l, -ENOMEM);
+				if (q_push(&l->rtxfifo, seq, sl->order) < 0) {
+					io_note(l, -ENOMEM);
+					return 0;
+				}
 				encode_slot(l, seq, l->txbuf + (size_t)l->tx_cnt * l->io->mtu);
 				continue;
 			}
@@ -1080,7 +1122,7 @@ static int on_frame(struct link *l, const uint8_t *p, size_t len)
 					send_hello(l, FT_HELLO_ACK);
 				return 0;
 			}
-			if (l->state != LINK_HELLO)
+			if (l->state != LINK_HELLO || l->io_err)
 				return -1;
 		}
 		l->peer.version = h->version;
@@ -1135,20 +1177,23 @@ static int rx(struct link *l)
 				l->rxp[i] = l->rxbuf + (size_t)i * l->io->mtu;
 		int n = l->io->ops->recv(l->io, l->rxp, l->io->mtu, l->rxlen, RX_BATCH);
 		if (n < 0)
-			return io_fatal(l, n);
-		if (n == 0)
+			io_note(l, n);
+		if (n <= 0)
 			return 0;
 		for (int i = 0; i < n; i++) {
 			l->st.frames_rx++;
 			l->st.bytes_rx += l->rxlen[i];
-			if (on_frame(l, l->rxp[i], l->rxlen[i]) < 0 && l->state == LINK_DEAD)
-				return -ENODEV;
+			on_frame(l, l->rxp[i], l->rxlen[i]);
+			if (l->io_err || l->state == LINK_DEAD)
+				return 0; /* the device failed: the rest of the batch is moot */
 		}
 		if (l->state == LINK_UP) {
 			if (l->unacked >= ACK_EVERY || l->ack_now)
 				send_ack(l);
 			else if (l->unacked && !l->delack_at)
 				l->delack_at = l->now + DELACK_US;
+			if (l->io_err)
+				return 0;
 		}
 		if (n < RX_BATCH)
 			return 0;
@@ -1269,6 +1314,8 @@ int link_timeout_ms(const struct link *l)
 
 	if (l->state == LINK_DEAD)
 		return -1;
+	if (l->io_err)
+		return 0;
 	if (l->state == LINK_HELLO) {
 		at = l->hello_at;
 	} else {
@@ -1292,14 +1339,13 @@ int link_timeout_ms(const struct link *l)
 
 int link_process(struct link *l)
 {
-	int rc;
-
 	if (l->state == LINK_DEAD)
 		return -ENODEV;
 	l->now = now_us();
-	rc = rx(l);
-	if (rc < 0 || l->state == LINK_DEAD)
-		return rc < 0 ? rc : -ENODEV;
+	rx(l);
+	io_check(l);
+	if (l->state == LINK_DEAD)
+		return -ENODEV;
 	l->now = now_us();
 	if (l->state == LINK_HELLO) {
 		if (l->now >= l->hello_at) {
@@ -1317,12 +1363,13 @@ int link_process(struct link *l)
 			if (l->ack_now || (l->delack_at && l->now >= l->delack_at) ||
 			    l->unacked >= ACK_EVERY)
 				send_ack(l);
-			if (l->state == LINK_UP)
+			if (!l->io_err)
 				tx_data(l);
-			if (l->state == LINK_UP && l->now >= l->last_tx + l->keepalive_us)
+			if (!l->io_err && l->now >= l->last_tx + l->keepalive_us)
 				send_empty(l, FT_KEEPALIVE);
 		}
 	}
+	io_check(l);
 	flush_done(l);
 	return l->state == LINK_DEAD ? -ENODEV : 0;
 }
@@ -1431,6 +1478,7 @@ void link_reset(struct link *l, int reason)
 {
 	if (l->state == LINK_UP)
 		sess_down(l, reason < 0 ? reason : -ECONNRESET, false);
+	/* a device error the RESET met is acted on by the next link_process */
 }
 
 int link_run(struct link *l, int timeout_ms, bool (*cond)(void *), void *user)

@@ -819,6 +819,129 @@ static void case_drop_counters(void)
 	}
 }
 
+/* ---- a device that fails: sends fail once armed, receiving goes on ---- */
+
+struct failio {
+	struct link_io io;
+	struct link_io *inner;
+	int err;		/* 0: pass through; else every send fails with it */
+	unsigned netdown_first;	/* the first this-many failing sends say -ENETDOWN instead */
+	unsigned fails;
+};
+
+static int failio_send(struct link_io *io, const struct iovec *v, unsigned n)
+{
+	struct failio *f = (struct failio *)io;
+	if (!f->err)
+		return f->inner->ops->send(f->inner, v, n);
+	return f->fails++ < f->netdown_first ? -ENETDOWN : f->err;
+}
+
+static int failio_recv(struct link_io *io, uint8_t **bufs, size_t cap, size_t *lens, unsigned n)
+{
+	struct failio *f = (struct failio *)io;
+	return f->inner->ops->recv(f->inner, bufs, cap, lens, n);
+}
+
+static int failio_fd(struct link_io *io)
+{
+	struct failio *f = (struct failio *)io;
+	return f->inner->ops->fd(f->inner);
+}
+
+static void failio_close(struct link_io *io)
+{
+	struct failio *f = (struct failio *)io;
+	f->inner->ops->close(f->inner);
+	free(f);
+}
+
+static const struct link_io_ops failio_ops = { failio_send, failio_recv, failio_fd, failio_close };
+
+static bool a_dead(void *arg)
+{
+	struct two *t = arg;
+	return link_state(t->a->l) == LINK_DEAD;
+}
+
+static bool nsent_a(void *arg)
+{
+	struct two *t = arg;
+	return t->a->nsent >= t->sent_a && t->b->nmsgs >= t->want_b;
+}
+
+/*
+ * The cable is pulled mid-transfer: after the handshake, with messages in
+ * flight both ways and the peer's frames still queued, every send of `a`
+ * fails with `err` (the first `netdown_first` with -ENETDOWN: a device going
+ * down, then gone). `down` comes exactly once, every message in flight fails
+ * with the down reason, and nothing more happens however long `a` is driven:
+ * -ENETDOWN leaves it quietly handshaking (and it comes up again once the
+ * carrier is back), anything else makes it DEAD.
+ */
+static void run_unplug(const char *name, int err, unsigned netdown_first)
+{
+	static struct ep a, b;
+	T_CASE(name) {
+		struct link_io *io[2];
+		T_CHECK(link_io_pair(MTU, io) == 0, "pair");
+		struct failio *f = calloc(1, sizeof *f);
+		f->io.ops = &failio_ops;
+		f->io.mtu = io[0]->mtu;
+		f->inner = io[0];
+		T_CHECK(ep_open(&a, "alpha", &f->io, NULL) == 0 && ep_open(&b, "beta", io[1], NULL) == 0,
+			"open");
+		struct two t = { &a, &b, 0, 0, 0, 0 };
+		struct ep *eps[2] = { &a, &b };
+		T_CHECK(pump(eps, 2, both_up, &t, GUARD_MS), "up");
+		/* one small message completes both ways, so the session is known to work */
+		link_send(a.l, 9, "ping", 4, NULL);
+		struct two t1 = { &a, &b, 0, 1, 1, 0 };
+		T_CHECK(pump(eps, 2, nsent_a, &t1, GUARD_MS), "first message");
+		uint8_t *m = make_msg(1, 0, 300000, false);
+		for (uint32_t i = 0; i < 8; i++) {
+			link_send(a.l, i % 4, m, 300000, NULL);
+			link_send(b.l, i % 4, m, 300000, NULL);
+		}
+		free(m);
+		for (int i = 0; i < 3; i++) {
+			link_process(a.l);
+			link_process(b.l);
+		}
+		link_process(b.l); /* a's socket has b's frames waiting */
+		int want = netdown_first ? -ENETDOWN : err;
+		f->err = err;
+		f->netdown_first = netdown_first;
+		int rc = link_process(a.l);
+		T_CHECK(a.ups == 1 && a.downs == 1, "ups %d downs %d after the unplug", a.ups, a.downs);
+		T_CHECK(a.last_down == want, "down reason %d, want %d", a.last_down, want);
+		T_CHECK(a.nsent == 9 && count_status(&a, want) == 8, "%u sent callbacks, %d failed", a.nsent,
+			count_status(&a, want));
+		for (int i = 0; i < 200; i++) {
+			rc = link_process(a.l);
+			link_process(b.l);
+		}
+		if (netdown_first) { /* later HELLOs find the device gone */
+			struct two td = { &a, &b, 0, 0, 0, 0 };
+			T_CHECK(pump(eps, 2, a_dead, &td, GUARD_MS), "never dead");
+			rc = link_process(a.l);
+		}
+		T_CHECK(a.ups == 1 && a.downs == 1, "ups %d downs %d later", a.ups, a.downs);
+		if (err == -ENETDOWN) {
+			T_CHECK(rc == 0 && link_state(a.l) == LINK_HELLO, "rc %d state %s", rc,
+				link_state_name(link_state(a.l)));
+			f->err = 0; /* the carrier is back */
+			T_CHECK(pump(eps, 2, both_up, &t, GUARD_MS) && a.ups == 2 && a.downs == 1,
+				"up again: ups %d downs %d", a.ups, a.downs);
+		} else {
+			T_CHECK(rc == -ENODEV && link_state(a.l) == LINK_DEAD, "rc %d state %s", rc,
+				link_state_name(link_state(a.l)));
+		}
+		ep_close(&a);
+		ep_close(&b);
+	}
+}
+
 /* T_VERBOSE=1: how long each case took, on stderr */
 static void lap(void)
 {
@@ -865,6 +988,12 @@ int main(void)
 	case_reset();
 	lap();
 	case_drop_counters();
+	lap();
+	run_unplug("unplug_enetdown_one_down_then_hello", -ENETDOWN, 0);
+	lap();
+	run_unplug("unplug_enodev_one_down_then_dead", -ENODEV, 0);
+	lap();
+	run_unplug("unplug_down_then_gone_one_down", -ENODEV, 3);
 	lap();
 	run_sizes("lossy_sizes", small, sizeof small / sizeof small[0], true, false);
 	lap();
