@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- small vectors of owned strings ---------------------------------- */
@@ -710,6 +711,59 @@ static bool safe_rel(const char *p)
 	return true;
 }
 
+/* Why the node could not compile a source under this name (it compiles
+ * the very string: relative names from a cwd as deep as the name climbs,
+ * absolute ones from a mirror mapped back with prefix maps), or NULL.
+ * The node's own check is exec_input_name_ok(). */
+static const char *src_name_problem(const char *p)
+{
+	int depth = 0, low = 0;
+	const char *c = p;
+	bool file = false;
+
+	if (strlen(p) >= ARGS_NAME_MAX)
+		return "source path too long for the farm";
+	for (const char *k = p; *k; k++)
+		if ((unsigned char)*k < 0x20 || *k == 0x7f)
+			return "control character in the source path";
+	while (*c) {
+		const char *e = strchr(c, '/');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+		file = false;
+		if (l == 2 && c[0] == '.' && c[1] == '.') {
+			if (--depth < low)
+				low = depth;
+		} else if (l && !(l == 1 && c[0] == '.')) {
+			depth++;
+			file = !e;
+		}
+		c += l;
+		if (*c)
+			c++;
+	}
+	if (!file)
+		return "source path does not end in a file name";
+	if (p[0] == '/' && low < 0)
+		return "absolute source path climbing above /";
+	if (p[0] == '/' && strchr(p, '='))
+		return "absolute source path with '=' (it would end a prefix map's OLD)";
+	if (p[0] != '/' && -low > ARGS_MAX_UPS)
+		return "source path climbing too many .. levels";
+	return NULL;
+}
+
+/* An existing path that is not a regular file (a device, FIFO, directory;
+ * with nofollow a symlink too): compiler probes, e.g. the kernel's
+ * `-c -x c /dev/null -o .../null`. A missing one is fine. */
+static bool not_regular(const char *path, bool nofollow)
+{
+	struct stat st;
+
+	if ((nofollow ? lstat(path, &st) : stat(path, &st)) != 0)
+		return false;
+	return !S_ISREG(st.st_mode);
+}
+
 int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	      struct args_plan *p)
 {
@@ -843,6 +897,10 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 			go_local(&s, "several source files", NULL);
 		else if (s.nother)
 			go_local(&s, "extra input files", NULL);
+		else if (not_regular(s.src, false))
+			go_local(&s, "%s: input is not a regular file (a compiler probe)", s.src);
+		else if (s.out && (!strcmp(s.out, "/dev/null") || not_regular(s.out, true)))
+			go_local(&s, "-o %s: output is not a regular file", s.out);
 		else if (p->lang == ARGS_LANG_NONE)
 			go_local(&s, "%s: not a language we distribute", s.src);
 		else if (s.nout > 1)
@@ -852,10 +910,11 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 		else if (starts(base_name(s.src), "conftest.") ||
 			 starts(base_name(s.src), "tmp.conftest."))
 			go_local(&s, "%s: autoconf test", s.src);
-		else if (p->lang != ARGS_LANG_ASM_CPP && !safe_rel(s.src))
-			go_local(&s, "%s: absolute source path or one with . or .. "
-				     "(the node compiles it under the same relative name)",
-				 s.src);
+		else if (p->lang != ARGS_LANG_ASM_CPP && src_name_problem(s.src)) {
+			char why[sizeof s.localbuf];
+			snprintf(why, sizeof why, "%.60s: %s", s.src, src_name_problem(s.src));
+			go_local(&s, "%s", why);
+		}
 		else if (s.debug >= 3)
 			go_local(&s, "-g3: macro debug info names the built-in and "
 				     "header macros the node does not see as such", NULL);
@@ -894,21 +953,27 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	else if (p->want_dwo) {
 		/* the .dwo name is recorded in the object: must be the same */
 		go_local(&s, "-gsplit-dwarf with an absolute or ../ output", NULL);
-		snprintf(p->reason, sizeof p->reason, "%s", s.local);
-		free(p->source), p->source = NULL;
-		free(p->output), p->output = NULL;
-		args_free_vec(s.cpp.v);
-		args_free_vec(s.node.v);
-		return 0;
+		goto late_local;
 	} else {
 		const char *b = base_name(p->output);
 		p->output_name = strdup(safe_rel(b) ? b : (s.S ? "out.s" : "out.o"));
 	}
-	if (p->want_dwo)
+	if (p->want_dwo) {
 		p->dwo = with_suffix(p->output, ".dwo");
+		if (p->dwo && not_regular(p->dwo, true)) {
+			go_local(&s, "%s: .dwo output is not a regular file", p->dwo);
+			goto late_local;
+		}
+	}
+	if (!s.out && not_regular(p->output, true)) {
+		/* the default output (a.o) exists and is no file */
+		go_local(&s, "%s: output is not a regular file", p->output);
+		goto late_local;
+	}
 	if (p->lang != ARGS_LANG_ASM_CPP) {
-		/* the same relative name: DW_AT_name, __BASE_FILE__, the
-		 * language by extension */
+		/* the same name, as given: DW_AT_name, __BASE_FILE__, the
+		 * language by extension (the node compiles that very
+		 * string, or maps its mirror of an absolute one back) */
 		p->input_name = strdup(s.src);
 	} else {
 		/* .S: fully preprocessed here, assembled there */
@@ -970,6 +1035,16 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	p->node_nargs = s.node.n;
 	p->distribute = true;
 	snprintf(p->reason, sizeof p->reason, "distributable");
+	return 0;
+late_local:
+	/* local after all: only argv and the reason stay */
+	snprintf(p->reason, sizeof p->reason, "%s", s.local);
+	free(p->source), p->source = NULL;
+	free(p->output), p->output = NULL;
+	free(p->dwo), p->dwo = NULL;
+	free(p->output_name), p->output_name = NULL;
+	args_free_vec(s.cpp.v);
+	args_free_vec(s.node.v);
 	return 0;
 fail:
 	args_free_vec(s.cpp.v);

@@ -22,13 +22,22 @@
  * that switch in DW_AT_producer. Compiled as the same source from the same
  * relative name, with -fdebug-prefix-map turning the node's dir into the
  * hub's cwd, the object is byte-identical to a local one, with -g too.
- * What cannot be made identical stays local: -g3 (macro info), absolute or
- * ./.. source paths (DW_AT_name), cpp-only options gcc records in
- * DW_AT_producer (-A, -Wp,-f…) with -g, -pedantic (the node would warn
- * about line markers).
+ * Sources named by an absolute path (CMake) or with . / .. components
+ * (VPATH builds) distribute too: the node compiles the very same string,
+ * from a cwd as deep as the name climbs, or from a mirror of the absolute
+ * path that its prefix maps turn back into the hub's (node/exec.h).
+ * What cannot be made identical stays local: -g3 (macro info), cpp-only
+ * options gcc records in DW_AT_producer (-A, -Wp,-f…) with -g, -pedantic
+ * (the node would warn about line markers), absolute source paths with
+ * '=' or climbing above "/", relative ones climbing over ARGS_MAX_UPS
+ * levels. Compiler probes stay local: an input that exists and is not a
+ * regular file (/dev/null, a FIFO; "-" is stdin), an output that is
+ * /dev/null or exists and is not a regular file (dcc would replace it by
+ * rename).
  *
- * Every "local" answer carries a short reason; the decision never depends on
- * anything but argv, the opts and the response files' contents.
+ * Every "local" answer carries a short reason; the decision depends on
+ * argv, the opts, the response files' contents and the file types of the
+ * source and the outputs (stat), nothing else.
  */
 #ifndef USBFARM_HUB_ARGS_H
 #define USBFARM_HUB_ARGS_H
@@ -41,6 +50,8 @@
 #define ARGS_RESP_MAX_DEPTH 8
 #define ARGS_RESP_MAX_BYTES (1u << 20)	/* one file */
 #define ARGS_MAX_ARGS 65536		/* after expansion */
+#define ARGS_NAME_MAX 512		/* source name, incl. NUL (= EXEC_NAME_MAX) */
+#define ARGS_MAX_UPS 32			/* ".." levels (= EXEC_MAX_UPS) */
 
 enum args_lang {
 	ARGS_LANG_NONE,
@@ -76,8 +87,9 @@ struct args_plan {
 	char *source;		/* as on the command line */
 	char *output;		/* -o value, or the default (a.o / a.s) */
 	char *dwo;		/* -gsplit-dwarf: local .dwo path, else NULL */
-	char *input_name;	/* node input: the source's relative path
-				 * ("src/a.c"); for .S the stem + ".s" */
+	char *input_name;	/* node input: the source's name as given
+				 * ("src/a.c", "../a.c", "/w/a.c"); for .S
+				 * the stem + ".s" */
 	char *output_name;	/* node -o, relative, e.g. "obj/a.o" */
 	enum args_lang lang;
 	bool want_dwo;

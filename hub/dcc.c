@@ -6,7 +6,7 @@
  * exec the real compiler with the original argv → distributable: preprocess
  * locally with -fdirectives-only (the .d file is written here), strip the
  * <built-in> block and the cwd marker (args_node_source), hand the job (the
- * text, compiled on the node as the same relative source name, and our cwd
+ * text, compiled on the node under the same source name, and our cwd
  * for its DW_AT_comp_dir) to hubd (or, with DCC_LOOPBACK=1, run the
  * node-side executor in-process)
  * → on success with no diagnostics: write the object (and .dwo) atomically
@@ -114,7 +114,7 @@ static void usage(FILE *f)
 "    unchanged arguments. Otherwise it preprocesses locally with\n"
 "    -fdirectives-only (includes and #if resolved here, dependency files\n"
 "    written here), hands the job to hubd (the node compiles the text as\n"
-"    the same relative source name, mapping its directory to this cwd, so\n"
+"    the same source name, mapping its directories to this cwd, so\n"
 "    the object is the local one, debug info included), and writes the\n"
 "    object the node returns atomically (temp file and rename), with the\n"
 "    .dwo for -gsplit-dwarf. If the compile fails or prints any\n"
@@ -124,10 +124,14 @@ static void usage(FILE *f)
 "    would pass.\n"
 "    @file response files are expanded as gcc does.\n"
 "\n"
-"    Kept local because the object could differ: -g3 (macro info), a\n"
-"    source named by an absolute path or with . or .. components,\n"
+"    Sources named by an absolute path (CMake) or with . and .. (VPATH\n"
+"    builds) are distributed too, with identical objects.\n"
+"    Kept local because the object could differ: -g3 (macro info),\n"
 "    -pedantic, -Wsystem-headers, __DATE__/__TIME__/__TIMESTAMP__ in the\n"
-"    preprocessed text, -A or -Wp,-f... with -g.\n"
+"    preprocessed text, -A or -Wp,-f... with -g, an absolute source path\n"
+"    with '=' in it. Kept local as compiler probes: an input that is not a\n"
+"    regular file (/dev/null, a FIFO, -), an output that is /dev/null or\n"
+"    an existing non-regular file.\n"
 "\n"
 "INVOCATION\n"
 "    Explicit:   CC=\"dcc gcc\" CXX=\"dcc g++\"; COMPILER may be a path.\n"
@@ -553,7 +557,7 @@ int main(int argc, char **argv)
 	{
 		char why[200];
 		int refused = exec_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
-		if (!refused && !exec_safe_relpath(plan.input_name)) {
+		if (!refused && !exec_input_name_ok(plan.input_name)) {
 			snprintf(why, sizeof why, "input name %s", plan.input_name);
 			refused = -EPERM;
 		}

@@ -218,26 +218,28 @@ int exec_check_args(char *const *args, int nargs, char *why, size_t whylen)
 	return 0;
 }
 
-char *exec_comp_dir(char *const *args, int nargs, const char *hub_cwd)
+char *exec_map_name(char *const *args, int nargs, const char *name, bool macro)
 {
-	const char *nw = NULL, *rest = hub_cwd;
+	const char *nw = NULL, *rest = name;
 	size_t nl = 0;
 	char *r;
 
 	for (int i = 0; i < nargs; i++) {
 		const char *a = args[i], *v, *eq;
-		if (starts(a, "-fdebug-prefix-map="))
-			v = a + strlen("-fdebug-prefix-map=");
-		else if (starts(a, "-ffile-prefix-map="))
+		if (starts(a, "-ffile-prefix-map="))
 			v = a + strlen("-ffile-prefix-map=");
+		else if (!macro && starts(a, "-fdebug-prefix-map="))
+			v = a + strlen("-fdebug-prefix-map=");
+		else if (macro && starts(a, "-fmacro-prefix-map="))
+			v = a + strlen("-fmacro-prefix-map=");
 		else
 			continue;
 		eq = strchr(v, '=');	/* gcc: OLD ends at the first '=' */
-		if (!eq || strncmp(hub_cwd, v, (size_t)(eq - v)))
+		if (!eq || strncmp(name, v, (size_t)(eq - v)))
 			continue;
 		nw = eq + 1;
 		nl = strlen(nw);
-		rest = hub_cwd + (eq - v);
+		rest = name + (eq - v);
 	}
 	r = malloc(nl + strlen(rest) + 1);
 	if (!r)
@@ -246,6 +248,61 @@ char *exec_comp_dir(char *const *args, int nargs, const char *hub_cwd)
 		memcpy(r, nw, nl);
 	strcpy(r + nl, rest);
 	return r;
+}
+
+char *exec_comp_dir(char *const *args, int nargs, const char *hub_cwd)
+{
+	return exec_map_name(args, nargs, hub_cwd, false);
+}
+
+/* Walks the components of an input name. For a relative name: *ups, the
+ * levels it climbs above the cwd; for an absolute one, -1 if it climbs
+ * above "/". false for a name that does not end in a file component. */
+static bool name_walk(const char *p, int *ups)
+{
+	int depth = 0, low = 0;
+	const char *c = p;
+	bool last_file = false;
+
+	while (*c) {
+		const char *e = strchr(c, '/');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+		last_file = false;
+		if (l == 0 || (l == 1 && c[0] == '.')) {
+			/* "//" or "./": where we are */
+		} else if (l == 2 && c[0] == '.' && c[1] == '.') {
+			if (--depth < low)
+				low = depth;
+		} else {
+			depth++;
+			last_file = !e;
+		}
+		c += l;
+		if (*c)
+			c++;
+	}
+	*ups = -low;
+	return last_file;
+}
+
+bool exec_input_name_ok(const char *p)
+{
+	size_t l;
+	int ups;
+
+	if (!p || !*p)
+		return false;
+	l = strnlen(p, EXEC_NAME_MAX);
+	if (l >= EXEC_NAME_MAX)
+		return false;
+	for (size_t k = 0; k < l; k++)
+		if ((unsigned char)p[k] < 0x20 || p[k] == 0x7f)
+			return false;
+	if (!name_walk(p, &ups))
+		return false;
+	if (p[0] == '/')
+		return ups == 0 && !strchr(p, '=');
+	return p[0] != '-' && ups <= EXEC_MAX_UPS;
 }
 
 bool exec_safe_relpath(const char *p)
@@ -273,6 +330,356 @@ bool exec_safe_relpath(const char *p)
 		}
 	}
 	return true;
+}
+
+/* ---- include-like directives in the input -------------------------------- */
+
+/*
+ * A lexer of just enough C/C++ to know where lines start outside comments
+ * and literals, run once per dialect: a directive the compiler sees is one
+ * this lexer sees in the compiler's dialect, so the union over dialects
+ * misses none. Where the dialects' lexers could disagree about a comment
+ * (the only place a line start is not examined), each run is exact.
+ */
+enum {
+	D_NO_SLASH = 1,		/* C89/C90: "//" is not a comment */
+	D_RAW = 2,		/* raw strings R"d(...)d" (gnu99+, C++11+) */
+	D_SEP = 4,		/* digit separators 1'000 (C++14, C2x) */
+	D_WS_SPLICE = 8,	/* backslash, blanks, newline: gcc splices */
+	D_CR_NL = 16,		/* a lone '\r' ends a line */
+	D_TRI = 32,		/* trigraphs (ISO modes, -trigraphs) */
+	D_ALL = 64,
+};
+
+struct lx {
+	const uint8_t *b, *e;
+	unsigned d;
+};
+
+static bool hblank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+/* Length of the newline at p, or 0. */
+static size_t nl_len(const struct lx *x, const uint8_t *p)
+{
+	if (p >= x->e)
+		return 0;
+	if (*p == '\n')
+		return 1;
+	if (*p == '\r') {
+		if (p + 1 < x->e && p[1] == '\n')
+			return 2;
+		return x->d & D_CR_NL ? 1 : 0;
+	}
+	return 0;
+}
+
+static int trigraph(const struct lx *x, const uint8_t *p)
+{
+	static const char from[] = "=/'()!<>-", to[] = "#\\^[]|{}~";
+	const char *f;
+
+	if (!(x->d & D_TRI) || x->e - p < 3 || p[0] != '?' || p[1] != '?' || !p[2])
+		return 0;
+	f = strchr(from, p[2]);
+	return f ? to[f - from] : 0;
+}
+
+/* The logical character at p (trigraphs replaced, line splices skipped):
+ * '\n' for a newline, -1 at the end; *np is just after it. */
+static int lc(const struct lx *x, const uint8_t *p, const uint8_t **np)
+{
+	for (;;) {
+		const uint8_t *q;
+		size_t nl;
+		int c;
+
+		if (p >= x->e) {
+			*np = p;
+			return -1;
+		}
+		c = *p;
+		q = p + 1;
+		if (c == '?' && trigraph(x, p)) {
+			c = trigraph(x, p);
+			q = p + 3;
+		}
+		if (c == '\\') {
+			const uint8_t *t = q;
+			if (x->d & D_WS_SPLICE)
+				while (t < x->e && (hblank(*t) || (*t == '\r' && !nl_len(x, t))))
+					t++;
+			nl = nl_len(x, t);
+			if (nl) {
+				p = t + nl;	/* a splice: the line goes on */
+				continue;
+			}
+		}
+		nl = nl_len(x, p);
+		if (nl) {
+			*np = p + nl;
+			return '\n';
+		}
+		*np = q;
+		return c;
+	}
+}
+
+static bool id_char(int c)
+{
+	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* Skips a block comment whose "/" "*" ended just before p. Returns where it
+ * ends (NULL: at the end of the text) and whether it held a newline. */
+static const uint8_t *skip_block(const struct lx *x, const uint8_t *p, bool *nl)
+{
+	int c, prev = 0;
+
+	while ((c = lc(x, p, &p)) >= 0) {
+		if (c == '/' && prev == '*')
+			return p;
+		if (c == '\n')
+			*nl = true;
+		prev = c;
+	}
+	return NULL;
+}
+
+/* Reads an identifier at p into w (cut at wl-1). Returns its end. */
+static const uint8_t *read_id(const struct lx *x, const uint8_t *p, char *w, size_t wl)
+{
+	size_t n = 0;
+	const uint8_t *np;
+	int c;
+
+	while ((c = lc(x, p, &np)) >= 0 && id_char(c)) {
+		if (n + 1 < wl)
+			w[n++] = (char)c;
+		p = np;
+	}
+	w[n] = 0;
+	return p;
+}
+
+/* Skips blanks and block comments (not newlines) from p. */
+static const uint8_t *skip_blanks(const struct lx *x, const uint8_t *p)
+{
+	for (;;) {
+		const uint8_t *np, *np2;
+		int c = lc(x, p, &np);
+		if (c >= 0 && (hblank(c) || (c == '\r')))
+			p = np;
+		else if (c == '/' && lc(x, np, &np2) == '*') {
+			bool nl = false;
+			p = skip_block(x, np2, &nl);
+			if (!p)
+				return x->e;
+		} else
+			return p;
+	}
+}
+
+/* At a line start: is this line an include-like directive? */
+static const char *directive_at(const struct lx *x, const uint8_t *p)
+{
+	static const char *const kw[] = { "include", "include_next", "import", "embed", NULL };
+	const uint8_t *np;
+	char w[16];
+	int c;
+
+	p = skip_blanks(x, p);
+	c = lc(x, p, &np);
+	if (c == '%') {	/* the digraph %: */
+		if (lc(x, np, &np) != ':')
+			return NULL;
+	} else if (c != '#') {
+		return NULL;
+	}
+	p = read_id(x, skip_blanks(x, np), w, sizeof w);
+	for (int i = 0; kw[i]; i++)
+		if (!strcmp(w, kw[i]))
+			return kw[i];
+	if (!strcmp(w, "pragma")) {
+		read_id(x, skip_blanks(x, read_id(x, skip_blanks(x, p), w, sizeof w)), w + 4, 12);
+		if (!strcmp(w, "GCC") && !strcmp(w + 4, "dependency"))
+			return "pragma GCC dependency";
+	}
+	return NULL;
+}
+
+/* A raw string's delimiter and '(' after the opening quote at p: returns
+ * the body's start and the delimiter, or NULL if not a raw string. */
+static const uint8_t *raw_open(const struct lx *x, const uint8_t *p, char *delim)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = lc(x, p, &p)) >= 0 && n <= 16) {
+		if (c == '(') {
+			delim[n] = 0;
+			return p;
+		}
+		if (c == ' ' || c == ')' || c == '\\' || c == '\t' || c == '\v' || c == '\f' ||
+		    c == '\n' || c == '"')
+			return NULL;
+		delim[n++] = (char)c;
+	}
+	return NULL;
+}
+
+/* One dialect: the offset of the first include-like directive line. */
+static bool scan_dialect(const struct lx *x, size_t *off, const char **what)
+{
+	const uint8_t *p = x->b, *np, *np2;
+	bool bol = true;
+	int c;
+
+	while (p < x->e) {
+		if (bol) {
+			const char *k = directive_at(x, p);
+			if (k) {
+				*off = (size_t)(p - x->b);
+				*what = k;
+				return true;
+			}
+			bol = false;
+		}
+		c = lc(x, p, &np);
+		if (c == '\n') {
+			bol = true;
+			p = np;
+		} else if (c == '/' && lc(x, np, &np2) == '*') {
+			bool nl = false;
+			p = skip_block(x, np2, &nl);
+			if (!p)
+				return false;
+			/* a directive after a comment that began on an
+			 * earlier line: not one for gcc, looked at anyway */
+			bol = nl;
+		} else if (c == '/' && !(x->d & D_NO_SLASH) && lc(x, np, &np2) == '/') {
+			p = np2;
+			while ((c = lc(x, p, &p)) >= 0 && c != '\n')
+				;
+			bol = true;
+		} else if (c == '"' || c == '\'') {
+			int q = c;
+			p = np;
+			while ((c = lc(x, p, &np)) >= 0) {
+				p = np;
+				if (c == q)
+					break;
+				if (c == '\n') {	/* unterminated: ends here */
+					bol = true;
+					break;
+				}
+				if (c == '\\' && lc(x, p, &np) >= 0 && lc(x, p, &np) != '\n')
+					p = np;
+			}
+		} else if (c >= '0' && c <= '9') {
+			/* a pp-number: 1e+5, 0x1p-3, 1'000 (D_SEP) */
+			int prev = c;
+			p = np;
+			while ((c = lc(x, p, &np)) >= 0) {
+				if (id_char(c) || c == '.' ||
+				    ((c == '+' || c == '-') && strchr("eEpP", prev))) {
+					p = np;
+				} else if (c == '\'' && (x->d & D_SEP) &&
+					   id_char(lc(x, np, &np2))) {
+					p = np;
+				} else {
+					break;
+				}
+				prev = c;
+			}
+		} else if (id_char(c)) {
+			char w[8];
+			const uint8_t *e = read_id(x, p, w, sizeof w), *body;
+			char delim[20];
+			p = e;
+			if ((x->d & D_RAW) && lc(x, e, &np) == '"' &&
+			    (!strcmp(w, "R") || !strcmp(w, "u8R") || !strcmp(w, "uR") ||
+			     !strcmp(w, "UR") || !strcmp(w, "LR")) &&
+			    (body = raw_open(x, np, delim))) {
+				/* the body is raw bytes (no splices, no
+				 * trigraphs); every line start in it is
+				 * looked at: a dialect without raw strings
+				 * would see a line there */
+				size_t dl = strlen(delim);
+				const uint8_t *q = body;
+				p = x->e;
+				for (; q < x->e; q++) {
+					size_t nl = nl_len(x, q);
+					if (nl) {
+						const char *k = directive_at(x, q + nl);
+						if (k) {
+							*off = (size_t)(q + nl - x->b);
+							*what = k;
+							return true;
+						}
+						q += nl - 1;
+					} else if (*q == ')' && (size_t)(x->e - q) > dl + 1 &&
+						   !memcmp(q + 1, delim, dl) && q[1 + dl] == '"') {
+						p = q + dl + 2;
+						break;
+					}
+				}
+			}
+		} else {
+			p = np;
+		}
+	}
+	return false;
+}
+
+size_t exec_find_include(const uint8_t *text, size_t len, const char **what)
+{
+	struct lx x = { text, text + len, 0 };
+	unsigned need = 0;
+	size_t best = SIZE_MAX, off;
+	const char *k, *bk = NULL;
+
+	if (!text || !len)
+		return 0;
+	/* a dialect bit matters only if what it changes occurs at all */
+	if (memmem(text, len, "//", 2))
+		need |= D_NO_SLASH;
+	if (memmem(text, len, "R\"", 2) || memmem(text, len, "R\\", 2) ||
+	    memmem(text, len, "R?", 2))
+		need |= D_RAW;	/* R", or R and a splice or trigraph */
+	if (memchr(text, '\'', len))
+		need |= D_SEP;
+	if (memchr(text, '\r', len))
+		need |= D_CR_NL | D_WS_SPLICE;
+	for (const uint8_t *b = memchr(text, '\\', len); b && !(need & D_WS_SPLICE);
+	     b = memchr(b + 1, '\\', len - (size_t)(b + 1 - text)))
+		if (b + 1 < text + len && hblank(b[1]))
+			need |= D_WS_SPLICE;
+	if (memmem(text, len, "??", 2))
+		need |= D_TRI | D_WS_SPLICE;
+	for (unsigned d = 0; d < D_ALL; d++) {
+		if (d & ~need)
+			continue;
+		x.d = d;
+		if (scan_dialect(&x, &off, &k) && off < best) {
+			best = off;
+			bk = k;
+		}
+	}
+	if (best == SIZE_MAX)
+		return 0;
+	if (what)
+		*what = bk;
+	/* the line number of the offset */
+	{
+		size_t line = 1;
+		for (size_t i = 0; i < best; i++)
+			line += text[i] == '\n';
+		return line;
+	}
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -354,6 +761,79 @@ static int mkparents(int dirfd, const char *rel, uid_t uid, gid_t gid)
 		if (uid && fchownat(dirfd, tmp, uid, gid, AT_SYMLINK_NOFOLLOW))
 			return -errno;
 		*s = '/';
+	}
+	return 0;
+}
+
+/* mkdir under dirfd, owned by the job's user when dropping privileges. */
+static int mkdir_owned(int dirfd, const char *rel, uid_t uid, gid_t gid)
+{
+	if (mkdirat(dirfd, rel, 0700) && errno != EEXIST)
+		return -errno;
+	if (uid && fchownat(dirfd, rel, uid, gid, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The job dir's layout (exec.h): makes the compiler's cwd, "t" plus one
+ * "/u" per level the input name climbs (cwd, relative to the job dir), and
+ * every directory the input name passes through, and sets phys to where
+ * the input lands ("t/…" or "r/…", normalized). The name was checked by
+ * exec_input_name_ok(). 0 or -errno.
+ */
+static int lay_out(int dirfd, const char *name, uid_t uid, gid_t gid, char *cwd,
+		   size_t cwdlen, char *phys, size_t physlen)
+{
+	int ups, r;
+	size_t n;
+	const char *c = name;
+
+	name_walk(name, &ups);
+	if (cwdlen < 2 + 2 * (size_t)EXEC_MAX_UPS + 1 || physlen < 2)
+		return -ENAMETOOLONG;
+	strcpy(cwd, "t");
+	if ((r = mkdir_owned(dirfd, cwd, uid, gid)))
+		return r;
+	for (int i = 0; name[0] != '/' && i < ups; i++) {
+		strcat(cwd, "/u");
+		if ((r = mkdir_owned(dirfd, cwd, uid, gid)))
+			return r;
+	}
+	if (name[0] == '/') {
+		strcpy(phys, "r");
+		if ((r = mkdir_owned(dirfd, phys, uid, gid)))
+			return r;
+	} else {
+		if (strlen(cwd) >= physlen)
+			return -ENAMETOOLONG;
+		strcpy(phys, cwd);
+	}
+	n = strlen(phys);
+	while (*c) {
+		const char *e = strchr(c, '/');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+		if (l == 0 || (l == 1 && c[0] == '.')) {
+			/* here */
+		} else if (l == 2 && c[0] == '.' && c[1] == '.') {
+			char *s = strrchr(phys, '/');
+			if (!s)
+				return -EINVAL;	/* cannot happen: checked */
+			*s = 0;
+			n = (size_t)(s - phys);
+		} else {
+			if (n + 1 + l >= physlen)
+				return -ENAMETOOLONG;
+			phys[n++] = '/';
+			memcpy(phys + n, c, l);
+			n += l;
+			phys[n] = 0;
+			if (e && (r = mkdir_owned(dirfd, phys, uid, gid)))
+				return r;
+		}
+		c += l;
+		if (*c)
+			c++;
 	}
 	return 0;
 }
@@ -480,16 +960,37 @@ static bool drain(int fd, struct buf *b, uint64_t cap, bool *over)
 	return true;
 }
 
+/* opt + dir + mid + "=" + nw (a prefix map whose OLD is dir + mid),
+ * malloc'd; NULL when out of memory or when nw is NULL. */
+static char *prefix_map(const char *opt, const char *dir, const char *mid, const char *nw)
+{
+	size_t l;
+	char *m;
+
+	if (!nw)
+		return NULL;
+	l = strlen(opt) + strlen(dir) + strlen(mid) + 1 + strlen(nw) + 1;
+	m = malloc(l);
+	if (m)
+		snprintf(m, l, "%s%s%s=%s", opt, dir, mid, nw);
+	return m;
+}
+
 int exec_run(const struct exec_job *job, struct exec_result *res)
 {
-	char why[200], dir[PATH_MAX], dwo[300];
-	const char *root;
-	char **argv = NULL, *map = NULL, *comp = NULL;
-	int dirfd = -1, po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 };
+	char why[200], dir[PATH_MAX], dwo[300], cwd_rel[128], phys[EXEC_NAME_MAX + 128];
+	char cwd[PATH_MAX + 128], outp[PATH_MAX + EXEC_NAME_MAX + 8];
+	const char *root, *what = NULL;
+	char **argv = NULL, *maps[4] = { NULL, NULL, NULL, NULL };
+	int dirfd = -1, cwdfd = -1, po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 };
 	uint64_t out_cap, start = now_us(), deadline;
 	pid_t pid = -1;
 	bool made = false, over = false, timed_out = false;
+	bool abs_in = job->input_name && job->input_name[0] == '/';
+	uid_t uid;
+	gid_t gid;
 	struct rusage ru;
+	size_t line;
 	int st = 0, r, n;
 
 	memset(&ru, 0, sizeof ru);
@@ -497,27 +998,31 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 	out_cap = job->limits.out_bytes ? job->limits.out_bytes : DEF_OUT;
 	deadline = start + 1000ull * (job->limits.timeout_ms ? job->limits.timeout_ms
 							      : DEF_TIMEOUT_MS);
+	uid = job->limits.uid && geteuid() == 0 ? job->limits.uid : 0;
+	gid = job->limits.gid ? job->limits.gid : job->limits.uid;
 
 	if (!job->compiler || job->compiler[0] != '/')
 		return fail(res, -ENOENT, "compiler path must be absolute");
 	if (access(job->compiler, X_OK))
 		return fail(res, -ENOENT, "%s: %s", job->compiler, strerror(errno));
-	if (!exec_safe_relpath(job->input_name))
+	if (!exec_input_name_ok(job->input_name))
 		return fail(res, -EPERM, "bad input name");
 	if (job->hub_cwd && (job->hub_cwd[0] != '/' ||
 			     strnlen(job->hub_cwd, EXEC_CWD_MAX) >= EXEC_CWD_MAX))
 		return fail(res, -EPERM, "bad hub cwd");
 	if (!exec_safe_relpath(job->output_name))
 		return fail(res, -EPERM, "bad output name");
-	if (!strcmp(job->input_name, job->output_name))
-		return fail(res, -EPERM, "input and output names clash");
 	if (exec_check_args(job->args, job->nargs, why, sizeof why))
 		return fail(res, -EPERM, "refused: %s", why);
-	if (job->want_dwo && (dwo_name(job->output_name, dwo, sizeof dwo) ||
-			      !strcmp(dwo, job->input_name)))
+	if (job->want_dwo && dwo_name(job->output_name, dwo, sizeof dwo))
 		return fail(res, -EPERM, "bad output name");
 	if ((uint64_t)job->input_len > out_cap * 2)
 		return fail(res, -E2BIG, "input too large");
+	line = exec_find_include(job->input, job->input_len, &what);
+	if (line)
+		return fail(res, -EPERM, "refused: input line %zu is a %s directive (the hub "
+			    "resolves every include; a node never reads its own files)",
+			    line, what);
 
 	root = job->tmp_root;
 	if (!root)
@@ -543,10 +1048,41 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 		}
 		strcpy(dir, real);	/* the same dir: removed by this name too */
 	}
+	if (strchr(dir, '=')) {	/* gcc's OLD would end there */
+		r = fail(res, -EINVAL, "temp dir %s contains '='", dir);
+		goto out;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		r = fail(res, -errno, "open temp dir: %s", strerror(errno));
+		goto out;
+	}
+	if (uid && fchown(dirfd, uid, gid)) {
+		r = fail(res, -errno, "chown temp dir: %s", strerror(errno));
+		goto out;
+	}
+	r = lay_out(dirfd, job->input_name, uid, gid, cwd_rel, sizeof cwd_rel, phys, sizeof phys);
+	if (r) {
+		r = fail(res, r, "input dirs: %s", strerror(-r));
+		goto out;
+	}
+	/* the input must not be one of the outputs */
+	if ((size_t)snprintf(outp, sizeof outp, "%s/%s", cwd_rel, job->output_name) >= sizeof outp ||
+	    !strcmp(outp, phys)) {
+		r = fail(res, -EPERM, "input and output names clash");
+		goto out;
+	}
+	if (job->want_dwo &&
+	    ((size_t)snprintf(outp, sizeof outp, "%s/%s", cwd_rel, dwo) >= sizeof outp ||
+	     !strcmp(outp, phys))) {
+		r = fail(res, -EPERM, "input and .dwo names clash");
+		goto out;
+	}
+	snprintf(cwd, sizeof cwd, "%s/%s", dir, cwd_rel);
 
-	/* argv: compiler, job args, our prefix map (last: it wins for the
-	 * private dir), input -o output */
-	argv = calloc((size_t)job->nargs + 6, sizeof *argv);
+	/* argv: compiler, job args, our prefix maps (last: they win for our
+	 * names), input -o output */
+	argv = calloc((size_t)job->nargs + 9, sizeof *argv);
 	if (!argv) {
 		r = fail(res, -ENOMEM, "out of memory");
 		goto out;
@@ -556,48 +1092,59 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 	for (int i = 0; i < job->nargs; i++)
 		argv[n++] = job->args[i];
 	if (job->hub_cwd) {
-		if (strchr(dir, '=')) {	/* gcc's OLD would end there */
-			r = fail(res, -EINVAL, "temp dir %s contains '='", dir);
-			goto out;
-		}
-		comp = exec_comp_dir(job->args, job->nargs, job->hub_cwd);
-		map = comp ? malloc(strlen("-fdebug-prefix-map==") + strlen(dir) +
-				    strlen(comp) + 1) : NULL;
-		if (!map) {
+		char *comp = exec_comp_dir(job->args, job->nargs, job->hub_cwd);
+		maps[0] = prefix_map("-fdebug-prefix-map=", cwd, "", comp);
+		free(comp);
+		if (!maps[0]) {
 			r = fail(res, -ENOMEM, "out of memory");
 			goto out;
 		}
-		sprintf(map, "-fdebug-prefix-map=%s=%s", dir, comp);
-		argv[n++] = map;
+		argv[n++] = maps[0];
 	}
-	argv[n++] = (char *)job->input_name;
+	if (abs_in) {
+		/* the input's dir, then the input itself (wins for its own
+		 * name), each as the job's own maps make the hub's name;
+		 * "<dir>/r" + a hub name = its node name */
+		const char *in = job->input_name;
+		size_t dl = (size_t)(strrchr(in, '/') - in);
+		char *hdir = strndup(in, dl);
+		char *d = hdir && dl ? exec_map_name(job->args, job->nargs, hdir, false) : NULL;
+		char *f = exec_map_name(job->args, job->nargs, in, false);
+		char *m = exec_map_name(job->args, job->nargs, in, true);
+		char rdir[EXEC_NAME_MAX + 2], rin[EXEC_NAME_MAX + 2];
+
+		snprintf(rdir, sizeof rdir, "/r%.*s", (int)dl, in);
+		snprintf(rin, sizeof rin, "/r%s", in);
+		maps[1] = dl ? prefix_map("-fdebug-prefix-map=", dir, rdir, d) : NULL;
+		maps[2] = prefix_map("-fdebug-prefix-map=", dir, rin, f);
+		maps[3] = prefix_map("-fmacro-prefix-map=", dir, rin, m);
+		free(hdir), free(d), free(f), free(m);
+		if ((dl && !maps[1]) || !maps[2] || !maps[3]) {
+			r = fail(res, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (int i = 1; i < 4; i++)
+			if (maps[i])
+				argv[n++] = maps[i];
+		/* gcc gets the node's absolute path */
+		snprintf(outp, sizeof outp, "%s%s", dir, rin);
+		argv[n++] = outp;
+	} else {
+		argv[n++] = (char *)job->input_name;
+	}
 	argv[n++] = "-o";
 	argv[n++] = (char *)job->output_name;
 	argv[n] = NULL;
 
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		r = fail(res, -errno, "open temp dir: %s", strerror(errno));
-		goto out;
-	}
-	r = mkparents(dirfd, job->input_name,
-		      job->limits.uid && geteuid() == 0 ? job->limits.uid : 0,
-		      job->limits.gid ? job->limits.gid : job->limits.uid);
-	if (r) {
-		r = fail(res, r, "input dirs: %s", strerror(-r));
-		goto out;
-	}
 	{
-		int fd = openat(dirfd, job->input_name,
+		int fd = openat(dirfd, phys,
 				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			r = fail(res, -errno, "create input: %s", strerror(errno));
 			goto out;
 		}
 		r = write_full(fd, job->input, job->input_len);
-		if (!r && job->limits.uid && geteuid() == 0 &&
-		    fchown(fd, job->limits.uid, job->limits.gid ? job->limits.gid
-								 : job->limits.uid))
+		if (!r && uid && fchown(fd, uid, gid))
 			r = -errno;
 		if (close(fd) && !r)
 			r = -errno;
@@ -606,20 +1153,15 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 			goto out;
 		}
 	}
-	r = mkparents(dirfd, job->output_name,
-		      job->limits.uid && geteuid() == 0 ? job->limits.uid : 0,
-		      job->limits.gid ? job->limits.gid : job->limits.uid);
+	cwdfd = openat(dirfd, cwd_rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cwdfd < 0) {
+		r = fail(res, -errno, "open job cwd: %s", strerror(errno));
+		goto out;
+	}
+	r = mkparents(cwdfd, job->output_name, uid, gid);
 	if (r) {
 		r = fail(res, r, "output dirs: %s", strerror(-r));
 		goto out;
-	}
-	if (job->limits.uid && geteuid() == 0) {
-		/* the unprivileged compiler must write into the job dir */
-		if (fchown(dirfd, job->limits.uid, job->limits.gid ? job->limits.gid
-								: job->limits.uid)) {
-			r = fail(res, -errno, "chown temp dir: %s", strerror(errno));
-			goto out;
-		}
 	}
 
 	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(ps, O_CLOEXEC)) {
@@ -632,7 +1174,7 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 		goto out;
 	}
 	if (pid == 0)
-		child(dir, argv, po[1], pe[1], ps[1], &job->limits, out_cap);
+		child(cwd, argv, po[1], pe[1], ps[1], &job->limits, out_cap);
 	setpgid(pid, pid);	/* both sides, so the kill below never misses */
 	close(po[1]), po[1] = -1;
 	close(pe[1]), pe[1] = -1;
@@ -724,14 +1266,14 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 		res->status = WEXITSTATUS(st);
 	}
 	if (res->status == 0) {
-		r = read_out_at(dirfd, job->output_name, &res->obj, out_cap);
+		r = read_out_at(cwdfd, job->output_name, &res->obj, out_cap);
 		if (r) {
 			r = fail(res, r == -E2BIG ? -E2BIG : -EIO, "read output %s: %s",
 				 job->output_name, strerror(-r));
 			goto out;
 		}
 		if (job->want_dwo) {
-			r = read_out_at(dirfd, dwo, &res->dwo, out_cap);
+			r = read_out_at(cwdfd, dwo, &res->dwo, out_cap);
 			if (r) {
 				r = fail(res, r == -E2BIG ? -E2BIG : -EIO, "read %s: %s",
 					 dwo, strerror(-r));
@@ -754,13 +1296,15 @@ out:
 		if (ps[i] >= 0)
 			close(ps[i]);
 	}
+	if (cwdfd >= 0)
+		close(cwdfd);
 	if (dirfd >= 0)
 		close(dirfd);
 	if (made)
 		rm_tree(dir);
 	free(argv);
-	free(map);
-	free(comp);
+	for (int i = 0; i < 4; i++)
+		free(maps[i]);
 	if (r) {
 		buf_free(&res->obj);
 		buf_free(&res->dwo);

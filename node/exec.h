@@ -6,14 +6,30 @@
  * worker process.
  *
  * The input is a source file, directives already resolved on the hub
- * (includes inlined, #if decided, built-in macros stripped): it is written
- * at input_name, the hub's relative path of the source (e.g. "src/a.c"),
- * and compiled as that source from the private dir, which therefore plays
- * the hub's cwd. `-fdebug-prefix-map=<private dir>=<hub cwd>` goes last
- * (gcc applies the last matching map), so DW_AT_comp_dir is the hub's,
- * after whatever the job's own -fdebug-prefix-map / -ffile-prefix-map do
- * to the hub's cwd (exec_comp_dir()). It refuses (before running anything) arguments that would
- * run other programs or read or write outside the job: see exec_check_args().
+ * (includes inlined, #if decided, built-in macros stripped), named as on
+ * the hub's command line (input_name): "src/a.c", "../src/a.c" (VPATH
+ * builds) or "/w/src/a.c" (CMake). The node lays the private dir out so
+ * that gcc gets that very string (or, for an absolute name, a node path
+ * mapped back to it):
+ *   <dir>/t/u/…/u   the compiler's cwd, one "u" per ".." the name climbs
+ *                   above the cwd, playing the hub's cwd; relative inputs
+ *                   are written where their name leads from there, and
+ *                   outputs (relative, exec_safe_relpath) go under it;
+ *   <dir>/r/<abs>   absolute inputs, compiled by that node path.
+ * Prefix maps go after the job's own (gcc applies the LAST matching map,
+ * and records none of them in DW_AT_producer):
+ *   -fdebug-prefix-map=<cwd>=<hub cwd as the job's own maps make it>
+ *     (DW_AT_comp_dir, exec_comp_dir());
+ *   absolute inputs also get -fdebug-prefix-map=<node dir>=<hub dir>,
+ *     -fdebug-prefix-map=<node path>=<hub path> and
+ *     -fmacro-prefix-map=<node path>=<hub path> (DW_AT_name, the line
+ *     table, __BASE_FILE__), each hub name mapped by the job's own maps
+ *     as gcc on the hub maps it (exec_map_name()).
+ * So the object is the hub's, byte for byte, -g included. It refuses
+ * (before running anything) arguments that would run other programs or read
+ * or write outside the job (exec_check_args()), and inputs with an
+ * include-like directive (exec_find_include()): the node must never read
+ * its own files on a hub's behalf.
  * The temp dir is removed on every path.
  */
 #ifndef USBFARM_NODE_EXEC_H
@@ -39,7 +55,8 @@ struct exec_job {
 	const char *compiler;	/* absolute path of the local compiler to run */
 	char *const *args;	/* compile args, without input and -o (see hub/client.h) */
 	int nargs;
-	const char *input_name;	/* relative path, e.g. "src/a.c" (exec_safe_relpath) */
+	const char *input_name;	/* the hub's name, e.g. "src/a.c", "../a.c",
+				 * "/w/a.c" (exec_input_name_ok) */
 	const uint8_t *input;
 	size_t input_len;
 	const char *output_name;	/* relative path for -o, e.g. "foo.o", "obj/foo.o" */
@@ -64,11 +81,34 @@ struct exec_result {
 };
 
 #define EXEC_CWD_MAX 1024	/* = JOB_CWD_MAX, incl. NUL */
+#define EXEC_NAME_MAX 512	/* input name, incl. NUL (= JOB_NAME_MAX) */
+#define EXEC_MAX_UPS 32		/* ".." levels a relative input may climb */
 
 /* 0 if every argument is allowed on a node, else -EPERM and `why`. */
 int exec_check_args(char *const *args, int nargs, char *why, size_t whylen);
 /* Validates a relative name (no "..", not absolute, no NUL, sane length). */
 bool exec_safe_relpath(const char *p);
+/* Validates an input name: relative (".", ".." and empty components
+ * allowed, climbing at most EXEC_MAX_UPS levels above the cwd, not
+ * starting with '-') or absolute (never above "/", no '=': it becomes the
+ * OLD of a prefix map); ends in a file name component; no control
+ * characters; shorter than EXEC_NAME_MAX. */
+bool exec_input_name_ok(const char *p);
+/* The first line (1-based) of text that is, in some gcc dialect (C89 to
+ * C++2x; trigraphs, raw strings, digit separators, '\r' newlines,
+ * backslash-space-newline splices), a directive that makes the
+ * preprocessor open a file: #include, #include_next, #import, #embed,
+ * #pragma GCC dependency (with '%:' for '#', comments and line
+ * continuations anywhere in between). 0 if none. A line inside a
+ * multi-line raw string may be reported too (the job then runs on the
+ * hub). *what (if what) names the directive. */
+size_t exec_find_include(const uint8_t *text, size_t len, const char **what);
+/* What gcc does to `name` with the job's own maps (in order; the last
+ * whose OLD is a prefix of name wins): for debug info (DW_AT_name, line
+ * table) -fdebug-prefix-map and -ffile-prefix-map; for __FILE__ and
+ * __BASE_FILE__ (macro) -fmacro-prefix-map and -ffile-prefix-map.
+ * malloc'd, NULL when out of memory. */
+char *exec_map_name(char *const *args, int nargs, const char *name, bool macro);
 /* What gcc would make of hub_cwd as DW_AT_comp_dir given the job's own
  * -fdebug-prefix-map=OLD=NEW / -ffile-prefix-map=OLD=NEW (in order; the
  * last map whose OLD is a prefix of hub_cwd wins, as in gcc): a malloc'd

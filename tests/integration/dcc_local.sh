@@ -101,6 +101,20 @@ EOF
 cat > src/when.c <<'EOF'
 const char *built = __DATE__ " " __TIME__;
 EOF
+mkdir -p "src/eq=dir"
+cp src/util.c "src/eq=dir/e.c"
+# "#include" in strings and comments: the node must not mistake it
+cat > src/inctext.c <<'EOF'
+#include "util.h"
+/*
+#include "/etc/passwd"
+ */
+// #include <nothing.h>
+const char *how = "#include <stdio.h>";
+const char *two = "line one\n"
+	"#include \"x\"\n";
+int inctext(void) { return SQUARE(3); }
+EOF
 
 # run_both NAME OUT_DCC OUT_REF ARGS... : compiles with dcc (loopback) and
 # locally; the command line is the same but for the output names.
@@ -238,12 +252,84 @@ same_files g_symlinked_cwd_object x_lnk.o
 cd "$W" || exit 1
 rm -f "$W.lnk"
 
+# ---- sources by absolute path (CMake) and with .. (VPATH): distributed,
+# byte-identical. The reference is built under the very same names first
+# (the .dwo name is recorded), then moved aside.
+# build_same NAME DIR OUT COMPILER ARGS... (run in DIR; OUT relative to it)
+build_same() {
+	local name=$1 dir=$2 out=$3 cc=$4; shift 4
+	local dwo=${out%.*}.dwo dep=${out%.*}.d f bad=""
+	( cd "$dir" && rm -f "$out" "$dwo" "$dep" "$out.ref" "$dwo.ref" "$dep.ref" &&
+	  mkdir -p "$(dirname "$out")" &&
+	  "$cc" "$@" -o "$out" >"$W/bs.ref.err" 2>&1 ) ||
+		{ fail "$name" "local build failed: $(head -c 300 "$W/bs.ref.err")"; return; }
+	( cd "$dir" && for f in "$out" "$dwo" "$dep"; do [ -e "$f" ] && mv "$f" "$f.ref"; done; true )
+	( cd "$dir" && DCC_VERBOSE=1 UNCACHED_ERR_FD=7 DCC_LOOPBACK=1 "$DCC" "$cc" "$@" -o "$out" \
+		>"$W/bs.out" 2>"$W/bs.err" 7>"$W/bs.trace" ) ||
+		{ fail "$name" "dcc failed: $(head -c 300 "$W/bs.err")"; return; }
+	grep -q 'compiled on loopback' "$W/bs.trace" ||
+		{ fail "$name" "not remote: $(head -c 300 "$W/bs.trace")"; return; }
+	[ -s "$W/bs.err" ] && { fail "$name" "stderr: $(head -c 200 "$W/bs.err")"; return; }
+	for f in "$out" "$dwo" "$dep"; do
+		[ -e "$dir/$f.ref" ] || continue
+		cmp -s "$dir/$f" "$dir/$f.ref" || bad="$bad $f"
+	done
+	if [ -z "$bad" ]; then ok "$name"; else fail "$name" "differ:$bad"; fi
+}
+# CMake: a build dir apart from the sources, absolute sources, objects in
+# a CMakeFiles subdir, -MD -MT -MF as CMake writes them
+CM=$W/cmake-build
+mkdir -p "$CM"
+for fl in "-g" "-g -O0" "-O2" "-g -O2" "-gsplit-dwarf -g -O0"; do
+	# shellcheck disable=SC2086
+	build_same "cmake_abs_c[$fl]" "$CM" CMakeFiles/x.dir/src/x.c.o gcc $fl -I"$W/include" \
+		-MD -MT CMakeFiles/x.dir/src/x.c.o -MF CMakeFiles/x.dir/src/x.c.o.d -c "$W/src/x.c"
+done
+build_same "cmake_abs_cxx[-g -O1]" "$CM" CMakeFiles/x.dir/src/shapes.cc.o g++ -g -O1 -c "$W/src/shapes.cc"
+build_same "cmake_abs_cxx[-gsplit-dwarf -g -O0]" "$CM" CMakeFiles/x.dir/src/shapes.cc.o \
+	g++ -gsplit-dwarf -g -O0 -c "$W/src/shapes.cc"
+build_same cmake_abs_user_maps "$CM" CMakeFiles/x.dir/src/x.c.o gcc -g -O2 -I"$W/include" \
+	"-fdebug-prefix-map=$W=/build" "-fmacro-prefix-map=$W/=" -c "$W/src/x.c"
+if grep -q "$W" "$CM/CMakeFiles/x.dir/src/x.c.o"; then fail cmake_abs_user_maps_applied "$W named in the object"
+else ok cmake_abs_user_maps_applied; fi
+build_same cmake_abs_file_prefix_map "$CM" CMakeFiles/x.dir/src/x.c.o gcc -g -I"$W/include" \
+	"-ffile-prefix-map=$W/src=/S" -c "$W/src/x.c"
+build_same cmake_abs_dotdot "$CM" x_dd.o gcc -g -O2 -I"$W/include" -c "$CM/../src/x.c"
+build_same cmake_abs_default_output "$CM" x.o gcc -g -I"$W/include" -c "$W/src/x.c"
+# VPATH (autotools): a build dir below the source tree, ../../src/x.c
+VP=$W/vpath/sub
+mkdir -p "$VP"
+for fl in "-g" "-g -O0" "-O2" "-g -O2 -MD" "-gsplit-dwarf -g -O0"; do
+	# shellcheck disable=SC2086
+	build_same "vpath_c[$fl]" "$VP" x.o gcc $fl -I../../include -c ../../src/x.c
+done
+build_same "vpath_cxx[-g -O1]" "$VP" shapes.o g++ -g -O1 -c ../../src/shapes.cc
+build_same vpath_dot_dotdot "$W" obj/vx.o gcc -g -Iinclude -c ./src/../src/x.c
+build_same vpath_user_map "$VP" x.o gcc -g -O2 -I../../include "-fdebug-prefix-map=$W=/B" -c ../../src/x.c
+# "#include" inside strings and comments still distributes
+build_same include_text_in_strings_and_comments "$W" obj/inctext.o gcc -g -O2 -Iinclude -c src/inctext.c
+
+# compiler probes stay local: /dev/null in, /dev/null out, a FIFO in
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -Werror -c -x c /dev/null -o "$W/probe/null" 2>"$W/p1.trace"; rc=$?
+gcc -Werror -c -x c /dev/null -o "$W/probe/null" 2>/dev/null; rr=$?
+if [ $rc -eq $rr ] && grep -q 'local: /dev/null: input is not a regular file' "$W/p1.trace"; then ok probe_dev_null_local
+else fail probe_dev_null_local "rc=$rc/$rr $(head -c 300 "$W/p1.trace")"; fi
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O2 -Iinclude -c src/util.c -o /dev/null 2>"$W/p2.trace"; rc=$?
+if [ $rc -eq 0 ] && [ -c /dev/null ] && grep -q 'output is not a regular file' "$W/p2.trace"; then ok probe_out_dev_null_local
+else fail probe_out_dev_null_local "rc=$rc $(head -c 300 "$W/p2.trace")"; fi
+mkfifo "$W/fifo.c"
+( printf 'int fifo_x;\n' >"$W/fifo.c" ) &
+DCC_VERBOSE=1 DCC_LOOPBACK=1 "$TIMEOUT" 20 "$DCC" gcc -c -x c "$W/fifo.c" -o obj/fifo.o 2>"$W/p3.trace"; rc=$?
+wait
+if [ $rc -eq 0 ] && [ -s obj/fifo.o ] && grep -q 'input is not a regular file' "$W/p3.trace"; then ok probe_fifo_local
+else fail probe_fifo_local "rc=$rc $(head -c 300 "$W/p3.trace")"; fi
+
 # what cannot be made identical stays local (and is identical)
 EXPECT=local:-g3 cmp_run g3_local gcc -g3 -O2 -Iinclude -c src/util.c -o @O@/util_g3.o
 same_files g3_local_object util_g3.o
 EXPECT=local:-g3 cmp_run ggdb3_local gcc -ggdb3 -Iinclude -c src/util.c -o @O@/util_gg3.o
-EXPECT=local:absolute cmp_run abs_source_local gcc -g -O2 -Iinclude -c "$W/src/util.c" -o @O@/util_abs.o
-same_files abs_source_local_object util_abs.o
+EXPECT="local:'='" cmp_run abs_source_equals_local gcc -g -O2 -Iinclude -c "$W/src/eq=dir/e.c" -o @O@/util_eq.o
+same_files abs_source_equals_local_object util_eq.o
 EXPECT=local:__DATE__ cmp_run date_time_local gcc -O2 -c src/when.c -o @O@/when.o
 EXPECT=local:pedantic cmp_run pedantic_local gcc -g -pedantic -std=c11 -Iinclude -c src/util.c -o @O@/util_ped.o
 same_files pedantic_local_object util_ped.o

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct row {
@@ -112,6 +113,32 @@ static const struct row rows[] = {
 	  "-Wa,--noexecstack -c", "a.c", NULL },
 	{ "prefix_map", "gcc -ffile-prefix-map=/src=. -c a.c", 0, true, NULL, NULL,
 	  "-ffile-prefix-map=/src=. -c", "a.c", NULL },
+	/* sources by absolute path (CMake) or with . and .. (VPATH): the node
+	 * compiles the very name */
+	{ "abs_source", "gcc -c /src/a.c -o a.o", 0, true, NULL,
+	  "gcc /src/a.c -E -fdirectives-only", "-c", "/src/a.c", "a.o|a.o|" },
+	{ "abs_source_g", "gcc -g -c /src/a.c -o a.o", 0, true, NULL, NULL, "-g -c", "/src/a.c", NULL },
+	{ "cmake_like", "gcc -g -O2 -MD -MT CMakeFiles/x.dir/a.c.o -MF CMakeFiles/x.dir/a.c.o.d "
+	  "-o CMakeFiles/x.dir/a.c.o -c /w/src/a.c", 0, true, NULL,
+	  "gcc -g -O2 -MD -MT CMakeFiles/x.dir/a.c.o -MF CMakeFiles/x.dir/a.c.o.d /w/src/a.c -E "
+	  "-fdirectives-only", "-g -O2 -c", "/w/src/a.c",
+	  "CMakeFiles/x.dir/a.c.o|CMakeFiles/x.dir/a.c.o|" },
+	{ "abs_source_split_dwarf", "gcc -g -gsplit-dwarf -c /w/src/a.c -o CMakeFiles/a.c.o", 0,
+	  true, NULL, NULL, NULL, "/w/src/a.c", "CMakeFiles/a.c.o|CMakeFiles/a.c.o|CMakeFiles/a.c.dwo" },
+	{ "abs_source_default_output", "gcc -c /w/src/a.c", 0, true, NULL, NULL, NULL, "/w/src/a.c",
+	  "a.o|a.o|" },
+	{ "abs_source_cxx", "g++ -g -c /w/src/b.cc -o b.o", F_CXX, true, NULL, NULL, NULL,
+	  "/w/src/b.cc", NULL },
+	{ "abs_source_dots", "gcc -c /w/build/../src/./a.c", 0, true, NULL, NULL, NULL,
+	  "/w/build/../src/./a.c", NULL },
+	{ "dotdot_source", "gcc -g -c ../a.c", 0, true, NULL, NULL, NULL, "../a.c", "a.o|a.o|" },
+	{ "vpath_like", "gcc -g -O2 -MD -c -o a.o ../src/a.c", 0, true, NULL, NULL, "-g -O2 -c",
+	  "../src/a.c", "a.o|a.o|" },
+	{ "dot_source", "gcc -g -c ./a.c", 0, true, NULL, NULL, NULL, "./a.c", NULL },
+	{ "inner_dotdot_source", "gcc -c src/../a.c", 0, true, NULL, NULL, NULL, "src/../a.c", NULL },
+	{ "double_slash_source", "gcc -c src//a.c", 0, true, NULL, NULL, NULL, "src//a.c", NULL },
+	{ "abs_equals_in_output_ok", "gcc -c /w/a.c -o x=y.o", 0, true, NULL, NULL, NULL, "/w/a.c",
+	  NULL },
 
 	/* local, with the reason */
 	{ "E", "gcc -E a.c", 0, false, "-E", NULL, NULL, NULL, NULL },
@@ -158,11 +185,29 @@ static const struct row rows[] = {
 	{ "g3", "gcc -g3 -gno-record-gcc-switches -c a.c", 0, false, "-g3", NULL, NULL, NULL, NULL },
 	{ "ggdb3", "gcc -ggdb3 -c a.c", 0, false, "-g3", NULL, NULL, NULL, NULL },
 	{ "g_then_g3", "gcc -g -O2 -g3 -c a.c", 0, false, "-g3", NULL, NULL, NULL, NULL },
-	{ "abs_source", "gcc -c /src/a.c -o a.o", 0, false, "absolute", NULL, NULL, NULL, NULL },
-	{ "abs_source_g", "gcc -g -c /src/a.c -o a.o", 0, false, "absolute", NULL, NULL, NULL, NULL },
-	{ "dotdot_source", "gcc -g -c ../a.c", 0, false, "absolute", NULL, NULL, NULL, NULL },
-	{ "dot_source", "gcc -g -c ./a.c", 0, false, "absolute", NULL, NULL, NULL, NULL },
-	{ "inner_dotdot_source", "gcc -c src/../a.c", 0, false, "..", NULL, NULL, NULL, NULL },
+	{ "abs_source_above_root", "gcc -g -c /../a.c", 0, false, "above /", NULL, NULL, NULL, NULL },
+	{ "abs_source_inner_above_root", "gcc -g -c /w/../../a.c", 0, false, "above /", NULL, NULL,
+	  NULL, NULL },
+	{ "abs_source_equals", "gcc -g -c /w/x=y/a.c", 0, false, "'='", NULL, NULL, NULL, NULL },
+	{ "too_many_ups", "gcc -c ../../../../../../../../../../../../../../../../../../../../"
+	  "../../../../../../../../../../../../../a.c", 0, false, "too many", NULL, NULL, NULL, NULL },
+	{ "source_trailing_dotdot", "gcc -x c -c src/..", 0, false, "file name", NULL, NULL, NULL,
+	  NULL },
+	/* compiler probes (the kernel's cc-option & co.) */
+	{ "probe_dev_null_in", "gcc -Werror -c -x c /dev/null -o /nonexistent-dir/null", 0, false,
+	  "not a regular file", NULL, NULL, NULL, NULL },
+	{ "probe_dev_null_in_out", "gcc -O2 -c -x c /dev/null -o /dev/null", 0, false,
+	  "not a regular file", NULL, NULL, NULL, NULL },
+	{ "probe_dev_null_out", "gcc -O2 -c a.c -o /dev/null", 0, false, "not a regular file",
+	  NULL, NULL, NULL, NULL },
+	{ "probe_S_dev_null", "gcc -S -x c /dev/null -o -", 0, false, "not a regular file",
+	  NULL, NULL, NULL, NULL },
+	{ "probe_dir_out", "gcc -c a.c -o /", 0, false, "output is not a regular file", NULL,
+	  NULL, NULL, NULL },
+	{ "probe_dev_zero_in", "gcc -c -x c /dev/zero", 0, false, "not a regular file", NULL,
+	  NULL, NULL, NULL },
+	{ "probe_stdin_x", "gcc -Werror -x c -c - -o x.o", 0, false, "stdin", NULL, NULL, NULL,
+	  NULL },
 	{ "A_with_g", "gcc -g -Asys(x) -c a.c", 0, false, "DW_AT_producer", NULL, NULL, NULL, NULL },
 	{ "Wp_f_with_g", "gcc -g -Wp,-fno-working-directory -c a.c", 0, false, "DW_AT_producer",
 	  NULL, NULL, NULL, NULL },
@@ -343,6 +388,76 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "@%s", p3);
 	write_file(p3, cmd);
 
+	T_CASE("probe_file_types") {
+		/* a FIFO input, a symlink or directory output, a .dwo that is
+		 * a directory: local; regular files: distributed */
+		char fifo[160], reg[160], lnk[160], sub[160], dwo[160], cmd2[700];
+		snprintf(fifo, sizeof fifo, "%s/in.c", dir);
+		snprintf(reg, sizeof reg, "%s/reg.c", dir);
+		snprintf(lnk, sizeof lnk, "%s/lnk.o", dir);
+		snprintf(sub, sizeof sub, "%s/sub.o", dir);
+		snprintf(dwo, sizeof dwo, "%s/sd.dwo", dir);
+		T_CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+		write_file(reg, "int x;\n");
+		T_CHECK(symlink(reg, lnk) == 0, "symlink");
+		T_CHECK(mkdir(sub, 0700) == 0 && mkdir(dwo, 0700) == 0, "mkdir");
+		static const struct { const char *fmt; bool dist; const char *why; } c[] = {
+			{ "gcc -c %s/in.c -o %s/x.o", false, "input is not a regular file" },
+			{ "gcc -c %s/reg.c -o %s/lnk.o", false, "output is not a regular file" },
+			{ "gcc -c %s/reg.c -o %s/sub.o", false, "output is not a regular file" },
+			{ "gcc -g -gsplit-dwarf -c %s/reg.c -o %s/sd.o", true, NULL },	/* abs -o: .dwo local anyway? */
+			{ "gcc -c %s/reg.c -o %s/new.o", true, NULL },
+		};
+		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+			int ac;
+			char **av;
+			struct args_plan p;
+			snprintf(cmd2, sizeof cmd2, c[i].fmt, dir, dir);
+			av = split(cmd2, &ac);
+			T_CHECK(args_plan(av, ac, NULL, &p) == 0, "plan failed");
+			if (strstr(cmd2, "gsplit")) {
+				/* absolute -o with -gsplit-dwarf: local for the
+				 * .dwo name already; the .dwo rule is checked below */
+				T_CHECK(!p.distribute, "%s: distributed", cmd2);
+			} else {
+				T_CHECK(p.distribute == c[i].dist, "%s: %d (%s)", cmd2, p.distribute,
+					p.reason);
+				if (c[i].why)
+					T_CHECK(strstr(p.reason, c[i].why) != NULL, "%s: reason %s",
+						cmd2, p.reason);
+			}
+			args_plan_free(&p);
+			free_split(av, ac);
+		}
+		/* a .dwo name that is a directory, from a relative -o: run
+		 * from the temp dir */
+		char here[512];
+		if (getcwd(here, sizeof here) && chdir(dir) == 0) {
+			int ac;
+			char **av = split("gcc -g -gsplit-dwarf -c reg.c -o sd.o", &ac);
+			struct args_plan p;
+			T_CHECK(args_plan(av, ac, NULL, &p) == 0, "plan failed");
+			T_CHECK(!p.distribute && strstr(p.reason, ".dwo output is not a regular file"),
+				"dwo dir: %d %s", p.distribute, p.reason);
+			args_plan_free(&p);
+			free_split(av, ac);
+			av = split("gcc -c reg.c", &ac);	/* default output reg.o: fine */
+			T_CHECK(args_plan(av, ac, NULL, &p) == 0 && p.distribute, "default out: %s",
+				p.reason);
+			args_plan_free(&p);
+			free_split(av, ac);
+			T_CHECK(mkdir("reg.o", 0700) == 0, "mkdir reg.o");
+			av = split("gcc -c reg.c", &ac);	/* default output is a dir */
+			T_CHECK(args_plan(av, ac, NULL, &p) == 0 && !p.distribute &&
+					strstr(p.reason, "not a regular file"), "default out dir: %s",
+				p.reason);
+			args_plan_free(&p);
+			free_split(av, ac);
+			rmdir("reg.o");
+			T_CHECK(chdir(here) == 0, "chdir back");
+		}
+		unlink(fifo), unlink(lnk), unlink(reg), rmdir(sub), rmdir(dwo);
+	}
 	T_CASE("resp_nested_expand_and_plan") {
 		char at[160];
 		snprintf(at, sizeof at, "@%s", p1);

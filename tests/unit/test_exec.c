@@ -167,6 +167,126 @@ int main(void)
 		T_CHECK(!exec_safe_relpath(NULL), "NULL accepted");
 	}
 
+	/* include-like directives: refused (line number) or allowed (0) */
+	static const struct { const char *name, *text; size_t line; } irow[] = {
+		{ "plain", "#include \"/etc/shadow\"\n", 1 },
+		{ "angle", "int x;\n#include </etc/shadow>\n", 2 },
+		{ "include_next", "  #include_next <stdio.h>\n", 1 },
+		{ "import", "#import \"/etc/passwd\"\n", 1 },
+		{ "embed", "const char d[] = {\n#embed \"/etc/shadow\"\n};\n", 2 },
+		{ "pragma_dependency", "#pragma GCC dependency \"/etc/shadow\"\n", 1 },
+		{ "blanks", " \t\f\v#  \t include \"x\"\n", 1 },
+		{ "comment_before_hash", "/* c */ # /* c */ include \"x\"\n", 1 },
+		{ "multiline_comment_before_hash", "/* a\nb */ #include \"x\"\n", 1 },
+		{ "splice_in_keyword", "#inc\\\nlude \"x\"\n", 1 },
+		{ "splice_after_hash", "#\\\ninclude \"x\"\n", 1 },
+		{ "splice_before_hash", "\\\n#include \"x\"\n", 1 },
+		{ "splice_crlf", "#inc\\\r\nlude \"x\"\r\n", 1 },
+		{ "splice_with_blank", "int a; \\ \n#include \"x\"\n", 2 },
+		{ "digraph", "%:include \"x\"\n", 1 },
+		{ "digraph_spliced", "%\\\n: include \"x\"\n", 1 },
+		{ "trigraph_hash", "int q;\n?\?=include \"x\"\n", 2 },
+		{ "trigraph_splice", "#inc?\?/\nlude \"x\"\n", 1 },
+		{ "lone_cr_newline", "int a;\r#include \"x\"\r", 1 },
+		{ "after_string", "char *s = \"a\";\n#include \"x\"\n", 2 },
+		{ "after_unterminated_string", "char *s = \"a /*\n#include \"x\"\n*/\n", 2 },
+		{ "after_char_with_quote", "char c = '\"';\n#include \"x\"\n", 2 },
+		{ "after_line_comment", "// a \"b\" /*\n#include \"x\"\n", 2 },
+		{ "c89_slash_slash", "int a = 1 //* c */ 2\n;\n#include \"x\"\n", 3 },
+		{ "raw_string_hides_comment", "const char *r = R\"d( \" /* )d\";\n#include \"x\"\n*/\n", 2 },
+		{ "raw_prefix_u8", "auto r = u8R\"(/*)\";\n#include \"x\"\n", 2 },
+		{ "raw_in_c_mode", "int R; char *s = R\"x(\n#include \"x\"\n)x\";\n", 2 },
+		{ "digit_separator", "int n = 1'000 /* ' */;\n#include \"x\"\n", 2 },
+		{ "no_digit_separator", "char c = 'a' /* ' */;\n#include \"x\"\n", 2 },
+		{ "escaped_quote", "char *s = \"\\\" /* \";\n#include \"x\"\n", 2 },
+		{ "no_final_newline", "int a;\n#include \"x\"", 2 },
+		{ "include_macro", "#define H \"/etc/shadow\"\n#include H\n", 2 },
+		{ "allowed_plain_code", "int x;\nint y = 2;\n", 0 },
+		{ "allowed_define", "#define INC \"#include <x>\"\n#define include 1\n", 0 },
+		{ "allowed_string", "const char *s = \"#include <stdio.h>\";\n", 0 },
+		{ "allowed_string_lines", "const char *s = \"a\"\n  \"#include <stdio.h>\";\n", 0 },
+		{ "allowed_block_comment", "/*\n#include \"x\"\n */\nint y;\n", 0 },
+		{ "allowed_doc_comment", "/**\n * #include <foo.h>\n * #import x\n */\n", 0 },
+		{ "allowed_line_comment", "// #include \"x\"\nint z;\n", 0 },
+		{ "allowed_line_comment_spliced", "int a; // x \\\n#include \"x\"\nint b;\n", 0 },
+		{ "allowed_other_directives", "# 1 \"src/a.c\"\n#pragma once\n#pragma GCC diagnostic push\n"
+		  "#define X 1\n#undef X\n#line 4\n#ident \"x\"\n#includes 1\n#pragma GCC dep\n", 0 },
+		{ "allowed_line_markers", "# 0 \"/w/src/a.c\"\n# 1 \"/usr/include/stdio.h\" 1 3 4\n", 0 },
+		{ "allowed_hash_mid_line", "int a; #include \"x\"\n", 0 },
+		{ "allowed_stringify", "#define S(x) #x\nconst char *s = S(include);\n", 0 },
+		{ "allowed_empty", "", 0 },
+	};
+	for (size_t i = 0; i < sizeof irow / sizeof irow[0]; i++) {
+		char name[120];
+		snprintf(name, sizeof name, "find_include %s", irow[i].name);
+		T_CASE(name) {
+			const char *what = NULL;
+			size_t l = exec_find_include((const uint8_t *)irow[i].text,
+						     strlen(irow[i].text), &what);
+			T_CHECK(l == irow[i].line, "line %zu, want %zu (%s)", l, irow[i].line,
+				what ? what : "-");
+			T_CHECK(!l || what, "no keyword named");
+		}
+	}
+	T_CASE("find_include_big_clean_input") {
+		/* a big input with every dialect trigger: all dialects run */
+		size_t cap = 1u << 20, len = 0;
+		char *big = malloc(cap);
+		while (len + 200 < cap)
+			len += (size_t)snprintf(big + len, cap - len,
+				"/* comment\n * #include <x> */ int a%zu = 1'0; // c ?\?=\n"
+				"const char *s%zu = R\"(x)\" \"#include\\\" \\ \n\";\r\n", len, len);
+		T_CHECK(exec_find_include((const uint8_t *)big, len, NULL) == 0, "false positive");
+		free(big);
+	}
+
+	static const struct { const char *p; bool ok; } nrow[] = {
+		{ "a.c", true }, { "src/a.c", true }, { "../src/a.c", true }, { "./a.c", true },
+		{ "src/../a.c", true }, { "src//a.c", true }, { "/w/src/a.c", true },
+		{ "/w/build/../src/a.c", true }, { "/a.c", true }, { "x=y.c", true },
+		{ "", false }, { "/", false }, { "src/", false }, { "src/..", false }, { "..", false },
+		{ "/../a.c", false }, { "/w/../../a.c", false }, { "/w/x=y.c", false },
+		{ "-a.c", false }, { "a\nb.c", false }, { "a.c/.", false },
+	};
+	for (size_t i = 0; i < sizeof nrow / sizeof nrow[0]; i++) {
+		char name[80];
+		snprintf(name, sizeof name, "input_name %s '%s'", nrow[i].ok ? "ok" : "bad",
+			 nrow[i].p);
+		for (char *c = name; *c; c++)
+			if (*c < 0x20)
+				*c = '?';
+		T_CASE(name) {
+			T_CHECK(exec_input_name_ok(nrow[i].p) == nrow[i].ok, "wrong verdict");
+		}
+	}
+	T_CASE("input_name_limits") {
+		char l[600];
+		int n = 0;
+		memset(l, 'a', sizeof l - 1);
+		l[sizeof l - 1] = 0;
+		T_CHECK(!exec_input_name_ok(l), "600-char name accepted");
+		T_CHECK(!exec_input_name_ok(NULL), "NULL accepted");
+		for (int i = 0; i < EXEC_MAX_UPS; i++)
+			n += snprintf(l + n, sizeof l - (size_t)n, "../");
+		snprintf(l + n, sizeof l - (size_t)n, "a.c");
+		T_CHECK(exec_input_name_ok(l), "%d levels refused", EXEC_MAX_UPS);
+		snprintf(l + n, sizeof l - (size_t)n, "../a.c");
+		T_CHECK(!exec_input_name_ok(l), "%d levels accepted", EXEC_MAX_UPS + 1);
+	}
+	T_CASE("map_name_debug_vs_macro") {
+		char *args[] = { "-fdebug-prefix-map=/w=/D", "-fmacro-prefix-map=/w/=",
+				 "-ffile-prefix-map=/w/src=/F", "-fdebug-prefix-map=/w/src/a=/A" };
+		char *a = exec_map_name(args, 4, "/w/src/a.c", false);
+		char *b = exec_map_name(args, 4, "/w/src/a.c", true);
+		char *c = exec_map_name(args, 4, "/w/inc/h.h", true);
+		char *d = exec_map_name(args, 4, "/w/src", false);
+		T_CHECK(a && !strcmp(a, "/A.c"), "debug '%s'", a);
+		T_CHECK(b && !strcmp(b, "/F/a.c"), "macro '%s'", b);
+		T_CHECK(c && !strcmp(c, "inc/h.h"), "macro '%s'", c);
+		T_CHECK(d && !strcmp(d, "/F"), "debug dir '%s'", d);
+		free(a), free(b), free(c), free(d);
+	}
+
 	const char *gcc = find_gcc();
 	char root[] = "/tmp/test_exec.XXXXXX";
 	if (!gcc || !mkdtemp(root)) {
@@ -327,15 +447,28 @@ int main(void)
 	T_CASE("exec_run_bad_names_refused") {
 		char *args[] = { "-c" };
 		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 1,
-				      .input_name = "../x.i", .input = (const uint8_t *)src,
+				      .input_name = "/../x.i", .input = (const uint8_t *)src,
 				      .input_len = strlen(src), .output_name = "x.o",
 				      .tmp_root = root };
 		struct exec_result r;
-		T_CHECK(exec_run(&j, &r) == -EPERM, "../ input accepted");
+		T_CHECK(exec_run(&j, &r) == -EPERM, "input above / accepted");
 		exec_result_free(&r);
-		j.input_name = "/etc/x.c";
-		T_CHECK(exec_run(&j, &r) == -EPERM, "absolute input accepted");
+		j.input_name = "/etc/a=b/x.c";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "absolute input with '=' accepted");
 		exec_result_free(&r);
+		j.input_name = "src/";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "directory input accepted");
+		exec_result_free(&r);
+		/* "../u/x.c" from the cwd <dir>/t/u is the output "x.c" */
+		j.input_name = "../u/x.c";
+		j.output_name = "x.c";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "input = output through .. accepted");
+		exec_result_free(&r);
+		j.input_name = "src/../x.c";
+		T_CHECK(exec_run(&j, &r) == -EPERM, "input = output through src/.. accepted");
+		exec_result_free(&r);
+		j.output_name = "x.o";
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
 		j.input_name = "src/x.c";
 		j.output_name = "src/x.c";
 		T_CHECK(exec_run(&j, &r) == -EPERM, "input = output accepted");
@@ -347,6 +480,92 @@ int main(void)
 		j.output_name = "x.o";
 		j.compiler = "/nonexistent/gcc";
 		T_CHECK(exec_run(&j, &r) == -ENOENT, "missing compiler not -ENOENT");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_absolute_source_names_hub") {
+		/* CMake: an absolute source; the node compiles a mirror of it
+		 * and maps DW_AT_name, the line table and __BASE_FILE__ back */
+		const char *asrc = "# 0 \"/w/proj/src/a.c\"\n# 1 \"/w/proj/src/a.c\"\n"
+				   "const char *bf = __BASE_FILE__;\nconst char *f = __FILE__;\n"
+				   "int h(int x) { return x + 1; }\n";
+		char *args[] = { "-g", "-O0", "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 3,
+				      .input_name = "/w/proj/src/a.c", .input = (const uint8_t *)asrc,
+				      .input_len = strlen(asrc), .output_name = "CMakeFiles/x.dir/a.c.o",
+				      .hub_cwd = "/w/proj/build", .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0, "rc %d (%s) status %d: %.*s", rc,
+			r.error, r.status, (int)r.err.len, (const char *)r.err.data);
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "/w/proj/src/a.c", 16),
+			"hub source name not in the object");
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "/w/proj/build", 13),
+			"hub cwd not in the object");
+		T_CHECK(r.obj.len && !memmem(r.obj.data, r.obj.len, root, strlen(root)),
+			"the node's dir leaked into the object");
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+		/* the user's maps apply to the hub's name, as on the hub */
+		char *args2[] = { "-g", "-fdebug-prefix-map=/w/proj=/P", "-fmacro-prefix-map=/w/proj/=",
+				  "-c" };
+		j.args = args2;
+		j.nargs = 4;
+		rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 0, "rc %d (%s) status %d", rc, r.error, r.status);
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "/P/src/a.c", 10) &&
+				memmem(r.obj.data, r.obj.len, "/P/build", 8) &&
+				memmem(r.obj.data, r.obj.len, "src/a.c", 8) &&
+				!memmem(r.obj.data, r.obj.len, "/w/proj", 7),
+			"user maps not applied as on the hub");
+		T_CHECK(r.obj.len && !memmem(r.obj.data, r.obj.len, root, strlen(root)),
+			"the node's dir leaked into the object");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_vpath_source") {
+		/* autotools VPATH: ../../src/a.c from the build dir, -gsplit-dwarf */
+		const char *vsrc = "# 0 \"../../src/a.c\"\n# 1 \"../../src/a.c\"\n"
+				   "const char *bf = __BASE_FILE__;\nint v(void) { return 7; }\n";
+		char *args[] = { "-g", "-gsplit-dwarf", "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 3,
+				      .input_name = "../../src/a.c", .input = (const uint8_t *)vsrc,
+				      .input_len = strlen(vsrc), .output_name = "sub/a.o",
+				      .want_dwo = true, .hub_cwd = "/w/b/x", .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0 && r.dwo.len > 0,
+			"rc %d (%s) status %d: %.*s", rc, r.error, r.status, (int)r.err.len,
+			(const char *)r.err.data);
+		T_CHECK(r.obj.len && memmem(r.obj.data, r.obj.len, "/w/b/x", 6) &&
+				memmem(r.obj.data, r.obj.len, "sub/a.dwo", 9),
+			"hub cwd or dwo name not in the object");
+		T_CHECK(r.dwo.len && memmem(r.dwo.data, r.dwo.len, "../../src/a.c", 13),
+			"source name not in the dwo");
+		T_CHECK(r.obj.len && r.dwo.len && !memmem(r.obj.data, r.obj.len, root, strlen(root)) &&
+				!memmem(r.dwo.data, r.dwo.len, root, strlen(root)),
+			"the node's dir leaked into the outputs");
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+	}
+	T_CASE("exec_run_refuses_include") {
+		const char *evil = "int a;\n# /**/ include \"/etc/passwd\"\n";
+		char *args[] = { "-c" };
+		struct exec_job j = { .compiler = gcc, .args = args, .nargs = 1,
+				      .input_name = "e.c", .input = (const uint8_t *)evil,
+				      .input_len = strlen(evil), .output_name = "e.o",
+				      .tmp_root = root };
+		struct exec_result r;
+		int rc = exec_run(&j, &r);
+		T_CHECK(rc == -EPERM && r.farm_error == -EPERM && strstr(r.error, "line 2") &&
+				strstr(r.error, "include"), "rc %d: %s", rc, r.error);
+		T_CHECK(r.obj.len == 0 && r.err.len == 0, "compiler ran");
+		T_CHECK(count_entries(root) == 0, "temp dir left behind");
+		exec_result_free(&r);
+		/* in a string or a comment: compiled */
+		const char *fine = "/*\n#include \"/etc/passwd\"\n*/\nconst char *s = \"#include <x>\";\n";
+		j.input = (const uint8_t *)fine;
+		j.input_len = strlen(fine);
+		rc = exec_run(&j, &r);
+		T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0, "rc %d (%s)", rc, r.error);
 		exec_result_free(&r);
 	}
 	T_CASE("exec_run_timeout_kills") {
