@@ -25,6 +25,7 @@
 #include "pick.h"
 
 #include "../lib/compiler.h"
+#include "../lib/ifwatch.h"
 #include "../lib/job.h"
 #include "../lib/link.h"
 
@@ -65,6 +66,7 @@ struct node {
 	struct job_telemetry tele;
 	bool has_tele;
 	uint64_t jobs_done, jobs_failed, bytes_out, bytes_in, sessions;
+	uint64_t carrier_losses;	/* sessions ended at once by netlink */
 	double speed;		/* EWMA input bytes/us; 0 unknown */
 	uint64_t last_dispatch;
 };
@@ -136,6 +138,7 @@ static struct {
 	bool need_sched;
 	struct ident_cache *idents;
 	char ident[LINK_IDENT_MAX];
+	struct ifwatch *ifw;	/* carrier and hot-unplug events; NULL if netlink is unavailable */
 } H;
 
 static volatile sig_atomic_t stop_signal;
@@ -689,6 +692,56 @@ static void node_dead(struct node *n, int rc)
 	n->relink_at = now_us() + RELINK_MS * 1000u;
 }
 
+/*
+ * Netlink says what happened to an interface: a lost carrier (board pulled,
+ * or its gadget went down) ends that node's session now rather than at the
+ * keepalive deadline, so its jobs fail over at once; a removed interface
+ * closes the link; an interface that comes (back) with carrier is opened
+ * without waiting for the retry timer.
+ */
+static void on_ifevent(const struct ifw_info *in, void *user);
+
+/* Events were lost (netlink buffer overflow): ask for each interface's state. */
+static void resync_carrier(void)
+{
+	for (int i = 0; i < H.nnodes; i++) {
+		struct ifw_info in;
+		if (ifwatch_query(H.nodes[i].iface, &in) < 0) {
+			memset(&in, 0, sizeof in);
+			in.event = IFW_GONE;
+		}
+		snprintf(in.name, sizeof in.name, "%s", H.nodes[i].iface);
+		on_ifevent(&in, NULL);
+	}
+}
+
+static void on_ifevent(const struct ifw_info *in, void *user)
+{
+	(void)user;
+	for (int i = 0; i < H.nnodes; i++) {
+		struct node *n = &H.nodes[i];
+		if (strcmp(n->iface, in->name) != 0)
+			continue;
+		switch (in->event) {
+		case IFW_CARRIER_DOWN:
+			if (n->link && link_state(n->link) == LINK_UP) {
+				log_info("%s: carrier down: ending the session now", n->iface);
+				n->carrier_losses++;
+				link_reset(n->link, -ENETDOWN);
+			}
+			break;
+		case IFW_GONE:
+			if (n->link)
+				node_dead(n, -ENODEV);
+			break;
+		case IFW_CARRIER_UP:
+			if (!n->link)
+				node_open(n);
+			break;
+		}
+	}
+}
+
 /* ---- status ---- */
 
 static void status_answer(struct conn *c)
@@ -1082,6 +1135,8 @@ static void shutdown_all(void)
 {
 	struct proto_answer a = { .outcome = HUB_FAILED };
 	snprintf(a.error, sizeof a.error, "hubd is shutting down");
+	ifwatch_close(H.ifw);
+	H.ifw = NULL;
 	for (struct job *j = H.jobs, *next; j; j = next) {
 		next = j->next;
 		if (j->node && j->state != J_QUEUED)
@@ -1182,6 +1237,9 @@ int main(int argc, char **argv)
 	open_socket();
 	H.started = now_us();
 	H.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
+	int wrc = ifwatch_open(on_ifevent, NULL, &H.ifw);
+	if (wrc < 0)
+		log_warn("netlink: %s: carrier loss is noticed by keepalives only", strerror(-wrc));
 	for (int i = 0; i < H.nnodes; i++)
 		node_open(&H.nodes[i]);
 	log_info("listening on %s; %d interface(s), %d local slot(s), job timeout %d s, %d retries",
@@ -1191,7 +1249,7 @@ int main(int argc, char **argv)
 	struct pollfd *pfd = NULL;
 	void **who = NULL;
 	while (!stop_signal) {
-		size_t n = 0, want = 1 + (size_t)H.nnodes;
+		size_t n = 0, want = 2 + (size_t)H.nnodes;
 		int timeout = 1000;
 		uint64_t now;
 
@@ -1211,6 +1269,13 @@ int main(int argc, char **argv)
 		}
 		pfd[n] = (struct pollfd){ H.listen_fd, POLLIN, 0 };
 		who[n++] = NULL;
+		size_t ifw_slot = 0;
+		if (H.ifw) {
+			ifw_slot = n;
+			pfd[n] = (struct pollfd){ ifwatch_fd(H.ifw), POLLIN, 0 };
+			who[n++] = NULL;
+		}
+		size_t first_node = n;
 		now = now_us();
 		for (int i = 0; i < H.nnodes; i++) {
 			struct node *nd = &H.nodes[i];
@@ -1250,6 +1315,14 @@ int main(int argc, char **argv)
 
 		if (rc > 0 && (pfd[0].revents & POLLIN))
 			accept_clients();
+		/* Carrier events first: a session ended here fails its jobs over
+		 * before its link is processed below. A node_dead() here leaves a
+		 * NULL link in this round's poll set, which the loop below skips. */
+		if (rc > 0 && ifw_slot && (pfd[ifw_slot].revents & POLLIN)) {
+			int er = ifwatch_process(H.ifw);
+			if (er == -ENOBUFS)
+				resync_carrier();
+		}
 		for (size_t i = first_conn; rc > 0 && i < n; i++) {
 			struct conn *c = who[i];
 			if (c->state == C_CLOSE)
@@ -1260,8 +1333,10 @@ int main(int argc, char **argv)
 				conn_readable(c);
 		}
 		/* Every link gets processed every round: timers run on their own clock. */
-		for (size_t i = 1; i < first_conn; i++) {
+		for (size_t i = first_node; i < first_conn; i++) {
 			struct node *nd = who[i];
+			if (!nd->link)
+				continue;
 			int lr = link_process(nd->link);
 			if (lr < 0 || link_state(nd->link) == LINK_DEAD)
 				node_dead(nd, lr < 0 ? lr : -ENODEV);

@@ -17,6 +17,7 @@
 #include "log.h"
 
 #include "../lib/compiler.h"
+#include "../lib/ifwatch.h"
 #include "../lib/job.h"
 #include "../lib/link.h"
 #include "exec.h"
@@ -439,6 +440,18 @@ static void usage(FILE *to, int code)
 	exit(code);
 }
 
+/* The board's interface lost carrier (host unplugged) or went away. */
+static void on_ifevent(const struct ifw_info *in, void *user)
+{
+	(void)user;
+	if (strcmp(in->name, N.iface) != 0 || !N.link)
+		return;
+	if (in->event != IFW_CARRIER_UP && link_state(N.link) == LINK_UP) {
+		log_info("%s: %s: ending the session now", N.iface, ifw_event_name(in->event));
+		link_reset(N.link, -ENETDOWN);
+	}
+}
+
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -621,8 +634,15 @@ int main(int argc, char **argv)
 	log_info("serving on %s as %s: %d slot(s), %zu compiler(s)", N.iface, N.ident, N.slots,
 		 N.ncompilers);
 
-	struct pollfd *pfd = calloc((size_t)N.slots + 1, sizeof *pfd);
-	int *widx = calloc((size_t)N.slots + 1, sizeof *widx);
+	/* Netlink: a lost carrier (the host side unplugged) ends the session at
+	 * once instead of at the keepalive deadline; running jobs stop then. */
+	struct ifwatch *ifw = NULL;
+	rc = ifwatch_open(on_ifevent, NULL, &ifw);
+	if (rc < 0)
+		log_warn("netlink: %s: carrier loss is noticed by keepalives only", strerror(-rc));
+
+	struct pollfd *pfd = calloc((size_t)N.slots + 2, sizeof *pfd);
+	int *widx = calloc((size_t)N.slots + 2, sizeof *widx);
 	if (!pfd || !widx)
 		fatal("out of memory");
 	while (!stop_signal) {
@@ -643,6 +663,12 @@ int main(int argc, char **argv)
 		pfd[n].events = (short)(POLLIN | (link_want_write(N.link) ? POLLOUT : 0));
 		pfd[n].revents = 0;
 		widx[n++] = -1;
+		if (ifw) {
+			pfd[n].fd = ifwatch_fd(ifw);
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			widx[n++] = -2;
+		}
 		for (int i = 0; i < N.slots; i++)
 			if (N.w[i].used) {
 				pfd[n].fd = N.w[i].fd;
@@ -655,9 +681,14 @@ int main(int argc, char **argv)
 		rc = poll(pfd, n, timeout);
 		if (rc < 0 && errno != EINTR)
 			fatal("poll: %s", strerror(errno));
-		for (nfds_t i = 1; rc > 0 && i < n; i++)
-			if (pfd[i].revents && N.w[widx[i]].used)
+		for (nfds_t i = 1; rc > 0 && i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			if (widx[i] == -2)
+				ifwatch_process(ifw);
+			else if (N.w[widx[i]].used)
 				worker_readable(&N.w[widx[i]]);
+		}
 		rc = link_process(N.link);
 		if (rc < 0 || link_state(N.link) == LINK_DEAD) {
 			log_warn("link on %s is dead: %s; reopening", N.iface,
@@ -693,6 +724,7 @@ int main(int argc, char **argv)
 		}
 	if (N.link)
 		link_free(N.link);
+	ifwatch_close(ifw);
 	free(N.w);
 	free(N.compilers);
 	free(pfd);
