@@ -1,7 +1,17 @@
 /*
  * rawio.c — the link's frame I/O: an AF_PACKET socket on one interface
  * (link_io_packet) and a SOCK_SEQPACKET socketpair for tests (link_io_pair).
- * Both batch with sendmmsg/recvmmsg and never block.
+ * Both batch with sendmmsg and never block.
+ *
+ * Receiving on AF_PACKET goes through a PACKET_MMAP ring (TPACKET_V2,
+ * packet_mmap.rst): no receive syscall and no per-frame socket buffer while
+ * frames are waiting, the link reads them in place (one copy). TPACKET_V3
+ * would wake the poller once per block instead of per frame, but it hands
+ * over a block that is not full only on its retire timer (a jiffy or more,
+ * 4 ms at HZ=250), which costs request/reply latency. Without the
+ * ring (setsockopt refused) it falls back to recvmmsg. Device errors the
+ * kernel reports on the socket (sk_err: ENETDOWN when the device goes down)
+ * are picked up with SO_ERROR when the ring is empty.
  */
 #include "link.h"
 
@@ -13,10 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define IO_BATCH 64
+#define RING_BLOCK (1u << 17)	/* bytes per ring block */
+#define RING_BLOCKS 32
+#define RING_FRAME 2048		/* bytes per ring slot: header, address, frame */
+#define RING_FRAMES (RING_BLOCK / RING_FRAME * RING_BLOCKS)
 
 struct rawio {
 	struct link_io io;
@@ -25,6 +40,10 @@ struct rawio {
 	int ifindex;
 	bool have_peer;
 	uint8_t peer[ETH_ALEN];
+	/* TPACKET_V2 receive ring (ring == NULL: recvmmsg) */
+	uint8_t *ring;
+	size_t ring_len;
+	unsigned slot;			/* the next slot to read */
 };
 
 static int map_err(int e)
@@ -93,6 +112,53 @@ static int raw_send(struct link_io *io, const struct iovec *frames, unsigned n)
 	return (int)done;
 }
 
+static void learn_peer(struct rawio *r, const struct sockaddr_ll *from)
+{
+	if (from->sll_halen == ETH_ALEN && !(from->sll_addr[0] & 1) &&
+	    (!r->have_peer || memcmp(r->peer, from->sll_addr, ETH_ALEN))) {
+		memcpy(r->peer, from->sll_addr, ETH_ALEN);
+		r->have_peer = true;
+	}
+}
+
+/* Copies up to n frames out of the ring's user-owned slots, in order. */
+static int ring_recv(struct rawio *r, uint8_t **bufs, size_t cap, size_t *lens, unsigned n)
+{
+	int out = 0;
+
+	while ((unsigned)out < n) {
+		struct tpacket2_hdr *h = (void *)(r->ring + (size_t)r->slot * RING_FRAME);
+		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		if (!(st & TP_STATUS_USER))
+			break;
+		const struct sockaddr_ll *from =
+			(const void *)((const uint8_t *)h + TPACKET_ALIGN(sizeof *h));
+		size_t len = h->tp_snaplen;
+		/* the kernel's layout, checked anyway */
+		if (h->tp_net >= TPACKET2_HDRLEN && h->tp_net <= RING_FRAME &&
+		    len <= (size_t)(RING_FRAME - h->tp_net) && from->sll_pkttype != PACKET_OUTGOING) {
+			learn_peer(r, from);
+			if (len > cap)
+				len = cap; /* truncated: its checksum will not match */
+			memcpy(bufs[out], (const uint8_t *)h + h->tp_net, len);
+			lens[out++] = len;
+		}
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		r->slot = (r->slot + 1) % RING_FRAMES;
+	}
+	if (out == 0) {
+		/* nothing waiting: an error the kernel left on the socket? */
+		int err = 0;
+		socklen_t el = sizeof err;
+		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err) {
+			int e = map_err(err);
+			if (e != -EAGAIN && e != -ENOBUFS)
+				return e;
+		}
+	}
+	return out;
+}
+
 static int raw_recv(struct link_io *io, uint8_t **bufs, size_t cap, size_t *lens, unsigned n)
 {
 	struct rawio *r = (struct rawio *)io;
@@ -101,6 +167,8 @@ static int raw_recv(struct link_io *io, uint8_t **bufs, size_t cap, size_t *lens
 	struct sockaddr_ll from[IO_BATCH];
 	int rc, out = 0;
 
+	if (r->ring)
+		return ring_recv(r, bufs, cap, lens, n);
 	if (n > IO_BATCH)
 		n = IO_BATCH;
 	memset(mm, 0, sizeof(mm[0]) * n);
@@ -124,10 +192,7 @@ static int raw_recv(struct link_io *io, uint8_t **bufs, size_t cap, size_t *lens
 		if (r->packet) {
 			if (from[i].sll_pkttype == PACKET_OUTGOING)
 				continue;
-			if (from[i].sll_halen == ETH_ALEN && !(from[i].sll_addr[0] & 1)) {
-				memcpy(r->peer, from[i].sll_addr, ETH_ALEN);
-				r->have_peer = true;
-			}
+			learn_peer(r, &from[i]);
 		} else if (len == 0) {
 			/* SOCK_SEQPACKET: an empty read is the peer closing */
 			return out ? out : -ENODEV;
@@ -152,6 +217,8 @@ static int raw_fd(struct link_io *io)
 static void raw_close(struct link_io *io)
 {
 	struct rawio *r = (struct rawio *)io;
+	if (r->ring)
+		munmap(r->ring, r->ring_len);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);
@@ -163,6 +230,36 @@ static const struct link_io_ops raw_ops = {
 	.fd = raw_fd,
 	.close = raw_close,
 };
+
+/* The TPACKET_V2 receive ring; on any failure the socket stays as it was. */
+static void ring_setup(struct rawio *r)
+{
+	int v = TPACKET_V2;
+	struct tpacket_req req;
+
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0)
+		return;
+	memset(&req, 0, sizeof req);
+	req.tp_block_size = RING_BLOCK;
+	req.tp_block_nr = RING_BLOCKS;
+	req.tp_frame_size = RING_FRAME;
+	req.tp_frame_nr = RING_FRAMES;
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
+		goto plain;
+	r->ring_len = (size_t)RING_BLOCK * RING_BLOCKS;
+	void *m = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (m == MAP_FAILED) {
+		memset(&req, 0, sizeof req); /* tear the ring down again */
+		(void)setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req);
+		goto plain;
+	}
+	r->ring = m;
+	return;
+plain:
+	v = TPACKET_V1;
+	(void)setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v);
+	r->ring_len = 0;
+}
 
 static void set_buf(int fd, int force_opt, int opt, int bytes)
 {
@@ -213,6 +310,7 @@ int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct
 	r->io.mtu = (uint32_t)ifr.ifr_mtu;
 	if (o->mtu && o->mtu < r->io.mtu)
 		r->io.mtu = o->mtu < 256 ? 256 : o->mtu;
+	ring_setup(r);
 	set_buf(r->fd, SO_RCVBUFFORCE, SO_RCVBUF, o->rcvbuf ? o->rcvbuf : LINK_IO_RCVBUF_DEFAULT);
 	set_buf(r->fd, SO_SNDBUFFORCE, SO_SNDBUF, o->sndbuf ? o->sndbuf : LINK_IO_SNDBUF_DEFAULT);
 	memset(&sll, 0, sizeof sll);
@@ -223,8 +321,13 @@ int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct
 		rc = -errno;
 		goto fail;
 	}
-	/* what fits in the receive buffer, at a conservative per-frame truesize */
-	if (getsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0 && rcvbuf > 0)
+	/* what fits in the receive buffer, at a conservative per-frame truesize;
+	 * ring: its slots, when a frame fits one (else the ring only truncates) */
+	if (r->ring && r->io.mtu + TPACKET2_HDRLEN + 64 <= RING_FRAME)
+		r->io.rx_frames = RING_FRAMES;
+	else if (r->ring)
+		r->io.rx_frames = 64;
+	else if (getsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) == 0 && rcvbuf > 0)
 		r->io.rx_frames = (uint32_t)rcvbuf / (r->io.mtu + 1024);
 	r->io.ops = &raw_ops;
 	*out = &r->io;
