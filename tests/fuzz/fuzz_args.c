@@ -1,29 +1,15 @@
 /* fuzz_args.c — the response-file parser and the argument classifier.
  * Input: the first byte picks the mode; the rest is a response file's
- * text (split), preprocessed text (the node-source filter), or
- * NUL-separated argv words (classified). */
+ * text (split), preprocessed text (the node-source filter and the
+ * node's include-directive scanner), or NUL-separated argv words
+ * (classified). */
 #include "args.h"
+#include "exec.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Relative, and no component is "..": stays below the job dir. */
-static bool rel_below(const char *p)
-{
-	if (p[0] == '/')
-		return false;
-	for (const char *c = p; *c;) {
-		size_t l = strcspn(c, "/");
-		if (l == 2 && c[0] == '.' && c[1] == '.')
-			return false;
-		c += l;
-		if (*c)
-			c++;
-	}
-	return true;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,6 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (args_node_source(t, &n, "/home/u/p") == 0 && n > size - 1)
 			__builtin_trap();
 		(void)args_time_macro(t, n);
+		{
+			/* the node's scanner: a line number within the text */
+			const char *what = NULL;
+			size_t line = exec_find_include(data + 1, size - 1, &what);
+			if (line && (!what || line > size))
+				__builtin_trap();
+		}
 		free(t);
 		return 0;
 	}
@@ -71,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (args_plan(argv, argc, &o, &p) == 0) {
 		if (p.distribute) {
 			/* invariants: the node gets no input and no -o; its
-			 * input is the source's relative name, never above
-			 * the job dir */
+			 * input is the source's name as given, one the node
+			 * accepts (relative or absolute, never above "/") */
 			for (int i = 0; i < p.node_nargs; i++) {
 				if (!strcmp(p.node_args[i], "-x") && i + 1 < p.node_nargs) {
 					i++;
@@ -81,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!strcmp(p.node_args[i], "-o") || p.node_args[i][0] != '-')
 					__builtin_trap();
 			}
-			if (!p.input_name || !rel_below(p.input_name) || !p.output_name ||
-			    p.output_name[0] == '/')
+			if (!p.input_name || !exec_input_name_ok(p.input_name) ||
+			    !p.output_name || p.output_name[0] == '/')
 				__builtin_trap();
 			if (p.lang != ARGS_LANG_ASM_CPP && strcmp(p.input_name, p.source))
 				__builtin_trap();

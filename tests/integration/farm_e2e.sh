@@ -3,7 +3,8 @@
 # 3 x noded, dcc): this project's own lib/, hub/ and node/ sources with the
 # project's flags plus -g and -MD, and a generated code base; every object
 # and .d file byte-identical to a local build, and every node really did
-# work. Then error parity: a file with errors and one with warnings give the
+# work. CMake-like (absolute sources) and VPATH-like (../src) builds
+# likewise, every job on a node. Then error parity: a file with errors and one with warnings give the
 # same stdout, stderr and exit status through the farm as locally.
 # timeout: 600
 source "$(dirname "$0")/../lib/sh.sh"
@@ -89,6 +90,102 @@ echo "# generated: 60 objects, $((after - before)) on nodes; per node: $(jobs_do
 if every_node_did_work; then ok every-node-did-work; else fail every-node-did-work "$(jobs_done_per_node)"; fi
 [ "$(status_json | jq '.jobs.failed')" -eq 0 ] && ok no-farm-failures ||
 	fail no-farm-failures "$(status_json | jq -c .jobs)"
+
+# ---- CMake-like: absolute sources, a build dir apart from the source tree,
+# objects under CMakeFiles/ (-MD -MT -MF as CMake writes them); and
+# VPATH-like (autotools): ../src/x.c from a build dir below the sources,
+# with -gsplit-dwarf. Every job must run on a node; objects, .d and .dwo
+# byte-identical to the local build under the same names.
+S=$FARM_TMP/srcroot
+gen_tree "$S" 16
+cat >"$S/src/inctext.c" <<'EOF'
+#include "common.h"
+/*
+#include "/etc/passwd"
+ */
+// #include <nothing.h>
+const char *how = "#include <stdio.h>";
+int inctext(void) { return SQUARE(3); }
+EOF
+CMB=$FARM_TMP/cmake-build
+mkdir -p "$CMB"
+cat >"$CMB/Makefile" <<EOF
+SRCS := \$(wildcard $S/src/*.c)
+OBJS := \$(patsubst $S/src/%.c,CMakeFiles/gen.dir/src/%.c.o,\$(SRCS))
+all: \$(OBJS)
+CMakeFiles/gen.dir/src/%.c.o: $S/src/%.c
+	@mkdir -p \$(dir \$@)
+	\$(CC) \$(CFLAGS) -I$S/include -MD -MT \$@ -MF \$@.d -o \$@ -c \$<
+EOF
+VPB=$S/build/sub
+mkdir -p "$VPB"
+cat >"$VPB/Makefile" <<'EOF'
+SRCS := $(wildcard ../../src/*.c)
+OBJS := $(patsubst ../../src/%.c,%.o,$(SRCS))
+all: $(OBJS)
+%.o: ../../src/%.c
+	$(CC) $(CFLAGS) -I../../include -MD -c $< -o $@
+EOF
+# tree_build NAME DIR OUTDIR CFLAGS: local build in DIR, outputs moved to
+# DIR/ref-OUTDIR, then the farm build; all .o/.d/.dwo compared
+tree_build() {
+	local name=$1 dir=$2 out=$3 flags=$4 b a n f bad=0
+	rm -rf "${dir:?}/$out" "$dir/ref-$out"
+	mkdir -p "$dir/$out"
+	(cd "$dir" && make -j4 CC=gcc CFLAGS="$flags" >"$FARM_TMP/$name-local.log" 2>&1) ||
+		{ fail "$name" "local build failed: $(tail -n 3 "$FARM_TMP/$name-local.log")"; return; }
+	mkdir -p "$dir/ref-$out"
+	(cd "$dir" && find "$out" \( -name '*.o' -o -name '*.d' -o -name '*.dwo' \) | while read -r f; do
+		mkdir -p "ref-$(dirname "$f")"; mv "$f" "ref-$f"; done)
+	n=$(cd "$dir/ref-$out" && find . -name '*.o' | wc -l)
+	b=$(remote_jobs_done); tb=$(status_json | jq '.jobs.total')
+	(cd "$dir" && make -j8 CC="$DCC gcc" CFLAGS="$flags" >"$FARM_TMP/$name-farm.log" 2>&1) ||
+		{ fail "$name" "farm build failed: $(tail -n 3 "$FARM_TMP/$name-farm.log")"; return; }
+	a=$(remote_jobs_done); ta=$(status_json | jq '.jobs.total')
+	while IFS= read -r f; do
+		cmp -s "$dir/ref-$f" "$dir/$f" || { [ $bad -lt 3 ] && echo "# $name: differs: $f"; bad=$((bad + 1)); }
+	done < <(cd "$dir" && find "$out" \( -name '*.o' -o -name '*.d' -o -name '*.dwo' \) | sort)
+	[ "$(cd "$dir" && find "ref-$out" \( -name '*.o' -o -name '*.d' -o -name '*.dwo' \) | wc -l)" -eq \
+	  "$(cd "$dir" && find "$out" \( -name '*.o' -o -name '*.d' -o -name '*.dwo' \) | wc -l)" ] ||
+		{ echo "# $name: file count differs"; bad=$((bad + 1)); }
+	echo "# $name: $n objects, $((ta - tb)) handed to hubd, $((a - b)) compiled on nodes (the rest in hubd's local slot)"
+	if [ "$n" -gt 0 ] && [ $bad -eq 0 ]; then ok "$name-identical"; else fail "$name-identical" "$bad differ"; fi
+	# dcc handed every compile to the farm (none kept local for its
+	# path), and the nodes did real work
+	if [ $((ta - tb)) -eq "$n" ] && [ $((a - b)) -gt 0 ]; then ok "$name-ran-on-nodes"
+	else fail "$name-ran-on-nodes" "$((ta - tb)) of $n handed to hubd, $((a - b)) on nodes"; fi
+}
+tree_build cmake-abs "$CMB" CMakeFiles "-g -O2 -Wall"
+tree_build cmake-abs-O0 "$CMB" CMakeFiles "-g -O0"
+# VPATH: make puts the objects in the cwd itself; build into a copy of
+# the Makefile's dir by name: the tree is the build dir
+tree_build_vpath() {
+	local name=$1 flags=$2 b a n f bad=0
+	rm -rf "${VPB:?}"/*.o "$VPB"/*.d "$VPB"/*.dwo "$VPB/ref"
+	(cd "$VPB" && make -j4 CC=gcc CFLAGS="$flags" >"$FARM_TMP/$name-local.log" 2>&1) ||
+		{ fail "$name" "local build failed: $(tail -n 3 "$FARM_TMP/$name-local.log")"; return; }
+	mkdir -p "$VPB/ref"
+	mv "$VPB"/*.o "$VPB"/*.d "$VPB/ref/"
+	mv "$VPB"/*.dwo "$VPB/ref/" 2>/dev/null
+	n=$(ls "$VPB/ref" | grep -c '\.o$')
+	b=$(remote_jobs_done); tb=$(status_json | jq '.jobs.total')
+	(cd "$VPB" && make -j8 CC="$DCC gcc" CFLAGS="$flags" >"$FARM_TMP/$name-farm.log" 2>&1) ||
+		{ fail "$name" "farm build failed: $(tail -n 3 "$FARM_TMP/$name-farm.log")"; return; }
+	a=$(remote_jobs_done); ta=$(status_json | jq '.jobs.total')
+	for f in "$VPB"/ref/*; do
+		cmp -s "$f" "$VPB/$(basename "$f")" || { [ $bad -lt 3 ] && echo "# $name: differs: $(basename "$f")"; bad=$((bad + 1)); }
+	done
+	echo "# $name: $n objects, $((ta - tb)) handed to hubd, $((a - b)) compiled on nodes (the rest in hubd's local slot)"
+	if [ "$n" -gt 0 ] && [ $bad -eq 0 ]; then ok "$name-identical"; else fail "$name-identical" "$bad differ"; fi
+	# dcc handed every compile to the farm (none kept local for its
+	# path), and the nodes did real work
+	if [ $((ta - tb)) -eq "$n" ] && [ $((a - b)) -gt 0 ]; then ok "$name-ran-on-nodes"
+	else fail "$name-ran-on-nodes" "$((ta - tb)) of $n handed to hubd, $((a - b)) on nodes"; fi
+}
+tree_build_vpath vpath "-g -O2"
+tree_build_vpath vpath-split-dwarf "-gsplit-dwarf -g -O0"
+[ "$(status_json | jq '.jobs.failed')" -eq 0 ] && ok no-farm-failures-abs-vpath ||
+	fail no-farm-failures-abs-vpath "$(status_json | jq -c .jobs)"
 
 # ---- error parity
 E=$FARM_TMP/err
