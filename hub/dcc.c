@@ -588,12 +588,16 @@ int main(int argc, char **argv)
 	}
 	buf_free(&pperr);
 	if (plan.lang != ARGS_LANG_ASM_CPP) {
-		const char *tm = NULL;
+		const char *tm = NULL, *inc = NULL;
 		if (args_node_source(pp.data, &pp.len, cwd) ||
-		    (tm = args_time_macro(pp.data, pp.len))) {
+		    (tm = args_time_macro(pp.data, pp.len)) ||
+		    exec_find_include(pp.data, pp.len, &inc)) {
+			/* an include-like line left in the text: a node would
+			 * refuse it (exec_find_include), so do not ask */
 			trace("local: %s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
-				"expanded on the node" : "the compiler's working directory "
-				"is not the one dcc sees");
+				"expanded on the node" : inc ? "an include-like directive "
+				"left in the preprocessed text (a node refuses it)" :
+				"the compiler's working directory is not the one dcc sees");
 			buf_free(&pp);
 			args_plan_free(&plan);
 			exec_local(compiler, cargv);
