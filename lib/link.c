@@ -26,8 +26,9 @@
  * DUPTHRESH transmissions after it has been acknowledged (first
  * transmissions are checked in seq order, retransmissions in a FIFO, both
  * O(1) amortized), or when the RTO (RFC 6298 SRTT/RTTVAR, Karn's rule)
- * expires. Congestion: slow start then AIMD (x0.7 once per window of loss,
- * also on qdisc drops reported as ENOBUFS). A message is acknowledged (sent
+ * expires. Congestion: slow start then AIMD (x0.7 once per window of loss).
+ * A qdisc that refuses a frame (ENOBUFS) is backpressure, not loss: the frame
+ * stays queued here and sending pauses briefly. A message is acknowledged (sent
  * callback 0) when all its frames are and all earlier messages on its stream
  * were.
  *
@@ -705,8 +706,9 @@ static int tx_flush(struct link *l)
 			return 0;
 		}
 		if (rc == -ENOBUFS) {
+			/* the qdisc is full: backpressure, not loss (the frame
+			 * was not sent and goes out later); wait for it to drain */
 			l->pause_until = l->now + NOBUFS_PAUSE_US;
-			congestion(l);
 			return 0;
 		}
 		return rc;

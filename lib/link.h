@@ -80,7 +80,7 @@ int link_io_packet(const char *ifname, struct link_io **out);
 
 /* Added: link_io_packet with options; zero fields mean the defaults. */
 #define LINK_IO_RCVBUF_DEFAULT (2 << 20)
-#define LINK_IO_SNDBUF_DEFAULT (1 << 20)
+#define LINK_IO_SNDBUF_DEFAULT (64 << 10)
 struct link_io_opts {
 	int rcvbuf;	/* SO_RCVBUF(FORCE) bytes */
 	int sndbuf;	/* SO_SNDBUF(FORCE) bytes; the qdisc queue is bounded by it */
