@@ -242,6 +242,8 @@ static int run_link(void)
 	printf("link.frames_tx %" PRIu64 "\nlink.frames_rx %" PRIu64 "\nlink.retransmits %" PRIu64
 	       "\nlink.bytes_tx %" PRIu64 "\nlink.bytes_rx %" PRIu64 "\nlink.srtt_us %u\nlink.cwnd %u\n",
 	       st.frames_tx, st.frames_rx, st.retransmits, st.bytes_tx, st.bytes_rx, st.srtt_us, st.cwnd);
+	printf("link.timeouts %" PRIu64 "\nlink.drop_dup %" PRIu64 "\nlink.drop_window %" PRIu64 "\n",
+	       st.timeouts, st.drop_dup, st.drop_window);
 	link_free(L);
 	free(l_busy);
 	return rc;
