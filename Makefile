@@ -93,19 +93,19 @@ $(LIBNODE): $(call obj,$(NODE_SRC)) | $(LIBUSBFARM)
 $(BUILD)/bin/%: $(BUILD)/obj/hub/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS) -o $@
 $(BUILD)/bin/noded: $(BUILD)/obj/node/noded.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS) -o $@
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS) -o $@
 
 # libFuzzer harnesses: built with clang, ASan+UBSan, against the library sources.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -7,6 +7,7 @@
  * The first rule that makes a job local wins and names the reason.
  */
 #include "args.h"
+#include "../node/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -993,6 +994,13 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	if (!p->output_name || !p->input_name || (p->want_dwo && !p->dwo)) {
 		r = -ENOMEM;
 		goto fail;
+	}
+	/* never plan a job under a name the node would refuse: it would only
+	 * cost a round of retries before the local compile */
+	if (!exec_input_name_ok(p->input_name)) {
+		go_local(&s, "%s: not a source name a node accepts", p->input_name);
+		free(p->input_name), p->input_name = NULL;
+		goto late_local;
 	}
 
 	/* the local preprocess command */

@@ -335,351 +335,165 @@ bool exec_safe_relpath(const char *p)
 /* ---- include-like directives in the input -------------------------------- */
 
 /*
- * A lexer of just enough C/C++ to know where lines start outside comments
- * and literals, run once per dialect: a directive the compiler sees is one
- * this lexer sees in the compiler's dialect, so the union over dialects
- * misses none. Where the dialects' lexers could disagree about a comment
- * (the only place a line start is not examined), each run is exact.
+ * One pass over the physical line starts, conservative by construction: a
+ * directive the compiler sees begins at the start of some physical line
+ * (after blanks, comments and line splices), in every dialect; this scanner
+ * looks at EVERY physical line start, without asking whether it lies inside
+ * a comment or a literal. So it misses nothing a compiler could read as a
+ * directive, and its only error is a false alarm on a line inside a comment
+ * or a multi-line literal, which costs a local compile of that file.
+ * Newlines are '\n', "\r\n" and a lone '\r'; splices are '\\' or "??/"
+ * followed by blanks and a newline; '#' may be spelt "%:" or "??=".
  */
-enum {
-	D_NO_SLASH = 1,		/* C89/C90: "//" is not a comment */
-	D_RAW = 2,		/* raw strings R"d(...)d" (gnu99+, C++11+) */
-	D_SEP = 4,		/* digit separators 1'000 (C++14, C2x) */
-	D_WS_SPLICE = 8,	/* backslash, blanks, newline: gcc splices */
-	D_CR_NL = 16,		/* a lone '\r' ends a line */
-	D_TRI = 32,		/* trigraphs (ISO modes, -trigraphs) */
-	D_ALL = 64,
-};
 
-struct lx {
-	const uint8_t *b, *e;
-	unsigned d;
-};
-
-static bool hblank(int c)
+static bool inc_blank(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
 
-/* Length of the newline at p, or 0. */
-static size_t nl_len(const struct lx *x, const uint8_t *p)
+/* Length of the newline at p (0 if none). */
+static size_t inc_nl(const uint8_t *p, const uint8_t *e)
 {
-	if (p >= x->e)
+	if (p >= e)
 		return 0;
 	if (*p == '\n')
 		return 1;
-	if (*p == '\r') {
-		if (p + 1 < x->e && p[1] == '\n')
-			return 2;
-		return x->d & D_CR_NL ? 1 : 0;
-	}
+	if (*p == '\r')
+		return p + 1 < e && p[1] == '\n' ? 2 : 1;
 	return 0;
 }
 
-static int trigraph(const struct lx *x, const uint8_t *p)
+/* Length of the line splice at p (0 if none). */
+static size_t inc_splice(const uint8_t *p, const uint8_t *e)
 {
-	static const char from[] = "=/'()!<>-", to[] = "#\\^[]|{}~";
-	const char *f;
+	const uint8_t *q;
+	size_t nl;
 
-	if (!(x->d & D_TRI) || x->e - p < 3 || p[0] != '?' || p[1] != '?' || !p[2])
+	if (p < e && *p == '\\')
+		q = p + 1;
+	else if (e - p >= 3 && p[0] == '?' && p[1] == '?' && p[2] == '/')
+		q = p + 3;
+	else
 		return 0;
-	f = strchr(from, p[2]);
-	return f ? to[f - from] : 0;
+	while (q < e && inc_blank(*q))
+		q++;
+	nl = inc_nl(q, e);
+	return nl ? (size_t)(q + nl - p) : 0;
 }
 
-/* The logical character at p (trigraphs replaced, line splices skipped):
- * '\n' for a newline, -1 at the end; *np is just after it. */
-static int lc(const struct lx *x, const uint8_t *p, const uint8_t **np)
+/* Skips blanks, splices and block comments. */
+static const uint8_t *inc_skip(const uint8_t *p, const uint8_t *e)
 {
 	for (;;) {
-		const uint8_t *q;
-		size_t nl;
-		int c;
-
-		if (p >= x->e) {
-			*np = p;
-			return -1;
-		}
-		c = *p;
-		q = p + 1;
-		if (c == '?' && trigraph(x, p)) {
-			c = trigraph(x, p);
-			q = p + 3;
-		}
-		if (c == '\\') {
-			const uint8_t *t = q;
-			if (x->d & D_WS_SPLICE)
-				while (t < x->e && (hblank(*t) || (*t == '\r' && !nl_len(x, t))))
-					t++;
-			nl = nl_len(x, t);
-			if (nl) {
-				p = t + nl;	/* a splice: the line goes on */
-				continue;
-			}
-		}
-		nl = nl_len(x, p);
-		if (nl) {
-			*np = p + nl;
-			return '\n';
-		}
-		*np = q;
-		return c;
-	}
-}
-
-static bool id_char(int c)
-{
-	return c == '_' || c == '$' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Skips a block comment whose "/" "*" ended just before p. Returns where it
- * ends (NULL: at the end of the text) and whether it held a newline. */
-static const uint8_t *skip_block(const struct lx *x, const uint8_t *p, bool *nl)
-{
-	int c, prev = 0;
-
-	while ((c = lc(x, p, &p)) >= 0) {
-		if (c == '/' && prev == '*')
+		size_t n;
+		if (p < e && inc_blank(*p)) {
+			p++;
+		} else if ((n = inc_splice(p, e))) {
+			p += n;
+		} else if (e - p >= 2 && p[0] == '/' && p[1] == '*') {
+			const uint8_t *end = memmem(p + 2, (size_t)(e - p - 2), "*/", 2);
+			if (!end)
+				return e;
+			p = end + 2;
+		} else {
 			return p;
-		if (c == '\n')
-			*nl = true;
-		prev = c;
+		}
 	}
-	return NULL;
 }
 
-/* Reads an identifier at p into w (cut at wl-1). Returns its end. */
-static const uint8_t *read_id(const struct lx *x, const uint8_t *p, char *w, size_t wl)
+/* The logical character at p, splices skipped; -1 at the end. */
+static int inc_char(const uint8_t **pp, const uint8_t *e)
+{
+	const uint8_t *p = *pp;
+	size_t n;
+
+	while ((n = inc_splice(p, e)))
+		p += n;
+	if (p >= e) {
+		*pp = p;
+		return -1;
+	}
+	*pp = p + 1;
+	return *p;
+}
+
+/* Reads an identifier (splices skipped) into w, cut at wl-1 bytes. */
+static const uint8_t *inc_ident(const uint8_t *p, const uint8_t *e, char *w, size_t wl)
 {
 	size_t n = 0;
-	const uint8_t *np;
-	int c;
-
-	while ((c = lc(x, p, &np)) >= 0 && id_char(c)) {
+	for (;;) {
+		const uint8_t *q = p;
+		int c = inc_char(&q, e);
+		if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9')))
+			break;
 		if (n + 1 < wl)
 			w[n++] = (char)c;
-		p = np;
+		p = q;
 	}
 	w[n] = 0;
 	return p;
 }
 
-/* Skips blanks and block comments (not newlines) from p. */
-static const uint8_t *skip_blanks(const struct lx *x, const uint8_t *p)
+/* If a directive that opens a file starts at the line start p: its name. */
+static const char *inc_directive(const uint8_t *p, const uint8_t *e)
 {
-	for (;;) {
-		const uint8_t *np, *np2;
-		int c = lc(x, p, &np);
-		if (c >= 0 && (hblank(c) || (c == '\r')))
-			p = np;
-		else if (c == '/' && lc(x, np, &np2) == '*') {
-			bool nl = false;
-			p = skip_block(x, np2, &nl);
-			if (!p)
-				return x->e;
-		} else
-			return p;
-	}
-}
-
-/* At a line start: is this line an include-like directive? */
-static const char *directive_at(const struct lx *x, const uint8_t *p)
-{
-	static const char *const kw[] = { "include", "include_next", "import", "embed", NULL };
-	const uint8_t *np;
+	static const char *const opens[] = { "include", "include_next", "import", "embed" };
 	char w[16];
 	int c;
 
-	p = skip_blanks(x, p);
-	c = lc(x, p, &np);
-	if (c == '%') {	/* the digraph %: */
-		if (lc(x, np, &np) != ':')
-			return NULL;
-	} else if (c != '#') {
+	p = inc_skip(p, e);
+	if (p >= e)
 		return NULL;
-	}
-	p = read_id(x, skip_blanks(x, np), w, sizeof w);
-	for (int i = 0; kw[i]; i++)
-		if (!strcmp(w, kw[i]))
-			return kw[i];
-	if (!strcmp(w, "pragma")) {
-		read_id(x, skip_blanks(x, read_id(x, skip_blanks(x, p), w, sizeof w)), w + 4, 12);
-		if (!strcmp(w, "GCC") && !strcmp(w + 4, "dependency"))
-			return "pragma GCC dependency";
-	}
-	return NULL;
-}
-
-/* A raw string's delimiter and '(' after the opening quote at p: returns
- * the body's start and the delimiter, or NULL if not a raw string. */
-static const uint8_t *raw_open(const struct lx *x, const uint8_t *p, char *delim)
-{
-	size_t n = 0;
-	int c;
-
-	while ((c = lc(x, p, &p)) >= 0 && n <= 16) {
-		if (c == '(') {
-			delim[n] = 0;
-			return p;
-		}
-		if (c == ' ' || c == ')' || c == '\\' || c == '\t' || c == '\v' || c == '\f' ||
-		    c == '\n' || c == '"')
+	if (e - p >= 3 && p[0] == '?' && p[1] == '?' && p[2] == '=') {
+		p += 3;
+	} else {
+		c = inc_char(&p, e);
+		if (c == '%') {
+			if (inc_char(&p, e) != ':')
+				return NULL;
+		} else if (c != '#') {
 			return NULL;
-		delim[n++] = (char)c;
-	}
-	return NULL;
-}
-
-/* One dialect: the offset of the first include-like directive line. */
-static bool scan_dialect(const struct lx *x, size_t *off, const char **what)
-{
-	const uint8_t *p = x->b, *np, *np2;
-	bool bol = true;
-	int c;
-
-	while (p < x->e) {
-		if (bol) {
-			const char *k = directive_at(x, p);
-			if (k) {
-				*off = (size_t)(p - x->b);
-				*what = k;
-				return true;
-			}
-			bol = false;
-		}
-		c = lc(x, p, &np);
-		if (c == '\n') {
-			bol = true;
-			p = np;
-		} else if (c == '/' && lc(x, np, &np2) == '*') {
-			bool nl = false;
-			p = skip_block(x, np2, &nl);
-			if (!p)
-				return false;
-			/* a directive after a comment that began on an
-			 * earlier line: not one for gcc, looked at anyway */
-			bol = nl;
-		} else if (c == '/' && !(x->d & D_NO_SLASH) && lc(x, np, &np2) == '/') {
-			p = np2;
-			while ((c = lc(x, p, &p)) >= 0 && c != '\n')
-				;
-			bol = true;
-		} else if (c == '"' || c == '\'') {
-			int q = c;
-			p = np;
-			while ((c = lc(x, p, &np)) >= 0) {
-				p = np;
-				if (c == q)
-					break;
-				if (c == '\n') {	/* unterminated: ends here */
-					bol = true;
-					break;
-				}
-				if (c == '\\' && lc(x, p, &np) >= 0 && lc(x, p, &np) != '\n')
-					p = np;
-			}
-		} else if (c >= '0' && c <= '9') {
-			/* a pp-number: 1e+5, 0x1p-3, 1'000 (D_SEP) */
-			int prev = c;
-			p = np;
-			while ((c = lc(x, p, &np)) >= 0) {
-				if (id_char(c) || c == '.' ||
-				    ((c == '+' || c == '-') && strchr("eEpP", prev))) {
-					p = np;
-				} else if (c == '\'' && (x->d & D_SEP) &&
-					   id_char(lc(x, np, &np2))) {
-					p = np;
-				} else {
-					break;
-				}
-				prev = c;
-			}
-		} else if (id_char(c)) {
-			char w[8];
-			const uint8_t *e = read_id(x, p, w, sizeof w), *body;
-			char delim[20];
-			p = e;
-			if ((x->d & D_RAW) && lc(x, e, &np) == '"' &&
-			    (!strcmp(w, "R") || !strcmp(w, "u8R") || !strcmp(w, "uR") ||
-			     !strcmp(w, "UR") || !strcmp(w, "LR")) &&
-			    (body = raw_open(x, np, delim))) {
-				/* the body is raw bytes (no splices, no
-				 * trigraphs); every line start in it is
-				 * looked at: a dialect without raw strings
-				 * would see a line there */
-				size_t dl = strlen(delim);
-				const uint8_t *q = body;
-				p = x->e;
-				for (; q < x->e; q++) {
-					size_t nl = nl_len(x, q);
-					if (nl) {
-						const char *k = directive_at(x, q + nl);
-						if (k) {
-							*off = (size_t)(q + nl - x->b);
-							*what = k;
-							return true;
-						}
-						q += nl - 1;
-					} else if (*q == ')' && (size_t)(x->e - q) > dl + 1 &&
-						   !memcmp(q + 1, delim, dl) && q[1 + dl] == '"') {
-						p = q + dl + 2;
-						break;
-					}
-				}
-			}
-		} else {
-			p = np;
 		}
 	}
-	return false;
+	p = inc_ident(inc_skip(p, e), e, w, sizeof w);
+	for (size_t i = 0; i < sizeof opens / sizeof opens[0]; i++)
+		if (!strcmp(w, opens[i]))
+			return opens[i];
+	if (strcmp(w, "pragma") != 0)
+		return NULL;
+	p = inc_ident(inc_skip(p, e), e, w, sizeof w);
+	if (strcmp(w, "GCC") != 0)
+		return NULL;
+	inc_ident(inc_skip(p, e), e, w, sizeof w);
+	return strcmp(w, "dependency") ? NULL : "pragma GCC dependency";
 }
 
 size_t exec_find_include(const uint8_t *text, size_t len, const char **what)
 {
-	struct lx x = { text, text + len, 0 };
-	unsigned need = 0;
-	size_t best = SIZE_MAX, off;
-	const char *k, *bk = NULL;
+	const uint8_t *e = text + len, *p = text;
 
 	if (!text || !len)
 		return 0;
-	/* a dialect bit matters only if what it changes occurs at all */
-	if (memmem(text, len, "//", 2))
-		need |= D_NO_SLASH;
-	if (memmem(text, len, "R\"", 2) || memmem(text, len, "R\\", 2) ||
-	    memmem(text, len, "R?", 2))
-		need |= D_RAW;	/* R", or R and a splice or trigraph */
-	if (memchr(text, '\'', len))
-		need |= D_SEP;
-	if (memchr(text, '\r', len))
-		need |= D_CR_NL | D_WS_SPLICE;
-	for (const uint8_t *b = memchr(text, '\\', len); b && !(need & D_WS_SPLICE);
-	     b = memchr(b + 1, '\\', len - (size_t)(b + 1 - text)))
-		if (b + 1 < text + len && hblank(b[1]))
-			need |= D_WS_SPLICE;
-	if (memmem(text, len, "??", 2))
-		need |= D_TRI | D_WS_SPLICE;
-	for (unsigned d = 0; d < D_ALL; d++) {
-		if (d & ~need)
-			continue;
-		x.d = d;
-		if (scan_dialect(&x, &off, &k) && off < best) {
-			best = off;
-			bk = k;
+	while (p < e) {
+		const char *k = inc_directive(p, e);
+		if (k) {
+			size_t line = 1;
+			for (const uint8_t *q = text; q < p; q++)
+				line += *q == '\n';
+			if (what)
+				*what = k;
+			return line;
 		}
+		/* the next physical line start */
+		while (p < e && *p != '\n' && *p != '\r') {
+			const uint8_t *nx = memchr(p, '\n', (size_t)(e - p));
+			const uint8_t *cr = memchr(p, '\r', (size_t)((nx ? nx : e) - p));
+			p = cr ? cr : nx ? nx : e;
+		}
+		p += inc_nl(p, e);
 	}
-	if (best == SIZE_MAX)
-		return 0;
-	if (what)
-		*what = bk;
-	/* the line number of the offset */
-	{
-		size_t line = 1;
-		for (size_t i = 0; i < best; i++)
-			line += text[i] == '\n';
-		return line;
-	}
+	return 0;
 }
 
 /* ---- helpers ----------------------------------------------------------- */

