@@ -9,25 +9,10 @@
 # asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
 set -u
-SF=$T_ROOT/scripts/simfarm
-LP=$T_BUILD/tools/linkpeer
-P=lk3-
-TMP=$(mktemp -d /tmp/link-restart.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	"$SF" down --prefix "$P" -q >/dev/null 2>&1 || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] || { skip link-restart "needs root"; exit 0; }
-[ -x "$LP" ] || { fail link-restart "$LP not built"; t_done; exit; }
+NAME=restart P=lk3-
+source "$T_ROOT/tests/lib/link.sh"
 case $T_BUILD in *asan*) MSGS=600 MAX=16M ;; *) MSGS=1500 MAX=64M ;; esac
-get() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
-show() {
-	echo "# $2: $(grep -E '^(result|sessions|downs|last_down|msgs_sent|msgs_acked|msgs_failed|failed_[a-z]+|msgs_unresolved|msgs_rx|violations|link\.(retransmits|drop_stale|sessions|epoch_changes)) ' "$1" | tr '\n' ' ')"
-}
+KEYS='result|sessions|downs|last_down|msgs_sent|msgs_acked|msgs_failed|failed_[a-z]+|msgs_unresolved|msgs_rx|violations|link\.(retransmits|drop_stale|sessions|epoch_changes)'
 
 "$SF" up 1 --prefix "$P" -q || { fail link-restart "simfarm up failed"; t_done; exit; }
 HIF=$("$SF" ifname hub 1 --prefix "$P")
@@ -45,8 +30,8 @@ rb2=$?
 wait $A
 ra=$?
 PIDS=()
-show "$TMP/a" hub
-show "$TMP/b2" "node (restarted)"
+show "$TMP/a" hub "$KEYS"
+show "$TMP/b2" "node (restarted)" "$KEYS"
 grep -h 'session\|VIOLATION' "$TMP/a.err" | sed 's/^/# /' | head -n 10
 
 why=""

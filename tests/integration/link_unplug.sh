@@ -9,24 +9,9 @@
 # asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
 set -u
-SF=$T_ROOT/scripts/simfarm
-LP=$T_BUILD/tools/linkpeer
-P=lk4-
-TMP=$(mktemp -d /tmp/link-unplug.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	"$SF" down --prefix "$P" -q >/dev/null 2>&1 || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-[ "$(id -u)" -eq 0 ] || { skip link-unplug "needs root"; exit 0; }
-[ -x "$LP" ] || { fail link-unplug "$LP not built"; t_done; exit; }
-get() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
-show() {
-	echo "# $2: $(grep -E '^(result|sessions|downs|spurious_downs|last_down|msgs_sent|msgs_acked|msgs_failed|failed_[a-z]+|msgs_unresolved|msgs_rx|violations) ' "$1" | tr '\n' ' ')"
-}
+NAME=unplug P=lk4-
+source "$T_ROOT/tests/lib/link.sh"
+KEYS='result|sessions|downs|spurious_downs|last_down|msgs_sent|msgs_acked|msgs_failed|failed_[a-z]+|msgs_unresolved|msgs_rx|violations'
 # alive PID: still running (not a zombie)
 alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
@@ -63,8 +48,8 @@ unplug() {
 	wait $b; rb=$?
 	PIDS=()
 	ok "$c-no-hang"
-	show "$TMP/a" "$c hub"
-	show "$TMP/b" "$c board"
+	show "$TMP/a" "$c hub" "$KEYS"
+	show "$TMP/b" "$c board" "$KEYS"
 	grep -h 'down\|dead\|rtnetlink' "$TMP/a.err" "$TMP/b.err" | sed 's/^/# /' | head -n 6
 	for side in a b; do
 		local f=$TMP/$side name=hub rc=$ra r

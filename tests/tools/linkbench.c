@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "../lib/tool.h"
 
 #define CTRL_STREAM 0xFFFF0000u
 
@@ -490,23 +491,7 @@ static int run_tcp(void)
 
 static unsigned long long num(const char *o, const char *s)
 {
-	char *e;
-	errno = 0;
-	unsigned long long v = strtoull(s, &e, 0);
-	if (errno || e == s || s[0] == '-') {
-		fprintf(stderr, "linkbench: --%s: bad number '%s'\n", o, s);
-		exit(2);
-	}
-	switch (*e) {
-	case 'k': case 'K': v <<= 10; e++; break;
-	case 'm': case 'M': v <<= 20; e++; break;
-	case 'g': case 'G': v <<= 30; e++; break;
-	}
-	if (*e) {
-		fprintf(stderr, "linkbench: --%s: bad number '%s'\n", o, s);
-		exit(2);
-	}
-	return v;
+	return tool_num("linkbench", o, s);
 }
 
 int main(int argc, char **argv)

@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "../lib/tool.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
@@ -581,23 +582,7 @@ static void usage(FILE *f)
 
 static unsigned long long num(const char *o, const char *s)
 {
-	char *e;
-	errno = 0;
-	unsigned long long v = strtoull(s, &e, 0);
-	if (errno || e == s || s[0] == '-') {
-		fprintf(stderr, "linkpeer: --%s: bad number '%s'\n", o, s);
-		exit(2);
-	}
-	switch (*e) {
-	case 'k': case 'K': v <<= 10; e++; break;
-	case 'm': case 'M': v <<= 20; e++; break;
-	case 'g': case 'G': v <<= 30; e++; break;
-	}
-	if (*e) {
-		fprintf(stderr, "linkpeer: --%s: bad number '%s'\n", o, s);
-		exit(2);
-	}
-	return v;
+	return tool_num("linkpeer", o, s);
 }
 
 int main(int argc, char **argv)
