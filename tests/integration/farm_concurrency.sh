@@ -3,6 +3,7 @@
 # more dcc clients than slots queue in hubd; every object is correct and the
 # work is spread over all three nodes.
 # timeout: 600
+# asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
 FARM_PREFIX=fc1-
 source "$T_ROOT/tests/lib/farm.sh"

@@ -4,6 +4,7 @@
 # with no node offering dcc's compiler; with a node SIGKILLed in the middle of
 # a job. Every build succeeds and every object equals the local one.
 # timeout: 600
+# asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
 FARM_PREFIX=ff1-
 source "$T_ROOT/tests/lib/farm.sh"

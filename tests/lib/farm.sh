@@ -17,6 +17,16 @@ farm_cleanup() {
 	[ -n "$HUBD_PID" ] && wait "$HUBD_PID" 2>/dev/null
 	for p in "${NODED_PID[@]}"; do wait "$p" 2>/dev/null; done
 	"$SF" down --prefix "$FARM_PREFIX" -q >/dev/null 2>&1 || true
+	# A sanitizer report in a daemon or in dcc would otherwise go unseen (the
+	# build falls back to local and passes): every log is checked.
+	local log
+	for log in "$FARM_TMP"/*.log; do
+		[ -f "$log" ] || continue
+		if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+			fail "sanitizer-clean-$(basename "$log" .log)" \
+				"$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log")"
+		fi
+	done
 	if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $FARM_TMP"; else rm -rf "$FARM_TMP"; fi
 }
 
