@@ -119,9 +119,12 @@ fuzzers: $(FUZZERS)
 FUZZ_TIME ?= 60
 fuzz: fuzzers
 	$(Q)for f in $(FUZZERS); do \
-		n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts; \
 		echo "fuzz $$n for $(FUZZ_TIME) s"; \
-		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -n 12 || exit 1; \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ \
+			build/fuzz/corpus/$$n tests/fuzz/seeds/$$n >build/fuzz/$$n.log 2>&1; rc=$$?; \
+		tail -n 12 build/fuzz/$$n.log; \
+		[ $$rc -eq 0 ] || { echo "fuzz $$n: failed (log build/fuzz/$$n.log, reproducer in build/fuzz/artifacts/)"; exit 1; }; \
 	done
 
 # The whole suite: plain build, sanitized build, fuzzers; tests/run counts.
