@@ -241,21 +241,13 @@ static int open_iface(const char *name, int *ifindex)
 	return fd;
 }
 
-/* A frame leaves the fault stage: to the wire, or held back for reordering. */
-static void release(struct dir *d, struct frame *f, uint64_t now)
+/* Moves the held frames for which due() says so to the output queue, in
+ * their order; due() is asked once per held frame. */
+static void release_held(struct dir *d, bool (*due)(struct frame *, uint64_t), uint64_t now)
 {
-	if (f->reorder) {
-		f->reorder = false;
-		f->countdown = 1 + (int)(rnd(&d->rng) % 3);
-		f->due_ns = now + (uint64_t)hold_ms * 1000000u;
-		fifo_push(&d->hold, f);
-		return;
-	}
-	fifo_push(&d->outq, f);
-	/* every frame that passes counts down the held ones */
 	struct frame **pp = &d->hold.head, *h, *prev = NULL;
 	while ((h = *pp)) {
-		if (--h->countdown <= 0) {
+		if (due(h, now)) {
 			*pp = h->next;
 			if (d->hold.tail == h)
 				d->hold.tail = prev;
@@ -268,24 +260,40 @@ static void release(struct dir *d, struct frame *f, uint64_t now)
 	}
 }
 
+/* A held frame goes once enough later frames have passed it ... */
+static bool counted_down(struct frame *h, uint64_t now)
+{
+	(void)now;
+	return --h->countdown <= 0;
+}
+
+/* ... or once its hold time is over. */
+static bool deadline_passed(struct frame *h, uint64_t now)
+{
+	return h->due_ns <= now;
+}
+
+/* A frame leaves the fault stage: to the wire, or held back for reordering. */
+static void release(struct dir *d, struct frame *f, uint64_t now)
+{
+	if (f->reorder) {
+		f->reorder = false;
+		f->countdown = 1 + (int)(rnd(&d->rng) % 3);
+		f->due_ns = now + (uint64_t)hold_ms * 1000000u;
+		fifo_push(&d->hold, f);
+		return;
+	}
+	fifo_push(&d->outq, f);
+	/* every frame that passes counts down the held ones */
+	release_held(d, counted_down, now);
+}
+
 /* Time-driven work: delay line and hold deadlines. */
 static void run_timers(struct dir *d, uint64_t now)
 {
 	while (d->delay_line.head && d->delay_line.head->due_ns <= now)
 		release(d, fifo_pop(&d->delay_line), now);
-	struct frame **pp = &d->hold.head, *h, *prev = NULL;
-	while ((h = *pp)) {
-		if (h->due_ns <= now) {
-			*pp = h->next;
-			if (d->hold.tail == h)
-				d->hold.tail = prev;
-			d->hold.n--;
-			fifo_push(&d->outq, h);
-		} else {
-			prev = h;
-			pp = &h->next;
-		}
-	}
+	release_held(d, deadline_passed, now);
 }
 
 static int64_t next_timer_ms(uint64_t now)
