@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int t_failed_cases, t_passed_cases, t_case_failed;
 static const char *t_case_name;
@@ -64,6 +65,27 @@ static inline void t_skip(const char *name, const char *why)
 
 #define T_CASE(name) \
 	for (int t_once_ = (t_begin(name), 1); t_once_; t_once_ = 0, t_end())
+
+/* Splits a command line at spaces into a malloc'd argv (at most 63 words,
+ * NULL-terminated); free it with t_split_free(). */
+static inline char **t_split(const char *cmd, int *argc)
+{
+	char *c = strdup(cmd), *save = NULL;
+	char **v = calloc(64, sizeof *v);
+	int n = 0;
+	for (char *t = strtok_r(c, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
+		v[n++] = strdup(t);
+	free(c);
+	*argc = n;
+	return v;
+}
+
+static inline void t_split_free(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
 static inline int t_done(void)
 {

@@ -238,25 +238,6 @@ static const struct row rows[] = {
 	{ "resp_missing", "gcc @/nonexistent/resp -c a.c", 0, false, "response file", NULL, NULL, NULL, NULL },
 };
 
-static char **split(const char *cmd, int *argc)
-{
-	char *c = strdup(cmd), *save = NULL;
-	char **v = calloc(64, sizeof *v);
-	int n = 0;
-	for (char *t = strtok_r(c, " ", &save); t && n < 63; t = strtok_r(NULL, " ", &save))
-		v[n++] = strdup(t);
-	free(c);
-	*argc = n;
-	return v;
-}
-
-static void free_split(char **v, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static char *join(char **v, int n)
 {
 	size_t l = 1;
@@ -275,7 +256,7 @@ static char *join(char **v, int n)
 static void run_row(const struct row *r)
 {
 	int argc;
-	char **argv = split(r->cmd, &argc);
+	char **argv = t_split(r->cmd, &argc);
 	struct args_opts o = { .cxx_driver = r->flags & F_CXX };
 	struct args_plan p;
 
@@ -325,7 +306,7 @@ static void run_row(const struct row *r)
 		}
 		args_plan_free(&p);
 	}
-	free_split(argv, argc);
+	t_split_free(argv, argc);
 }
 
 static void write_file(const char *path, const char *text)
@@ -413,7 +394,7 @@ int main(void)
 			char **av;
 			struct args_plan p;
 			snprintf(cmd2, sizeof cmd2, c[i].fmt, dir, dir);
-			av = split(cmd2, &ac);
+			av = t_split(cmd2, &ac);
 			T_CHECK(args_plan(av, ac, NULL, &p) == 0, "plan failed");
 			if (strstr(cmd2, "gsplit")) {
 				/* absolute -o with -gsplit-dwarf: local for the
@@ -427,32 +408,32 @@ int main(void)
 						cmd2, p.reason);
 			}
 			args_plan_free(&p);
-			free_split(av, ac);
+			t_split_free(av, ac);
 		}
 		/* a .dwo name that is a directory, from a relative -o: run
 		 * from the temp dir */
 		char here[512];
 		if (getcwd(here, sizeof here) && chdir(dir) == 0) {
 			int ac;
-			char **av = split("gcc -g -gsplit-dwarf -c reg.c -o sd.o", &ac);
+			char **av = t_split("gcc -g -gsplit-dwarf -c reg.c -o sd.o", &ac);
 			struct args_plan p;
 			T_CHECK(args_plan(av, ac, NULL, &p) == 0, "plan failed");
 			T_CHECK(!p.distribute && strstr(p.reason, ".dwo output is not a regular file"),
 				"dwo dir: %d %s", p.distribute, p.reason);
 			args_plan_free(&p);
-			free_split(av, ac);
-			av = split("gcc -c reg.c", &ac);	/* default output reg.o: fine */
+			t_split_free(av, ac);
+			av = t_split("gcc -c reg.c", &ac);	/* default output reg.o: fine */
 			T_CHECK(args_plan(av, ac, NULL, &p) == 0 && p.distribute, "default out: %s",
 				p.reason);
 			args_plan_free(&p);
-			free_split(av, ac);
+			t_split_free(av, ac);
 			T_CHECK(mkdir("reg.o", 0700) == 0, "mkdir reg.o");
-			av = split("gcc -c reg.c", &ac);	/* default output is a dir */
+			av = t_split("gcc -c reg.c", &ac);	/* default output is a dir */
 			T_CHECK(args_plan(av, ac, NULL, &p) == 0 && !p.distribute &&
 					strstr(p.reason, "not a regular file"), "default out dir: %s",
 				p.reason);
 			args_plan_free(&p);
-			free_split(av, ac);
+			t_split_free(av, ac);
 			rmdir("reg.o");
 			T_CHECK(chdir(here) == 0, "chdir back");
 		}

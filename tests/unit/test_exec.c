@@ -81,24 +81,6 @@ static const struct arow arows[] = {
 	{ "-frecord-gcc-switches -c", false },
 };
 
-static char **split(const char *s, int *n)
-{
-	char *c = strdup(s), *save = NULL;
-	char **v = calloc(32, sizeof *v);
-	*n = 0;
-	for (char *t = strtok_r(c, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		v[(*n)++] = strdup(t);
-	free(c);
-	return v;
-}
-
-static void free_split(char **v, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -129,7 +111,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof arows / sizeof arows[0]; i++) {
 		char name[160];
 		int n;
-		char **v = split(arows[i].args, &n);
+		char **v = t_split(arows[i].args, &n);
 		snprintf(name, sizeof name, "check_args %s: %s", arows[i].ok ? "allow" : "refuse",
 			 arows[i].args);
 		T_CASE(name) {
@@ -139,7 +121,7 @@ int main(void)
 			if (!arows[i].ok)
 				T_CHECK(r == -EPERM && why[0], "refusal without -EPERM or reason");
 		}
-		free_split(v, n);
+		t_split_free(v, n);
 	}
 
 	static const struct { const char *p; bool ok; } prow[] = {
@@ -314,7 +296,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof crow / sizeof crow[0]; i++) {
 		char name[200];
 		int n;
-		char **v = split(crow[i].args, &n);
+		char **v = t_split(crow[i].args, &n);
 		snprintf(name, sizeof name, "comp_dir %s", crow[i].args);
 		T_CASE(name) {
 			char *c = exec_comp_dir(v, n, crow[i].cwd);
@@ -322,7 +304,7 @@ int main(void)
 				crow[i].want);
 			free(c);
 		}
-		free_split(v, n);
+		t_split_free(v, n);
 	}
 	const char *warn_src = "# 1 \"w.c\"\nint g(void) { int y; return y; }\n";
 
