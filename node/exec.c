@@ -485,12 +485,10 @@ size_t exec_find_include(const uint8_t *text, size_t len, const char **what)
 				*what = k;
 			return line;
 		}
-		/* the next physical line start */
-		while (p < e && *p != '\n' && *p != '\r') {
-			const uint8_t *nx = memchr(p, '\n', (size_t)(e - p));
-			const uint8_t *cr = memchr(p, '\r', (size_t)((nx ? nx : e) - p));
-			p = cr ? cr : nx ? nx : e;
-		}
+		/* the next physical line start: after the first '\n' or '\r' */
+		const uint8_t *nx = memchr(p, '\n', (size_t)(e - p));
+		const uint8_t *cr = memchr(p, '\r', (size_t)((nx ? nx : e) - p));
+		p = cr ? cr : nx ? nx : e;
 		p += inc_nl(p, e);
 	}
 	return 0;
