@@ -49,7 +49,7 @@ node1_back() { nodes_up 2 && [ "$(node_field node1 sessions)" -ge 2 ]; }
 (cd "$S" && make -j4 CC="$DCC gcc" >"$FARM_TMP/build1.log" 2>&1) &
 make_pid=$!
 if wait_for 300 node1_busy; then
-	ip -n "${FARM_PREFIX}node1" link set usb0 down
+	ip -n "${SIMFARM_TAG:-}${FARM_PREFIX}node1" link set usb0 down
 	ok carrier-pulled-while-node1-busy
 else
 	fail carrier-pulled-while-node1-busy "node1 never ran a job"
@@ -78,7 +78,7 @@ else
 fi
 
 # Plug it back in: a new session, and node1 gets work again.
-ip -n "${FARM_PREFIX}node1" link set usb0 up
+ip -n "${SIMFARM_TAG:-}${FARM_PREFIX}node1" link set usb0 up
 if wait_for 150 node1_back; then
 	ok carrier-replug-new-session
 else
