@@ -65,7 +65,8 @@
 #define RTO_MAX_US 1000000
 #define NOBUFS_PAUSE_US 500
 #define HELLO_MAX_MS 100
-#define MAX_IMSGS (2 * RING)
+#define RX_OPEN_MAX RING		/* unfinished messages held per link */
+#define RX_STALL_MIN_MS 10000	/* default stall deadline: the larger of this and 3 x dead_ms */
 
 #define container_of(p, T, f) ((T *)((char *)(p) - offsetof(T, f)))
 
@@ -172,10 +173,16 @@ struct slot {
 struct imsg {			/* an incoming message */
 	struct hnode h;		/* key: msg seq */
 	struct hnode w;		/* in `waiting`, key: prev seq (complete, held) */
-	uint32_t stream, total, got, prev;
+	struct imsg *older, *newer; /* the stall list, by last progress */
+	uint64_t last_us;	/* when it last got a new frame */
+	uint32_t stream, total, prev;
+	uint32_t nframes, covered; /* frames it has; distinct ones received */
 	uint8_t flags;
 	bool complete;
-	uint8_t *buf;
+	uint8_t *buf;		/* cap bytes, grown as frames arrive */
+	size_t cap;
+	uint64_t *have;		/* bitmap of frame indices received */
+	uint32_t have_words;
 };
 
 struct u32q {			/* a growable FIFO of (seq, order) */
@@ -238,6 +245,9 @@ struct link {
 	uint64_t delack_at;
 	struct htab imsgs, waiting;
 	struct imsg *last_im;
+	struct imsg *stall_old, *stall_new; /* every open message, least recent progress first */
+	size_t rx_held, rx_held_max;	/* bytes held by unfinished messages; their cap */
+	uint64_t rx_stall_us;
 	uint8_t *rxbuf;
 	uint8_t *rxp[RX_BATCH];
 	size_t rxlen[RX_BATCH];
@@ -413,6 +423,7 @@ static void flush_done(struct link *l)
 
 static void free_imsg(struct imsg *m)
 {
+	free(m->have);
 	free(m->buf);
 	free(m);
 }
@@ -449,6 +460,8 @@ static void clear_session(struct link *l, int reason)
 		l->waiting.b[i] = NULL;
 	l->waiting.n = 0;
 	l->last_im = NULL;
+	l->stall_old = l->stall_new = NULL;
+	l->rx_held = 0;
 	memset(l->ring, 0, RING * sizeof l->ring[0]);
 	memset(l->bits, 0, RING / 8);
 	l->snd_una = l->snd_nxt = l->rtx_scan = l->recover = 0;
@@ -956,6 +969,97 @@ static bool seq_received(const struct link *l, uint32_t s)
 	return bit_get(l, s);
 }
 
+static size_t imsg_bytes(const struct imsg *m)
+{
+	return sizeof *m + m->cap + (size_t)m->have_words * sizeof m->have[0];
+}
+
+/* Unlinks m from the open set and the stall list, frees it, gives back its bytes. */
+static void imsg_drop(struct link *l, struct imsg *m)
+{
+	hdel(&l->imsgs, &m->h);
+	if (l->last_im == m)
+		l->last_im = NULL;
+	if (m->older)
+		m->older->newer = m->newer;
+	else
+		l->stall_old = m->newer;
+	if (m->newer)
+		m->newer->older = m->older;
+	else
+		l->stall_new = m->older;
+	l->rx_held -= imsg_bytes(m);
+	free(m->have);
+	free(m->buf);
+	free(m);
+}
+
+/* Moves m to the new end of the stall list (it made progress now). */
+static void imsg_touch(struct link *l, struct imsg *m)
+{
+	m->last_us = l->now;
+	if (l->stall_new == m)
+		return;
+	if (m->older)
+		m->older->newer = m->newer;
+	else if (l->stall_old == m)
+		l->stall_old = m->newer;
+	if (m->newer)
+		m->newer->older = m->older;
+	m->older = l->stall_new;
+	m->newer = NULL;
+	if (l->stall_new)
+		l->stall_new->newer = m;
+	else
+		l->stall_old = m;
+	l->stall_new = m;
+}
+
+/*
+ * Makes room in m for frame `idx`: the coverage bitmap and the buffer grow
+ * (geometrically, never past the message) only as far as frames arrive, and
+ * only within the link's budget of held bytes. -ENOBUFS: over the budget.
+ */
+static int imsg_room(struct link *l, struct imsg *m, uint32_t idx)
+{
+	uint32_t words = m->have_words, need_w = idx / 64 + 1;
+	size_t cap = m->cap, end = (size_t)(idx + 1) * l->max_pay;
+
+	if (end > m->total)
+		end = m->total;
+	if (need_w > words)
+		words = need_w > 2 * words ? need_w : 2 * words;
+	if (words > (m->nframes + 63) / 64)
+		words = (m->nframes + 63) / 64;
+	if (end > cap)
+		cap = end > 2 * cap ? end : (2 * cap < m->total ? 2 * cap : m->total);
+	size_t add = (cap - m->cap) + (size_t)(words - m->have_words) * sizeof m->have[0];
+	if (!add)
+		return 0;
+	if (l->rx_held + add > l->rx_held_max || l->rx_held + add < l->rx_held)
+		return -ENOBUFS;
+	if (words > m->have_words) {
+		uint64_t *h = realloc(m->have, words * sizeof *h);
+		if (!h)
+			return -ENOMEM;
+		memset(h + m->have_words, 0, (words - m->have_words) * sizeof *h);
+		m->have = h;
+		l->rx_held += (words - m->have_words) * sizeof *h;
+		m->have_words = words;
+	}
+	if (cap > m->cap) {
+		uint8_t *b = realloc(m->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		m->buf = b;
+		l->rx_held += cap - m->cap;
+		m->cap = cap;
+	}
+	if (l->rx_held > l->st.rx_held_peak)
+		l->st.rx_held_peak = l->rx_held;
+	return 0;
+}
+
 /* Delivers m and then whatever waited for it. */
 static int deliver(struct link *l, struct imsg *m)
 {
@@ -964,13 +1068,16 @@ static int deliver(struct link *l, struct imsg *m)
 		uint8_t *data = m->buf;
 		size_t len = m->total;
 		uint32_t key = m->h.key, stream = m->stream;
-		hdel(&l->imsgs, &m->h);
-		if (l->last_im == m)
-			l->last_im = NULL;
+		if (m->covered != m->nframes || m->cap < m->total)
+			abort(); /* our own invariant: only a fully covered message is delivered */
 		if (m->flags & FF_COMPRESSED) {
-			int rc = lz_decompress(m->buf, m->total, l->max_msg, &data, &len);
+			/* LZO1X expands at most ~255:1: a header claiming more is refused
+			 * before anything the size of the claim is allocated */
+			size_t most = (size_t)m->total * 256 + 4096;
+			int rc = lz_decompress(m->buf, m->total, most < l->max_msg ? most : l->max_msg,
+					       &data, &len);
 			if (rc < 0) {
-				free_imsg(m);
+				imsg_drop(l, m);
 				l->st.drop_bad++;
 				sess_down(l, -EPROTO, false);
 				return -1;
@@ -978,12 +1085,12 @@ static int deliver(struct link *l, struct imsg *m)
 		} else {
 			m->buf = NULL;
 			if (!data && !(data = malloc(1))) {
-				free_imsg(m);
+				imsg_drop(l, m);
 				sess_down(l, -ENOMEM, false);
 				return -1;
 			}
 		}
-		free_imsg(m);
+		imsg_drop(l, m);
 		l->st.msgs_rx++;
 		l->st.payload_rx += len;
 		if (l->cb.message)
@@ -1002,11 +1109,94 @@ static int deliver(struct link *l, struct imsg *m)
 	return 0;
 }
 
+/*
+ * The frame's place in its message, checked against the one way a sender
+ * cuts a message: frame k at offset k * max_pay, every frame full but the
+ * last, and no frame earlier in seq than its index allows. Returns the
+ * index, or -1.
+ */
+static int64_t data_index(const struct link *l, const struct frame_data *d)
+{
+	uint32_t pay = l->max_pay;
+	if (d->off % pay || (d->total && d->off >= d->total) || (!d->total && d->off))
+		return -1;
+	uint32_t left = d->total - d->off;
+	if (d->len != (left < pay ? left : pay))
+		return -1;
+	uint32_t idx = d->off / pay;
+	if (idx > d->seq - d->msg)
+		return -1;
+	return idx;
+}
+
+/* A new unfinished message for d's first frame to arrive, or NULL (counted). */
+static struct imsg *imsg_open(struct link *l, const struct frame_data *d)
+{
+	struct imsg *m;
+
+	if (d->msg != d->seq && seq_received(l, d->msg)) {
+		l->st.drop_bad++; /* a message we already finished */
+		return NULL;
+	}
+	if (l->imsgs.n >= RX_OPEN_MAX) {
+		l->st.drop_open++;
+		return NULL;
+	}
+	if (l->rx_held + sizeof *m > l->rx_held_max) {
+		l->st.drop_held++;
+		return NULL;
+	}
+	m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL; /* not acknowledged: it will come again */
+	m->h.key = d->msg;
+	m->stream = d->stream;
+	m->total = d->total;
+	m->nframes = d->total ? (d->total + l->max_pay - 1) / l->max_pay : 1;
+	m->flags = d->flags;
+	m->prev = d->prev;
+	if (hput(&l->imsgs, &m->h) < 0) {
+		free(m);
+		return NULL;
+	}
+	l->rx_held += sizeof *m;
+	if (l->rx_held > l->st.rx_held_peak)
+		l->st.rx_held_peak = l->rx_held;
+	imsg_touch(l, m);
+	return m;
+}
+
+/* Marks seq received and advances the cumulative point. */
+static void seq_mark(struct link *l, uint32_t seq)
+{
+	bit_set(l, seq, true);
+	if (seq_lt(l->rcv_hi, seq + 1))
+		l->rcv_hi = seq + 1;
+	if (seq != l->rcv_nxt)
+		l->ack_now = true; /* out of order: tell the sender soon */
+	while (bit_get(l, l->rcv_nxt) && seq_lt(l->rcv_nxt, l->rcv_hi)) {
+		bit_set(l, l->rcv_nxt, false);
+		l->rcv_nxt++;
+	}
+	l->unacked++;
+}
+
+static struct imsg *imsg_find(struct link *l, uint32_t msg)
+{
+	struct imsg *m = l->last_im;
+	if (!m || m->h.key != msg) {
+		struct hnode *h = hget(&l->imsgs, msg);
+		m = h ? container_of(h, struct imsg, h) : NULL;
+	}
+	return m;
+}
+
 /* Returns -1 when the session changed under us (stop processing). */
 static int on_data(struct link *l, const struct frame_data *d)
 {
 	uint32_t ahead = d->seq - l->rcv_nxt;
 	struct imsg *m;
+	int64_t idx;
 
 	if (seq_lt(d->seq, l->rcv_nxt) || (ahead < RING && bit_get(l, d->seq))) {
 		l->st.drop_dup++;
@@ -1017,55 +1207,38 @@ static int on_data(struct link *l, const struct frame_data *d)
 		l->st.drop_window++;
 		return 0;
 	}
-	if (seq_lt(d->seq, d->msg) || d->total > l->max_msg) {
+	if (seq_lt(d->seq, d->msg) || d->total > l->max_msg || (idx = data_index(l, d)) < 0) {
 		l->st.drop_bad++;
 		return 0;
 	}
-	m = l->last_im;
-	if (!m || m->h.key != d->msg) {
-		struct hnode *h = hget(&l->imsgs, d->msg);
-		m = h ? container_of(h, struct imsg, h) : NULL;
-	}
-	if (!m) {
-		if (l->imsgs.n >= MAX_IMSGS || (d->msg != d->seq && seq_received(l, d->msg))) {
-			/* too many, or a message we already finished */
-			l->st.drop_bad++;
-			return 0;
-		}
-		m = calloc(1, sizeof *m);
-		if (!m || (d->total && !(m->buf = malloc(d->total)))) {
-			free(m);
-			return 0; /* not acknowledged: it will come again */
-		}
-		m->h.key = d->msg;
-		m->stream = d->stream;
-		m->total = d->total;
-		m->flags = d->flags;
-		m->prev = d->prev;
-		if (hput(&l->imsgs, &m->h) < 0) {
-			free_imsg(m);
-			return 0;
-		}
-	} else if (m->stream != d->stream || m->total != d->total || m->flags != d->flags ||
-		   m->prev != d->prev || m->complete) {
+	m = imsg_find(l, d->msg);
+	if (!m && !(m = imsg_open(l, d)))
+		return 0;
+	if (m->stream != d->stream || m->total != d->total || m->flags != d->flags ||
+	    m->prev != d->prev || m->complete) {
 		l->st.drop_bad++;
 		return 0;
 	}
 	l->last_im = m;
+	int rc = imsg_room(l, m, (uint32_t)idx);
+	if (rc < 0) {
+		if (rc == -ENOBUFS)
+			l->st.drop_held++;
+		return 0; /* not acknowledged: it comes again when there is room */
+	}
+	uint64_t bit = 1ull << (idx & 63);
+	if (m->have[idx / 64] & bit) {
+		l->st.drop_overlap++; /* a new seq for a part we have: never counted twice */
+		seq_mark(l, d->seq);
+		return 0;
+	}
+	m->have[idx / 64] |= bit;
+	m->covered++;
 	if (d->len)
 		memcpy(m->buf + d->off, d->payload, d->len);
-	m->got += d->len;
-	bit_set(l, d->seq, true);
-	if (seq_lt(l->rcv_hi, d->seq + 1))
-		l->rcv_hi = d->seq + 1;
-	if (d->seq != l->rcv_nxt)
-		l->ack_now = true; /* out of order: tell the sender soon */
-	while (bit_get(l, l->rcv_nxt) && seq_lt(l->rcv_nxt, l->rcv_hi)) {
-		bit_set(l, l->rcv_nxt, false);
-		l->rcv_nxt++;
-	}
-	l->unacked++;
-	if (m->got < m->total || (m->got > m->total))
+	seq_mark(l, d->seq);
+	imsg_touch(l, m);
+	if (m->covered < m->nframes)
 		return 0;
 	m->complete = true;
 	if ((m->flags & FF_PREV) &&
@@ -1079,6 +1252,31 @@ static int on_data(struct link *l, const struct frame_data *d)
 		return 0;
 	}
 	return deliver(l, m);
+}
+
+/*
+ * Stall deadline: an unfinished message (or a complete one held for its
+ * predecessor) that got no new frame for rx_stall_us is dropped. The sender
+ * believes those frames delivered, so the stream's order cannot be kept:
+ * the session ends (-ETIMEDOUT) and every message in flight fails.
+ */
+static uint64_t stall_at(const struct link *l)
+{
+	return l->stall_old ? l->stall_old->last_us + l->rx_stall_us : 0;
+}
+
+static void stall_check(struct link *l)
+{
+	if (!l->stall_old || l->now < stall_at(l))
+		return;
+	while (l->stall_old && l->now >= stall_at(l)) {
+		struct imsg *m = l->stall_old;
+		if (m->complete)
+			hdel(&l->waiting, &m->w);
+		imsg_drop(l, m);
+		l->st.rx_stalled++;
+	}
+	sess_down(l, -ETIMEDOUT, false);
 }
 
 /* ---- frames in ---- */
@@ -1235,6 +1433,12 @@ int link_new(struct link_io *io, const struct link_config *cfg,
 	l->dead_us = (cfg->dead_ms ? cfg->dead_ms : 3000) * 1000u;
 	l->hello_us = l->keepalive_us < HELLO_MAX_MS * 1000u ? l->keepalive_us : HELLO_MAX_MS * 1000u;
 	l->max_msg = cfg->max_msg ? cfg->max_msg : LINK_MAX_MSG_DEFAULT;
+	l->rx_held_max = cfg->rx_held_max ? cfg->rx_held_max : 2 * l->max_msg;
+	if (cfg->rx_stall_ms)
+		l->rx_stall_us = (uint64_t)cfg->rx_stall_ms * 1000u;
+	else
+		l->rx_stall_us = 3 * (uint64_t)l->dead_us > RX_STALL_MIN_MS * 1000ull
+					 ? 3 * (uint64_t)l->dead_us : RX_STALL_MIN_MS * 1000ull;
 	l->no_compress = cfg->no_compress;
 	l->boot = cfg->epoch;
 	while (!l->boot) {
@@ -1330,6 +1534,8 @@ int link_timeout_ms(const struct link *l)
 			at = l->tlp_at;
 		if (l->delack_at && l->delack_at < at)
 			at = l->delack_at;
+		if (l->stall_old && stall_at(l) < at)
+			at = stall_at(l);
 		if (tx_ready(l))
 			at = l->pause_until > now && l->pause_until < at ? l->pause_until : now;
 	}
@@ -1355,7 +1561,10 @@ int link_process(struct link *l)
 			l->hello_at = l->now + l->hello_us;
 		}
 	} else {
-		if (l->now >= l->last_rx + l->dead_us) {
+		stall_check(l);
+		if (l->state != LINK_UP) {
+			/* a stalled message ended the session */
+		} else if (l->now >= l->last_rx + l->dead_us) {
 			sess_down(l, -ETIMEDOUT, false);
 		} else {
 			if (l->rto_at && l->now >= l->rto_at)
@@ -1393,6 +1602,8 @@ void link_get_stats(const struct link *l, struct link_stats *st)
 	st->rto_us = l->rto;
 	st->cwnd = l->cwnd;
 	st->inflight = l->pipe;
+	st->rx_held = l->rx_held;
+	st->rx_open = (uint32_t)l->imsgs.n;
 }
 
 uint64_t link_epoch(const struct link *l)

@@ -118,6 +118,14 @@ struct link_stats {
 		drop_window, drop_bad;	/* frames dropped, by cause */
 	uint64_t sessions, epoch_changes;
 	uint32_t srtt_us, rto_us, cwnd, inflight;
+	/* Added (receiver caps): DATA frames refused because the bytes held by
+	 * unfinished messages would pass rx_held_max, because RX_OPEN_MAX
+	 * messages are already open, or because they carry a part of their
+	 * message already received under another seq (never counted twice). */
+	uint64_t drop_held, drop_open, drop_overlap;
+	uint64_t rx_stalled;		/* unfinished messages dropped by the stall deadline */
+	uint64_t rx_held, rx_held_peak;	/* bytes held by unfinished messages: now, highest */
+	uint32_t rx_open;		/* unfinished messages now */
 };
 
 struct link;
@@ -125,7 +133,7 @@ struct link;
 struct link_callbacks {
 	/* Session established with `peer`. */
 	void (*up)(struct link *l, const struct link_peer *peer, void *user);
-	/* Session ended: -ETIMEDOUT (keepalives missed), -ESTALE (peer restarted),
+	/* Session ended: -ETIMEDOUT (keepalives missed, or a message stalled), -ESTALE (peer restarted),
 	 * -ENETDOWN / -ENODEV (device down or gone), -ECONNRESET (peer said so). */
 	void (*down)(struct link *l, int reason, void *user);
 	/* A whole message. `data` is malloc'd and now belongs to the callee. */
@@ -146,6 +154,14 @@ struct link_config {
 	size_t max_msg;			/* 0: LINK_MAX_MSG_DEFAULT */
 	bool no_compress;		/* never compress payloads */
 	uint64_t epoch;			/* 0: random */
+	/* Added: receiver caps. Bytes held by unfinished messages (buffers and
+	 * bookkeeping, allocated only as frames arrive): 0 = 2 x max_msg; a
+	 * frame that would pass it is refused (not acknowledged, so resent).
+	 * An unfinished message with no new frame for rx_stall_ms (0: the
+	 * larger of 10 s and 3 x dead_ms) is dropped and ends the session
+	 * (-ETIMEDOUT), since its sender believes the frames it has delivered. */
+	size_t rx_held_max;
+	uint32_t rx_stall_ms;
 };
 
 /* Takes ownership of io (closed by link_free, also on failure). */
