@@ -10,8 +10,16 @@
  *     link_want_write() is true.
  *   - link_timeout_ms() is how long the caller may sleep at most.
  *   - link_process() is called after every wake-up (readable, writable or
- *     timeout); it reads frames, runs timers, sends what it may, and invokes
- *     the callbacks. Callbacks may call link_send() but must not free the link.
+ *     timeout); it reads frames, runs timers, sends what it may, and then
+ *     invokes the callbacks, in the order things happened: a callback never
+ *     runs inside a state change (link_reset() from a callback is fine; its
+ *     `down` comes after the callback returns). Callbacks may call
+ *     link_send() and link_reset() but must not free the link.
+ *
+ * Inside: link.c (this API, the notification queue), link_session.c (the
+ * state machine: its table of states and events is there), link_tx.c
+ * (sender), link_rx.c (receiver), link_table.c (hash table, FIFO); they
+ * share link_int.h.
  *
  * Session: both ends send HELLO (version, identity, random boot epoch, caps,
  * largest frame, an opaque application blob) until the peer's HELLO is seen,
@@ -25,6 +33,11 @@
  * stream id chosen by the sender. Messages on one stream are delivered in
  * the order they were sent, exactly once, intact; streams do not block each
  * other. Payloads are LZO1X-1 compressed where it pays.
+ *
+ * What a peer can make the receiver hold is capped: memory only as frames
+ * arrive, at most rx_held_max bytes (default 2 x max_msg) in unfinished
+ * messages, at most 8192 of them, none stalled longer than rx_stall_ms; a
+ * message is complete when every part of it has arrived (coverage).
  */
 #ifndef USBFARM_LINK_H
 #define USBFARM_LINK_H
@@ -142,6 +155,11 @@ struct link_callbacks {
 	/* A message sent with link_send() was acknowledged (status 0) or failed
 	 * (status < 0, the session's down reason). Optional. */
 	void (*sent)(struct link *l, uint64_t msg_id, int status, void *user);
+	/* Added, optional: every change of the session's state, for the
+	 * caller's log: the state before and after ("hello", "peer", "up",
+	 * "dead"), the event that caused it and the reason (0 or -errno). */
+	void (*trace)(struct link *l, const char *from, const char *to, const char *event,
+		      int reason, void *user);
 };
 
 struct link_config {

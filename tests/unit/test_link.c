@@ -5,42 +5,18 @@
  * test that hangs; no assertion depends on timing.
  */
 #include "link.h"
+#include "clock.h"
 #include "frame.h"
 #include "crc32c.h"
 #include "../lib/test.h"
+#include "../lib/linkep.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define MTU 1500
-#define GUARD_MS 40000 /* a hang fails the case, it does not pass it */
-
-/* ---- a deterministic PRNG ---- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static void fill_random(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t s = seed | 1;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v = rng_next(&s);
-		memcpy(p + i, &v, 8);
-	}
-	for (; i < n; i++)
-		p[i] = (uint8_t)rng_next(&s);
-}
 
 /* ---- fault layer: wraps another link_io; faults applied on receive ---- */
 
@@ -187,153 +163,6 @@ static struct link_io *fault_wrap(struct link_io *inner, bool own, uint64_t seed
 	f->reorder = reorder;
 	f->corrupt = corrupt;
 	return &f->io;
-}
-
-/* ---- an endpoint: a link and what its callbacks saw ---- */
-
-#define MAXMSG 4096
-#define MAXSENT 4096
-
-struct rmsg {
-	uint32_t stream;
-	uint8_t *data;
-	size_t len;
-};
-
-struct ep {
-	const char *name;
-	struct link *l;
-	int ups, downs, last_down;
-	struct link_peer peer;
-	struct rmsg msgs[MAXMSG];
-	unsigned nmsgs;
-	uint64_t sent_id[MAXSENT];
-	int sent_status[MAXSENT];
-	unsigned nsent;
-	uint64_t sent_bytes_cb;
-};
-
-static void cb_up(struct link *l, const struct link_peer *p, void *u)
-{
-	struct ep *e = u;
-	(void)l;
-	e->ups++;
-	e->peer = *p;
-}
-
-static void cb_down(struct link *l, int reason, void *u)
-{
-	struct ep *e = u;
-	(void)l;
-	e->downs++;
-	e->last_down = reason;
-}
-
-static void cb_message(struct link *l, uint32_t stream, uint8_t *data, size_t len, void *u)
-{
-	struct ep *e = u;
-	(void)l;
-	if (e->nmsgs < MAXMSG) {
-		e->msgs[e->nmsgs].stream = stream;
-		e->msgs[e->nmsgs].data = data;
-		e->msgs[e->nmsgs].len = len;
-		e->nmsgs++;
-	} else {
-		free(data);
-	}
-}
-
-static void cb_sent(struct link *l, uint64_t id, int status, void *u)
-{
-	struct ep *e = u;
-	(void)l;
-	if (e->nsent < MAXSENT) {
-		e->sent_id[e->nsent] = id;
-		e->sent_status[e->nsent] = status;
-		e->nsent++;
-	}
-}
-
-static const struct link_callbacks cbs = { cb_up, cb_down, cb_message, cb_sent };
-
-static void ep_clear_msgs(struct ep *e)
-{
-	for (unsigned i = 0; i < e->nmsgs; i++)
-		free(e->msgs[i].data);
-	e->nmsgs = 0;
-}
-
-static int ep_open(struct ep *e, const char *name, struct link_io *io, struct link_config *cfg)
-{
-	struct link_config def;
-	memset(e, 0, sizeof *e);
-	e->name = name;
-	if (!cfg) {
-		memset(&def, 0, sizeof def);
-		cfg = &def;
-	}
-	if (!cfg->ident)
-		cfg->ident = name;
-	return link_new(io, cfg, &cbs, e, &e->l);
-}
-
-static void ep_close(struct ep *e)
-{
-	link_free(e->l);
-	e->l = NULL;
-	ep_clear_msgs(e);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Drives the given links until cond() holds. Returns false on the guard deadline. */
-static bool pump(struct ep **eps, int n, bool (*cond)(void *), void *arg, int guard_ms)
-{
-	uint64_t end = mono_ms() + (uint64_t)guard_ms;
-	struct pollfd p[4];
-	for (;;) {
-		if (cond(arg))
-			return true;
-		if (mono_ms() > end)
-			return false;
-		int t = 50;
-		for (int i = 0; i < n; i++) {
-			int lt = link_timeout_ms(eps[i]->l);
-			if (lt >= 0 && lt < t)
-				t = lt;
-			p[i].fd = link_fd(eps[i]->l);
-			p[i].events = (short)(POLLIN | (link_want_write(eps[i]->l) ? POLLOUT : 0));
-			p[i].revents = 0;
-		}
-		poll(p, (nfds_t)n, t);
-		for (int i = 0; i < n; i++)
-			link_process(eps[i]->l);
-	}
-}
-
-struct two {
-	struct ep *a, *b;
-	unsigned want_a, want_b; /* messages each should have received */
-	unsigned sent_a, sent_b; /* sent callbacks each should have seen */
-};
-
-static bool both_up(void *arg)
-{
-	struct two *t = arg;
-	return link_state(t->a->l) == LINK_UP && link_state(t->b->l) == LINK_UP &&
-	       t->a->ups > 0 && t->b->ups > 0;
-}
-
-static bool all_done(void *arg)
-{
-	struct two *t = arg;
-	return t->a->nmsgs >= t->want_a && t->b->nmsgs >= t->want_b && t->a->nsent >= t->sent_a &&
-	       t->b->nsent >= t->sent_b;
 }
 
 static bool open_pair(struct ep *a, struct ep *b, struct link_config *ca, struct link_config *cb,
@@ -672,12 +501,6 @@ static void case_peer_restart(void)
 	}
 }
 
-static bool a_down(void *arg)
-{
-	struct two *t = arg;
-	return t->a->downs >= 1 && t->a->nsent >= t->sent_a;
-}
-
 static void case_keepalive_timeout(void)
 {
 	static struct ep a, b;
@@ -688,8 +511,8 @@ static void case_keepalive_timeout(void)
 		/* idle for longer than dead_ms: keepalives keep it up */
 		struct two t = { &a, &b, 1, 1, 0, 0 };
 		struct ep *eps[2] = { &a, &b };
-		uint64_t end = mono_ms() + 700;
-		while (mono_ms() < end)
+		uint64_t end = now_ms() + 700;
+		while (now_ms() < end)
 			pump(eps, 2, all_done, &t, 20);
 		T_CHECK(a.downs == 0 && b.downs == 0, "idle session died");
 		uint8_t *m = make_msg(1, 0, 200000, false);
@@ -942,187 +765,11 @@ static void run_unplug(const char *name, int err, unsigned netdown_first)
 	}
 }
 
-/* ---- a hostile peer: the test speaks raw frames to a link over the socketpair ---- */
-
-#define PAY (MTU - FRAME_DATA_OVERHEAD) /* the payload of a full DATA frame */
-
-struct raw {
-	struct ep a;		/* the link under attack */
-	struct link_io *io;	/* the hostile end */
-	uint64_t asess, bsess;
-	uint32_t seq;		/* the next DATA seq */
-};
-
-/* Opens a link with cfg and brings it UP by hand-made HELLO_ACK. */
-static bool raw_open(struct raw *r, struct link_config *cfg)
-{
-	struct link_io *io[2];
-	uint8_t buf[MTU], *bp[1] = { buf };
-	size_t len = 0;
-	struct frame f;
-
-	memset(r, 0, sizeof *r);
-	if (link_io_pair(MTU, io) < 0)
-		return false;
-	r->io = io[1];
-	if (ep_open(&r->a, "a", io[0], cfg) < 0)
-		return false;
-	link_process(r->a.l);
-	if (r->io->ops->recv(r->io, bp, MTU, &len, 1) != 1 || frame_parse(buf, len, &f) ||
-	    f.type != FT_HELLO)
-		return false;
-	r->asess = f.src;
-	r->bsess = 0xbbbb;
-	struct frame_hello h = { .version = LINK_PROTO_VERSION, .boot = 0xbbbb, .max_frame = MTU };
-	strcpy(h.ident, "hostile");
-	uint8_t out[MTU];
-	struct iovec v = { out, frame_put_hello(out, MTU, FT_HELLO_ACK, r->bsess, r->asess, &h) };
-	r->io->ops->send(r->io, &v, 1);
-	link_process(r->a.l);
-	return link_state(r->a.l) == LINK_UP;
-}
-
-/* Drains what the link sent (ACKs), so neither socket fills. */
-static void raw_drain(struct raw *r)
-{
-	static uint8_t bufs[16][MTU];
-	uint8_t *bp[16];
-	size_t lens[16];
-	for (int i = 0; i < 16; i++)
-		bp[i] = bufs[i];
-	while (r->io->ops->recv(r->io, bp, MTU, lens, 16) > 0)
-		;
-}
-
-/* Sends one DATA frame (payload: a pattern of off), the link processing it. */
-static void raw_data(struct raw *r, uint32_t seq, uint32_t msg, uint32_t off, uint32_t total,
-		     uint32_t len)
-{
-	static uint8_t pay[MTU];
-	uint8_t out[MTU];
-	for (uint32_t i = 0; i < len; i++)
-		pay[i] = (uint8_t)((off + i) * 131 + 7);
-	struct frame_data d = { .seq = seq, .stream = 3, .msg = msg, .off = off, .total = total,
-				.payload = pay, .len = len };
-	struct iovec v = { out, frame_put_data(out, MTU, r->bsess, r->asess, &d) };
-	while (r->io->ops->send(r->io, &v, 1) != 1) {
-		link_process(r->a.l);
-		raw_drain(r);
-	}
-	link_process(r->a.l);
-	raw_drain(r);
-}
-
-static void raw_close(struct raw *r)
-{
-	r->io->ops->close(r->io);
-	ep_close(&r->a);
-}
-
-static struct link_stats raw_stats(const struct raw *r)
-{
-	struct link_stats s;
-	link_get_stats(r->a.l, &s);
-	return s;
-}
-
-/* 20,000 messages announced at the real cap (256 MiB), one frame each. */
-static void case_hostile_many_open(void)
-{
-	static struct raw r;
-	T_CASE("hostile_20000_open_messages_capped") {
-		T_CHECK(raw_open(&r, NULL), "up");
-		for (uint32_t i = 0; i < 20000; i++)
-			raw_data(&r, i, i, 0, LINK_MAX_MSG_DEFAULT, PAY);
-		struct link_stats s = raw_stats(&r);
-		T_CHECK(s.rx_open == 8192, "open %u", s.rx_open);
-		/* refused, not acknowledged: the window then closes on the rest */
-		T_CHECK(s.drop_open > 0 && s.drop_open + s.drop_window == 20000 - 8192,
-			"drop_open %llu window %llu", (unsigned long long)s.drop_open,
-			(unsigned long long)s.drop_window);
-		/* what arrived, not what was announced: ~1.5 KB each, under 16 MiB in all */
-		T_CHECK(s.rx_held_peak < (16u << 20) && s.rx_held <= s.rx_held_peak,
-			"held %llu peak %llu", (unsigned long long)s.rx_held,
-			(unsigned long long)s.rx_held_peak);
-		T_CHECK(s.rx_held >= 8192u * PAY, "held %llu < data", (unsigned long long)s.rx_held);
-		T_CHECK(r.a.nmsgs == 0 && r.a.downs == 0, "msgs %u downs %d", r.a.nmsgs, r.a.downs);
-		raw_close(&r);
-	}
-}
-
-/* Bytes held by unfinished messages stay under rx_held_max (2 x max_msg). */
-static void case_hostile_held_cap(void)
-{
-	static struct raw r;
-	T_CASE("hostile_missing_last_frames_held_capped_then_stalled") {
-		struct link_config c = { .max_msg = 200 * PAY, .rx_stall_ms = 300 };
-		T_CHECK(raw_open(&r, &c), "up");
-		uint32_t total = 200 * PAY, seq = 0;
-		/* 6 messages, each every frame but its last (seq order: message by message) */
-		for (uint32_t k = 0; k < 6; k++) {
-			uint32_t msg = seq;
-			for (uint32_t f = 0; f < 199; f++)
-				raw_data(&r, seq++, msg, f * PAY, total, PAY);
-		}
-		struct link_stats s = raw_stats(&r);
-		T_CHECK(s.rx_held <= 2u * total && s.rx_held_peak <= 2u * total, "held %llu peak %llu cap %u",
-			(unsigned long long)s.rx_held, (unsigned long long)s.rx_held_peak, 2 * total);
-		T_CHECK(s.drop_held > 0, "the cap never refused a frame");
-		T_CHECK(r.a.nmsgs == 0, "delivered %u", r.a.nmsgs);
-		/* nothing more comes: the stall deadline drops them and ends the session */
-		struct ep *eps[1] = { &r.a };
-		struct two t = { &r.a, &r.a, 0, 0, 0, 0 };
-		T_CHECK(pump(eps, 1, a_down, &t, GUARD_MS), "never dropped");
-		s = raw_stats(&r);
-		T_CHECK(r.a.last_down == -ETIMEDOUT, "reason %d", r.a.last_down);
-		T_CHECK(s.rx_stalled >= 1 && s.rx_open == 0 && s.rx_held == 0,
-			"stalled %llu open %u held %llu", (unsigned long long)s.rx_stalled, s.rx_open,
-			(unsigned long long)s.rx_held);
-		raw_close(&r);
-	}
-}
-
-/* Completeness is coverage: overlapping and duplicate parts never complete a message. */
-static void case_hostile_overlap(void)
-{
-	static struct raw r;
-	T_CASE("hostile_overlapping_offsets_never_deliver") {
-		T_CHECK(raw_open(&r, NULL), "up");
-		/* offsets 0, 500, 500 of a 3000-byte message (1500 bytes "counted") */
-		raw_data(&r, 0, 0, 0, 3000, 500);
-		raw_data(&r, 1, 0, 500, 3000, 500);
-		raw_data(&r, 2, 0, 500, 3000, 500);
-		/* frames of the sender's shape, one part twice under two seqs */
-		raw_data(&r, 3, 3, 0, 3 * PAY, PAY);
-		raw_data(&r, 4, 3, PAY, 3 * PAY, PAY);
-		raw_data(&r, 5, 3, PAY, 3 * PAY, PAY);
-		/* a short frame that is not the last; an index its seq cannot have */
-		raw_data(&r, 6, 3, 0, 3 * PAY, 100);
-		raw_data(&r, 7, 7, 2 * PAY, 3 * PAY, PAY);
-		struct link_stats s = raw_stats(&r);
-		T_CHECK(r.a.nmsgs == 0, "delivered %u", r.a.nmsgs);
-		T_CHECK(s.drop_bad == 5, "bad %llu", (unsigned long long)s.drop_bad);
-		T_CHECK(s.drop_overlap == 1, "overlap %llu", (unsigned long long)s.drop_overlap);
-		T_CHECK(s.rx_open == 1, "open %u", s.rx_open);
-		/* the missing part completes it, intact */
-		raw_data(&r, 8, 3, 2 * PAY, 3 * PAY, PAY);
-		T_CHECK(r.a.nmsgs == 1 && r.a.msgs[0].len == 3 * PAY, "delivered %u", r.a.nmsgs);
-		bool same = r.a.nmsgs == 1;
-		for (uint32_t i = 0; same && i < 3 * PAY; i++)
-			same = r.a.msgs[0].data[i] == (uint8_t)(i * 131 + 7);
-		T_CHECK(same, "content");
-		s = raw_stats(&r);
-		T_CHECK(s.rx_open == 0 && s.rx_held == 0, "open %u held %llu", s.rx_open,
-			(unsigned long long)s.rx_held);
-		raw_close(&r);
-	}
-}
-
 /* T_VERBOSE=1: how long each case took, on stderr */
 static void lap(void)
 {
 	static uint64_t last;
-	uint64_t now = mono_ms();
+	uint64_t now = now_ms();
 	if (last && getenv("T_VERBOSE"))
 		fprintf(stderr, "  (%llu ms)\n", (unsigned long long)(now - last));
 	last = now;
@@ -1170,12 +817,6 @@ int main(void)
 	run_unplug("unplug_enodev_one_down_then_dead", -ENODEV, 0);
 	lap();
 	run_unplug("unplug_down_then_gone_one_down", -ENODEV, 3);
-	lap();
-	case_hostile_many_open();
-	lap();
-	case_hostile_held_cap();
-	lap();
-	case_hostile_overlap();
 	lap();
 	run_sizes("lossy_sizes", small, sizeof small / sizeof small[0], true, false);
 	lap();
