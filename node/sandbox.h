@@ -40,7 +40,8 @@
 
 /* The toolchain every sandbox sees read-only unless told otherwise:
  * directories are bound, symlinks (merged /usr) recreated, missing skipped. */
-#define SANDBOX_RO_DEFAULT "/usr:/bin:/sbin:/lib:/lib64:/lib32:/libx32:/etc/ld.so.cache"
+#define SANDBOX_RO_DEFAULT "/usr:/bin:/sbin:/lib:/lib64:/lib32:/libx32:/etc/ld.so.cache:" \
+	"/etc/alternatives"
 #define SANDBOX_RO_MAX 16
 
 struct sandbox_limits {
