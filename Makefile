@@ -72,7 +72,7 @@ TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .SECONDARY:
-.PHONY: all check check-quick fuzz fuzzers bench bench-link bench-dcc demo install clean deps
+.PHONY: all check check-quick fuzz fuzzers bench bench-link bench-dcc bench-sandbox demo install clean deps
 all: $(PROGS) $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -134,11 +134,13 @@ check:
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)tests/run
 
-bench: bench-link bench-dcc
+bench: bench-link bench-dcc bench-sandbox
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
 	$(Q)scripts/bench-dcc
+bench-sandbox: all
+	$(Q)scripts/bench-sandbox
 
 demo: all
 	$(Q)scripts/demo
