@@ -17,7 +17,7 @@
  */
 #include "args.h"
 #include "client.h"
-#include "exec.h"
+#include "../node/exec.h"	/* DCC_LOOPBACK only: to move into a test tool (scripts/check-layers) */
 
 #include <errno.h>
 #include <fcntl.h>
