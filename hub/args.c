@@ -1041,9 +1041,8 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 			go_local(&s, "a node would refuse: %s", why);
 			goto late_local;
 		}
-		if (!policy_suffix_matches(p->input_name, policy_job_lang(s.node.v, s.node.n))) {
-			go_local(&s, "%s: its suffix is not its -x language (a node compiles "
-				 "only matching names)", p->input_name);
+		if (!policy_input_suffix_ok(p->input_name)) {
+			go_local(&s, "%s: not a source suffix a node compiles", p->input_name);
 			goto late_local;
 		}
 	}

@@ -72,21 +72,18 @@ static const struct { const char *lang, *suffixes; } langs[] = {
 	{ "objective-c++-cpp-output", ".mii" },
 };
 
-bool policy_suffix_matches(const char *name, const char *lang)
+bool policy_input_suffix_ok(const char *name)
 {
 	const char *dot = name ? strrchr(name, '.') : NULL;
+	size_t l;
 
-	if (!dot || strchr(dot, '/') || !lang)
+	if (!dot || strchr(dot, '/') || !dot[1])
 		return false;
-	for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
-		const char *s = langs[i].suffixes;
-		size_t l = strlen(dot);
-		if (strcmp(lang, langs[i].lang))
-			continue;
-		for (const char *p = s; (p = strstr(p, dot)); p++)
-			if (p[l] == 0 || p[l] == '.')
+	l = strlen(dot);
+	for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
+		for (const char *q = langs[i].suffixes; (q = strstr(q, dot)); q++)
+			if (q[l] == 0 || q[l] == '.')
 				return true;
-	}
 	return false;
 }
 
