@@ -580,25 +580,25 @@ static pid_t wait_job(struct run *r, pid_t pid, int *st, struct rusage *ru, bool
 /* Runs the compiler: 0 when it ran (its status in *st), else the farm error. */
 static int run_compiler(struct run *r, int *st)
 {
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ps[2] = { -1, -1 }, rc = 0;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, rc = 0;
 	bool over = false, timed_out = false;
 	struct sandbox_err se = { 0, 0 };
 	struct rusage ru;
 	pid_t pid;
 
 	memset(&ru, 0, sizeof ru);
-	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(ps, O_CLOEXEC)) {
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
 		rc = fail(r->res, -errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid = sandbox_spawn(&r->sb, r->argv, po[1], pe[1], ps[1], job_setup, r);
+	pid = sandbox_spawn(&r->sb, r->argv, po[1], pe[1], job_setup, r, &se);
 	if (pid < 0) {
-		rc = fail(r->res, pid, "spawn: %s", strerror((int)-pid));
+		rc = fail(r->res, se.stage == SB_EXEC || !se.err ? pid : -EIO, "%s %s: %s",
+			  sandbox_stage_name(se.stage), r->argv[0], strerror((int)-pid));
 		goto out;
 	}
 	close(po[1]), po[1] = -1;
 	close(pe[1]), pe[1] = -1;
-	close(ps[1]), ps[1] = -1;
 	drain_all(r, po[0], pe[0], &timed_out, &over);
 	if (over)
 		sandbox_kill(&r->sb, pid);
@@ -612,10 +612,7 @@ static int run_compiler(struct run *r, int *st)
 	r->res->wall_us = now_us() - r->start;
 	r->res->cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
 			 (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
-	if (read(ps[0], &se, sizeof se) == (ssize_t)sizeof se && se.err)
-		rc = fail(r->res, se.stage == SB_EXEC ? -se.err : -EIO, "%s %s: %s",
-			  sandbox_stage_name(se.stage), r->argv[0], strerror(se.err));
-	else if (timed_out)
+	if (timed_out)
 		rc = fail(r->res, -ETIMEDOUT, "compile timed out after %u ms",
 			  (unsigned)((r->res->wall_us + 500) / 1000));
 	else if (over)
@@ -628,8 +625,6 @@ out:
 			close(po[i]);
 		if (pe[i] >= 0)
 			close(pe[i]);
-		if (ps[i] >= 0)
-			close(ps[i]);
 	}
 	return rc;
 }

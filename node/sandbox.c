@@ -2,12 +2,16 @@
  * sandbox.c — the compiler's launch (sandbox.h): namespaces, the new root,
  * the uid drop, limits, seccomp, exec.
  *
- * Invariant: everything after the clone()/fork() in the child is
- * syscalls on memory prepared before it (no malloc, no stdio streams), and
- * every failure ends in child_fail(): one struct sandbox_err on statfd,
- * _exit(127). The child never returns into the caller.
+ * The child is started by lib/spawn.c (argv before the fork, errors back
+ * through a CLOEXEC pipe); this file gives it its hooks: pre_ids() (still
+ * root, in the new namespaces: the new root) and post_ids() (with the
+ * slot's ids: no_new_privs, limits, seccomp, the caller's job setup). The
+ * hooks only make syscalls on memory prepared before the fork (no malloc,
+ * no stdio streams).
  */
 #include "sandbox.h"
+
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,15 +34,6 @@
 #include <unistd.h>
 
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
-
-static void __attribute__((noreturn)) child_fail(int statfd, int stage, int err)
-{
-	struct sandbox_err e = { stage, err ? err : EIO };
-	if (write(statfd, &e, sizeof e) < 0) {
-		/* the parent is gone: nothing more to say */
-	}
-	_exit(127);
-}
 
 const char *sandbox_stage_name(int stage)
 {
@@ -230,7 +225,13 @@ static int install_seccomp(void)
 	return 0;
 }
 
-/* ---- the child ---- */
+/* ---- the child's hooks (lib/spawn.h) ---- */
+
+struct hook_ctx {
+	const struct sandbox_cfg *cfg;
+	sandbox_hook unpriv;
+	void *arg;
+};
 
 static int set_limit(int res, uint64_t v)
 {
@@ -252,64 +253,43 @@ static int set_limits(const struct sandbox_limits *l)
 	return set_limit(RLIMIT_NPROC, l->nproc);
 }
 
-static int drop_ids(const struct sandbox_cfg *cfg)
+/* Still root, in the new namespaces: the new root. */
+static int pre_ids(void *arg, int *stage)
 {
-	if (!cfg->uid || geteuid() != 0)
-		return 0;
-	if (setgroups(0, NULL) || setresgid(cfg->gid, cfg->gid, cfg->gid) ||
-	    setresuid(cfg->uid, cfg->uid, cfg->uid))
-		return errno;
-	if (geteuid() == 0 || getegid() == 0)
-		return EPERM;	/* never go on as root */
-	return 0;
+	const struct hook_ctx *h = arg;
+	*stage = SB_MOUNTS;
+	return h->cfg->insecure ? 0 : make_root(h->cfg);
 }
 
-static void __attribute__((noreturn)) child(const struct sandbox_cfg *cfg, char *const *argv,
-					    int outfd, int errfd, int statfd,
-					    sandbox_hook unpriv, void *arg)
+/* With the slot's ids: no new privileges, limits, seccomp, the job's setup. */
+static int post_ids(void *arg, int *stage)
 {
-	sigset_t none;
-	int r, nullfd;
+	const struct hook_ctx *h = arg;
+	int r;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	if (cfg->insecure)
-		setpgid(0, 0);
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0)
-		child_fail(statfd, SB_FDS, errno);
-	if (!cfg->insecure && (r = make_root(cfg)))
-		child_fail(statfd, SB_MOUNTS, r);
-	if ((r = drop_ids(cfg)))
-		child_fail(statfd, SB_IDS, r);
-	/* after the drop: changing ids clears the death signal */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		child_fail(statfd, SB_IDS, errno);
-	{	/* the parent died before the death signal was set? */
-		struct pollfd pf = { statfd, POLLOUT, 0 };
-		if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR))
-			_exit(127);
-	}
-	if ((r = set_limits(&cfg->lim)))
-		child_fail(statfd, SB_LIMITS, r);
-	if (!cfg->insecure && (r = install_seccomp()))
-		child_fail(statfd, SB_SECCOMP, r);
-	if (unpriv && (r = unpriv(arg)))
-		child_fail(statfd, SB_SETUP, r);
-	if (chdir(cfg->cwd))
-		child_fail(statfd, SB_SETUP, errno);
+	*stage = SB_IDS;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return errno;
+	*stage = SB_LIMITS;
+	if ((r = set_limits(&h->cfg->lim)))
+		return r;
+	*stage = SB_SECCOMP;
+	if (!h->cfg->insecure && (r = install_seccomp()))
+		return r;
+	*stage = SB_SETUP;
 	umask(022);
-	execve(argv[0], argv, cfg->envp);
-	child_fail(statfd, SB_EXEC, errno);
+	return h->unpriv ? h->unpriv(h->arg) : 0;
 }
 
 pid_t sandbox_spawn(const struct sandbox_cfg *cfg, char *const *argv, int outfd, int errfd,
-		    int statfd, sandbox_hook unpriv, void *arg)
+		    sandbox_hook unpriv, void *arg, struct sandbox_err *se)
 {
 	char *largv[1024 + 2];
-	char *const *av = argv;
+	struct hook_ctx h = { cfg, unpriv, arg };
+	struct spawn_opts o = { .argv = argv, .envp = cfg->envp, .cwd = cfg->cwd, .fd_in = -1,
+				.fd_out = outfd, .fd_err = errfd, .pdeathsig = SIGKILL,
+				.pre_ids = pre_ids, .post_ids = post_ids, .arg = &h };
+	struct spawn_err e;
 	pid_t pid;
 
 	if (cfg->launcher) {
@@ -322,19 +302,21 @@ pid_t sandbox_spawn(const struct sandbox_cfg *cfg, char *const *argv, int outfd,
 		if (argv[n - 1])
 			return -E2BIG;
 		largv[n] = NULL;
-		av = largv;
+		o.argv = largv;
 	}
-	if (cfg->insecure)
-		pid = fork();
-	else	/* fork()'s semantics, in new namespaces: we are PID 1 there */
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)(NS_FLAGS | SIGCHLD), NULL, NULL,
-				     NULL, NULL);
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		child(cfg, av, outfd, errfd, statfd, unpriv, arg);
-	if (cfg->insecure)
-		setpgid(pid, pid);	/* both sides, so a kill never misses */
+	o.set_ids = cfg->uid && geteuid() == 0;
+	o.uid = cfg->uid;
+	o.gid = cfg->gid;
+	o.new_pgrp = cfg->insecure;
+	o.clone_flags = cfg->insecure ? 0 : NS_FLAGS;
+	pid = spawn_start(&o, &e);
+	if (se) {
+		se->stage = e.stage == SPAWN_STAGE_EXEC ? SB_EXEC
+			    : e.stage == SPAWN_STAGE_IDS ? SB_IDS
+			    : e.stage == SPAWN_STAGE_FDS ? SB_FDS
+			    : e.stage == SPAWN_STAGE_CWD ? SB_SETUP : e.stage;
+		se->err = e.err;
+	}
 	return pid;
 }
 

@@ -27,8 +27,8 @@
  * wrapper program such as an emulator runner: noded itself knows nothing
  * of it).
  *
- * Errors of the child before exec come back through a CLOEXEC pipe as a
- * struct sandbox_err; sandbox_spawn() itself only forks.
+ * Errors of the child before exec come back through lib/spawn.c's CLOEXEC
+ * pipe as a struct sandbox_err.
  */
 #ifndef USBFARM_NODE_SANDBOX_H
 #define USBFARM_NODE_SANDBOX_H
@@ -78,11 +78,11 @@ struct sandbox_err {
 /* The child's hook, run after the drop, before exec: 0 or an errno. */
 typedef int (*sandbox_hook)(void *arg);
 
-/* Starts the child with stdout/stderr on outfd/errfd; errors before exec go
- * to statfd (write end of a CLOEXEC pipe) as one struct sandbox_err.
- * Returns the child's pid or -errno. */
+/* Starts the child with stdout/stderr on outfd/errfd (lib/spawn.h).
+ * Returns its pid once the program runs, or -errno when anything before
+ * exec failed (then *se says where, and the child is reaped). */
 pid_t sandbox_spawn(const struct sandbox_cfg *cfg, char *const *argv, int outfd, int errfd,
-		    int statfd, sandbox_hook unpriv, void *arg);
+		    sandbox_hook unpriv, void *arg, struct sandbox_err *se);
 
 /* Ends the job: SIGKILL to the child (sandboxed: the namespace goes with it;
  * insecure: its process group). */
