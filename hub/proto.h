@@ -110,8 +110,15 @@ int proto_encode_status(struct buf *b, const struct hub_status *st);
 int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st);
 void proto_status_free(struct hub_status *st);
 
-/* Connects to hubd's socket at path (blocking, CLOEXEC). 0 or -errno. */
+/* Connects to hubd's socket at path (CLOEXEC), at most PROTO_CONNECT_MS
+ * (-ETIMEDOUT); every later send or receive on it waits at most
+ * PROTO_IO_MS without progress (EAGAIN) until proto_set_deadlines() says
+ * otherwise. 0 or -errno. */
+#define PROTO_CONNECT_MS 2000
+#define PROTO_IO_MS 10000
 int proto_connect(const char *path, int *fd);
+/* Per-call limits without progress on fd's sends and receives (ms; 0: none). */
+int proto_set_deadlines(int fd, int send_ms, int recv_ms);
 
 /* Type of a payload, or -EPROTO. */
 int proto_type(const uint8_t *p, size_t len);
