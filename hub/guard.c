@@ -128,9 +128,9 @@ bool guard_announce_ok(size_t len)
 	return len <= G.cfg.max_message;
 }
 
-bool guard_hold(size_t n)
+bool guard_hold(size_t n, bool first)
 {
-	if (n > G.cfg.max_held - G.held)
+	if (!first && (G.held > G.cfg.max_held || n > G.cfg.max_held - G.held))
 		return false;
 	G.held += n;
 	return true;

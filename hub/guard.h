@@ -9,7 +9,10 @@
  *   max_held     bytes of client requests hubd holds at once (unfinished
  *                requests plus queued jobs): memory grows only with bytes
  *                actually received, never with what a header announced, and
- *                a connection whose next bytes would pass this cap is closed;
+ *                a connection whose next bytes would pass this cap is closed.
+ *                The first GUARD_READ_CHUNK of each connection is always
+ *                granted (small requests are served during a flood): memory
+ *                <= max_held + max_clients * GUARD_READ_CHUNK;
  *   idle_s       seconds a connection may make no progress while hubd reads
  *                its request or writes its answer (waiting for a node or
  *                holding a local slot is not idle).
@@ -51,8 +54,10 @@ bool guard_may_accept(int *timeout_ms);
 
 /* A request's announced length is within max_message. */
 bool guard_announce_ok(size_t len);
-/* Takes n more bytes of held memory, false (nothing taken) past max_held. */
-bool guard_hold(size_t n);
+/* Takes n more bytes of held memory, false (nothing taken) past max_held;
+ * a connection's first chunk (first: at most GUARD_READ_CHUNK) is always
+ * granted, so a small request is served even while others hold the cap. */
+bool guard_hold(size_t n, bool first);
 void guard_release(size_t n);
 size_t guard_held(void);
 

@@ -457,9 +457,10 @@ static void submit_identify(struct conn *c, struct job *j)
 		j->state = J_IDENT;
 		return;
 	}
-	if (rc > 0)
+	if (rc > 0) {
+		j->state = J_IDENT;
 		on_ident(j->id, &r, NULL);
-	else
+	} else
 		snprintf(j->why, sizeof j->why, "compiler %.100s not identified: %.70s",
 			 j->sub.compiler, r.why);
 }
@@ -936,7 +937,7 @@ static int conn_grow(struct conn *c)
 
 	if (nc > c->frame_len)
 		nc = c->frame_len;
-	if (!guard_hold(nc - c->frame_cap)) {
+	if (!guard_hold(nc - c->frame_cap, c->frame_cap == 0)) {
 		log_warn("requests held reach --max-held (%zu bytes): a client is closed",
 			 guard_cfg()->max_held);
 		c->state = C_CLOSE;
@@ -1195,7 +1196,8 @@ static void usage(FILE *to, int code)
 "                         nothing is allocated before the check, memory grows\n"
 "                         only with bytes received)\n"
 "      --max-held B       bytes of requests held at once, unfinished or queued\n"
-"                         (default %zu MiB)\n"
+"                         (default %zu MiB); the first 64 KiB of each connection\n"
+"                         always fit, so small requests pass a flood\n"
 "      --client-idle S    seconds without progress while a request is read or\n"
 "                         an answer written (default %d; waiting for a node or\n"
 "                         holding a local slot is not idle). A client waiting\n"
