@@ -45,15 +45,15 @@ stop_hubd
 # ---- 150 connections announcing 190 MiB each, 256 KiB sent: bounded memory
 start_hubd_bare --local-slots 1 --max-clients 200 --max-held $((16 << 20)) --client-idle 5
 v0=$(vmsize)
-rm -f "$FARM_TMP/ready"
-as_user python3 "$FLOOD" "$USBFARM_SOCKET" 150 $((190 << 20)) $((256 << 10)) 60 "$FARM_TMP/ready" \
+rm -f "$W/ready"
+as_user python3 "$FLOOD" "$USBFARM_SOCKET" 150 $((190 << 20)) $((256 << 10)) 60 "$W/ready" \
 	>"$FARM_TMP/flood.out" &
 fpid=$!
-wait_for 600 test -s "$FARM_TMP/ready"
+wait_for 600 test -s "$W/ready" || fail flood-started "the flooding clients did not start"
 v1=$(vmsize)
 growth=$(( (v1 - v0) / 1024 ))
 echo "# 150 x 190 MiB announced (28 GiB), 256 KiB sent each: hubd VmSize +${growth} MiB"
-if [ "$growth" -lt 256 ] && grep -q "reach --max-held" "$FARM_TMP/hubd.log"; then
+if [ -s "$W/ready" ] && [ "$growth" -lt 256 ] && grep -q "reach --max-held" "$FARM_TMP/hubd.log"; then
 	ok memory-bounded-by-max-held
 else
 	fail memory-bounded-by-max-held "VmSize +$growth MiB; held cap logged: $(grep -c 'reach --max-held' "$FARM_TMP/hubd.log")"
