@@ -24,10 +24,11 @@ FLAGS="-O2 -g -MD"
 chown -R "$FARM_USER:" "$G"
 
 objs() { ls "$G/obj" 2>/dev/null | grep -c '\.o$'; }
+objs_at_least() { [ "$(objs)" -ge "$1" ]; }
 # ---- frozen mid-build
 user_in "$G" make -j6 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >"$FARM_TMP/build1.log" 2>&1 &
 mpid=$!
-wait_for 600 test "$(objs)" -ge 6
+wait_for 600 objs_at_least 6
 kill -STOP "$HUBD_PID"
 frozen_at=$(objs)
 t0=$SECONDS
@@ -64,7 +65,7 @@ fi
 rm -rf "$G/obj"
 user_in "$G" make -j6 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >"$FARM_TMP/build3.log" 2>&1 &
 mpid=$!
-wait_for 600 test "$(objs)" -ge 6
+wait_for 600 objs_at_least 6
 kill -KILL "$HUBD_PID"
 wait "$HUBD_PID" 2>/dev/null
 HUBD_PID=""
