@@ -70,7 +70,7 @@ install-node: $(NODE_SBINS)
 	$(INSTALL) -m 755 $(NODE_SBINS) $(D)$(SBINDIR)/
 	$(call install_unit,systemd/usbfarm-noded.service.in $(filter %.in,$(GADGET_UNITS)))
 	$(INSTALL) -m 644 systemd/usbfarm-noded.default $(D)$(SYSCONFDIR)/default/usbfarm-noded
-	$(INSTALL) -m 644 man/noded.8 $(wildcard man/usbfarm-gadget.8) $(D)$(MANDIR)/man8/
+	$(INSTALL) -m 644 man/noded.8 $(if $(GADGET_PROG),man/usbfarm-gadget.8) $(D)$(MANDIR)/man8/
 	$(if $(filter-out %.in,$(GADGET_UNITS)),$(INSTALL) -m 644 \
 		$(filter-out %.in,$(GADGET_UNITS)) $(D)$(UNITDIR)/)
 	$(if $(NODE_RULES),$(INSTALL) -d $(D)$(UDEVRULESDIR) && \
