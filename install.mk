@@ -81,3 +81,12 @@ install-sim: $(BUILD)/tools/faultfwd
 	$(INSTALL) -m 755 scripts/simfarm $(D)$(BINDIR)/
 	$(INSTALL) -m 755 $(BUILD)/tools/faultfwd $(D)$(PKGLIBDIR)/
 	$(INSTALL) -m 644 man/simfarm.1 $(D)$(MANDIR)/man1/
+
+# The packages cross-built too (tests/integration/pkg_deb.sh for each
+# architecture; the native one is also part of make check). Needs
+# `scripts/install-deps --pkg` (cross toolchains, multiarch -dev packages).
+PKG_ARCHES ?= $(sort $(shell dpkg --print-architecture 2>/dev/null) arm64 armhf)
+.PHONY: check-pkg
+check-pkg: all
+	$(Q)scripts/install-deps --pkg
+	$(Q)PKG_ARCHES="$(PKG_ARCHES)" tests/run integration pkg_
