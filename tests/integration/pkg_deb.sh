@@ -113,7 +113,8 @@ install_native() {
 		[ -e "$f" ] && { [ -e "$R/lib/systemd/system/$(basename "$f" .in)" ] || missing+=("unit $(basename "$f")"); }
 	done
 	[ ${#missing[@]} -eq 0 ] && ok root-files || fail root-files "missing: ${missing[*]}"
-	grep -q '^usbfarm:x:[0-9]*:' "$R/etc/group" && ok root-usbfarm-group || fail root-usbfarm-group "no usbfarm group"
+	grep -q '^usbfarm:x:[0-9]*:' "$R/etc/group" && grep -q '^usbfarm:x:[0-9]*:' "$R/etc/passwd" &&
+		ok root-usbfarm-user-group || fail root-usbfarm-user-group "no usbfarm group or user"
 	[ -L "$R/etc/systemd/system/multi-user.target.wants/usbfarm-hubd.service" ] &&
 		[ -L "$R/etc/systemd/system/multi-user.target.wants/usbfarm-noded.service" ] &&
 		ok root-units-enabled || fail root-units-enabled "not enabled in multi-user.target.wants"

@@ -99,7 +99,7 @@ rc=$?
 hub=$D/usr/lib/systemd/system/usbfarm-hubd.service
 node=$D/usr/lib/systemd/system/usbfarm-noded.service
 capset=$(sed -n 's/^CapabilityBoundingSet=//p' "$hub" | tr ' ' '\n' | sort | tr '\n' ' ')
-[ "$capset" = "CAP_NET_ADMIN CAP_NET_RAW CAP_SETGID CAP_SETUID " ] &&
+[ "$capset" = "CAP_CHOWN CAP_FOWNER CAP_NET_ADMIN CAP_NET_RAW CAP_SETGID CAP_SETPCAP CAP_SETUID " ] &&
 	grep -qx 'Group=usbfarm' "$hub" && grep -qx 'RuntimeDirectory=usbfarm' "$hub" &&
 	grep -qx 'RuntimeDirectoryMode=0750' "$hub" && grep -qx 'NoNewPrivileges=yes' "$hub" &&
 	grep -qx 'ProtectSystem=strict' "$hub" && ! grep -q '^User=' "$hub" &&
@@ -107,6 +107,28 @@ capset=$(sed -n 's/^CapabilityBoundingSet=//p' "$hub" | tr ' ' '\n' | sort | tr 
 ! grep -q '^CapabilityBoundingSet=\|^RestrictNamespaces=\|^User=' "$node" &&
 	grep -qx 'NoNewPrivileges=yes' "$node" && grep -qx 'ProtectSystem=full' "$node" &&
 	ok noded-unit-root-with-namespaces || fail noded-unit-root-with-namespaces "noded's unit would stop its sandbox or lost its protections"
+# hubd started as the unit starts it: root, only the unit's bounding set,
+# group usbfarm, no_new_privs, its runtime dir 0750 root:usbfarm made
+# beforehand (as RuntimeDirectory= does), in a network namespace of its
+# own; it must come up and answer hubctl.
+if [ $ROOTED -eq 1 ]; then
+	getent group usbfarm >/dev/null || groupadd -r usbfarm
+	bset=-all$(printf ',+%s' $(sed -n 's/^CapabilityBoundingSet=//p' "$hub" | tr 'A-Z' 'a-z' | sed 's/cap_//g'))
+	rd=$S/run-usbfarm
+	mkdir -m 0750 "$rd" && chgrp usbfarm "$rd"
+	unshare -n setpriv --bounding-set="$bset" --inh-caps=-all --regid="$(getent group usbfarm | cut -d: -f3)" \
+		--clear-groups --no-new-privs "$T_BIN/hubd" --socket "$rd/hubd.sock" --local-slots 1 >"$S/hubd.log" 2>&1 &
+	hpid=$!
+	for _ in $(seq 100); do [ -S "$rd/hubd.sock" ] && "$T_BIN/hubctl" --socket "$rd/hubd.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
+	if "$T_BIN/hubctl" --socket "$rd/hubd.sock" status >/dev/null 2>&1 && kill -0 "$hpid" 2>/dev/null; then
+		ok "hubd-runs-with-unit-caps ($(stat -c '%U:%G %a' "$rd/hubd.sock") socket)"
+	else
+		fail hubd-runs-with-unit-caps "$(tail -n 5 "$S/hubd.log")"
+	fi
+	kill "$hpid" 2>/dev/null; wait "$hpid" 2>/dev/null
+else
+	skip hubd-runs-with-unit-caps "setpriv --bounding-set and a network namespace need root"
+fi
 for u in "$hub" "$node"; do
 	e=$(systemd-analyze security --offline=yes "$u" 2>/dev/null | sed -n 's/.*Overall exposure level for \([^:]*\): \([0-9.]*\).*/\2/p')
 	echo "# exposure $(basename "$u"): ${e:-?} (systemd-analyze security, 0 best, 10 worst)"
@@ -122,6 +144,9 @@ if [ $ROOTED -eq 1 ]; then
 	systemd-sysusers --root="$R" "$D/usr/lib/sysusers.d/usbfarm.conf" >/dev/null 2>&1
 	grep -q '^usbfarm:x:[0-9]*:' "$R/etc/group" && ok sysusers-group ||
 		fail sysusers-group "systemd-sysusers made no usbfarm group: $(cat "$R/etc/group")"
+	gid=$(awk -F: '$1 == "usbfarm" { print $3 }' "$R/etc/group")
+	awk -F: -v g="$gid" '$1 == "usbfarm" && $3 > 0 && $3 < 1000 && $4 == g && $7 ~ /nologin$/ { f = 1 } END { exit !f }' "$R/etc/passwd" &&
+		ok sysusers-system-user || fail sysusers-system-user "no usbfarm system user (uid < 1000, group usbfarm, nologin): $(cat "$R/etc/passwd")"
 else
 	skip sysusers-group "systemd-sysusers --root needs root"
 fi
