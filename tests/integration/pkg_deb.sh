@@ -2,11 +2,12 @@
 # pkg_deb.sh — the Debian packages: `dpkg-buildpackage -b` builds
 # usbfarm-hub and usbfarm-node for each architecture of PKG_ARCHES (default:
 # this machine's; `make check-pkg` adds arm64 and armhf, cross-built), each
-# from its own copy of the tree; the binaries are of that architecture;
-# lintian reports no error (its warnings and infos are listed as # lines);
-# the native packages are installed with dpkg into a scratch root, running
-# their maintainer scripts there (DPKG_ROOT): files, enabled units, the
-# usbfarm group, and removed again by purge.
+# from its own copy of the tree; the binaries are of that machine and
+# hardened (PIE, full RELRO, BIND_NOW, fortified); lintian reports no error
+# (its warnings and infos are listed as # lines); the native packages are
+# installed with dpkg into a scratch root, running their maintainer scripts
+# there (DPKG_ROOT): files, enabled units, the usbfarm user and group, and
+# removed again by purge.
 # timeout: 1500
 source "$(dirname "$0")/../lib/sh.sh"
 set -u
@@ -50,9 +51,14 @@ build() {
 			[ -f "$b" ] && [ ! -L "$b" ] || continue
 			head -c 4 "$b" | grep -q ELF || continue
 			readelf -h "$b" | grep -q "Machine: *$(machine_of "$a")\$" || bad+=" $(basename "$b")(machine)"
+			# dpkg's hardening=+all reached the link: PIE, full RELRO,
+			# fortified calls, stack protector
+			readelf -h "$b" | grep -q 'Type: *DYN' && readelf -l "$b" | grep -q GNU_RELRO &&
+				readelf -d "$b" | grep -q BIND_NOW && readelf -s --wide "$b" | grep -q '_chk@' ||
+				bad+=" $(basename "$b")(hardening)"
 		done
 	done
-	[ -z "$bad" ] && ok "debs-are-$a" || fail "debs-are-$a" "$bad"
+	[ -z "$bad" ] && ok "debs-are-$a-hardened" || fail "debs-are-$a-hardened" "$bad"
 	lint "$a"
 }
 
