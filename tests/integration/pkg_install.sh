@@ -2,14 +2,16 @@
 # pkg_install.sh — `make install` as a Debian service would be installed:
 # a clean build and a DESTDIR install as a non-root user, every file in its
 # place, the masquerade dir working, the systemd units verified by
-# systemd-analyze (and their hardening as stated), the sysusers.d entry
-# applied to a scratch root, the man pages free of groff warnings and
+# systemd-analyze (and their hardening as stated), hubd and noded started
+# under what their units give them, the sysusers.d entry applied to a
+# scratch root, the udev rules parsed, the man pages free of groff warnings and
 # describing every option each program's --help lists.
 # timeout: 300
 source "$(dirname "$0")/../lib/sh.sh"
 set -u
 S=$(mktemp -d /tmp/usbfarm-pkg-install.XXXXXX)
-trap 'rm -rf "$S"' EXIT
+V=$(mktemp -d /var/tmp/usbfarm-pkg-install.XXXXXX)	# outside the private /tmp below
+trap 'rm -rf "$S" "$V"' EXIT
 chmod 755 "$S"
 ROOTED=0
 [ "$(id -u)" -eq 0 ] && ROOTED=1
@@ -128,6 +130,27 @@ if [ $ROOTED -eq 1 ]; then
 	kill "$hpid" 2>/dev/null; wait "$hpid" 2>/dev/null
 else
 	skip hubd-runs-with-unit-caps "setpriv --bounding-set and a network namespace need root"
+fi
+# noded as its unit runs it: root, NoNewPrivileges, /usr and /etc
+# read-only, a private /tmp, job dirs under its cache dir, on a packet link
+# (lo of a network namespace of its own): it must come up and offer its
+# compilers (and, with the sandbox, pass its sandbox probe).
+if [ $ROOTED -eq 1 ]; then
+	jd=$V/cache-usbfarm/jobs
+	mkdir -p "$jd" && chmod 711 "$V" "$V/cache-usbfarm" "$jd"
+	unshare -m -n sh -c 'ip link set lo up && mount --bind /usr /usr && mount -o remount,bind,ro /usr &&
+		mount --bind /etc /etc && mount -o remount,bind,ro /etc && mount -t tmpfs tmpfs /tmp &&
+		exec setpriv --no-new-privs "$1" --tmpdir "$2" --slots 1 lo' sh "$T_BIN/noded" "$jd" >"$S/noded.log" 2>&1 &
+	npid=$!
+	for _ in $(seq 100); do grep -q 'offers' "$S/noded.log" && break; kill -0 "$npid" 2>/dev/null || break; sleep 0.1; done
+	if grep -q 'offers' "$S/noded.log" && kill -0 "$npid" 2>/dev/null; then
+		ok "noded-runs-with-unit-protections ($(grep -c offers "$S/noded.log") compilers)"
+	else
+		fail noded-runs-with-unit-protections "$(tail -n 5 "$S/noded.log")"
+	fi
+	kill "$npid" 2>/dev/null; wait "$npid" 2>/dev/null
+else
+	skip noded-runs-with-unit-protections "mount and network namespaces need root"
 fi
 for u in "$hub" "$node"; do
 	e=$(systemd-analyze security --offline=yes "$u" 2>/dev/null | sed -n 's/.*Overall exposure level for \([^:]*\): \([0-9.]*\).*/\2/p')
