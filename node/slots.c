@@ -224,6 +224,24 @@ static void sweep_free_blocks(struct slots *s, const char *lockdir, uid_t range_
 	}
 }
 
+int slots_reserve(struct slots *s, uid_t range_base)
+{
+	int dfd;
+
+	memset(s, 0, sizeof *s);
+	s->lockfd = -1;
+	if ((dfd = own_dir(SLOTS_LOCK_DIR, 0755)) < 0)
+		return dfd;
+	close(dfd);
+	for (s->block = 0; s->block < SLOTS_BLOCKS; s->block++)
+		if ((s->lockfd = lock_block(SLOTS_LOCK_DIR, s->block)) >= 0)
+			break;
+	if (s->lockfd < 0)
+		return -EBUSY;
+	s->base = range_base + s->block * SLOTS_BLOCK_UIDS;
+	return 0;
+}
+
 int slots_claim(struct slots *s, uid_t range_base, const char *tmp_root, char *why,
 		size_t whylen)
 {

@@ -41,6 +41,11 @@ struct slots {
 /* 0, or -errno and why. range_base: SLOTS_UID_BASE unless configured. */
 int slots_claim(struct slots *s, uid_t range_base, const char *tmp_root, char *why,
 		size_t whylen);
+/* Holds the first free block (its lock only: no sweep, no dirs), for a
+ * program that runs jobs as slot uids without being a noded (tests,
+ * benchmarks): a starting noded never takes it or kills its processes.
+ * 0 or -errno. Needs root. */
+int slots_reserve(struct slots *s, uid_t range_base);
 /* uid (= gid) of slot i. */
 uid_t slots_uid(const struct slots *s, int i);
 /* Ends every process whose real, effective or saved uid is in

@@ -18,6 +18,7 @@
  * Run as root (direct and bwrap need it).
  */
 #include "exec.h"
+#include "slots.h"
 #include "../lib/buf.h"
 
 #include <errno.h>
@@ -121,6 +122,8 @@ static int run_cmd(char **argv, const char *dir, uint64_t *wall, uint64_t *cpu)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
+static struct slots slot;	/* a block held, so no noded sweeps our uid */
+
 static int run_exec(const char *cc, struct buf *src, bool insecure, uint64_t *wall,
 		    uint64_t *cpu)
 {
@@ -133,7 +136,7 @@ static int run_exec(const char *cc, struct buf *src, bool insecure, uint64_t *wa
 	int rc;
 
 	j.launch.insecure = insecure;
-	j.limits.uid = j.limits.gid = 1500065100;	/* a slot uid of the reserved range */
+	j.limits.uid = j.limits.gid = slots_uid(&slot, 0);
 	rc = exec_run(&j, &r);
 	*wall = now_us() - t0;
 	*cpu = r.cpu_us;
@@ -185,6 +188,10 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "insecure") && strcmp(mode, "direct")) {
 		fprintf(stderr, "sbbench: unknown mode %s\n", mode);
 		return 2;
+	}
+	if (slots_reserve(&slot, SLOTS_UID_BASE) < 0) {
+		fprintf(stderr, "sbbench: no free slot uid block\n");
+		return 1;
 	}
 	cg_enter();
 	for (int i = 0; i < runs + 1; i++) {	/* the first run warms caches */
