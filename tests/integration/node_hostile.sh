@@ -18,8 +18,14 @@ farm_init 2
 for t in jobsend sbprobe; do
 	[ -x "$T_BUILD/tools/$t" ] || { fail tools "$T_BUILD/tools/$t not built"; exit 1; }
 done
-UID_LO=1500000000
-UID_N=65536
+# every slot uid range our noded have had ("uids LO..HI" in their logs,
+# kept in $FARM_TMP/ranges across log truncations)
+note_ranges() {
+	{ cat "$FARM_TMP/ranges" 2>/dev/null
+	  sed -n 's/.*slots: uids \([0-9]*\)\.\.\([0-9]*\) .*/\1 \2/p' "$FARM_TMP"/noded*.log; } |
+		sort -u >"$FARM_TMP/ranges.new"
+	mv "$FARM_TMP/ranges.new" "$FARM_TMP/ranges"
+}
 TOOLS=$(cd "$T_BUILD/tools" && pwd)
 start_noded 1 --slots 2 --launcher "$TOOLS/sbprobe" \
 	--toolchain "/usr:/bin:/sbin:/lib:/lib64:/etc/ld.so.cache:/etc/alternatives:$TOOLS"
@@ -140,8 +146,15 @@ if [ "$(field row2-fifo farm_error)" != 0 ]; then ok row2-fifo-output-no-hang; e
 
 # ---- row 3: a process left running does not survive its job
 job row3-linger '// probe: linger\nint x;\n' l.c l.o "${C[@]}"
-# processes of a slot uid, zombies (already dead, waiting for init) aside
-slot_procs() { ps -eo uid=,stat= | awk -v lo=$UID_LO -v n=$UID_N '$1 >= lo && $1 < lo + n && $2 !~ /^Z/' | wc -l; }
+# processes of our nodes' slot uids (other checkouts' farms may run jobs
+# on this machine too), zombies (dead, waiting for init) aside
+slot_procs() {
+	note_ranges
+	ps -eo uid=,stat= | awk -v r="$(tr '\n' ' ' <"$FARM_TMP/ranges")" '
+		BEGIN { n = split(r, a, " ") }
+		$2 !~ /^Z/ { for (i = 1; i < n; i += 2) if ($1 >= a[i] && $1 <= a[i + 1]) { c++; break } }
+		END { print c + 0 }'
+}
 no_procs() { [ "$(slot_procs)" -eq 0 ]; }
 procs_ge() { [ "$(slot_procs)" -ge "$1" ]; }
 started_gt() { [ "$(grep -c 'started' "$FARM_TMP/noded2.log")" -gt "$1" ]; }
