@@ -26,7 +26,10 @@ note_ranges() {
 		sort -u >"$FARM_TMP/ranges.new"
 	mv "$FARM_TMP/ranges.new" "$FARM_TMP/ranges"
 }
+# sbprobe runs inside jobs, under their address-space limit, which ASan's
+# shadow memory cannot live with: the plain build's, when there is one
 TOOLS=$(cd "$T_BUILD/tools" && pwd)
+[ -x "$T_ROOT/build/tools/sbprobe" ] && TOOLS=$(cd "$T_ROOT/build/tools" && pwd)
 start_noded 1 --slots 2 --launcher "$TOOLS/sbprobe" \
 	--toolchain "/usr:/bin:/sbin:/lib:/lib64:/etc/ld.so.cache:/etc/alternatives:$TOOLS"
 start_noded 2 --slots 2
