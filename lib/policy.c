@@ -1,7 +1,7 @@
 /*
  * policy.c — the one contract between hub and node (policy.h): which
  * compile arguments, input and output names a node accepts, how gcc maps
- * names, and the include-like directive scanner.
+ * names, and the job's language.
  *
  * Pure functions of their arguments: no I/O, no global state, so dcc, hubd
  * and noded (and the fuzzers) all get the same answer.

@@ -241,6 +241,25 @@ for i in 1 2; do
 	kill -0 "${NODED_PID[$i]}" 2>/dev/null && ok "noded$i-alive" || fail "noded$i-alive" "exited"
 done
 
+# ---- link loss and shutdown mid-job end the job and remove its dir
+hang_job() { # starts a job that never ends on node1, in the background
+	printf '// probe: hang\nint x;\n' >"$FARM_TMP/hang.src"
+	"$SF" exec --prefix "$FARM_PREFIX" hub "$T_BUILD/tools/jobsend" --iface "$IF1" --wait-s 60 \
+		--input "$FARM_TMP/hang.src" --input-name k.c --output-name k.o "${C[@]}" \
+		>"$FARM_TMP/hang.res" 2>&1 &
+	HANG_JS=$!
+	wait_for 100 procs_ge 4
+}
+hang_job
+kill -9 "$HANG_JS"; wait "$HANG_JS" 2>/dev/null	# the hub is gone: keepalives stop
+if wait_for 150 no_procs && wait_for 50 empty_root "$ROOT1"; then ok link-loss-ends-job; else
+	fail link-loss-ends-job "$(slot_procs) processes; $(find "$ROOT1" -mindepth 2 | head -2 | tr '\n' ' ')"; fi
+hang_job
+stop_noded 1 TERM
+kill "$HANG_JS" 2>/dev/null; wait "$HANG_JS" 2>/dev/null
+if wait_for 50 no_procs && empty_root "$ROOT1"; then ok shutdown-ends-job; else
+	fail shutdown-ends-job "$(slot_procs) processes; $(find "$ROOT1" -mindepth 2 | head -2 | tr '\n' ' ')"; fi
+
 # ---- kill -9 of noded mid-job: its successor ends what was left
 start_kill9() { # MODE(hang|escape) EXTRA-NODED-OPTS…
 	local mode=$1; shift
