@@ -274,7 +274,11 @@ int slots_claim(struct slots *s, uid_t range_base, const char *tmp_root, char *w
 	s->base = range_base + s->block * SLOTS_BLOCK_UIDS;
 	if (geteuid() == 0)
 		sweep_free_blocks(s, lockdir, range_base, tmp_root);
-	snprintf(s->root, sizeof s->root, "%s/usbfarm-noded.%u", tmp_root, s->block);
+	if (geteuid() == 0)
+		snprintf(s->root, sizeof s->root, "%s/usbfarm-noded.%u", tmp_root, s->block);
+	else	/* a non-root noded's own, beside root's */
+		snprintf(s->root, sizeof s->root, "%s/usbfarm-noded-%u.%u", tmp_root,
+			 (unsigned)geteuid(), s->block);
 	if ((dfd = own_dir(s->root, 0711)) < 0) {
 		snprintf(why, whylen, "job root %s: %s (not ours, or not a dir)", s->root,
 			 strerror(-dfd));

@@ -16,7 +16,8 @@
  * every process of a uid of ANY block nobody holds (a predecessor's
  * orphans: held blocks belong to live noded), holding each such block while
  * it does. The block's job root <tmp_root>/usbfarm-noded.<block> (root's,
- * 0711, never a symlink or someone else's) is emptied: stale job dirs go.
+ * 0711, never a symlink or someone else's; usbfarm-noded-<uid>.<block> for
+ * a noded that is not root) is emptied: stale job dirs go.
  */
 #ifndef USBFARM_NODE_SLOTS_H
 #define USBFARM_NODE_SLOTS_H

@@ -299,6 +299,28 @@ wait_for 100 grep -q "serving on" "$FARM_TMP/noded1.log"
 if [ "$left" -gt 0 ] && grep -Eq "ended [1-9][0-9]* leftover" "$FARM_TMP/noded1.log" &&
 	wait_for 50 no_procs; then ok kill9-restart-ends-orphans; else
 	fail kill9-restart-ends-orphans "$left left after kill -9; $(grep 'jobs under' "$FARM_TMP/noded1.log") ; now $(slot_procs)"; fi
-# and with the kernel's namespaces refused, noded says so and refuses jobs:
-# (shown by `noded` as non-root: no sandbox) — not on this farm (root only)
+
+# ---- no sandbox possible (here: noded not root, only CAP_NET_RAW for its
+# link): it says so at start and refuses every job, unless told
+# --insecure-no-sandbox
+nonroot_noded() {
+	stop_noded 1
+	: >"$FARM_TMP/noded1.log"
+	"$SF" exec --prefix "$FARM_PREFIX" node1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=+net_raw --ambient-caps=+net_raw "$T_BIN/noded" -v --id node1 --slots 1 "$@" \
+		usb0 >>"$FARM_TMP/noded1.log" 2>&1 &
+	NODED_PID[1]=$!
+	wait_for 100 grep -q "serving on" "$FARM_TMP/noded1.log"
+}
+nonroot_noded
+job nosb 'int f(int x) { return x; }\n' a.c a.o "${C[@]}"
+if grep -q "no sandbox.*every job is refused" "$FARM_TMP/noded1.log" &&
+	[ "$(field nosb farm_error)" = -1 ] && field nosb error | grep -q "no sandbox"; then
+	ok no-sandbox-refuses-jobs; else
+	fail no-sandbox-refuses-jobs "$(tr '\n' '|' <"$FARM_TMP/nosb.res") $(grep -m1 sandbox "$FARM_TMP/noded1.log")"; fi
+nonroot_noded --insecure-no-sandbox
+job insecure 'int f(int x) { return x; }\n' a.c a.o "${C[@]}"
+if grep -q "WITHOUT the sandbox" "$FARM_TMP/noded1.log" && [ "$(field insecure status)" = 0 ] &&
+	[ "$(field insecure obj_len)" -gt 0 ]; then ok insecure-no-sandbox-runs-jobs; else
+	fail insecure-no-sandbox-runs-jobs "$(tr '\n' '|' <"$FARM_TMP/insecure.res")"; fi
 t_done
