@@ -25,7 +25,8 @@
  * Sources named by an absolute path (CMake) or with . / .. components
  * (VPATH builds) distribute too: the node compiles the very same string,
  * from a cwd as deep as the name climbs, or from a mirror of the absolute
- * path that its prefix maps turn back into the hub's (node/exec.h).
+ * path that its prefix maps turn back into the hub's (node/exec.h); every
+ * job planned is one lib/policy.h accepts.
  * What cannot be made identical stays local: -g3 (macro info), cpp-only
  * options gcc records in DW_AT_producer (-A, -Wp,-f…) with -g, -pedantic
  * (the node would warn about line markers), absolute source paths with

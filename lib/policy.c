@@ -1,7 +1,7 @@
 /*
  * policy.c — the one contract between hub and node (policy.h): which
  * compile arguments, input and output names a node accepts, how gcc maps
- * names, and the include-like directive scanner.
+ * names, and the job's language.
  *
  * Pure functions of their arguments: no I/O, no global state, so dcc, hubd
  * and noded (and the fuzzers) all get the same answer.
@@ -59,33 +59,11 @@ static bool is_prefix_map(const char *a)
 	       starts(a, "-fmacro-prefix-map=") || starts(a, "-fprofile-prefix-map=");
 }
 
-/* The languages a node compiles, each with the suffixes gcc reads as it. */
-static const struct { const char *lang, *suffixes; } langs[] = {
-	{ "c", ".c" },
-	{ "c++", ".cc.cp.cxx.cpp.CPP.c++.C" },
-	{ "objective-c", ".m" },
-	{ "objective-c++", ".mm.M" },
-	{ "assembler", ".s" },
-	{ "cpp-output", ".i" },
-	{ "c++-cpp-output", ".ii" },
-	{ "objective-c-cpp-output", ".mi" },
-	{ "objective-c++-cpp-output", ".mii" },
+/* The languages a node compiles (-x LANG). */
+static const char *const langs[] = {
+	"c", "c++", "objective-c", "objective-c++", "assembler", "cpp-output",
+	"c++-cpp-output", "objective-c-cpp-output", "objective-c++-cpp-output",
 };
-
-bool policy_input_suffix_ok(const char *name)
-{
-	const char *dot = name ? strrchr(name, '.') : NULL;
-	size_t l;
-
-	if (!dot || strchr(dot, '/') || !dot[1])
-		return false;
-	l = strlen(dot);
-	for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
-		for (const char *q = langs[i].suffixes; (q = strstr(q, dot)); q++)
-			if (q[l] == 0 || q[l] == '.')
-				return true;
-	return false;
-}
 
 const char *policy_job_lang(char *const *args, int nargs)
 {
@@ -97,8 +75,8 @@ const char *policy_job_lang(char *const *args, int nargs)
 			l = args[i] + 2;
 	}
 	for (size_t i = 0; l && i < sizeof langs / sizeof langs[0]; i++)
-		if (!strcmp(l, langs[i].lang))
-			return langs[i].lang;
+		if (!strcmp(l, langs[i]))
+			return langs[i];
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
  */
 #include "exec.h"
 #include "sandbox.h"
+#include "slots.h"
 
 #include "../lib/job.h"
 
@@ -79,49 +80,16 @@ static int fail(struct exec_result *res, int err, const char *fmt, ...)
 	return err;
 }
 
-/* Removes the contents of dirfd recursively, never following symlinks. */
-static void rm_tree_at(int dirfd, int depth)
-{
-	DIR *d;
-	struct dirent *e;
-	int fd = dup(dirfd);
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (unlinkat(dirfd, e->d_name, 0) == 0)
-			continue;
-		if (errno == EISDIR && depth < 64) {
-			int sub = openat(dirfd, e->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0) {
-				rm_tree_at(sub, depth + 1);
-				close(sub);
-			}
-			unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
-		}
-	}
-	closedir(d);
-}
-
+/* Removes dir and everything in it, never following a link (slots.h). */
 static void rm_tree(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
-		/* a compiler may leave unwritable dirs: make ours writable */
-		rm_tree_at(fd, 0);
+		slots_empty_dir(fd);
 		close(fd);
 	}
 	rmdir(dir);
 }
-
 
 /* mkdir under dirfd (the child's side: the slot's ids own what it makes). */
 static int mkdir_at(int dirfd, const char *rel)
@@ -381,9 +349,6 @@ static int check_job(struct run *r)
 		return fail(res, -EPERM, "refused: bad output name");
 	if (policy_check_args(job->args, job->nargs, why, sizeof why))
 		return fail(res, -EPERM, "refused: %s", why);
-	if (!policy_input_suffix_ok(job->input_name))
-		return fail(res, -EPERM, "refused: input %s does not end in a source suffix",
-			    job->input_name);
 	if (job->want_dwo && dwo_name(job->output_name, r->dwo, sizeof r->dwo))
 		return fail(res, -EPERM, "refused: bad output name");
 	if ((uint64_t)job->input_len > JOB_MAX_INPUT)

@@ -14,17 +14,17 @@
  *   <dir>/t/u/…/u   the compiler's cwd, one "u" per ".." the name climbs
  *                   above the cwd, playing the hub's cwd; relative inputs
  *                   are written where their name leads from there, and
- *                   outputs (relative, exec_safe_relpath) go under it;
+ *                   outputs (relative, policy_output_name_ok) go under it;
  *   <dir>/r/<abs>   absolute inputs, compiled by that node path.
  * Prefix maps go after the job's own (gcc applies the LAST matching map,
  * and records none of them in DW_AT_producer):
  *   -fdebug-prefix-map=<cwd>=<hub cwd as the job's own maps make it>
- *     (DW_AT_comp_dir, exec_comp_dir());
+ *     (DW_AT_comp_dir, policy_comp_dir());
  *   absolute inputs also get -fdebug-prefix-map=<node dir>=<hub dir>,
  *     -fdebug-prefix-map=<node path>=<hub path> and
  *     -fmacro-prefix-map=<node path>=<hub path> (DW_AT_name, the line
  *     table, __BASE_FILE__), each hub name mapped by the job's own maps
- *     as gcc on the hub maps it (exec_map_name()).
+ *     as gcc on the hub maps it (policy_map_name()).
  * So the object is the hub's, byte for byte, -g included. It refuses
  * (before running anything) what lib/policy.h refuses: arguments that are
  * not a compile from the allow-list, names that could read as options,
@@ -73,7 +73,7 @@ struct exec_job {
 	char *const *args;	/* compile args, without input and -o (see hub/client.h) */
 	int nargs;
 	const char *input_name;	/* the hub's name, e.g. "src/a.c", "../a.c",
-				 * "/w/a.c" (exec_input_name_ok) */
+				 * "/w/a.c" (policy_input_name_ok) */
 	const uint8_t *input;
 	size_t input_len;
 	const char *output_name;	/* relative path for -o, e.g. "foo.o", "obj/foo.o" */

@@ -37,7 +37,7 @@
 
 const char *sandbox_stage_name(int stage)
 {
-	static const char *const n[] = { "ok", "stdio", "namespaces", "mounts", "ids",
+	static const char *const n[] = { "spawn", "stdio", "namespaces", "mounts", "ids",
 		"limits", "seccomp", "job setup", "exec" };
 	return stage >= 0 && stage <= SB_EXEC ? n[stage] : "?";
 }
@@ -344,14 +344,19 @@ int sandbox_probe(char *why, size_t whylen)
 			_exit(10);
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 			_exit(11);
-		_exit(getpid() == 1 ? 0 : 12);
+		if (getpid() != 1)
+			_exit(12);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || install_seccomp())
+			_exit(13);	/* e.g. under qemu-user, which refuses seccomp */
+		_exit(0);
 	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		snprintf(why, whylen, "a child in new namespaces cannot set up its mounts (%d)",
-			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		int c = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		snprintf(why, whylen, "a child in new namespaces cannot %s (%d)",
+			 c == 13 ? "install its seccomp filter" : "set up its mounts", c);
 		return -EPERM;
 	}
 	return 0;

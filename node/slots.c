@@ -224,6 +224,24 @@ static void sweep_free_blocks(struct slots *s, const char *lockdir, uid_t range_
 	}
 }
 
+int slots_reserve(struct slots *s, uid_t range_base)
+{
+	int dfd;
+
+	memset(s, 0, sizeof *s);
+	s->lockfd = -1;
+	if ((dfd = own_dir(SLOTS_LOCK_DIR, 0755)) < 0)
+		return dfd;
+	close(dfd);
+	for (s->block = 0; s->block < SLOTS_BLOCKS; s->block++)
+		if ((s->lockfd = lock_block(SLOTS_LOCK_DIR, s->block)) >= 0)
+			break;
+	if (s->lockfd < 0)
+		return -EBUSY;
+	s->base = range_base + s->block * SLOTS_BLOCK_UIDS;
+	return 0;
+}
+
 int slots_claim(struct slots *s, uid_t range_base, const char *tmp_root, char *why,
 		size_t whylen)
 {
@@ -256,7 +274,11 @@ int slots_claim(struct slots *s, uid_t range_base, const char *tmp_root, char *w
 	s->base = range_base + s->block * SLOTS_BLOCK_UIDS;
 	if (geteuid() == 0)
 		sweep_free_blocks(s, lockdir, range_base, tmp_root);
-	snprintf(s->root, sizeof s->root, "%s/usbfarm-noded.%u", tmp_root, s->block);
+	if (geteuid() == 0)
+		snprintf(s->root, sizeof s->root, "%s/usbfarm-noded.%u", tmp_root, s->block);
+	else	/* a non-root noded's own, beside root's */
+		snprintf(s->root, sizeof s->root, "%s/usbfarm-noded-%u.%u", tmp_root,
+			 (unsigned)geteuid(), s->block);
 	if ((dfd = own_dir(s->root, 0711)) < 0) {
 		snprintf(why, whylen, "job root %s: %s (not ours, or not a dir)", s->root,
 			 strerror(-dfd));

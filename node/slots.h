@@ -16,7 +16,8 @@
  * every process of a uid of ANY block nobody holds (a predecessor's
  * orphans: held blocks belong to live noded), holding each such block while
  * it does. The block's job root <tmp_root>/usbfarm-noded.<block> (root's,
- * 0711, never a symlink or someone else's) is emptied: stale job dirs go.
+ * 0711, never a symlink or someone else's; usbfarm-noded-<uid>.<block> for
+ * a noded that is not root) is emptied: stale job dirs go.
  */
 #ifndef USBFARM_NODE_SLOTS_H
 #define USBFARM_NODE_SLOTS_H
@@ -41,6 +42,11 @@ struct slots {
 /* 0, or -errno and why. range_base: SLOTS_UID_BASE unless configured. */
 int slots_claim(struct slots *s, uid_t range_base, const char *tmp_root, char *why,
 		size_t whylen);
+/* Holds the first free block (its lock only: no sweep, no dirs), for a
+ * program that runs jobs as slot uids without being a noded (tests,
+ * benchmarks): a starting noded never takes it or kills its processes.
+ * 0 or -errno. Needs root. */
+int slots_reserve(struct slots *s, uid_t range_base);
 /* uid (= gid) of slot i. */
 uid_t slots_uid(const struct slots *s, int i);
 /* Ends every process whose real, effective or saved uid is in

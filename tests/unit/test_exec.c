@@ -1,6 +1,7 @@
 /* test_exec.c — the node-side executor: real runs of gcc in the sandbox (object produced, stderr captured,
  * temp dir removed; refused, timed-out and over-cap jobs). */
 #include "exec.h"
+#include "slots.h"
 #include "../lib/test.h"
 
 #include <dirent.h>
@@ -353,8 +354,9 @@ int main(void)
 					      .input_len = strlen(who), .output_name = "o/u.o",
 					      .tmp_root = root };
 			struct exec_result r;
-			j.limits.uid = 1500065001;
-			j.limits.gid = 1500065001;
+			struct slots sl;	/* held: no starting noded kills our job */
+			T_CHECK(slots_reserve(&sl, SLOTS_UID_BASE) == 0, "no uid block");
+			j.limits.uid = j.limits.gid = slots_uid(&sl, 1);
 			chmod(root, 0755);
 			int rc = exec_run(&j, &r);
 			T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0, "rc %d (%s) status %d: %.*s",
@@ -366,6 +368,7 @@ int main(void)
 			T_CHECK(rc == 0 && r.status == 0 && r.obj.len > 0, "insecure: rc %d (%s)", rc,
 				r.error);
 			exec_result_free(&r);
+			close(sl.lockfd);
 		}
 	} else {
 		t_skip("exec_run_drops_to_uid", "not root");
