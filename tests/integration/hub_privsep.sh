@@ -106,6 +106,24 @@ else
 	fail identity-cache-per-uid "identifications $n0 -> $n1"
 fi
 
+# ---- hubd started by a normal user serves that user only: it cannot run a
+# compiler as anyone else, so another uid's compiler is not identified
+mkdir -p "$W/own"
+chown "$FARM_USER:" "$W/own"
+as_user "$T_BIN/hubd" -v --socket "$W/own/run/hubd.sock" --local-slots 1 >"$FARM_TMP/own-hubd.log" 2>&1 &
+own=$!
+wait_for 100 test -S "$W/own/run/hubd.sock"
+(cd "$W" && as_user env USBFARM_SOCKET="$W/own/run/hubd.sock" "$T_BIN/dcc" gcc -O2 -c a.c -o own1.o) >/dev/null 2>&1
+(cd "$W" && USBFARM_SOCKET="$W/own/run/hubd.sock" "$T_BIN/dcc" gcc -O2 -c a.c -o own2.o) >/dev/null 2>&1
+kill "$own"; wait "$own" 2>/dev/null
+if grep -q "compiler /usr/bin/gcc (uid $uid): gcc" "$FARM_TMP/own-hubd.log" &&
+   grep -q "compiler /usr/bin/gcc (uid 0) not identified: hubd runs as uid $uid, not root" "$FARM_TMP/own-hubd.log" &&
+   [ -s "$W/own1.o" ] && [ -s "$W/own2.o" ]; then
+	ok user-hubd-serves-own-uid-only
+else
+	fail user-hubd-serves-own-uid-only "$(grep compiler "$FARM_TMP/own-hubd.log" | tr '\n' '|')"
+fi
+
 # ---- a user outside the group: told once per build, builds locally
 if ! id "$OTHER" >/dev/null 2>&1; then
 	useradd -M -d /nonexistent -s /bin/sh "$OTHER" && OTHER_MADE=1
