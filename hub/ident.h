@@ -27,6 +27,7 @@
 
 #define IDENT_TIMEOUT_MS 8000	/* one identification, all its runs */
 #define IDENT_MAX_RUNNING 8	/* identifications at once */
+#define IDENT_MAX_PER_UID 4	/* of them for one client uid */
 #define IDENT_CACHE_MAX 256	/* cached identities (oldest evicted) */
 
 struct ident_result {
