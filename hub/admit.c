@@ -13,6 +13,13 @@ int admit_job(const struct proto_submit *s, char *why, size_t whylen)
 
 	if (exec_check_args(s->args, s->nargs, why, whylen) < 0)
 		return -EPERM;
+	/* gcc reads "@name" as a response file and "-name" as an option
+	 * (issue 6 item 3); refused here until the shared policy does it */
+	if (s->input_name[0] == '@' || s->input_name[0] == '-' ||
+	    s->output_name[0] == '@' || s->output_name[0] == '-') {
+		snprintf(why, whylen, "a name starting with '@' or '-'");
+		return -EPERM;
+	}
 	if (!exec_input_name_ok(s->input_name)) {
 		snprintf(why, whylen, "input name refused by the node policy");
 		return -EPERM;

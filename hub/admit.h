@@ -5,8 +5,10 @@
  * at once) and a hostile client's job never reaches a board unchecked.
  *
  * Today the rules are node/exec.h's (exec_check_args, exec_input_name_ok,
- * exec_safe_relpath, exec_find_include); when the shared lib/policy.h lands
- * this file is the one place that switches to it.
+ * exec_safe_relpath, exec_find_include), plus names starting with '@' or
+ * '-' (a response file or an option to gcc), which the node does not refuse
+ * yet; when the shared lib/policy.h lands this file is the one place that
+ * switches to it.
  */
 #ifndef USBFARM_HUB_ADMIT_H
 #define USBFARM_HUB_ADMIT_H

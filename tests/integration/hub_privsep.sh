@@ -145,4 +145,22 @@ if [ "$said" -eq 1 ] && grep -q "Permission denied.*group usbfarm" "$FARM_TMP/ot
 else
 	fail outsider-told-once "said $said times: $(grep -m1 dcc: "$FARM_TMP/other.log")"
 fi
+# ---- every job is checked against the node policy before any node could see
+# it: SUBMITs made by hand (none of dcc's own checks apply)
+FLOOD=$T_ROOT/tests/lib/hubflood.py
+stop_hubd
+start_hubd_bare --local-slots 0
+sub() { as_user python3 "$FLOOD" --submit "$USBFARM_SOCKET" /usr/bin/gcc "$W" "$@" 2>&1; }
+r_plugin=$(sub a.c a.o -c -O2 -fplugin=/tmp/x.so)
+r_wrapper=$(sub a.c a.o -c -wrapper /bin/sh,-c,id)
+r_at=$(sub @a.c a.o -c -O2)
+r_out=$(sub a.c ../../etc/x.o -c -O2)
+r_ok=$(sub a.c a.o -c -O2)
+echo "# refused: $r_plugin | $r_wrapper | $r_at | $r_out; control: $r_ok"
+bad=0
+for r in "$r_plugin" "$r_wrapper" "$r_at" "$r_out"; do
+	case $r in "outcome 2 "*"refused by the node policy"*) ;; *) bad=$((bad + 1)) ;; esac
+done
+case $r_ok in "outcome 2 "*"no node offers this compiler"*) ;; *) bad=$((bad + 1)) ;; esac
+[ $bad -eq 0 ] && ok hubd-checks-node-policy || fail hubd-checks-node-policy "$bad answers unexpected"
 t_done
