@@ -678,7 +678,9 @@ static void node_open(struct node *n)
 {
 	struct link_io *io;
 	struct link_config cfg = { .ident = H.ident };
+	privsep_net_caps(true);	/* CAP_NET_RAW/ADMIN effective only to open it */
 	int rc = link_io_packet(n->iface, &io);
+	privsep_net_caps(false);
 
 	if (rc == 0)
 		rc = link_new(io, &cfg, &node_cb, n, &n->link);

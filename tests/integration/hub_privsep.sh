@@ -32,7 +32,7 @@ uf=$(id -u usbfarm)
 
 # ---- the dispatcher and the identifier
 u=$(field "$HUBD_PID" Uid)
-if [ "$u" = "$uf $uf $uf $uf" ] && [ "$(field "$HUBD_PID" CapEff)" = 0000000000003000 ] &&
+if [ "$u" = "$uf $uf $uf $uf" ] && [ "$(field "$HUBD_PID" CapEff)" = 0000000000000000 ] &&
    [ "$(field "$HUBD_PID" CapPrm)" = 0000000000003000 ] &&
    [ "$(field "$HUBD_PID" CapBnd)" = 0000000000003000 ] &&
    [ "$(field "$HUBD_PID" NoNewPrivs)" = 1 ]; then
