@@ -17,7 +17,7 @@
  */
 #include "args.h"
 #include "client.h"
-#include "exec.h"
+#include "../node/exec.h"	/* DCC_LOOPBACK only: to move into a test tool (scripts/check-layers) */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -521,8 +521,8 @@ int main(int argc, char **argv)
 	}
 	{
 		char why[200];
-		int refused = exec_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
-		if (!refused && !exec_input_name_ok(plan.input_name)) {
+		int refused = policy_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
+		if (!refused && !policy_input_name_ok(plan.input_name)) {
 			snprintf(why, sizeof why, "input name %s", plan.input_name);
 			refused = -EPERM;
 		}
@@ -553,15 +553,11 @@ int main(int argc, char **argv)
 	}
 	buf_free(&pperr);
 	if (plan.lang != ARGS_LANG_ASM_CPP) {
-		const char *tm = NULL, *inc = NULL;
+		const char *tm = NULL;
 		if (args_node_source(pp.data, &pp.len, cwd) ||
-		    (tm = args_time_macro(pp.data, pp.len)) ||
-		    exec_find_include(pp.data, pp.len, &inc)) {
-			/* an include-like line left in the text: a node would
-			 * refuse it (exec_find_include), so do not ask */
+		    (tm = args_time_macro(pp.data, pp.len))) {
 			trace("local: %s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
-				"expanded on the node" : inc ? "an include-like directive "
-				"left in the preprocessed text (a node refuses it)" :
+				"expanded on the node" :
 				"the compiler's working directory is not the one dcc sees");
 			buf_free(&pp);
 			args_plan_free(&plan);

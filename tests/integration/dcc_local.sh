@@ -225,7 +225,9 @@ EXPECT=remote cmp_run g_subdir_deep_output gcc -g -O2 -Iinclude -c src/x.c -o @O
 same_files g_subdir_deep_object sub/dir/x.o
 EXPECT=remote cmp_run g_cxx_remote g++ -g -O1 -c src/shapes.cc -o @O@/shapes_g2.o
 same_files g_cxx_object shapes_g2.o
-EXPECT=remote cmp_run g_x_c_remote gcc -g -x c -Iinclude -c src/weird.src -o @O@/weird.o
+# a name whose suffix is none of the node's languages stays local, said in
+# words (lib/policy.h: an explicit -x that matches the name's suffix)
+EXPECT="local:not a source suffix a node compiles" cmp_run g_x_c_odd_suffix_local gcc -g -x c -Iinclude -c src/weird.src -o @O@/weird.o
 same_files g_x_c_object weird.o
 EXPECT=remote cmp_run g_MD_remote gcc -g -O2 -MD -Iinclude -c src/x.c -o @O@/x_md.o
 same_files g_MD_object_and_deps x_md.o x_md.d
