@@ -151,11 +151,11 @@ FLOOD=$T_ROOT/tests/lib/hubflood.py
 stop_hubd
 start_hubd_bare --local-slots 0
 sub() { as_user python3 "$FLOOD" --submit "$USBFARM_SOCKET" /usr/bin/gcc "$W" "$@" 2>&1; }
-r_plugin=$(sub a.c a.o -c -O2 -fplugin=/tmp/x.so)
-r_wrapper=$(sub a.c a.o -c -wrapper /bin/sh,-c,id)
-r_at=$(sub @a.c a.o -c -O2)
-r_out=$(sub a.c ../../etc/x.o -c -O2)
-r_ok=$(sub a.c a.o -c -O2)
+r_plugin=$(sub a.c a.o -x c -c -O2 -fplugin=/tmp/x.so)
+r_wrapper=$(sub a.c a.o -x c -c -wrapper /bin/sh,-c,id)
+r_at=$(sub @a.c a.o -x c -c -O2)
+r_out=$(sub a.c ../../etc/x.o -x c -c -O2)
+r_ok=$(sub a.c a.o -x c -c -O2)
 echo "# refused: $r_plugin | $r_wrapper | $r_at | $r_out; control: $r_ok"
 bad=0
 for r in "$r_plugin" "$r_wrapper" "$r_at" "$r_out"; do
