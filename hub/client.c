@@ -142,9 +142,66 @@ static int read_answer(int fd, uint8_t **payload, long *len)
 	}
 }
 
-void hub_client_compile(const struct hub_job *job, struct hub_result *res)
+/* Copies the answer's fields and outputs (they point into its frame). */
+static int take_answer(const struct proto_answer *a, struct hub_result *res)
+{
+	res->status = a->status;
+	snprintf(res->node, sizeof res->node, "%s", a->node);
+	snprintf(res->error, sizeof res->error, "%s", a->error);
+	res->queue_us = a->queue_us;
+	res->compile_us = a->compile_us;
+	put(&res->out, a->out, a->out_len);
+	put(&res->err, a->err, a->err_len);
+	put(&res->obj, a->obj, a->obj_len);
+	put(&res->dwo, a->dwo, a->dwo_len);
+	if (!buf_ok(&res->out) || !buf_ok(&res->err) || !buf_ok(&res->obj) ||
+	    !buf_ok(&res->dwo)) {
+		buf_free(&res->out);
+		buf_free(&res->err);
+		buf_free(&res->obj);
+		buf_free(&res->dwo);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The SUBMIT header for job (the input bytes follow it unencoded). */
+static int encode_job(const struct hub_job *job, struct buf *head, struct hub_result *res)
 {
 	struct proto_submit s;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	if (snprintf(s.compiler, sizeof s.compiler, "%s", job->compiler ? job->compiler : "") >=
+		    (int)sizeof s.compiler ||
+	    snprintf(s.input_name, sizeof s.input_name, "%s", job->input_name ? job->input_name : "") >=
+		    (int)sizeof s.input_name ||
+	    snprintf(s.output_name, sizeof s.output_name, "%s",
+		     job->output_name ? job->output_name : "") >= (int)sizeof s.output_name) {
+		failed(res, "job names too long for the farm");
+		return -EINVAL;
+	}
+	/* the node names the cwd in DW_AT_comp_dir: whole or not at all */
+	if (!job->cwd || job->cwd[0] != '/' ||
+	    snprintf(s.cwd, sizeof s.cwd, "%s", job->cwd) >= (int)sizeof s.cwd) {
+		failed(res, "working directory not absolute or too long for the farm");
+		return -EINVAL;
+	}
+	snprintf(s.source, sizeof s.source, "%s", job->source ? job->source : "");
+	s.args = (char **)job->args;
+	s.nargs = job->nargs;
+	s.want_dwo = job->want_dwo;
+	s.preprocess_us = job->preprocess_us;
+	s.input = job->input;
+	s.input_len = job->input_len;
+	rc = proto_encode_submit_head(head, &s);
+	if (rc < 0)
+		failed(res, "job not representable for the farm (%s)", strerror(-rc));
+	return rc;
+}
+
+void hub_client_compile(const struct hub_job *job, struct hub_result *res)
+{
 	struct proto_answer a;
 	struct buf head = BUF_INIT;
 	uint8_t *payload = NULL;
@@ -160,35 +217,8 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 		failed(res, "hubd socket path too long");
 		return;
 	}
-	memset(&s, 0, sizeof s);
-	if (snprintf(s.compiler, sizeof s.compiler, "%s", job->compiler ? job->compiler : "") >=
-		    (int)sizeof s.compiler ||
-	    snprintf(s.input_name, sizeof s.input_name, "%s", job->input_name ? job->input_name : "") >=
-		    (int)sizeof s.input_name ||
-	    snprintf(s.output_name, sizeof s.output_name, "%s",
-		     job->output_name ? job->output_name : "") >= (int)sizeof s.output_name) {
-		failed(res, "job names too long for the farm");
-		return;
-	}
-	/* the node names the cwd in DW_AT_comp_dir: whole or not at all */
-	if (!job->cwd || job->cwd[0] != '/' ||
-	    snprintf(s.cwd, sizeof s.cwd, "%s", job->cwd) >= (int)sizeof s.cwd) {
-		failed(res, "working directory not absolute or too long for the farm");
-		return;
-	}
-	snprintf(s.source, sizeof s.source, "%s", job->source ? job->source : "");
-	s.args = (char **)job->args;
-	s.nargs = job->nargs;
-	s.want_dwo = job->want_dwo;
-	s.preprocess_us = job->preprocess_us;
-	s.input = job->input;
-	s.input_len = job->input_len;
-	rc = proto_encode_submit_head(&head, &s);
-	if (rc < 0) {
-		failed(res, "job not representable for the farm (%s)", strerror(-rc));
+	if (encode_job(job, &head, res) < 0)
 		goto out;
-	}
-
 	if (hub_silent_recent(path)) {
 		failed(res, "hubd left a dcc waiting past its deadline moments ago "
 		       "(within %d s)", HUB_SILENT_SKIP_S);
@@ -228,21 +258,7 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 		failed(res, "malformed answer from hubd");
 		goto out;
 	}
-	res->status = a.status;
-	snprintf(res->node, sizeof res->node, "%s", a.node);
-	snprintf(res->error, sizeof res->error, "%s", a.error);
-	res->queue_us = a.queue_us;
-	res->compile_us = a.compile_us;
-	put(&res->out, a.out, a.out_len);
-	put(&res->err, a.err, a.err_len);
-	put(&res->obj, a.obj, a.obj_len);
-	put(&res->dwo, a.dwo, a.dwo_len);
-	if (!buf_ok(&res->out) || !buf_ok(&res->err) || !buf_ok(&res->obj) ||
-	    !buf_ok(&res->dwo)) {
-		buf_free(&res->out);
-		buf_free(&res->err);
-		buf_free(&res->obj);
-		buf_free(&res->dwo);
+	if (take_answer(&a, res) < 0) {
 		failed(res, "out of memory for the result");
 		goto out;
 	}

@@ -678,7 +678,9 @@ static void node_open(struct node *n)
 {
 	struct link_io *io;
 	struct link_config cfg = { .ident = H.ident };
+	privsep_net_caps(true);	/* CAP_NET_RAW/ADMIN effective only to open it */
 	int rc = link_io_packet(n->iface, &io);
+	privsep_net_caps(false);
 
 	if (rc == 0)
 		rc = link_new(io, &cfg, &node_cb, n, &n->link);
@@ -1189,7 +1191,7 @@ static void usage(FILE *to, int code)
 "                         cancelled there and retried (default 300; 0: none)\n"
 "  -r, --retries N        farm-side retries of one job on other nodes before\n"
 "                         it is compiled locally (default 2)\n"
-"Caps on clients (a client past one is closed; its dcc compiles locally):\n"
+"\nCaps on clients (a client past one is closed; its dcc compiles locally):\n"
 "      --max-clients N    connections at once (default %d; one more is accepted\n"
 "                         and closed at once)\n"
 "      --max-message B    bytes one request may announce (default %zu MiB;\n"
@@ -1204,6 +1206,7 @@ static void usage(FILE *to, int code)
 "                         for a node gets a keepalive every %d ms.\n"
 "  Out of file descriptors, a new connection is accepted on a spare one and\n"
 "  closed at once (its dcc compiles locally); one log line per episode.\n"
+"\n"
 "  -f, --foreground       stay in the foreground (the default; hubd does not\n"
 "                         daemonize, run it under systemd or similar)\n"
 "      --syslog           log to syslog instead of stderr\n"

@@ -167,6 +167,15 @@ static struct entry *find(uid_t uid, const char *path, const struct stat *st)
 	return NULL;
 }
 
+/* Identifications under way for uid: one user cannot take every slot. */
+static int pending_of(uid_t uid)
+{
+	int n = 0;
+	for (struct entry *e = I.list; e; e = e->next)
+		n += e->pending && e->uid == uid;
+	return n;
+}
+
 static int lookup_fail(struct ident_result *out, int rc, const char *why)
 {
 	memset(out, 0, sizeof *out);
@@ -202,6 +211,8 @@ int ident_lookup(int client_fd, const char *path, uint64_t tag, struct ident_res
 	}
 	if (I.sp < 0)
 		return lookup_fail(out, -EIO, "hubd's compiler identifier is not running");
+	if (pending_of(cr.uid) >= IDENT_MAX_PER_UID)
+		return lookup_fail(out, -EBUSY, "this user has too many compilers being identified");
 	if (!make_room() || !(e = calloc(1, sizeof *e)))
 		return lookup_fail(out, -EBUSY, "too many compilers being identified");
 	e->serial = ++I.next_serial;

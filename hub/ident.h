@@ -25,8 +25,14 @@
 
 #include "../lib/compiler.h"
 
-#define IDENT_TIMEOUT_MS 8000	/* one identification, all its runs */
+/* One identification, all its runs: longer than lib/compiler.c's own 10 s
+ * per run, so a run that hangs is ended (its process group killed) by
+ * compiler.c before the identifier kills the child; what a compiler starts
+ * in a session of its own is the client's own process, as when the client
+ * runs it. */
+#define IDENT_TIMEOUT_MS 12000
 #define IDENT_MAX_RUNNING 8	/* identifications at once */
+#define IDENT_MAX_PER_UID 4	/* of them for one client uid */
 #define IDENT_CACHE_MAX 256	/* cached identities (oldest evicted) */
 
 struct ident_result {

@@ -177,15 +177,42 @@ int privsep_become(uid_t uid, gid_t gid, uint64_t keep)
 	return 0;
 }
 
+#define NET_CAPS (PRIVSEP_CAP(CAP_NET_RAW) | PRIVSEP_CAP(CAP_NET_ADMIN))
+
+static bool dropped;
+
+/* Permitted stays NET_CAPS; effective is NET_CAPS or nothing. */
+static int caps_effective(uint64_t eff)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof d);
+	d[0].permitted = (uint32_t)NET_CAPS;
+	d[1].permitted = (uint32_t)(NET_CAPS >> 32);
+	d[0].effective = (uint32_t)eff;
+	d[1].effective = (uint32_t)(eff >> 32);
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+void privsep_net_caps(bool on)
+{
+	if (dropped && caps_effective(on ? NET_CAPS : 0) < 0)
+		log_warn("capset: %m");
+}
+
 void privsep_drop_dispatcher(void)
 {
 	int rc;
 
 	if (!P.root)
 		return;
-	rc = privsep_become(P.uid, P.gid, PRIVSEP_CAP(CAP_NET_RAW) | PRIVSEP_CAP(CAP_NET_ADMIN));
+	rc = privsep_become(P.uid, P.gid, NET_CAPS);
+	if (rc == 0)
+		rc = caps_effective(0);
 	if (rc < 0)
 		fatal("cannot drop privileges to uid %u: %s", (unsigned)P.uid, strerror(-rc));
-	log_info("running as uid %u gid %u with CAP_NET_RAW, CAP_NET_ADMIN only",
-		 (unsigned)P.uid, (unsigned)P.gid);
+	dropped = true;
+	log_info("running as uid %u gid %u; CAP_NET_RAW, CAP_NET_ADMIN permitted (effective "
+		 "only while a link is opened), nothing else", (unsigned)P.uid, (unsigned)P.gid);
 }

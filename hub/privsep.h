@@ -5,9 +5,10 @@
  * hubd started by root ends up as two processes, neither of them root:
  *   - the dispatcher (hubd.c: links, the unix socket, every byte a client
  *     or a node sends) runs as the run-as user (--user, default `usbfarm`,
- *     else `nobody`) with only CAP_NET_RAW and CAP_NET_ADMIN (raw sockets,
- *     socket buffer sizes beyond the sysctl limits), no_new_privs, and an
- *     empty bounding set beyond those two;
+ *     else `nobody`) with only CAP_NET_RAW and CAP_NET_ADMIN permitted
+ *     (raw sockets, socket buffer sizes beyond the sysctl limits), effective
+ *     only while it opens a link, no_new_privs, and an empty bounding set
+ *     beyond those two;
  *   - the identifier (ident.c) runs as the same user with only CAP_SETUID
  *     and CAP_SETGID: it runs a client's compiler in a child that has the
  *     client's own uid, gid and groups (read by the kernel, SO_PEERCRED /
@@ -54,9 +55,13 @@ int privsep_socket_bound(const char *path);
 int privsep_become(uid_t uid, gid_t gid, uint64_t keep);
 
 /* The dispatcher's drop (as root: to the run-as user with CAP_NET_RAW and
- * CAP_NET_ADMIN). Call after the socket is bound and the identifier is
- * started. Exits on error (fatal). */
+ * CAP_NET_ADMIN permitted but not effective). Call after the socket is
+ * bound and the identifier is started. Exits on error (fatal). */
 void privsep_drop_dispatcher(void);
+/* The dispatcher raises its two capabilities to effective only around
+ * opening a link (raw socket, forced buffer sizes), then lowers them: no
+ * client byte is parsed with a capability effective. No-op unless dropped. */
+void privsep_net_caps(bool on);
 
 /* Drops every capability (permitted, effective). 0 or -errno. */
 int privsep_caps_clear(void);

@@ -32,7 +32,7 @@ uf=$(id -u usbfarm)
 
 # ---- the dispatcher and the identifier
 u=$(field "$HUBD_PID" Uid)
-if [ "$u" = "$uf $uf $uf $uf" ] && [ "$(field "$HUBD_PID" CapEff)" = 0000000000003000 ] &&
+if [ "$u" = "$uf $uf $uf $uf" ] && [ "$(field "$HUBD_PID" CapEff)" = 0000000000000000 ] &&
    [ "$(field "$HUBD_PID" CapPrm)" = 0000000000003000 ] &&
    [ "$(field "$HUBD_PID" CapBnd)" = 0000000000003000 ] &&
    [ "$(field "$HUBD_PID" NoNewPrivs)" = 1 ]; then
@@ -106,6 +106,24 @@ else
 	fail identity-cache-per-uid "identifications $n0 -> $n1"
 fi
 
+# ---- hubd started by a normal user serves that user only: it cannot run a
+# compiler as anyone else, so another uid's compiler is not identified
+mkdir -p "$W/own"
+chown "$FARM_USER:" "$W/own"
+as_user "$T_BIN/hubd" -v --socket "$W/own/run/hubd.sock" --local-slots 1 >"$FARM_TMP/own-hubd.log" 2>&1 &
+own=$!
+wait_for 100 test -S "$W/own/run/hubd.sock"
+(cd "$W" && as_user env USBFARM_SOCKET="$W/own/run/hubd.sock" "$T_BIN/dcc" gcc -O2 -c a.c -o own1.o) >/dev/null 2>&1
+(cd "$W" && USBFARM_SOCKET="$W/own/run/hubd.sock" "$T_BIN/dcc" gcc -O2 -c a.c -o own2.o) >/dev/null 2>&1
+kill "$own"; wait "$own" 2>/dev/null
+if grep -q "compiler /usr/bin/gcc (uid $uid): gcc" "$FARM_TMP/own-hubd.log" &&
+   grep -q "compiler /usr/bin/gcc (uid 0) not identified: hubd runs as uid $uid, not root" "$FARM_TMP/own-hubd.log" &&
+   [ -s "$W/own1.o" ] && [ -s "$W/own2.o" ]; then
+	ok user-hubd-serves-own-uid-only
+else
+	fail user-hubd-serves-own-uid-only "$(grep compiler "$FARM_TMP/own-hubd.log" | tr '\n' '|')"
+fi
+
 # ---- a user outside the group: told once per build, builds locally
 if ! id "$OTHER" >/dev/null 2>&1; then
 	useradd -M -d /nonexistent -s /bin/sh "$OTHER" && OTHER_MADE=1
@@ -127,4 +145,22 @@ if [ "$said" -eq 1 ] && grep -q "Permission denied.*group usbfarm" "$FARM_TMP/ot
 else
 	fail outsider-told-once "said $said times: $(grep -m1 dcc: "$FARM_TMP/other.log")"
 fi
+# ---- every job is checked against the node policy before any node could see
+# it: SUBMITs made by hand (none of dcc's own checks apply)
+FLOOD=$T_ROOT/tests/lib/hubflood.py
+stop_hubd
+start_hubd_bare --local-slots 0
+sub() { as_user python3 "$FLOOD" --submit "$USBFARM_SOCKET" /usr/bin/gcc "$W" "$@" 2>&1; }
+r_plugin=$(sub a.c a.o -x c -c -O2 -fplugin=/tmp/x.so)
+r_wrapper=$(sub a.c a.o -x c -c -wrapper /bin/sh,-c,id)
+r_at=$(sub @a.c a.o -x c -c -O2)
+r_out=$(sub a.c ../../etc/x.o -x c -c -O2)
+r_ok=$(sub a.c a.o -x c -c -O2)
+echo "# refused: $r_plugin | $r_wrapper | $r_at | $r_out; control: $r_ok"
+bad=0
+for r in "$r_plugin" "$r_wrapper" "$r_at" "$r_out"; do
+	case $r in "outcome 2 "*"refused by the node policy"*) ;; *) bad=$((bad + 1)) ;; esac
+done
+case $r_ok in "outcome 2 "*"no node offers this compiler"*) ;; *) bad=$((bad + 1)) ;; esac
+[ $bad -eq 0 ] && ok hubd-checks-node-policy || fail hubd-checks-node-policy "$bad answers unexpected"
 t_done

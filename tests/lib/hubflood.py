@@ -2,6 +2,11 @@
 """hubflood.py — hostile local clients of hubd's socket, for hub_*.sh.
 
   hubflood.py SOCKET N ANNOUNCE SEND HOLD [READY_FILE]
+  hubflood.py --submit SOCKET COMPILER CWD INPUT_NAME OUTPUT_NAME [ARG...]
+
+--submit: one SUBMIT built by hand (as a client that is not dcc would, so
+none of dcc's own checks apply), input "int x;\n"; prints the ANSWER's
+outcome and error: "outcome N error TEXT" (keepalives skipped).
 
 Opens N connections; on each sends a frame header announcing ANNOUNCE bytes,
 then SEND bytes of it (never the whole request), and holds them all for at
@@ -20,7 +25,50 @@ import sys
 import time
 
 
+def put_str(v):
+    b = v.encode()
+    return struct.pack(">H", len(b)) + b
+
+
+def read_n(s, n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            raise EOFError("closed")
+        b += d
+    return b
+
+
+def submit(path, compiler, cwd, inp, out, args):
+    body = b"\x01\x01" + put_str(compiler) + struct.pack(">H", len(args))
+    body += b"".join(put_str(a) for a in args)
+    body += put_str(inp) + put_str(out) + b"\x00" + put_str(cwd) + put_str(inp)
+    text = b"int x;\n"
+    body += struct.pack(">Q", 0) + struct.pack(">I", len(text)) + text
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    s.sendall(struct.pack(">I", len(body)) + body)
+    while True:
+        n = struct.unpack(">I", read_n(s, 4))[0]
+        p = read_n(s, n)
+        if p[1] != 5:
+            break
+    # ANSWER: version, type, u8 outcome, u32 status, str node, str error
+    outcome = p[2]
+    ln = struct.unpack(">H", p[7:9])[0]
+    node = p[9:9 + ln]
+    q = 9 + ln
+    le = struct.unpack(">H", p[q:q + 2])[0]
+    err = p[q + 2:q + 2 + le].decode(errors="replace")
+    print("outcome %d node %s error %s" % (outcome, node.decode(errors="replace") or "-", err))
+
+
 def main():
+    if sys.argv[1] == "--submit":
+        submit(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7:])
+        return
     path, n, announce, send, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
         int(sys.argv[4]), float(sys.argv[5])
     ready = sys.argv[6] if len(sys.argv) > 6 else None
