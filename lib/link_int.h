@@ -46,6 +46,7 @@
 #define HELLO_MAX_MS 100
 #define RX_OPEN_MAX RING	/* unfinished messages held per link */
 #define RX_STALL_MIN_MS 10000	/* default stall deadline: the larger of this and 3 x dead_ms */
+#define RX_AHEAD_MAX (16u << 20) /* buffer bytes allocated ahead of the data, all open messages */
 #define EVQ_MAX 4		/* queued I/O events (a gone device replaces a down one) */
 
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -126,6 +127,7 @@ struct imsg {			/* an incoming message */
 	uint64_t last_us;	/* when it last got a new frame */
 	uint32_t stream, total, prev;
 	uint32_t nframes, covered; /* frames it has; distinct ones received */
+	size_t got;		/* payload bytes received (of distinct frames) */
 	uint8_t flags;
 	bool complete;
 	uint8_t *buf;		/* cap bytes, grown as frames arrive */
@@ -210,6 +212,7 @@ struct link {
 	struct imsg *last_im;
 	struct imsg *stall_old, *stall_new; /* every open message, least recent progress first */
 	size_t rx_held, rx_held_max;	/* bytes held by unfinished messages; their cap */
+	size_t rx_ahead;		/* sum of (cap - got) over open messages */
 	uint64_t rx_stall_us;
 };
 

@@ -17,7 +17,11 @@
  *     two seqs counts once (drop_overlap).
  *   - memory follows what arrived: a message's buffer and coverage bitmap
  *     grow (geometrically, never past the message) only as far as its frames
- *     reach; rx_held, the bytes of every open message, never passes
+ *     reach, except that a message's whole buffer is taken at once while
+ *     the bytes allocated ahead of the data (rx_ahead, over every open
+ *     message) stay within RX_AHEAD_MAX (16 MiB: what an honest sender has
+ *     in flight; it spares the common case the copies of growing); rx_held,
+ *     the bytes of every open message, never passes
  *     rx_held_max (a frame that would is refused, unacknowledged); at most
  *     RX_OPEN_MAX messages are open.
  *   - the stall list holds every open message, least recent progress
@@ -146,6 +150,7 @@ static void imsg_drop(struct link *l, struct imsg *m)
 	else
 		l->stall_new = m->older;
 	l->rx_held -= imsg_bytes(m);
+	l->rx_ahead -= m->cap - m->got;
 	free(m->have);
 	free(m->buf);
 	free(m);
@@ -188,7 +193,9 @@ static int imsg_room(struct link *l, struct imsg *m, uint32_t idx)
 		words = need_w > 2 * words ? need_w : 2 * words;
 	if (words > (m->nframes + 63) / 64)
 		words = (m->nframes + 63) / 64;
-	if (end > cap)
+	if (end > cap && l->rx_ahead + (m->total - m->cap) <= RX_AHEAD_MAX)
+		cap = m->total; /* the whole message: little is allocated ahead of data */
+	else if (end > cap)
 		cap = end > 2 * cap ? end : (2 * cap < m->total ? 2 * cap : m->total);
 	size_t add = (cap - m->cap) + (size_t)(words - m->have_words) * sizeof m->have[0];
 	if (!add)
@@ -210,6 +217,7 @@ static int imsg_room(struct link *l, struct imsg *m, uint32_t idx)
 			return -ENOMEM;
 		m->buf = b;
 		l->rx_held += cap - m->cap;
+		l->rx_ahead += cap - m->cap;
 		m->cap = cap;
 	}
 	if (l->rx_held > l->st.rx_held_peak)
@@ -384,6 +392,8 @@ void rx_on_data(struct link *l, const struct frame_data *d)
 	}
 	m->have[idx / 64] |= bit;
 	m->covered++;
+	m->got += d->len;
+	l->rx_ahead -= d->len;
 	if (d->len)
 		memcpy(m->buf + d->off, d->payload, d->len);
 	seq_mark(l, d->seq);
@@ -446,6 +456,7 @@ void rx_clear(struct link *l)
 	l->last_im = NULL;
 	l->stall_old = l->stall_new = NULL;
 	l->rx_held = 0;
+	l->rx_ahead = 0;
 	memset(l->bits, 0, RING / 8);
 	l->rcv_nxt = l->rcv_hi = 0;
 	l->unacked = 0;

@@ -187,8 +187,6 @@ static int do_recv(const char *ifname, uint64_t seed, long linger_ms, long timeo
 		return 1;
 	uint64_t frames = 0, intact = 0, dups = 0, corrupt = 0, reordered = 0;
 	int64_t sent = -1, highest = -1;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	long waited = 0;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = efd, .events = POLLIN } };

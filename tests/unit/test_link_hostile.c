@@ -122,6 +122,23 @@ static void case_hostile_many_open(void)
 	}
 }
 
+/* Messages small enough to be taken whole: only 16 MiB ahead of the data in all. */
+static void case_hostile_many_small(void)
+{
+	static struct raw r;
+	T_CASE("hostile_3000_open_1mib_messages_16mib_ahead") {
+		T_CHECK(raw_open(&r, NULL), "up");
+		for (uint32_t i = 0; i < 3000; i++)
+			raw_data(&r, i, i, 0, 1u << 20, PAY);
+		struct link_stats s = raw_stats(&r);
+		T_CHECK(s.rx_open == 3000, "open %u", s.rx_open);
+		T_CHECK(s.rx_held_peak <= (16u << 20) + 3000u * 2 * PAY, "peak %llu",
+			(unsigned long long)s.rx_held_peak);
+		T_CHECK(r.a.nmsgs == 0 && r.a.downs == 0, "msgs %u downs %d", r.a.nmsgs, r.a.downs);
+		raw_close(&r);
+	}
+}
+
 /* Bytes held by unfinished messages stay under rx_held_max (2 x max_msg). */
 static void case_hostile_held_cap(void)
 {
@@ -338,6 +355,7 @@ static void case_fsm_trace_reentry(void)
 int main(void)
 {
 	case_hostile_many_open();
+	case_hostile_many_small();
 	case_hostile_held_cap();
 	case_hostile_overlap();
 	case_fsm_trace_reentry();
