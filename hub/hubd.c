@@ -101,6 +101,7 @@ struct job {
 	struct node *copy;
 	uint64_t copy_dispatch, copy_deadline, t_first;
 	int node_faults, misses;
+	bool copied;		/* a copy was started (for the recovery figure) */
 	char why[200];		/* last farm-side error */
 	struct job *prev, *next;	/* all jobs */
 };
@@ -217,8 +218,18 @@ static void job_finish(struct job *j, const struct proto_answer *a)
 	job_unlink_free(j);
 }
 
+/* A job that had trouble on a node (retried, missed, copied) is done or
+ * handed back: how long since its first dispatch (hubctl's recovery). */
+static void fo_recovered(const struct job *j, uint64_t now)
+{
+	if ((j->attempts || j->node_faults || j->misses || j->copied) && j->t_first &&
+	    now - j->t_first > H.fo.recovery_us_max)
+		H.fo.recovery_us_max = now - j->t_first;
+}
+
 static void job_fail(struct job *j, const char *why)
 {
+	fo_recovered(j, now_us());
 	struct proto_answer a = { .outcome = HUB_FAILED };
 	snprintf(a.error, sizeof a.error, "%s", why);
 	a.queue_us = now_us() - j->t_submit;
@@ -378,6 +389,7 @@ static void grant_local(struct job *j)
 	struct proto_answer a = { .outcome = HUB_LOCAL };
 
 	a.queue_us = now_us() - j->t_submit;
+	fo_recovered(j, now_us());
 	if (j->conn && j->conn->state == C_WAIT) {
 		/* Counted before the answer: a failed write gives it back. */
 		H.local_used++;
@@ -553,6 +565,7 @@ static bool copy_start(struct job *j, uint64_t now, bool backup)
 	j->copy_deadline = job_deadline(j, m, now);
 	m->running++;
 	m->last_dispatch = now;
+	j->copied = true;
 	H.fo.backups_started++;
 	log_info("job %llu: %s copy on %s (running on %s for %.1f s)", (unsigned long long)j->id,
 		 backup ? "backup" : "second", node_label(m), node_label(j->node),
@@ -629,8 +642,6 @@ static void job_missed(struct job *j, struct node *n, uint64_t now)
 	cancel_on(n, j->id);
 	j->node = NULL;
 	H.fo.fallbacks++;
-	if (now - j->t_first > H.fo.recovery_us_max)
-		H.fo.recovery_us_max = now - j->t_first;
 	H.need_sched = true;
 	if (H.local_used < H.local_slots)
 		grant_local(j);
@@ -897,11 +908,7 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 		n->speed = sched_update_speed(n->speed, (double)j->sub.input_len / took);
 	fo_measure(&n->fo, j->sub.input_len, t - j->t_dispatch);
 	fo_success(&n->fo);
-	if (j->attempts || j->misses) {
-		uint64_t rec = t - j->t_first;
-		if (rec > H.fo.recovery_us_max)
-			H.fo.recovery_us_max = rec;
-	}
+	fo_recovered(j, t);
 	n->jobs_done++;
 	if (n->running)
 		n->running--;
