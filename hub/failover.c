@@ -95,8 +95,12 @@ bool fo_backup_wanted(uint64_t elapsed_us, uint64_t here_us, uint64_t there_us)
 	uint64_t left;
 	if (elapsed_us < FO_BACKUP_MIN_US || there_us == 0)
 		return false;
-	/* Overran (or unknown): assume it needs as long again. */
-	left = here_us > elapsed_us ? here_us - elapsed_us : elapsed_us;
+	/* Unknown, or overran twice over (a straggler): assume it needs as long
+	 * again. Just past its estimate: nearly done, no copy. */
+	if (here_us == 0 || elapsed_us > 2 * here_us)
+		left = elapsed_us;
+	else
+		left = here_us > elapsed_us ? here_us - elapsed_us : 0;
 	return (double)there_us * FO_BACKUP_MARGIN < (double)left;
 }
 

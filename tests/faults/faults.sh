@@ -31,6 +31,7 @@ set -u
 CASES=${FAULTS_CASES:-loss dup reorder corrupt noded-kill9 node-sigstop compilers-stop link-deleted hubd-sigstop hubd-restart jobdir-full slow-board memory idle-clients hubd-emfile}
 farm_init "$FX_NODES"
 trap 'fx_down; fx_jobdirs_cleanup; farm_cleanup' EXIT
+fx_jobdirs_init
 for b in jq bc python3 prlimit; do
 	command -v "$b" >/dev/null || { fail prerequisites "$b missing (scripts/install-deps)"; exit 1; }
 done
@@ -96,13 +97,16 @@ case_node-sigstop() { plain_farm || { fail node-sigstop "farm not up"; return; }
 
 # ---- compilers frozen, noded and its keepalives fine: only a deadline sees it
 inject_stop_compilers() {
-	local n=0 k=50
+	local n=0 k=300
 	while [ "$n" -eq 0 ] && [ "$k" -gt 0 ]; do n=$(fx_stop_compilers 3 STOP); [ "$n" -gt 0 ] || sleep 0.1; k=$((k - 1)); done
+	FROZEN=$n
 	echo "# froze $n compiler processes on node3"
 }
 case_compilers-stop() {
 	plain_farm || { fail compilers-stop "farm not up"; return; }
+	FROZEN=0
 	fx_build compilers-stop inject_stop_compilers
+	[ "$FROZEN" -gt 0 ] || fail compilers-stop-injected "node3 ran no compiler to freeze"
 	# recovered by its deadline, or earlier by a backup copy at the build's end
 	local m; m=$(status_json | jq '.failover.deadline_misses + .failover.backups_won')
 	[ "$m" -gt 0 ] && ok compilers-stop-recovered || fail compilers-stop-recovered "no deadline miss nor backup win counted"
@@ -202,12 +206,17 @@ int big_sum(void) { int s = 0; for (unsigned i = 0; i < sizeof big_table / sizeo
 C
 	(cd "$FARM_TMP/big" && gcc -O2 -c big.c -o ref.o) || { fail memory "local compile of big.c failed"; return; }
 	local t0=$SECONDS
-	if (cd "$FARM_TMP/big" && "$T_BIN/dcc" gcc -O2 -c big.c -o big.o) >"$FARM_TMP/memory.dcc.log" 2>&1; then
+	if (cd "$FARM_TMP/big" && DCC_VERBOSE=1 "$T_BIN/dcc" gcc -O2 -c big.c -o big.o) >"$FARM_TMP/memory.dcc.log" 2>&1; then
 		ok memory-build
 	else
 		fail memory-build "dcc failed: $(head -c 300 "$FARM_TMP/memory.dcc.log")"
 	fi
 	cmp -s "$FARM_TMP/big/ref.o" "$FARM_TMP/big/big.o" && ok memory-objects || fail memory-objects "big.o differs"
+	local hits=0
+	for i in $(seq 1 "$FX_NODES"); do
+		hits=$((hits + $(cat "$mg/${SIMFARM_TAG:-}fx-mem$i/memory.failcnt" 2>/dev/null || echo 0)))
+	done
+	echo "# memory: the nodes' 128 MiB limit was hit $hits times; dcc said: $(grep -m1 -iE 'memory|killed|local' "$FARM_TMP/memory.dcc.log" | head -c 200)"
 	FX_BUILD_S=$((SECONDS - t0)); FX_OBJS=1
 	fx_report memory
 	FX_OBJS=$(grep -c '^obj/.*\.o:' "$G/Makefile")

@@ -60,15 +60,17 @@ fx_down() {
 }
 
 # fx_jobdir I: node I's job dir root (outside FARM_TMP, which is 0700: the
-# compilers run as an unprivileged user and must reach their dirs).
+# compilers run as an unprivileged user and must reach their dirs). Made
+# once by fx_jobdirs_init (in the main shell, not in a $(...)).
 declare -A FX_JOBDIR=()
-fx_jobdir() {
-	if [ -z "${FX_JOBDIR[$1]:-}" ]; then
-		FX_JOBDIR[$1]=$(mktemp -d "/tmp/usbfarm-${SIMFARM_TAG:-}${FARM_PREFIX}jobs$1.XXXXXX")
-		chmod 0755 "${FX_JOBDIR[$1]}"
-	fi
-	echo "${FX_JOBDIR[$1]}"
+fx_jobdirs_init() {
+	local i
+	for i in $(seq 1 "$FX_NODES"); do
+		FX_JOBDIR[$i]=$(mktemp -d "/tmp/usbfarm-${SIMFARM_TAG:-}${FARM_PREFIX}jobs$i.XXXXXX")
+		chmod 0755 "${FX_JOBDIR[$i]}"
+	done
 }
+fx_jobdir() { echo "${FX_JOBDIR[$1]}"; }
 fx_jobdirs_cleanup() {
 	local d
 	for d in "${FX_JOBDIR[@]}"; do

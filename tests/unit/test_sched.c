@@ -80,7 +80,8 @@ static const struct backup_case backups[] = {
 	{ "too_young", S / 2, 30 * S, 1 * S / 10, false },
 	{ "nearly_done", 28 * S, 30 * S, 1 * S, false },
 	{ "overran_unknown", 5 * S, 0, 1 * S, true },
-	{ "overran_estimate", 40 * S, 30 * S, 10 * S, true },
+	{ "overran_twice_over", 70 * S, 30 * S, 10 * S, true },
+	{ "just_past_estimate", 35 * S, 30 * S, 1 * S, false },
 	{ "equal_nodes", 2 * S, 4 * S, 4 * S, false },
 	{ "other_unmeasured", 5 * S, 30 * S, 0, false },
 };
