@@ -433,11 +433,12 @@ static void schedule(void)
 
 	H.need_sched = false;
 	for (j = H.jobs; j; j = next) {
-		size_t nc = job_cands(j, NULL, now, cand, cnode);
+		size_t nc;
 		int k;
 		next = j->next;
 		if (j->state != J_QUEUED)
 			continue;
+		nc = job_cands(j, NULL, now, cand, cnode);
 		while (nc && (k = sched_pick(cand, nc, ahead)) >= 0) {
 			struct node *n = cnode[k];
 			int rc = job_dispatch(j, n);
