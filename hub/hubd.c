@@ -627,6 +627,8 @@ static void job_missed(struct job *j, struct node *n, uint64_t now)
 	fo_backoff(&n->fo, now);
 	H.fo.backoffs++;
 	j->misses++;
+	/* never back to n: its cancelled copy's RESULT must not pass for a new one */
+	j->tried |= 1ull << n->idx;
 	if (n == j->copy) {
 		copy_drop(j, true);
 		return;

@@ -109,7 +109,8 @@ fx_build() {
 	local name=$1 inject=${2:-} to=${3:-600} rc t0 t1
 	rm -rf "$G/obj" && mkdir -p "$G/obj"
 	t0=$(date +%s.%N)
-	(cd "$G" && exec timeout --kill-after=10 "$to" make -k -j"$FX_JOBS" CC="$T_BIN/dcc gcc") \
+	# its own session: dcc left blocked after a timeout is ended with it
+	(cd "$G" && exec setsid timeout --kill-after=10 "$to" make -k -j"$FX_JOBS" CC="$T_BIN/dcc gcc") \
 		>"$FARM_TMP/$name.build.log" 2>&1 &
 	local mpid=$!
 	if [ -n "$inject" ]; then
@@ -121,6 +122,7 @@ fx_build() {
 		"$inject"
 	fi
 	wait "$mpid"; rc=$?
+	kill -KILL -- "-$mpid" 2>/dev/null
 	t1=$(date +%s.%N)
 	FX_BUILD_S=$(echo "$t1 - $t0" | bc)
 	if [ "$rc" -eq 0 ]; then
