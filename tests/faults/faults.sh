@@ -108,7 +108,7 @@ case_compilers-stop() {
 	fx_build compilers-stop inject_stop_compilers
 	[ "$FROZEN" -gt 0 ] || fail compilers-stop-injected "node3 ran no compiler to freeze"
 	# recovered by its deadline, or earlier by a backup copy at the build's end
-	local m; m=$(status_json | jq '.failover.deadline_misses + .failover.backups_won')
+	local m; m=$(fx_status | jq '.failover.deadline_misses + .failover.backups_won')
 	[ "$m" -gt 0 ] && ok compilers-stop-recovered || fail compilers-stop-recovered "no deadline miss nor backup win counted"
 	fx_stop_compilers 3 CONT >/dev/null
 }
@@ -127,7 +127,7 @@ case_link-deleted() {
 	plain_farm || { fail link-deleted "farm not up"; return; }
 	fx_build link-deleted inject_link_delete
 	wait_for 300 nodes_up 3 && ok link-deleted-node-rejoined ||
-		fail link-deleted-node-rejoined "$(status_json | jq -c '[.nodes[] | [.iface, .state]]')"
+		fail link-deleted-node-rejoined "$(fx_status | jq -c '[.nodes[] | [.iface, .state]]')"
 }
 
 # ---- hubd frozen, hubd restarted
@@ -147,7 +147,7 @@ inject_hubd_restart() {
 case_hubd-restart() {
 	plain_farm || { fail hubd-restart "farm not up"; return; }
 	fx_build hubd-restart inject_hubd_restart
-	[ "$(status_json | jq '.jobs.remote')" -gt 0 ] && ok hubd-restart-farm-used-again ||
+	[ "$(fx_status | jq '.jobs.remote')" -gt 0 ] && ok hubd-restart-farm-used-again ||
 		fail hubd-restart-farm-used-again "the restarted hubd sent no job to a node"
 }
 
@@ -159,7 +159,7 @@ case_jobdir-full() {
 	dd if=/dev/zero of="$jd/fill" bs=4k 2>/dev/null || true
 	fx_start || { fail jobdir-full "nodes not up"; umount "$jd"; return; }
 	fx_build jobdir-full
-	local s e2 f; s=$(status_json)
+	local s e2 f; s=$(fx_status)
 	e2=$(echo "$s" | jq '[.nodes[] | select(.name == "node2") | .failover.node_errors] | add // 0')
 	f=$(echo "$s" | jq '.jobs.failed')
 	# backed off at once, exponentially: a handful of probes, not every job
@@ -176,7 +176,7 @@ case_slow-board() {
 	echo 5000 >"$(fx_cg_cpu 3)/cpu.cfs_quota_us" || { fail slow-board "cannot set the CPU quota"; return; }
 	fx_start || { fail slow-board "nodes not up"; return; }
 	fx_build slow-board
-	local s d3 all; s=$(status_json)
+	local s d3 all; s=$(fx_status)
 	d3=$(echo "$s" | jq '[.nodes[] | select(.name == "node3") | .jobs_done] | add // 0')
 	all=$(echo "$s" | jq '[.nodes[].jobs_done] | add')
 	# measured slow: it does less than a fair third of the remote jobs

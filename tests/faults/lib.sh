@@ -95,9 +95,9 @@ fx_start() {
 
 # fx_epoch I: node I's session epoch as hubd sees it; fx_new_epoch I OLD:
 # node I is up with another epoch (a new noded).
-fx_epoch() { status_json | jq -r ".nodes[$(($1 - 1))].epoch"; }
+fx_epoch() { fx_status | jq -r ".nodes[$(($1 - 1))].epoch"; }
 fx_new_epoch() {
-	status_json | jq -e --arg o "$2" ".nodes[$(($1 - 1))] | (.state | ascii_downcase) == \"up\" and .epoch != \$o" >/dev/null
+	fx_status | jq -e --arg o "$2" ".nodes[$(($1 - 1))] | (.state | ascii_downcase) == \"up\" and .epoch != \$o" >/dev/null
 }
 
 fx_objs_made() { ls "$G/obj" 2>/dev/null | grep -c '\.o$'; }
@@ -138,10 +138,14 @@ fx_build() {
 	fx_report "$name"
 }
 
+# fx_status: hubctl status --json, given up after 10 s (a hubd out of file
+# descriptors may never accept hubctl).
+fx_status() { timeout 10 "$T_BIN/hubctl" status --json 2>/dev/null; }
+
 # fx_report NAME: one '#' line from hubd's counters.
 fx_report() {
 	local s
-	s=$(status_json 2>/dev/null) || { echo "# $1: build ${FX_BUILD_S}s; hubd status unavailable"; return; }
+	s=$(fx_status) || { printf "# %s: build %.1fs; hubd status unavailable\n" "$1" "$FX_BUILD_S"; return; }
 	echo "$s" | jq -r --arg n "$1" --arg t "$FX_BUILD_S" --arg o "$FX_OBJS" '
 		"# \($n): build \($t | tonumber | . * 10 | round / 10)s, \($o) objects compared; jobs \(.jobs.total): remote \(.jobs.remote), local \(.jobs.local), " +
 		"retried \(.jobs.retried), fell back to dcc \(.jobs.failed) (by failover rules \(.failover.fallbacks)); " +
