@@ -58,7 +58,8 @@ plain_farm() { fx_up && fx_start; }
 # ---- noded killed and restarted
 inject_kill9() {
 	# when node1 is compiling (its cgroup holds more than noded)
-	wait_for 100 test "$(fx_procs_of_node 1 | wc -l)" -gt 1
+	local k=300
+	while [ "$(fx_procs_of_node 1 | wc -l)" -le 1 ] && [ "$k" -gt 0 ]; do sleep 0.1; k=$((k - 1)); done
 	OLD_PROCS=$(fx_procs_of_node 1 | tr '\n' ' ')
 	KILLED_PID=${NODED_PID[1]}
 	local epoch; epoch=$(fx_epoch 1)
@@ -79,6 +80,7 @@ inject_kill9() {
 case_noded-kill9() {
 	plain_farm || { fail noded-kill9 "farm not up"; return; }
 	fx_build noded-kill9 inject_kill9
+	[ "$(echo $OLD_PROCS | wc -w)" -gt 1 ] || fail noded-kill9-injected "node1 ran no job when its noded was killed"
 	if [ -z "$KILL9_LEFT" ]; then
 		ok noded-kill9-no-leftovers
 	else
