@@ -93,11 +93,12 @@ bool fo_available(const struct fo_node *n, uint64_t now)
 bool fo_backup_wanted(uint64_t elapsed_us, uint64_t here_us, uint64_t there_us)
 {
 	uint64_t left;
-	if (elapsed_us < FO_BACKUP_MIN_US || there_us == 0)
+	/* Unmeasured nodes (a build's first jobs) get none: the deadline covers. */
+	if (elapsed_us < FO_BACKUP_MIN_US || there_us == 0 || here_us == 0)
 		return false;
-	/* Unknown, or overran twice over (a straggler): assume it needs as long
-	 * again. Just past its estimate: nearly done, no copy. */
-	if (here_us == 0 || elapsed_us > 2 * here_us)
+	/* Overran twice over (a straggler): assume it needs as long again.
+	 * Just past its estimate: nearly done, no copy. */
+	if (elapsed_us > 2 * here_us)
 		left = elapsed_us;
 	else
 		left = here_us > elapsed_us ? here_us - elapsed_us : 0;

@@ -27,10 +27,10 @@
  *
  * Backup tasks: when the queue is empty and a faster node has a free slot,
  * a job running on a slow node gets a second copy there if that copy is
- * expected to finish first by a margin (fo_backup_wanted): time left on its
- * node (its estimate minus the time run; the time run again when the
- * estimate is unknown or overrun twice over) > 2 x the estimate there, and
- * it has run at least FO_BACKUP_MIN_US.
+ * expected to finish first by a margin (fo_backup_wanted): both nodes are
+ * measured, the time left on its node (its estimate minus the time run; the
+ * time run again when it overran its estimate twice over) is more than
+ * 2 x the estimate there, and it has run at least FO_BACKUP_MIN_US.
  */
 #ifndef USBFARM_HUB_FAILOVER_H
 #define USBFARM_HUB_FAILOVER_H

@@ -79,7 +79,7 @@ static const struct backup_case backups[] = {
 	{ "slow_straggler", 2 * S, 30 * S, 1 * S, true },
 	{ "too_young", S / 2, 30 * S, 1 * S / 10, false },
 	{ "nearly_done", 28 * S, 30 * S, 1 * S, false },
-	{ "overran_unknown", 5 * S, 0, 1 * S, true },
+	{ "unmeasured_here", 5 * S, 0, 1 * S, false },
 	{ "overran_twice_over", 70 * S, 30 * S, 10 * S, true },
 	{ "just_past_estimate", 35 * S, 30 * S, 1 * S, false },
 	{ "equal_nodes", 2 * S, 4 * S, 4 * S, false },
