@@ -165,3 +165,15 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' -type f 2>/dev/null)
+
+# The fault suite (issue 9): a real code base through the virtual farm under
+# each fault, every object compared with a local build (needs root).
+.PHONY: check-faults soak
+check-faults: all
+	$(Q)bash tests/faults/faults.sh | tee $(BUILD)/check-faults.log; \
+	p=$$(grep -c '^ok ' $(BUILD)/check-faults.log); f=$$(grep -c '^FAIL ' $(BUILD)/check-faults.log); \
+	s=$$(grep -c '^skip ' $(BUILD)/check-faults.log); echo "$$p passed, $$f failed, $$s skipped"; [ $$f -eq 0 ]
+
+# The soak: >= 10,000 jobs with random faults; BENCH lines (not in make check).
+soak: all
+	$(Q)scripts/soak

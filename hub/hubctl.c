@@ -74,8 +74,10 @@ static void print_json(const struct hub_status *st)
 		   "\"queued\":%u,\"clients\":%u,\"running\":%u,",
 		st->uptime_s, st->local_slots, st->local_used, st->queued, st->clients, running);
 	fprintf(f, "\"jobs\":{\"total\":%" PRIu64 ",\"remote\":%" PRIu64 ",\"local\":%" PRIu64
-		   ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64 "},\"nodes\":[",
+		   ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64 "}",
 		st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
+	fo_print_json(f, &st->fo);
+	fputs(",\"nodes\":[", f);
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct status_node *n = &st->nodes[i];
 		fprintf(f, "%s{\"iface\":", i ? "," : "");
@@ -112,6 +114,7 @@ static void print_json(const struct hub_status *st)
 		} else {
 			fputs(",\"telemetry\":null", f);
 		}
+		fo_print_node_json(f, &n->fo);
 		fputs(",\"compilers\":[", f);
 		for (size_t k = 0; k < n->ncompilers; k++) {
 			if (k)
@@ -149,6 +152,7 @@ static void print_text(const struct hub_status *st)
 	printf("jobs: %" PRIu64 " total, %" PRIu64 " to nodes, %" PRIu64 " local, %" PRIu64
 	       " failed over to dcc, %" PRIu64 " retried\n",
 	       st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
+	fo_print_text(stdout, &st->fo);
 	if (!st->nnodes)
 		printf("no node interfaces\n");
 	for (size_t i = 0; i < st->nnodes; i++) {
@@ -182,6 +186,7 @@ static void print_text(const struct hub_status *st)
 				       n->tele.mem_avail_kb / 1024, n->tele.mem_total_kb / 1024);
 			printf("\n");
 		}
+		fo_print_node_text(stdout, &n->fo);
 		for (size_t k = 0; k < n->ncompilers; k++)
 			printf("  compiler %s\n", n->compilers[k]);
 	}

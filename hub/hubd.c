@@ -7,15 +7,23 @@
  * compiles and holds the slot until it closes the connection) or as
  * HUB_FAILED (dcc compiles locally, unaccounted). Policy, in order:
  *   1. a node with a free slot that offers the job's compiler (identity
- *      match) and has not failed this job, best by sched_pick() (pick.h);
+ *      match), has not failed this job and is not backed off, best by
+ *      sched_pick() (schedule.h: a much slower board waits for a fast slot);
  *   2. else a free local slot;
  *   3. else wait. A job no node could ever take (no node up offers its
  *      compiler) waits only for a local slot, and fails at once when there
  *      are no local slots (--local-slots 0) or when it already failed on a
  *      node and no other node can take it.
- * A farm-side failure (link down, node restarted, RESULT with farm_error,
- * --job-timeout) sends the job back to the head of the queue, excluded from
- * the nodes that failed it, at most --retries times; then HUB_FAILED.
+ * A farm-side failure (link down, node restarted, RESULT with farm_error)
+ * sends the job back to the head of the queue, excluded from the nodes that
+ * failed it, at most --retries times; then HUB_FAILED. Failover rules
+ * (failover.h, hooks in the "failover" section below): a per-job deadline
+ * from the node's measured speed and the job's size (--job-timeout is its
+ * cap); a miss backs the node off and starts a second copy elsewhere or
+ * hands the job back to dcc; node-side errors back the node off without
+ * spending the job's retries; near the end of a build, stragglers on slow
+ * nodes get backup copies on fast ones. First result wins; the other copy
+ * is cancelled and its slot counted until its RESULT comes.
  * A dcc that goes away cancels its job (CANCEL to the node; the slot stays
  * taken until the node's RESULT for it, so the node is never oversubscribed).
  */
@@ -26,7 +34,8 @@
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
-#include "pick.h"
+#include "schedule.h"
+#include "failover.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
@@ -73,6 +82,7 @@ struct node {
 	uint64_t carrier_losses;	/* sessions ended at once by netlink */
 	double speed;		/* EWMA input bytes/us; 0 unknown */
 	uint64_t last_dispatch;
+	struct fo_node fo;	/* deadlines, backoff (failover.h) */
 };
 
 enum job_state { J_IDENT, J_QUEUED, J_RUNNING, J_CANCELLING };
@@ -92,6 +102,11 @@ struct job {
 	uint64_t tried;		/* bit per node index that failed it */
 	int attempts;		/* farm-side failures so far */
 	uint64_t t_submit, t_dispatch, deadline;
+	/* failover: a second copy on another node (first result wins) */
+	struct node *copy;
+	uint64_t copy_dispatch, copy_deadline, t_first;
+	int node_faults, misses;
+	bool copied;		/* a copy was started (for the recovery figure) */
 	char why[200];		/* last farm-side error */
 	struct job *prev, *next;	/* all jobs */
 };
@@ -134,6 +149,8 @@ static struct {
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
 	bool need_sched;
 	size_t nconns;
+	struct fo_counters fo;
+	uint64_t fo_tick_at;
 	char ident[LINK_IDENT_MAX];
 	struct ifwatch *ifw;	/* carrier and hot-unplug events; NULL if netlink is unavailable */
 } H;
@@ -215,8 +232,18 @@ static void job_finish(struct job *j, const struct proto_answer *a)
 	job_unlink_free(j);
 }
 
+/* A job that had trouble on a node (retried, missed, copied) is done or
+ * handed back: how long since its first dispatch (hubctl's recovery). */
+static void fo_recovered(const struct job *j, uint64_t now)
+{
+	if ((j->attempts || j->node_faults || j->misses || j->copied) && j->t_first &&
+	    now - j->t_first > H.fo.recovery_us_max)
+		H.fo.recovery_us_max = now - j->t_first;
+}
+
 static void job_fail(struct job *j, const char *why)
 {
+	fo_recovered(j, now_us());
 	struct proto_answer a = { .outcome = HUB_FAILED };
 	snprintf(a.error, sizeof a.error, "%s", why);
 	a.queue_us = now_us() - j->t_submit;
@@ -252,8 +279,11 @@ static bool job_farmable(const struct job *j)
 	return false;
 }
 
-/* Sends the job back to the queue after a farm-side failure on its node. */
-static void job_retry(struct job *j, const char *why)
+static bool copy_promote(struct job *j);
+
+/* Sends the job back to the queue after a farm-side failure on its node
+ * (cls: failover.h; FO_NODE spends no retry, FO_LOCAL goes to dcc now). */
+static void job_requeue(struct job *j, const char *why, enum fo_class cls)
 {
 	struct node *n = j->node;
 
@@ -270,7 +300,16 @@ static void job_retry(struct job *j, const char *why)
 		H.need_sched = true;
 		return;
 	}
-	j->attempts++;
+	if (copy_promote(j))
+		return;
+	if (cls == FO_LOCAL) {
+		H.fo.fallbacks++;
+		job_fail(j, j->why);
+		H.need_sched = true;
+		return;
+	}
+	if (cls != FO_NODE || ++j->node_faults > FO_MAX_NODE_FAULTS)
+		j->attempts++;
 	if (j->attempts > H.retries) {
 		job_fail(j, j->why);
 		H.need_sched = true;
@@ -295,6 +334,11 @@ static void job_retry(struct job *j, const char *why)
 	H.need_sched = true;
 }
 
+static void job_retry(struct job *j, const char *why)
+{
+	job_requeue(j, why, FO_RETRY);
+}
+
 static void send_cancel(struct node *n, uint64_t id)
 {
 	struct buf b = BUF_INIT;
@@ -304,7 +348,8 @@ static void send_cancel(struct node *n, uint64_t id)
 	buf_free(&b);
 }
 
-static int job_dispatch(struct job *j, struct node *n)
+/* Sends the job to n (JOB message); no bookkeeping. */
+static int job_send(struct job *j, struct node *n)
 {
 	struct job_spec s;
 	struct buf b = BUF_INIT;
@@ -330,12 +375,22 @@ static int job_dispatch(struct job *j, struct node *n)
 	if (rc == 0)
 		n->bytes_out += b.len;
 	buf_free(&b);
+	return rc;
+}
+
+static uint64_t job_deadline(const struct job *j, const struct node *n, uint64_t now);
+
+static int job_dispatch(struct job *j, struct node *n)
+{
+	int rc = job_send(j, n);
 	if (rc < 0)
 		return rc;
 	j->state = J_RUNNING;
 	j->node = n;
 	j->t_dispatch = now_us();
-	j->deadline = H.job_timeout_s > 0 ? j->t_dispatch + (uint64_t)H.job_timeout_s * 1000000u : 0;
+	if (!j->t_first)
+		j->t_first = j->t_dispatch;
+	j->deadline = job_deadline(j, n, j->t_dispatch);
 	n->running++;
 	n->last_dispatch = j->t_dispatch;
 	log_debug("job %llu -> %s (%zu bytes, running %u/%u)", (unsigned long long)j->id,
@@ -348,6 +403,7 @@ static void grant_local(struct job *j)
 	struct proto_answer a = { .outcome = HUB_LOCAL };
 
 	a.queue_us = now_us() - j->t_submit;
+	fo_recovered(j, now_us());
 	if (j->conn && j->conn->state == C_WAIT) {
 		/* Counted before the answer: a failed write gives it back. */
 		H.local_used++;
@@ -358,33 +414,46 @@ static void grant_local(struct job *j)
 	job_finish(j, &a);
 }
 
+/* The nodes that may take j now, busy or not (sched.h wants both): up,
+ * offering its compiler, not failed it, not backed off, not `except`. */
+static size_t job_cands(const struct job *j, const struct node *except, uint64_t now,
+			struct sched_cand *cand, struct node **cnode)
+{
+	size_t nc = 0;
+
+	if (!j->cid_ok)
+		return 0;
+	for (int i = 0; i < H.nnodes; i++) {
+		struct node *n = &H.nodes[i];
+		if (n == except || n->state != NODE_UP || !n->slots || (j->tried & (1ull << i)) ||
+		    !fo_available(&n->fo, now) || !node_has(n, &j->cid))
+			continue;
+		cand[nc] = (struct sched_cand){ n->speed, n->running, n->slots,
+						n->has_tele ? n->tele.temp_mc : INT32_MIN,
+						n->last_dispatch };
+		cnode[nc++] = n;
+	}
+	return nc;
+}
+
 /* One pass over the queue in FIFO order. */
 static void schedule(void)
 {
 	struct sched_cand cand[MAX_NODES];
 	struct node *cnode[MAX_NODES];
 	struct job *j, *next;
+	unsigned ahead = 0;	/* jobs before this one still waiting */
+	uint64_t now = now_us();
 
 	H.need_sched = false;
 	for (j = H.jobs; j; j = next) {
-		size_t nc = 0;
+		size_t nc;
+		int k;
 		next = j->next;
 		if (j->state != J_QUEUED)
 			continue;
-		if (j->cid_ok) {
-			for (int i = 0; i < H.nnodes; i++) {
-				struct node *n = &H.nodes[i];
-				if (n->state != NODE_UP || n->running >= n->slots ||
-				    (j->tried & (1ull << i)) || !node_has(n, &j->cid))
-					continue;
-				cand[nc] = (struct sched_cand){ n->speed, n->running, n->slots,
-								n->has_tele ? n->tele.temp_mc : INT32_MIN,
-								n->last_dispatch };
-				cnode[nc++] = n;
-			}
-		}
-		while (nc) {
-			int k = sched_pick(cand, nc);
+		nc = job_cands(j, NULL, now, cand, cnode);
+		while (nc && (k = sched_pick(cand, nc, ahead)) >= 0) {
 			struct node *n = cnode[k];
 			int rc = job_dispatch(j, n);
 			if (rc == 0) {
@@ -404,18 +473,254 @@ static void schedule(void)
 			continue;
 		}
 		if (!job_farmable(j)) {
-			if (H.local_slots == 0)
+			if (H.local_slots == 0) {
 				job_fail(j, j->why[0] ? j->why
 					   : !j->cid_ok ? "compiler not identified"
 							: "no node offers this compiler");
-			else if (j->attempts > 0)
+				continue;
+			}
+			if (j->attempts > 0) {
 				job_fail(j, j->why);
+				continue;
+			}
 			/* else: waits for a local slot */
 		}
+		ahead++;
 	}
 }
 
 static struct job *find_job(uint64_t id);
+/* ---- failover (the rules are failover.c's; these apply them) ---- */
+
+static uint64_t job_cap_us(void)
+{
+	return H.job_timeout_s > 0 ? (uint64_t)H.job_timeout_s * 1000000u : 0;
+}
+
+/* The slowest measured node's seconds per MB (deadline of unmeasured ones). */
+static double slowest_spmb(void)
+{
+	double m = 0;
+	for (int i = 0; i < H.nnodes; i++)
+		if (H.nodes[i].state == NODE_UP && H.nodes[i].fo.spmb > m)
+			m = H.nodes[i].fo.spmb;
+	return m;
+}
+
+static uint64_t job_deadline(const struct job *j, const struct node *n, uint64_t now)
+{
+	return now + fo_deadline_us(&n->fo, slowest_spmb(), j->sub.input_len, job_cap_us());
+}
+
+/* Cancels the job on n; n's slot stays counted until its RESULT comes. */
+static void cancel_on(struct node *n, uint64_t id)
+{
+	send_cancel(n, id);
+	n->fo.cancelling++;
+}
+
+/* A RESULT for a job no longer here: the answer to one of our cancels. */
+static void fo_cancelled_result(struct node *n)
+{
+	if (!n->fo.cancelling)
+		return;
+	n->fo.cancelling--;
+	if (n->running)
+		n->running--;
+	H.need_sched = true;
+}
+
+/* The job's second copy ends: cancelled (cancel) or already gone. */
+static void copy_drop(struct job *j, bool cancel)
+{
+	struct node *c = j->copy;
+	j->copy = NULL;
+	if (!c)
+		return;
+	if (cancel)
+		cancel_on(c, j->id);
+	else if (c->running)
+		c->running--;
+	H.need_sched = true;
+}
+
+/* The primary is gone (its node failed it): the copy, if any, takes over. */
+static bool copy_promote(struct job *j)
+{
+	if (!j->copy)
+		return false;
+	j->node = j->copy;
+	j->copy = NULL;
+	j->t_dispatch = j->copy_dispatch;
+	j->deadline = j->copy_deadline;
+	j->state = J_RUNNING;
+	H.need_sched = true;
+	return true;
+}
+
+/* Starts a second copy of a running job on the best other node; false if none. */
+static bool copy_start(struct job *j, uint64_t now, bool backup)
+{
+	struct sched_cand cand[MAX_NODES];
+	struct node *cnode[MAX_NODES];
+	size_t nc = job_cands(j, j->node, now, cand, cnode);
+	int k = nc ? sched_pick(cand, nc, 0) : -1;
+	struct node *m;
+
+	if (k < 0)
+		return false;
+	m = cnode[k];
+	if (backup && !fo_backup_wanted(now - j->t_dispatch,
+					fo_expected_us(&j->node->fo, j->sub.input_len),
+					fo_expected_us(&m->fo, j->sub.input_len)))
+		return false;
+	if (job_send(j, m) < 0)
+		return false;
+	j->copy = m;
+	j->copy_dispatch = now;
+	j->copy_deadline = job_deadline(j, m, now);
+	m->running++;
+	m->last_dispatch = now;
+	j->copied = true;
+	H.fo.backups_started++;
+	log_info("job %llu: %s copy on %s (running on %s for %.1f s)", (unsigned long long)j->id,
+		 backup ? "backup" : "second", node_label(m), node_label(j->node),
+		 (double)(now - j->t_dispatch) / 1e6);
+	return true;
+}
+
+/* A node failed a job for a reason of its own: backed off at once. */
+static void fo_node_error(struct node *n, enum fo_class cls, const char *why)
+{
+	if (cls != FO_NODE)
+		return;
+	n->fo.node_errors++;
+	H.fo.node_errors++;
+	fo_backoff(&n->fo, now_us());
+	H.fo.backoffs++;
+	log_warn("%s: node error (%s): backed off for %.1f s", node_label(n), why,
+		 (double)(n->fo.backoff_until - now_us()) / 1e6);
+}
+
+/* A RESULT for a job with two copies. true: handled here. */
+static bool fo_result(struct job *j, struct node *n, const struct job_result *r)
+{
+	if (!j->copy)
+		return false;
+	if (r->farm_error) {
+		fo_node_error(n, fo_classify(r->farm_error), r->error);
+		n->jobs_failed++;
+		if (n == j->copy) {
+			copy_drop(j, false);
+		} else {
+			if (n->running)
+				n->running--;
+			j->tried |= 1ull << n->idx;
+			copy_promote(j);
+		}
+		return true;
+	}
+	if (n == j->copy) {	/* the copy won: it becomes the primary */
+		struct node *loser = j->node;
+		H.fo.backups_won++;
+		j->node = n;
+		j->t_dispatch = j->copy_dispatch;
+		j->copy = loser;
+	}
+	copy_drop(j, true);
+	return false;
+}
+
+/* Copy on n missed its deadline: n is suspect; a copy elsewhere, or dcc. */
+static void job_missed(struct job *j, struct node *n, uint64_t now)
+{
+	log_warn("job %llu: missed its deadline on %s (%.1f s): node backed off",
+		 (unsigned long long)j->id, node_label(n),
+		 (double)(now - (n == j->copy ? j->copy_dispatch : j->t_dispatch)) / 1e6);
+	n->fo.misses++;
+	H.fo.deadline_misses++;
+	fo_backoff(&n->fo, now);
+	H.fo.backoffs++;
+	j->misses++;
+	/* never back to n: its cancelled copy's RESULT must not pass for a new one */
+	j->tried |= 1ull << n->idx;
+	if (n == j->copy) {
+		copy_drop(j, true);
+		return;
+	}
+	if (j->copy) {
+		cancel_on(n, j->id);
+		copy_promote(j);
+		return;
+	}
+	if (j->misses < 2 && copy_start(j, now, false)) {
+		j->deadline = j->copy_deadline;
+		return;
+	}
+	cancel_on(n, j->id);
+	j->node = NULL;
+	H.fo.fallbacks++;
+	H.need_sched = true;
+	if (H.local_used < H.local_slots)
+		grant_local(j);
+	else
+		job_fail(j, "deadline missed, no other node free");
+}
+
+/* Deadlines, expired backoffs, and backup copies near the end of a build. */
+static void fo_tick(uint64_t now)
+{
+	bool queued = false;
+
+	for (struct job *j = H.jobs, *next; j; j = next) {
+		next = j->next;
+		queued |= j->state == J_QUEUED;
+		if (j->state == J_CANCELLING && j->node && j->deadline && j->deadline <= now)
+			job_retry(j, "cancelled job timed out");
+		else if (j->state == J_RUNNING && j->deadline && j->deadline <= now)
+			job_missed(j, j->node, now);
+		else if (j->state == J_RUNNING && j->copy && j->copy_deadline <= now)
+			job_missed(j, j->copy, now);
+	}
+	for (int i = 0; i < H.nnodes; i++)
+		if (H.nodes[i].fo.backoff_until && H.nodes[i].fo.backoff_until <= now) {
+			H.nodes[i].fo.backoff_until = 0;
+			H.need_sched = true;
+		}
+	if (queued || now < H.fo_tick_at)
+		return;
+	H.fo_tick_at = now + 200000u;
+	for (struct job *j = H.jobs; j; j = j->next)
+		if (j->state == J_RUNNING && j->conn && !j->copy && j->misses == 0)
+			(void)copy_start(j, now, true);
+}
+
+/* poll timeout: the nearest deadline or backoff end, or the next backup look. */
+static int fo_timeout_ms(uint64_t now, int timeout)
+{
+	uint64_t next = UINT64_MAX;
+	bool running = false;
+
+	for (struct job *j = H.jobs; j; j = j->next) {
+		if (j->deadline && j->deadline < next)
+			next = j->deadline;
+		if (j->copy && j->copy_deadline < next)
+			next = j->copy_deadline;
+		running |= j->state == J_RUNNING;
+	}
+	for (int i = 0; i < H.nnodes; i++)
+		if (H.nodes[i].fo.backoff_until && H.nodes[i].fo.backoff_until < next)
+			next = H.nodes[i].fo.backoff_until;
+	if (running && H.fo_tick_at < next)
+		next = H.fo_tick_at > now ? H.fo_tick_at : now + 200000u;
+	if (next != UINT64_MAX) {
+		int ms = next > now ? (int)((next - now) / 1000) + 1 : 0;
+		if (ms < timeout)
+			timeout = ms;
+	}
+	return timeout;
+}
+
 
 /* The identifier's answer for job `tag` (ident.h). */
 static void on_ident(uint64_t tag, const struct ident_result *r, void *user)
@@ -542,6 +847,7 @@ static void on_up(struct link *l, const struct link_peer *peer, void *user)
 	n->sessions++;
 	n->state = NODE_UP;
 	n->running = 0;
+	n->fo.cancelling = 0;
 	if (job_decode_nodeinfo(peer->app, peer->app_len, &ni) == 0) {
 		node_set_info(n, &ni);
 		log_info("%s: node %s up: %u slots, %zu compilers%s", node_label(n), n->peer,
@@ -569,8 +875,11 @@ static void on_down(struct link *l, int reason, void *user)
 		next = j->next;
 		if (j->node == n)
 			job_retry(j, reason == -ESTALE ? "node restarted" : "link down");
+		else if (j->copy == n)
+			copy_drop(j, false);
 	}
 	n->running = 0;
+	n->fo.cancelling = 0;
 	H.need_sched = true;
 }
 
@@ -586,11 +895,14 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	}
 	n->bytes_in += len;
 	j = find_job(r.job_id);
-	if (!j || j->node != n) {
+	if (!j || (j->node != n && j->copy != n)) {
 		log_debug("%s: RESULT for job %llu that is no longer here", node_label(n),
 			  (unsigned long long)r.job_id);
+		fo_cancelled_result(n);
 		return;
 	}
+	if (fo_result(j, n, &r))
+		return;
 	if (j->state == J_CANCELLING || !j->conn) {
 		if (n->running)
 			n->running--;
@@ -600,15 +912,20 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	}
 	if (r.farm_error) {
 		char why[200];
+		enum fo_class cls = fo_classify(r.farm_error);
 		snprintf(why, sizeof why, "%.150s (%.40s)", r.error[0] ? r.error : "node refused",
 			 strerror(-r.farm_error));
-		job_retry(j, why);
+		fo_node_error(n, cls, why);
+		job_requeue(j, why, cls);
 		return;
 	}
 	uint64_t t = now_us();
 	double took = (double)(t - j->t_dispatch);
 	if (took > 0 && j->sub.input_len > 0)
 		n->speed = sched_update_speed(n->speed, (double)j->sub.input_len / took);
+	fo_measure(&n->fo, j->sub.input_len, t - j->t_dispatch);
+	fo_success(&n->fo);
+	fo_recovered(j, t);
 	n->jobs_done++;
 	if (n->running)
 		n->running--;
@@ -782,6 +1099,7 @@ static void status_answer(struct conn *c)
 	st.jobs_local = H.jobs_local;
 	st.jobs_failed = H.jobs_failed;
 	st.jobs_retried = H.jobs_retried;
+	st.fo = H.fo;
 	st.nnodes = (size_t)H.nnodes;
 	st.nodes = sn;
 	for (int i = 0; i < H.nnodes; i++) {
@@ -813,6 +1131,7 @@ static void status_answer(struct conn *c)
 			s->srtt_us = ls.srtt_us;
 		}
 		s->speed = (uint32_t)(n->speed * 1e6 / 1024.0);
+		fo_node_status(&n->fo, now_us(), slowest_spmb(), job_cap_us(), &s->fo);
 		s->tele = n->tele;
 		s->has_tele = n->has_tele;
 		if (n->state == NODE_UP && n->ncompilers) {
@@ -912,6 +1231,8 @@ static void conn_gone(struct conn *c)
 	if (j) {
 		j->conn = NULL;
 		c->job = NULL;
+		if (j->copy)
+			copy_drop(j, true);
 		if (j->state == J_RUNNING) {
 			log_debug("job %llu: client left, cancelling on %s", (unsigned long long)j->id,
 				  node_label(j->node));
@@ -1247,6 +1568,8 @@ static void shutdown_all(void)
 		next = j->next;
 		if (j->node && j->state != J_QUEUED)
 			send_cancel(j->node, j->id);
+		if (j->copy)
+			send_cancel(j->copy, j->id);
 		if (j->conn && j->conn->state == C_WAIT) {
 			conn_answer(j->conn, &a);
 			/* Best effort: a short blocking write of the small answer. */
@@ -1431,12 +1754,7 @@ int main(int argc, char **argv)
 			pfd[n] = (struct pollfd){ c->fd, ev, 0 };
 			who[n++] = c;
 		}
-		for (struct job *j = H.jobs; j; j = j->next)
-			if (j->deadline) {
-				int ms = j->deadline > now ? (int)((j->deadline - now) / 1000) + 1 : 0;
-				if (ms < timeout)
-					timeout = ms;
-			}
+		timeout = fo_timeout_ms(now, timeout);
 
 		int rc = poll(pfd, n, timeout);
 		if (rc < 0 && errno != EINTR)
@@ -1476,15 +1794,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < H.nnodes; i++)
 			if (!H.nodes[i].link && H.nodes[i].relink_at && H.nodes[i].relink_at <= now)
 				node_open(&H.nodes[i]);
-		for (struct job *j = H.jobs, *next; j; j = next) {
-			next = j->next;
-			if (j->deadline && j->deadline <= now && j->node) {
-				log_warn("job %llu: timed out on %s after %d s", (unsigned long long)j->id,
-					 node_label(j->node), H.job_timeout_s);
-				send_cancel(j->node, j->id);
-				job_retry(j, "job timeout");
-			}
-		}
+		fo_tick(now);
 	}
 	log_info("signal %d: shutting down", (int)stop_signal);
 	shutdown_all();

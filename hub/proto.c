@@ -220,6 +220,7 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 	buf_u64(b, st->jobs_local);
 	buf_u64(b, st->jobs_failed);
 	buf_u64(b, st->jobs_retried);
+	fo_encode_counters(b, &st->fo);
 	buf_u16(b, (uint16_t)st->nnodes);
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct status_node *n = &st->nodes[i];
@@ -253,6 +254,7 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 		buf_u32(b, n->tele.freq_max_khz);
 		buf_u64(b, n->tele.mem_total_kb);
 		buf_u64(b, n->tele.mem_avail_kb);
+		fo_encode_node(b, &n->fo);
 		buf_u16(b, (uint16_t)nc);
 		for (size_t k = 0; k < nc; k++)
 			buf_str(b, n->compilers[k]);
@@ -276,6 +278,7 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 	st->jobs_local = cur_u64(&c);
 	st->jobs_failed = cur_u64(&c);
 	st->jobs_retried = cur_u64(&c);
+	fo_decode_counters(&c, &st->fo);
 	size_t nn = cur_u16(&c);
 	if (c.err || nn > PROTO_MAX_NODES)
 		return -EPROTO;
@@ -319,6 +322,7 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 		n->tele.freq_max_khz = cur_u32(&c);
 		n->tele.mem_total_kb = cur_u64(&c);
 		n->tele.mem_avail_kb = cur_u64(&c);
+		fo_decode_node(&c, &n->fo);
 		size_t nc = cur_u16(&c);
 		if (c.err || nc > JOB_MAX_COMPILERS) {
 			c.err = true;

@@ -17,6 +17,7 @@
 #ifndef USBFARM_HUB_PROTO_H
 #define USBFARM_HUB_PROTO_H
 
+#include "failover.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,7 @@ struct status_node {
 	uint32_t speed;		/* measured input KB/s, 0: not measured yet */
 	struct job_telemetry tele;
 	bool has_tele;
+	struct fo_node_status fo;	/* failover.h */
 	size_t ncompilers;
 	char (*compilers)[STATUS_COMPILER_MAX];	/* decode: malloc'd */
 };
@@ -87,6 +89,7 @@ struct hub_status {
 	uint16_t local_slots, local_used;
 	uint32_t queued, clients;
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
+	struct fo_counters fo;	/* failover.h */
 	size_t nnodes;
 	struct status_node *nodes;	/* decode: malloc'd */
 };

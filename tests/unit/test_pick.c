@@ -1,7 +1,7 @@
-/* test_pick.c — hubd's node choice (pick.c) and the local protocol codec
+/* test_pick.c — hubd's node choice (schedule.c) and the local protocol codec
  * (proto.c): policy table, round trips, truncations and caps. */
 #include "proto.h"
-#include "pick.h"
+#include "schedule.h"
 #include "../lib/test.h"
 
 #include <errno.h>
@@ -35,7 +35,7 @@ int main(void)
 {
 	for (size_t i = 0; i < sizeof picks / sizeof picks[0]; i++)
 		T_CASE(picks[i].name) {
-			int got = sched_pick(picks[i].c, picks[i].n);
+			int got = sched_pick(picks[i].c, picks[i].n, 0);
 			T_CHECK(got == picks[i].want, "picked %d, want %d", got, picks[i].want);
 		}
 	T_CASE("ewma") {
