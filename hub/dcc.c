@@ -18,6 +18,7 @@
 #include "args.h"
 #include "client.h"
 #include "exec.h"
+#include "ppcheck.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -601,6 +602,17 @@ int main(int argc, char **argv)
 			buf_free(&pp);
 			args_plan_free(&plan);
 			exec_local(compiler, cargv);
+		}
+		{	/* constructs the directives-only text does not carry */
+			struct ppcheck_opts po;
+			char why[320];
+			ppcheck_opts_from_argv(plan.argv, plan.argc, &po);
+			if (ppcheck_text(pp.data, pp.len, &po, why, sizeof why)) {
+				trace("local: %s", why);
+				buf_free(&pp);
+				args_plan_free(&plan);
+				exec_local(compiler, cargv);
+			}
 		}
 	}
 
