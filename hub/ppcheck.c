@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,54 +126,66 @@ static const char *pragma_verdict(const char *w1, const char *w2, const struct p
 	return NULL;
 }
 
-/* A directive starting at line start p (line number ln): 1 and why when
- * it is one the directives-only text does not carry. */
-static int check_line(const char *p, const char *end, const char *name, size_t ln,
-		      const struct ppcheck_opts *o, char *why, size_t whylen)
+/* A directive starting at line start p: the reason it is one the
+ * directives-only text does not carry, or NULL. */
+static const char *check_line(const char *p, const char *end, const struct ppcheck_opts *o)
 {
 	char w0[WORD_MAX], w1[WORD_MAX], w2[WORD_MAX];
-	const char *v;
 
 	p = skip_blank(p, end);
 	if (p >= end)
-		return 0;
+		return NULL;
 	if (*p == '%' && p + 1 < end && p[1] == ':')
-		return say(why, whylen, "a directive spelled with the digraph %: "
-			   "(-fdirectives-only does not see it)", name, ln);
+		return "a directive spelled with the digraph %: (-fdirectives-only does not see it)";
 	if (*p != '#')
-		return 0;
+		return NULL;
 	p = read_word(skip_blank(p + 1, end), end, w0);
 	if (strcmp(w0, "pragma"))
-		return 0;
+		return NULL;
 	p = read_word(skip_blank(p, end), end, w1);
 	w2[0] = 0;
 	if (!strcmp(w1, "GCC") || !strcmp(w1, "STDC"))
 		read_word(skip_blank(p, end), end, w2);
-	v = pragma_verdict(w1, w2, o);
-	return v ? say(why, whylen, v, name, ln) : 0;
+	return pragma_verdict(w1, w2, o);
+}
+
+/* Could the '#' (or "%:") at h be the first token of a line? Walks back
+ * over blanks; a comment or a splice before it counts as "maybe". */
+static bool maybe_line_start(const char *t, const char *h)
+{
+	while (h > t && (h[-1] == ' ' || h[-1] == '\t' || h[-1] == '\f' || h[-1] == '\v' ||
+			 h[-1] == '\r'))
+		h--;
+	return h == t || h[-1] == '\n' || (h - t >= 2 && h[-2] == '*' && h[-1] == '/');
+}
+
+static const char *line_start(const char *t, const char *h)
+{
+	while (h > t && h[-1] != '\n')
+		h--;
+	return h;
+}
+
+static size_t line_number(const char *t, const char *h)
+{
+	size_t ln = 1;
+	for (const char *q = t; (q = memchr(q, '\n', (size_t)(h - q))) != NULL; q++)
+		ln++;
+	return ln;
 }
 
 int ppcheck_file_text(const char *p, size_t n, const char *name,
 		      const struct ppcheck_opts *o, char *why, size_t whylen)
 {
-	const char *end = p + n;
-	size_t ln = 1;
+	const char *t = p, *end = p + n, *h, *v;
+	static const char lead[2] = { '#', '%' };
 
-	while (p < end) {
-		const char *nl;
-		/* only lines that can start a directive are looked at */
-		const char *q = p;
-		while (q < end && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q < end && (*q == '#' || *q == '%' || *q == '/' || *q == '\\') &&
-		    check_line(p, end, name, ln, o, why, whylen))
-			return 1;
-		nl = memchr(q, '\n', (size_t)(end - q));
-		if (!nl)
-			break;
-		p = nl + 1;
-		ln++;
-	}
+	/* only a '#' or a "%:" that may start a line can be a directive */
+	for (int k = 0; k < 2; k++)
+		for (const char *q = t; q < end && (h = memchr(q, lead[k], (size_t)(end - q))); q = h + 1)
+			if ((k == 0 || (h + 1 < end && h[1] == ':')) && maybe_line_start(t, h) &&
+			    (v = check_line(line_start(t, h), end, o)))
+				return say(why, whylen, v, name, line_number(t, h));
 	return 0;
 }
 
@@ -281,45 +292,74 @@ static char *marker_name(const char *p, const char *end, bool *entered)
 }
 
 /* Reads and checks one file. 0 faithful, 1 local (why set). */
-/* must: the preprocessor read this file (flag 1, or the first marker);
- * else the name may be a #line fiction, and its text is in a file read. */
-static int check_file(const char *name, bool must, const struct ppcheck_opts *o,
-		      char *why, size_t whylen)
+/* Reads a regular file of at most PPCHECK_FILE_MAX bytes into *b (reused
+ * between files). 0, or -errno / -EFBIG / -EINVAL (not a regular file). */
+static int slurp(const char *name, char **b, size_t *cap, size_t *len)
 {
 	struct stat st;
-	void *m;
-	int fd, r;
+	size_t got = 0;
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), r = 0;
 
-	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 && !must)
-		return 0;
 	if (fd < 0)
-		return say(why, whylen, "cannot re-read a file the preprocessor read", name, 0);
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)PPCHECK_FILE_MAX) {
-		close(fd);
-		if (!must)
-			return 0;
-		return say(why, whylen, "an input file that is not a regular file of a "
-			   "sane size", name, 0);
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (st.st_size > (off_t)PPCHECK_FILE_MAX)
+		r = -EFBIG;
+	else if ((size_t)st.st_size + 1 > *cap) {
+		char *nb = realloc(*b, (size_t)st.st_size + 1);
+		if (nb) {
+			*b = nb;
+			*cap = (size_t)st.st_size + 1;
+		} else {
+			r = -ENOMEM;
+		}
 	}
-	if (st.st_size == 0) {
-		close(fd);
-		return 0;
+	while (!r && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* shrank while we read: what we have */
+		got += (size_t)n;
 	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (m == MAP_FAILED)
-		return say(why, whylen, "cannot map a file the preprocessor read", name, 0);
-	r = ppcheck_file_text(m, (size_t)st.st_size, name, o, why, whylen);
-	munmap(m, (size_t)st.st_size);
+	*len = got;
 	return r;
 }
 
+static bool word_in(const char *t, const char *end, const char *word);
+
+/* Checks one file. must: the preprocessor read it (flag 1, or the first
+ * marker); else the name may be a #line fiction whose text is in a file
+ * read. again: entered once before, and a _Pragma is built by a macro:
+ * only `once` matters then (the hub included it again). */
+static int check_file(const char *name, bool must, bool again, const struct ppcheck_opts *o,
+		      char **b, size_t *cap, char *why, size_t whylen)
+{
+	size_t len = 0;
+	int rc = slurp(name, b, cap, &len);
+
+	if (rc < 0 && !must)
+		return 0;
+	if (rc < 0)
+		return say(why, whylen, rc == -EINVAL || rc == -EFBIG ?
+			   "an input file that is not a regular file of a sane size" :
+			   "cannot re-read a file the preprocessor read", name, 0);
+	if (again)
+		return word_in(*b, *b + len, "once") ?
+			say(why, whylen, "a header entered again may hold a _Pragma(once) "
+			    "built by a macro, which the hub's preprocessing does not see", name, 0) : 0;
+	return ppcheck_file_text(*b, len, name, o, why, whylen);
+}
+
 static int check_files(const char *t, const char *end, const struct ppcheck_opts *o,
-		       char *why, size_t whylen)
+		       bool built, char *why, size_t whylen)
 {
 	struct nameset ns = { NULL, 0, 0 };
 	bool first = true;
+	char *b = NULL;
+	size_t cap = 0;
 	int r = 0;
 
 	for (const char *p = t; p < end && !r;) {
@@ -332,8 +372,8 @@ static int check_files(const char *t, const char *end, const struct ppcheck_opts
 			if (a < 0)
 				r = say(why, whylen, "too many files or out of memory checking "
 					"the preprocessed text", name, 0);
-			else if (a == 1)
-				r = check_file(name, entered || first, o, why, whylen);
+			else if (a == 1 || (built && entered))
+				r = check_file(name, entered || first, a == 0, o, &b, &cap, why, whylen);
 		}
 		if (name)
 			first = false;
@@ -343,6 +383,7 @@ static int check_files(const char *t, const char *end, const struct ppcheck_opts
 		p = nl + 1;
 	}
 	nameset_free(&ns);
+	free(b);
 	return r;
 }
 
@@ -407,7 +448,8 @@ static bool word_in(const char *t, const char *end, const char *word)
 		if (!h)
 			return false;
 		p = h + wl;
-		if ((h > t && is_ident((unsigned char)h[-1])) || (p < end && is_ident((unsigned char)*p)))
+		if ((h > t && is_ident((unsigned char)h[-1]) && word[0] != '_') ||
+		    (p < end && is_ident((unsigned char)*p)))
 			continue;
 		for (b = h; b > t && (b[-1] == ' ' || b[-1] == '\t'); b--)
 			;
@@ -418,6 +460,13 @@ static bool word_in(const char *t, const char *end, const char *word)
 		} else if (!strcmp(word, "poison")) {
 			if (b - t >= 3 && !memcmp(b - 3, "GCC", 3))
 				return true;
+		} else if (!strcmp(word, "_macro")) {
+			/* push_macro / pop_macro */
+			if ((h - t >= 4 && !memcmp(h - 4, "push", 4) &&
+			     (h - 4 == t || !is_ident((unsigned char)h[-5]))) ||
+			    (h - t >= 3 && !memcmp(h - 3, "pop", 3) &&
+			     (h - 3 == t || !is_ident((unsigned char)h[-4]))))
+				return true;
 		} else {
 			return true;
 		}
@@ -425,9 +474,9 @@ static bool word_in(const char *t, const char *end, const char *word)
 	return false;
 }
 
-static int check_pragma_ops(const char *t, const char *end, char *why, size_t whylen)
+/* *built: some _Pragma operand is not a literal (a macro builds it). */
+static int check_pragma_ops(const char *t, const char *end, bool *built, char *why, size_t whylen)
 {
-	bool built = false;
 
 	for (const char *p = t; p < end;) {
 		const char *h = memmem(p, (size_t)(end - p), "_Pragma", 7);
@@ -443,10 +492,9 @@ static int check_pragma_ops(const char *t, const char *end, char *why, size_t wh
 				   "\"GCC poison\") is not seen by the hub's preprocessing",
 				   "in the text", 0);
 		if (k == 2)
-			built = true;
+			*built = true;
 	}
-	if (built && (word_in(t, end, "push_macro") || word_in(t, end, "pop_macro") ||
-		      word_in(t, end, "poison") || word_in(t, end, "once")))
+	if (*built && (word_in(t, end, "_macro") || word_in(t, end, "poison")))
 		return say(why, whylen, "a _Pragma built by a macro may be once/push_macro/"
 			   "pop_macro/GCC poison, which the hub's preprocessing does not see",
 			   "in the text", 0);
@@ -457,8 +505,9 @@ int ppcheck_text(const uint8_t *text, size_t len, const struct ppcheck_opts *o,
 		 char *why, size_t whylen)
 {
 	const char *t = (const char *)text, *end = t + len;
+	bool built = false;
 
-	if (check_pragma_ops(t, end, why, whylen))
+	if (check_pragma_ops(t, end, &built, why, whylen))
 		return 1;
-	return check_files(t, end, o, why, whylen);
+	return check_files(t, end, o, built, why, whylen);
 }
