@@ -19,6 +19,8 @@
 #include "client.h"
 #include "exec.h"
 #include "ppcheck.h"
+#include "reasons.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +77,19 @@ static void trace(const char *fmt, ...)
 	vsnprintf(b, sizeof b, fmt, ap);
 	va_end(ap);
 	note("%s", b);
+}
+
+/* A decision to compile here: traced, and told to hubd (counted by reason). */
+static void local_why(const char *fmt, ...)
+{
+	char b[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
+	trace("local: %s", b);
+	reasons_tell(b);
 }
 
 static uint64_t now_us(void)
@@ -540,18 +555,21 @@ int main(int argc, char **argv)
 	}
 
 	if (depth > 0 || env_on("DCC_LOCAL")) {
-		trace("local: %s", depth > 0 ? "called from within dcc" : "DCC_LOCAL");
+		if (depth > 0)
+			local_why("called from within dcc");
+		else
+			local_why("DCC_LOCAL");
 		exec_local(compiler, cargv);
 	}
 	memset(&opts, 0, sizeof opts);
 	opts.cxx_driver = strstr(base_of(cargv[0]), "++") || strstr(base_of(compiler), "++");
 	opts.clang = strstr(base_of(cargv[0]), "clang") || strstr(base_of(compiler), "clang");
 	if (args_plan(cargv, cargc, &opts, &plan)) {
-		trace("local: out of memory classifying");
+		local_why("out of memory classifying");
 		exec_local(compiler, cargv);
 	}
 	if (!plan.distribute) {
-		trace("local: %s", plan.reason);
+		local_why("%s", plan.reason);
 		args_plan_free(&plan);
 		exec_local(compiler, cargv);
 	}
@@ -563,14 +581,14 @@ int main(int argc, char **argv)
 			refused = -EPERM;
 		}
 		if (refused) {
-			trace("local: a node would refuse: %s", why);
+			local_why("a node would refuse: %s", why);
 			args_plan_free(&plan);
 			exec_local(compiler, cargv);
 		}
 	}
 	/* the node maps its dir to this one: it must be whole */
 	if (gcc_pwd(cwd, sizeof cwd) || strlen(cwd) >= EXEC_CWD_MAX) {
-		trace("local: working directory unknown or too long for the farm");
+		local_why("working directory unknown or too long for the farm");
 		args_plan_free(&plan);
 		exec_local(compiler, cargv);
 	}
@@ -581,7 +599,7 @@ int main(int argc, char **argv)
 	if (r != 0 || pperr.len) {
 		/* an error or a warning of the preprocessor: the local compile
 		 * says it exactly as it would */
-		trace("local: preprocessing %s", r ? "failed" : "printed diagnostics");
+		local_why("preprocessing %s", r ? "failed" : "printed diagnostics");
 		buf_free(&pp);
 		buf_free(&pperr);
 		args_plan_free(&plan);
@@ -595,7 +613,7 @@ int main(int argc, char **argv)
 		    exec_find_include(pp.data, pp.len, &inc)) {
 			/* an include-like line left in the text: a node would
 			 * refuse it (exec_find_include), so do not ask */
-			trace("local: %s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
+			local_why("%s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
 				"expanded on the node" : inc ? "an include-like directive "
 				"left in the preprocessed text (a node refuses it)" :
 				"the compiler's working directory is not the one dcc sees");
@@ -608,7 +626,7 @@ int main(int argc, char **argv)
 			char why[320];
 			ppcheck_opts_from_argv(plan.argv, plan.argc, &po);
 			if (ppcheck_text(pp.data, pp.len, &po, why, sizeof why)) {
-				trace("local: %s", why);
+				local_why("%s", why);
 				buf_free(&pp);
 				args_plan_free(&plan);
 				exec_local(compiler, cargv);
@@ -644,7 +662,22 @@ int main(int argc, char **argv)
 			note("%s %s on %s; compiling locally for the compiler's own "
 			     "diagnostics", plan.source,
 			     at.status ? "failed" : "printed diagnostics", at.where);
+			reasons_tell(at.status ? "failed on a node" : "printed diagnostics on a node");
 			break;
+		}
+		if (!strncmp(at.error, VERIFY_TAG, strlen(VERIFY_TAG))) {
+			/* hubd samples this job: the local compile writes the
+			 * outputs, the node's object is only compared */
+			struct verify_job vj = { compiler, cargv, plan.output,
+						 plan.want_dwo ? plan.dwo : NULL, &at.obj, &at.dwo,
+						 at.error + strlen(VERIFY_TAG), at.where,
+						 plan.source, 2 };
+			trace("%s compiled on %s; verifying with a local compile", plan.source,
+			      at.where);
+			r = verify_locally(&vj);
+			attempt_free(&at);
+			args_plan_free(&plan);
+			return r;
 		}
 		if (at.obj.len == 0) {
 			note("%s: empty object from %s; compiling locally", plan.source, at.where);
@@ -672,7 +705,14 @@ int main(int argc, char **argv)
 		return 0;
 	case HUB_LOCAL: {
 		int st;
-		trace("hubd: compile locally");
+		trace("hubd: compile locally%s%s", at.error[0] ? ": " : "", at.error);
+		if (at.error[0]) {
+			char m[400];
+			snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
+				 "compile on this machine; `hubctl status` says why (said once per "
+				 "build)", base_of(compiler), at.error);
+			reasons_say_once(2, m);
+		}
 		st = run_local(compiler, cargv);
 		attempt_free(&at);	/* releases the slot */
 		args_plan_free(&plan);
@@ -681,6 +721,13 @@ int main(int argc, char **argv)
 	case HUB_FAILED:
 	default:
 		note("farm: %s; compiling locally", at.error[0] ? at.error : "failed");
+		if (strstr(at.error, "no node offers")) {
+			char m[400];
+			snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
+				 "compile on this machine; `hubctl status` says why (said once per "
+				 "build)", base_of(compiler), at.error);
+			reasons_say_once(2, m);
+		}
 		break;
 	}
 	attempt_free(&at);
