@@ -624,8 +624,12 @@ int main(int argc, char **argv)
 		{	/* constructs the directives-only text does not carry */
 			struct ppcheck_opts po;
 			char why[320];
+			uint64_t tc = now_us();
+			int bad;
 			ppcheck_opts_from_argv(plan.argv, plan.argc, &po);
-			if (ppcheck_text(pp.data, pp.len, &po, why, sizeof why)) {
+			bad = ppcheck_text(pp.data, pp.len, &po, why, sizeof why);
+			trace("ppcheck: %llu us", (unsigned long long)(now_us() - tc));
+			if (bad) {
 				local_why("%s", why);
 				buf_free(&pp);
 				args_plan_free(&plan);

@@ -32,7 +32,7 @@ static const struct {
 	{ "include-like", "include-like line" },
 	{ "autoconf test", "conftest" },
 	{ "-g3", "-g3" },
-	{ "__DATE__", "__DATE__/__TIME__ in the source" },
+	{ "__DA" "TE__", "__DA" "TE__/__TI" "ME__ in the source" },	/* split: args_time_macro */
 	{ "preprocessing failed", "preprocessor error" },
 	{ "preprocessing printed", "preprocessor diagnostics" },
 	{ "DCC_LOCAL", "DCC_LOCAL" },
@@ -97,16 +97,19 @@ int hubx_send(const struct buf *frame)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS &&
-	    errno != EAGAIN)
+	/* a unix connect does not wait: a full backlog is EAGAIN, and then
+	 * the note is dropped rather than the build slowed */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		r = -errno;
-	while (!r && off < frame->len) {
+	for (int tries = 0; !r && off < frame->len; tries++) {
 		struct pollfd pf = { fd, POLLOUT, 0 };
 		ssize_t w = send(fd, frame->data + off, frame->len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
 			off += (size_t)w;
-		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN)) {
-			int k = poll(&pf, 1, HUBX_SEND_MS);
+		} else if (tries >= 3) {
+			r = -ETIMEDOUT;
+		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int k = poll(&pf, 1, HUBX_SEND_MS / 3);
 			if (k <= 0)
 				r = k == 0 ? -ETIMEDOUT : -errno;
 		} else if (w < 0 && errno != EINTR) {
