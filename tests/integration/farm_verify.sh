@@ -16,13 +16,17 @@ FARM_PREFIX=fv1-
 source "$T_ROOT/tests/lib/farm.sh"
 set -u
 
-[ -x "$T_BUILD/tools/flipgcc" ] || { fail flipgcc-built "no $T_BUILD/tools/flipgcc (run make)"; t_done; exit; }
+# the plain build's flipgcc even for a sanitized run: it is a tool, not the
+# code under test, and an ASan binary does not run under noded's limits
+FLIP=$T_ROOT/build/tools/flipgcc
+[ -x "$FLIP" ] || FLIP=$T_BUILD/tools/flipgcc
+[ -x "$FLIP" ] || { fail flipgcc-built "no $FLIP (run make)"; t_done; exit; }
 farm_init 2
 DCC=$T_BIN/dcc
 # the dishonest compiler, where the node's unprivileged compile user reaches it
 BAD=$(mktemp -d /tmp/flipgcc-q7.XXXXXX)
 chmod 755 "$BAD"
-cp "$T_BUILD/tools/flipgcc" "$BAD/gcc"
+cp "$FLIP" "$BAD/gcc"
 chmod 755 "$BAD/gcc"
 trap 'farm_cleanup; rm -rf "$BAD"' EXIT
 
