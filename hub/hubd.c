@@ -341,8 +341,8 @@ static void grant_local(struct job *j)
 	if (!j->attempts && !job_farmable(j))	/* dcc says it once per build */
 		snprintf(a.error, sizeof a.error, "%s", !j->cid_ok ? j->why :
 			 "no board offers this compiler");
-	reasons_count(a.error[0] ? "no board offers the compiler" : "hubd's local slot");
 	if (j->conn && j->conn->state == C_WAIT) {
+		reasons_count(a.error[0] ? "no board offers the compiler" : "hubd's local slot");
 		/* Counted before the answer: a failed write gives it back. */
 		H.local_used++;
 		H.jobs_local++;
