@@ -18,6 +18,9 @@
 #include "args.h"
 #include "client.h"
 #include "../lib/policy.h"
+#include "ppcheck.h"
+#include "reasons.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +79,19 @@ static void trace(const char *fmt, ...)
 	note("%s", b);
 }
 
+/* A decision to compile here: traced, and told to hubd (counted by reason). */
+static void local_why(const char *fmt, ...)
+{
+	char b[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
+	trace("local: %s", b);
+	reasons_tell(b);
+}
+
 static uint64_t now_us(void)
 {
 	struct timespec t;
@@ -129,7 +145,12 @@ static void usage(FILE *f)
 "    Kept local because the object could differ: -g3 (macro info),\n"
 "    -pedantic, -Wsystem-headers, __DATE__/__TIME__/__TIMESTAMP__ in the\n"
 "    preprocessed text, -A or -Wp,-f... with -g, an absolute source path\n"
-"    with '=' in it. Kept local as compiler probes: an input that is not a\n"
+"    with '=' in it; what -fdirectives-only would not carry: #pragma\n"
+"    message / redefine_extname / push_macro / pop_macro / GCC poison,\n"
+"    #pragma omp or acc with -fopenmp(-simd) / -fopenacc, directives\n"
+"    spelled %:, _Pragma once / push_macro / pop_macro / GCC poison.\n"
+"    Every local decision is told to hubd (hubctl status counts them).\n"
+"    Kept local as compiler probes: an input that is not a\n"
 "    regular file (/dev/null, a FIFO, -), an output that is /dev/null or\n"
 "    an existing non-regular file.\n"
 "\n"
@@ -504,18 +525,21 @@ int main(int argc, char **argv)
 	}
 
 	if (depth > 0 || env_on("DCC_LOCAL")) {
-		trace("local: %s", depth > 0 ? "called from within dcc" : "DCC_LOCAL");
+		if (depth > 0)
+			local_why("called from within dcc");
+		else
+			local_why("DCC_LOCAL");
 		exec_local(compiler, cargv);
 	}
 	memset(&opts, 0, sizeof opts);
 	opts.cxx_driver = strstr(base_of(cargv[0]), "++") || strstr(base_of(compiler), "++");
 	opts.clang = strstr(base_of(cargv[0]), "clang") || strstr(base_of(compiler), "clang");
 	if (args_plan(cargv, cargc, &opts, &plan)) {
-		trace("local: out of memory classifying");
+		local_why("out of memory classifying");
 		exec_local(compiler, cargv);
 	}
 	if (!plan.distribute) {
-		trace("local: %s", plan.reason);
+		local_why("%s", plan.reason);
 		args_plan_free(&plan);
 		exec_local(compiler, cargv);
 	}
@@ -527,14 +551,14 @@ int main(int argc, char **argv)
 			refused = -EPERM;
 		}
 		if (refused) {
-			trace("local: a node would refuse: %s", why);
+			local_why("a node would refuse: %s", why);
 			args_plan_free(&plan);
 			exec_local(compiler, cargv);
 		}
 	}
 	/* the node maps its dir to this one: it must be whole */
 	if (gcc_pwd(cwd, sizeof cwd) || strlen(cwd) >= POLICY_CWD_MAX) {
-		trace("local: working directory unknown or too long for the farm");
+		local_why("working directory unknown or too long for the farm");
 		args_plan_free(&plan);
 		exec_local(compiler, cargv);
 	}
@@ -545,7 +569,7 @@ int main(int argc, char **argv)
 	if (r != 0 || pperr.len) {
 		/* an error or a warning of the preprocessor: the local compile
 		 * says it exactly as it would */
-		trace("local: preprocessing %s", r ? "failed" : "printed diagnostics");
+		local_why("preprocessing %s", r ? "failed" : "printed diagnostics");
 		buf_free(&pp);
 		buf_free(&pperr);
 		args_plan_free(&plan);
@@ -556,12 +580,27 @@ int main(int argc, char **argv)
 		const char *tm = NULL;
 		if (args_node_source(pp.data, &pp.len, cwd) ||
 		    (tm = args_time_macro(pp.data, pp.len))) {
-			trace("local: %s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
+			local_why("%s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
 				"expanded on the node" :
 				"the compiler's working directory is not the one dcc sees");
 			buf_free(&pp);
 			args_plan_free(&plan);
 			exec_local(compiler, cargv);
+		}
+		{	/* constructs the directives-only text does not carry */
+			struct ppcheck_opts po;
+			char why[320];
+			uint64_t tc = now_us();
+			int bad;
+			ppcheck_opts_from_argv(plan.argv, plan.argc, &po);
+			bad = ppcheck_text(pp.data, pp.len, &po, why, sizeof why);
+			trace("ppcheck: %llu us", (unsigned long long)(now_us() - tc));
+			if (bad) {
+				local_why("%s", why);
+				buf_free(&pp);
+				args_plan_free(&plan);
+				exec_local(compiler, cargv);
+			}
 		}
 	}
 
@@ -590,7 +629,22 @@ int main(int argc, char **argv)
 			note("%s %s on %s; compiling locally for the compiler's own "
 			     "diagnostics", plan.source,
 			     at.status ? "failed" : "printed diagnostics", at.where);
+			reasons_tell(at.status ? "failed on a node" : "printed diagnostics on a node");
 			break;
+		}
+		if (!strncmp(at.error, VERIFY_TAG, strlen(VERIFY_TAG))) {
+			/* hubd samples this job: the local compile writes the
+			 * outputs, the node's object is only compared */
+			struct verify_job vj = { compiler, cargv, plan.output,
+						 plan.want_dwo ? plan.dwo : NULL, &at.obj, &at.dwo,
+						 at.error + strlen(VERIFY_TAG), at.where,
+						 plan.source, 2 };
+			trace("%s compiled on %s; verifying with a local compile", plan.source,
+			      at.where);
+			r = verify_locally(&vj);
+			attempt_free(&at);
+			args_plan_free(&plan);
+			return r;
 		}
 		if (at.obj.len == 0) {
 			note("%s: empty object from %s; compiling locally", plan.source, at.where);
@@ -618,7 +672,14 @@ int main(int argc, char **argv)
 		return 0;
 	case HUB_LOCAL: {
 		int st;
-		trace("hubd: compile locally");
+		trace("hubd: compile locally%s%s", at.error[0] ? ": " : "", at.error);
+		if (at.error[0]) {
+			char m[400];
+			snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
+				 "compile on this machine; `hubctl status` says why (said once per "
+				 "build)", base_of(compiler), at.error);
+			reasons_say_once(2, m);
+		}
 		st = run_local(compiler, cargv);
 		attempt_free(&at);	/* releases the slot */
 		args_plan_free(&plan);
@@ -627,6 +688,13 @@ int main(int argc, char **argv)
 	case HUB_FAILED:
 	default:
 		note("farm: %s; compiling locally", at.error[0] ? at.error : "failed");
+		if (strstr(at.error, "no node offers")) {
+			char m[400];
+			snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
+				 "compile on this machine; `hubctl status` says why (said once per "
+				 "build)", base_of(compiler), at.error);
+			reasons_say_once(2, m);
+		}
 		break;
 	}
 	attempt_free(&at);

@@ -6,6 +6,8 @@
  */
 #include "client.h"
 #include "proto.h"
+#include "reasons.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -62,6 +64,11 @@ static void json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+/* reasons.h / verify.h: fetched after the status; NULL from an older hubd */
+static struct reasons_status xr;
+static struct verify_status xv;
+static bool have_x;
 
 static void print_json(const struct hub_status *st)
 {
@@ -123,7 +130,12 @@ static void print_json(const struct hub_status *st)
 		}
 		fputs("]}", f);
 	}
-	fputs("]}\n", f);
+	fputs("]", f);
+	if (have_x) {
+		reasons_print_json(f, &xr);
+		verify_print_json(f, &xv);
+	}
+	fputs("}\n", f);
 }
 
 /* ---- text output ---- */
@@ -190,6 +202,11 @@ static void print_text(const struct hub_status *st)
 		for (size_t k = 0; k < n->ncompilers; k++)
 			printf("  compiler %s\n", n->compilers[k]);
 	}
+	if (have_x) {
+		printf("\n");
+		reasons_print_text(stdout, &xr);
+		verify_print_text(stdout, &xv);
+	}
 }
 
 static int cmd_status(const char *path, bool json)
@@ -217,11 +234,14 @@ static int cmd_status(const char *path, bool json)
 		fprintf(stderr, "hubctl: malformed answer from hubd\n");
 		goto out;
 	}
+	have_x = hubx_fetch_status(path, &xr, &xv) == 0;
 	if (json)
 		print_json(&st);
 	else
 		print_text(&st);
 	proto_status_free(&st);
+	if (have_x)
+		verify_status_free(&xv);
 	ret = fflush(stdout) == 0 ? 0 : 1;
 out:
 	free(p);

@@ -36,6 +36,8 @@
 #include "proto.h"
 #include "schedule.h"
 #include "failover.h"
+#include "reasons.h"
+#include "verify.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
@@ -249,6 +251,7 @@ static void job_fail(struct job *j, const char *why)
 	a.queue_us = now_us() - j->t_submit;
 	a.total_us = a.queue_us;
 	H.jobs_failed++;
+	reasons_count("the farm failed the job");
 	log_info("job %llu (%s): failed on the farm, compiled locally: %s",
 		 (unsigned long long)j->id, j->sub.source[0] ? j->sub.source : j->sub.input_name,
 		 why);
@@ -260,7 +263,8 @@ static void job_fail(struct job *j, const char *why)
 static bool node_has(const struct node *n, const struct compiler_id *id)
 {
 	for (size_t i = 0; i < n->ncompilers; i++)
-		if (compiler_match(&n->compilers[i], id))
+		if (compiler_match(&n->compilers[i], id) &&
+		    !verify_quarantined(n->name[0] ? n->name : n->peer, id))
 			return true;
 	return false;
 }
@@ -404,7 +408,11 @@ static void grant_local(struct job *j)
 
 	a.queue_us = now_us() - j->t_submit;
 	fo_recovered(j, now_us());
+	if (!j->attempts && !job_farmable(j))	/* dcc says it once per build */
+		snprintf(a.error, sizeof a.error, "%s", !j->cid_ok ? j->why :
+			 "no board offers this compiler");
 	if (j->conn && j->conn->state == C_WAIT) {
+		reasons_count(a.error[0] ? "no board offers the compiler" : "hubd's local slot");
 		/* Counted before the answer: a failed write gives it back. */
 		H.local_used++;
 		H.jobs_local++;
@@ -942,6 +950,9 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	a.queue_us = j->t_dispatch - j->t_submit;
 	a.compile_us = r.wall_us;
 	a.total_us = t - j->t_submit;
+	if (r.status == 0 && !r.out_len && !r.err_len && r.obj_len)	/* verify.h */
+		verify_on_done(a.node, &j->cid, j->sub.source[0] ? j->sub.source : j->sub.input_name,
+			       a.error, sizeof a.error);
 	log_debug("job %llu done on %s: status %d, obj %zu bytes", (unsigned long long)j->id,
 		  node_label(n), r.status, r.obj_len);
 	job_finish(j, &a);
@@ -1216,10 +1227,19 @@ static void conn_request(struct conn *c)
 		c->frame_cap = 0;
 		status_answer(c);
 		break;
-	default:
-		log_warn("client sent an unknown request: closed");
-		c->state = C_CLOSE;
+	default: {
+		/* reasons.h / verify.h: local-compile notes, verify reports, their status */
+		int k = hubx_request(c->frame, c->frame_len, &c->out);
+		free(c->frame);
+		c->frame = NULL;
+		if (k < 0)
+			log_warn("client sent an unknown request: closed");
+		c->out_off = 0;
+		c->state = k == 1 ? C_WRITE : C_CLOSE;
+		if (k == 1)
+			conn_flush(c);
 		break;
+	}
 	}
 }
 
@@ -1531,6 +1551,9 @@ static void usage(FILE *to, int code)
 "  -f, --foreground       stay in the foreground (the default; hubd does not\n"
 "                         daemonize, run it under systemd or similar)\n"
 "      --syslog           log to syslog instead of stderr\n"
+"      --verify RATE      verify RATE %% of remote jobs (default 1): dcc compiles\n"
+"                         them locally too and compares; a board whose object\n"
+"                         differs is quarantined for that compiler (verify.h)\n"
 "  -v, --verbose          log every job (debug)\n"
 "  -h, --help             this help\n"
 "\n"
@@ -1612,6 +1635,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "verify", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "group", required_argument, NULL, 'g' },
@@ -1645,6 +1669,10 @@ int main(int argc, char **argv)
 		case 'f': break;
 		case 'S': use_syslog = true; break;
 		case 'v': H.verbose++; break;
+		case 'V':
+			if (verify_set_rate(optarg) < 0)
+				fatal("--verify: a percentage 0..100, not '%s'", optarg);
+			break;
 		case 'h': usage(stdout, 0); break;
 		case 'u': user = optarg; break;
 		case 'g': group = optarg; break;
