@@ -19,9 +19,7 @@
 /* ---- flag classes ----------------------------------------------------- */
 
 static const char *const class_names[EQ_NCLASSES] = {
-	"base", "stack-protector", "stack-clash-protection" };
-static const char *const class_flags[EQ_NCLASSES] = {
-	"-O2", "-O2 -fstack-protector-strong", "-O2 -fstack-clash-protection" };
+	"base", "stack-protector", "stack-clash" };
 static const char *const class_why[EQ_NCLASSES] = {
 	"code differs for every job",
 	"stack-protector code differs: jobs with -fstack-protector* stay local",
@@ -30,11 +28,6 @@ static const char *const class_why[EQ_NCLASSES] = {
 const char *equiv_class_name(enum equiv_class c)
 {
 	return (unsigned)c < EQ_NCLASSES ? class_names[c] : "?";
-}
-
-const char *equiv_class_flags(enum equiv_class c)
-{
-	return (unsigned)c < EQ_NCLASSES ? class_flags[c] : "";
 }
 
 unsigned equiv_classes(char *const *argv, int argc)

@@ -51,8 +51,6 @@ struct equiv_pair {
  * / -fno-stack-protector wins, as in gcc). Always includes EQ_BASE. */
 unsigned equiv_classes(char *const *argv, int argc);
 const char *equiv_class_name(enum equiv_class c);
-/* The canary flags of a class, as one string (e.g. "-O2 -fstack-protector-strong"). */
-const char *equiv_class_flags(enum equiv_class c);
 /* True if every class in `classes` is EQ_SAME for the pair. */
 bool equiv_job_ok(const struct equiv_pair *p, unsigned classes);
 /* Why the pair does not serve a job of `classes`, in words, into out

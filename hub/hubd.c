@@ -23,6 +23,7 @@
 #include "log.h"
 #include "proto.h"
 #include "pick.h"
+#include "pairs.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
@@ -82,6 +83,7 @@ struct job {
 	struct proto_submit sub;
 	struct compiler_id cid;
 	bool cid_ok;
+	const struct pair_entry *pair;	/* sent under a proven pair (hub/pairs.h) */
 	enum job_state state;
 	struct node *node;
 	uint64_t tried;		/* bit per node index that failed it */
@@ -140,6 +142,8 @@ static struct {
 	char ident[LINK_IDENT_MAX];
 	struct ifwatch *ifw;	/* carrier and hot-unplug events; NULL if netlink is unavailable */
 } H;
+
+static struct pairs PAIRS;	/* --pairs FILE (hub/pairs.h) */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -216,12 +220,22 @@ static void job_fail(struct job *j, const char *why)
 
 /* ---- nodes and jobs ---- */
 
-static bool node_has(const struct node *n, const struct compiler_id *id)
+/* The node's compiler for this job: its very identity, or one of a proven
+ * pair for the job's flag classes (hub/pairs.c). NULL: none. */
+static const struct compiler_id *node_compiler(const struct node *n, const struct job *j,
+					       const struct pair_entry **pe)
 {
-	for (size_t i = 0; i < n->ncompilers; i++)
-		if (compiler_match(&n->compilers[i], id))
-			return true;
-	return false;
+	const struct compiler_id *u;
+	if (pairs_pick(&PAIRS, n->compilers, n->ncompilers, &j->cid, j->sub.args, j->sub.nargs,
+		       &u, pe, NULL, 0) == PAIRS_NO)
+		return NULL;
+	return u;
+}
+
+static bool node_has(const struct node *n, const struct job *j)
+{
+	const struct pair_entry *pe;
+	return node_compiler(n, j, &pe) != NULL;
 }
 
 /* Could any node (now up) ever take this job? */
@@ -232,7 +246,7 @@ static bool job_farmable(const struct job *j)
 	for (int i = 0; i < H.nnodes; i++) {
 		const struct node *n = &H.nodes[i];
 		if (n->state == NODE_UP && n->slots && !(j->tried & (1ull << i)) &&
-		    node_has(n, &j->cid))
+		    node_has(n, j))
 			return true;
 	}
 	return false;
@@ -298,7 +312,10 @@ static int job_dispatch(struct job *j, struct node *n)
 
 	memset(&s, 0, sizeof s);
 	s.job_id = j->id;
-	s.compiler = j->cid;
+	{
+		const struct compiler_id *u = node_compiler(n, j, &j->pair);
+		s.compiler = u ? *u : j->cid;
+	}
 	s.args = j->sub.args;
 	s.nargs = j->sub.nargs;
 	snprintf(s.input_name, sizeof s.input_name, "%s", j->sub.input_name);
@@ -361,7 +378,7 @@ static void schedule(void)
 			for (int i = 0; i < H.nnodes; i++) {
 				struct node *n = &H.nodes[i];
 				if (n->state != NODE_UP || n->running >= n->slots ||
-				    (j->tried & (1ull << i)) || !node_has(n, &j->cid))
+				    (j->tried & (1ull << i)) || !node_has(n, j))
 					continue;
 				cand[nc] = (struct sched_cand){ n->speed, n->running, n->slots,
 								n->has_tele ? n->tele.temp_mc : INT32_MIN,
@@ -606,6 +623,16 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	a.err_len = r.err_len;
 	a.obj = r.obj;
 	a.obj_len = r.obj_len;
+	struct buf fixed = BUF_INIT;
+	if (j->pair && r.obj_len) {	/* a proven pair: the hub compiler's ident */
+		if (equiv_comment_patch(r.obj, r.obj_len, j->pair->ident, &fixed)) {
+			buf_free(&fixed);
+			job_retry(j, "object of a proven pair refused by the ident rewrite");
+			return;
+		}
+		a.obj = fixed.data;
+		a.obj_len = fixed.len;
+	}
 	a.dwo = r.dwo;
 	a.dwo_len = r.dwo_len;
 	a.queue_us = j->t_dispatch - j->t_submit;
@@ -614,6 +641,7 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	log_debug("job %llu done on %s: status %d, obj %zu bytes", (unsigned long long)j->id,
 		  node_label(n), r.status, r.obj_len);
 	job_finish(j, &a);
+	buf_free(&fixed);
 	H.need_sched = true;
 }
 
@@ -1103,6 +1131,10 @@ static void usage(FILE *to, int code)
 "                         cancelled there and retried (default 300; 0: none)\n"
 "  -r, --retries N        farm-side retries of one job on other nodes before\n"
 "                         it is compiled locally (default 2)\n"
+"      --pairs FILE       proven (hub compiler, board compiler) pairs\n"
+"                         (scripts/pair-prove): a board whose compiler is\n"
+"                         another build of yours serves the flag classes\n"
+"                         proven byte-identical, its objects given your ident\n"
 "  -f, --foreground       stay in the foreground (the default; hubd does not\n"
 "                         daemonize, run it under systemd or similar)\n"
 "      --syslog           log to syslog instead of stderr\n"
@@ -1184,6 +1216,7 @@ int main(int argc, char **argv)
 		{ "local-slots", required_argument, NULL, 'l' },
 		{ "job-timeout", required_argument, NULL, 't' },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "pairs", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -1209,6 +1242,10 @@ int main(int argc, char **argv)
 		case 'l': H.local_slots = parse_int(optarg, "--local-slots", 0, 4096); break;
 		case 't': H.job_timeout_s = parse_int(optarg, "--job-timeout", 0, 86400); break;
 		case 'r': H.retries = parse_int(optarg, "--retries", 0, 63); break;
+		case 'P':
+			if (pairs_load(&PAIRS, optarg))
+				fatal("--pairs %s: cannot read", optarg);
+			break;
 		case 'f': break;
 		case 'S': use_syslog = true; break;
 		case 'v': H.verbose++; break;

@@ -2,8 +2,10 @@
  * the cross-architecture tests and the canary prover:
  *   identpatch --ident OBJ          prints OBJ's "GCC: (…) …" ident
  *   identpatch OBJ IDENT OUT        OUT = OBJ with IDENT in its .comment
+ *   identpatch --identify CC        prints CC's identity: kind triple version fingerprint
  * Exit 0, 1 on a refused object (message on stderr), 2 on usage. */
 #include "equiv.h"
+#include "compiler.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("%s\n", id);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--identify")) {
+		struct compiler_id c;
+		int e = compiler_identify(argv[2], &c);
+		if (e) {
+			fprintf(stderr, "identpatch: %s: not identified (%s)\n", argv[2], strerror(-e));
+			return 1;
+		}
+		printf("%s %s %s %s\n", c.kind, c.triple, c.version, c.fingerprint);
 		return 0;
 	}
 	if (argc != 4) {
