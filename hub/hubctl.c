@@ -6,6 +6,7 @@
  */
 #include "client.h"
 #include "proto.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -120,7 +121,9 @@ static void print_json(const struct hub_status *st)
 		}
 		fputs("]}", f);
 	}
-	fputs("]}\n", f);
+	fputc(']', f);
+	serve_print_json(f, st);
+	fputs("}\n", f);
 }
 
 /* ---- text output ---- */
@@ -185,6 +188,7 @@ static void print_text(const struct hub_status *st)
 		for (size_t k = 0; k < n->ncompilers; k++)
 			printf("  compiler %s\n", n->compilers[k]);
 	}
+	serve_print_text(st);
 }
 
 static int cmd_status(const char *path, bool json)

@@ -144,6 +144,7 @@ static struct {
 } H;
 
 static struct pairs PAIRS;	/* --pairs FILE (hub/pairs.h) */
+static struct pairs_seen ASKED;	/* compilers jobs asked for, for hubctl status */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -487,6 +488,8 @@ static void submit(struct conn *c)
 		snprintf(j->why, sizeof j->why, "working directory not absolute");
 	} else if (j->sub.compiler[0] == '/') {
 		const struct compiler_id *id = identify(j->sub.compiler, &rc);
+		if (id)
+			pairs_note(&ASKED, id, j->sub.args, j->sub.nargs);
 		if (id) {
 			j->cid = *id;
 			j->cid_ok = true;
@@ -837,6 +840,19 @@ static void status_answer(struct conn *c)
 			}
 		}
 	}
+	char (*serve)[STATUS_SERVE_MAX] = calloc(STATUS_SERVE_LINES, sizeof *serve);
+	for (size_t a = 0; serve && a < ASKED.n; a++)
+		for (int i = 0; i < H.nnodes && st.nserve < STATUS_SERVE_LINES; i++) {
+			char d[100], v[260];
+			if (H.nodes[i].state != NODE_UP)
+				continue;
+			compiler_describe(&ASKED.a[a].id, d, sizeof d);
+			pairs_verdict(&PAIRS, &ASKED.a[a], H.nodes[i].compilers, H.nodes[i].ncompilers,
+				      v, sizeof v);
+			snprintf(serve[st.nserve++], STATUS_SERVE_MAX, "%s\t%s\t%s", d,
+				 node_label(&H.nodes[i]), v);
+		}
+	st.serve = serve;
 	buf_free(&c->out);
 	c->out_off = 0;
 	if (proto_encode_status(&c->out, &st) < 0)
@@ -845,6 +861,7 @@ static void status_answer(struct conn *c)
 		c->state = C_WRITE;
 	for (int i = 0; i < H.nnodes; i++)
 		free(sn[i].compilers);
+	free(serve);
 	if (c->state == C_WRITE)
 		conn_flush(c);
 }

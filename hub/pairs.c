@@ -112,12 +112,11 @@ static const struct pair_entry *find(const struct pairs *t, const char *hub, con
 	return NULL;
 }
 
-enum pairs_verdict pairs_pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
-			      const struct compiler_id *want, char *const *argv, int argc,
-			      const struct compiler_id **use, const struct pair_entry **pe,
-			      char *why, size_t whylen)
+static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			       const struct compiler_id *want, unsigned classes,
+			       const struct compiler_id **use, const struct pair_entry **pe,
+			       char *why, size_t whylen)
 {
-	unsigned classes = equiv_classes(argv, argc);
 	const struct compiler_id *cand = NULL;
 
 	*use = NULL;
@@ -154,4 +153,46 @@ enum pairs_verdict pairs_pick(const struct pairs *t, const struct compiler_id *h
 				 want->triple);
 	}
 	return PAIRS_NO;
+}
+
+enum pairs_verdict pairs_pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			      const struct compiler_id *want, char *const *argv, int argc,
+			      const struct compiler_id **use, const struct pair_entry **pe,
+			      char *why, size_t whylen)
+{
+	return pick(t, have, nhave, want, equiv_classes(argv, argc), use, pe, why, whylen);
+}
+
+void pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc)
+{
+	unsigned classes = equiv_classes(argv, argc);
+	for (size_t i = 0; i < s->n; i++)
+		if (compiler_match(&s->a[i].id, want)) {
+			s->a[i].classes |= classes;
+			s->a[i].jobs++;
+			return;
+		}
+	if (s->n < PAIRS_ASKED_MAX)
+		s->a[s->n++] = (struct pairs_asked){ *want, classes, 1 };
+}
+
+void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
+		   const struct compiler_id *have, size_t nhave, char *out, size_t len)
+{
+	const struct compiler_id *use;
+	const struct pair_entry *pe;
+	char why[240];
+	enum pairs_verdict v = pick(t, have, nhave, &a->id, a->classes, &use, &pe, why, sizeof why);
+
+	if (v == PAIRS_EXACT) {
+		snprintf(out, len, "serves it (the same compiler)");
+	} else if (v == PAIRS_VIA) {
+		snprintf(out, len, "serves it: another build (%.8s), proven byte-identical by canaries; "
+			 "objects get your ident", use->fingerprint);
+	} else if (a->classes != EQ_MASK(EQ_BASE) &&
+		   pick(t, have, nhave, &a->id, EQ_MASK(EQ_BASE), &use, &pe, NULL, 0) == PAIRS_VIA) {
+		snprintf(out, len, "serves your jobs without those flags; %s", why);
+	} else {
+		snprintf(out, len, "does not serve it: %s", why);
+	}
 }

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compiler.h"
 #include "equiv.h"
@@ -52,5 +53,26 @@ enum pairs_verdict pairs_pick(const struct pairs *t, const struct compiler_id *h
 			      const struct compiler_id *want, char *const *argv, int argc,
 			      const struct compiler_id **use, const struct pair_entry **pe,
 			      char *why, size_t whylen);
+
+/* The compilers jobs asked for (so hubctl status can say, per board, whether
+ * it serves each and why not): identity, the union of the jobs' flag
+ * classes, the number of jobs. */
+#define PAIRS_ASKED_MAX 16
+struct pairs_asked {
+	struct compiler_id id;
+	unsigned classes;
+	uint64_t jobs;
+};
+struct pairs_seen {
+	struct pairs_asked a[PAIRS_ASKED_MAX];
+	size_t n;
+};
+/* Counts a job asked for `want`; the first PAIRS_ASKED_MAX identities are kept. */
+void pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc);
+/* "serves it (the same compiler)", "serves it: another build, proven …",
+ * or "does not serve it: <why>", for the jobs asked for a->id with the
+ * classes seen so far. */
+void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
+		   const struct compiler_id *have, size_t nhave, char *out, size_t len);
 
 #endif

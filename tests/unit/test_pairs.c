@@ -3,6 +3,7 @@
  * wins, a proven pair serves only its proven classes, anything else says
  * why in words. */
 #include "pairs.h"
+#include "proto.h"
 #include "../lib/test.h"
 
 #include <stdio.h>
@@ -84,6 +85,44 @@ int main(void)
 		char *argv[] = { "gcc", "-c", "a.c" };
 		T_CHECK(pairs_pick(&t, &old, 1, &want, argv, 3, &use, &pe, why, sizeof why) == PAIRS_NO,
 			"a pair across versions");
+	}
+	T_CASE("verdict_words") {
+		struct pairs_seen seen = { .n = 0 };
+		char *plain[] = { "gcc", "-O2", "-c", "a.c" };
+		char *ssp[] = { "gcc", "-O2", "-fstack-protector-strong", "-c", "a.c" };
+		char v[300];
+		pairs_note(&seen, &want, plain, 4);
+		pairs_note(&seen, &want, plain, 4);
+		T_CHECK(seen.n == 1 && seen.a[0].jobs == 2, "noted %zu", seen.n);
+		pairs_verdict(&t, &seen.a[0], board, 2, v, sizeof v);
+		T_CHECK(!strncmp(v, "serves it: another build", 24), "verdict: %s", v);
+		pairs_note(&seen, &want, ssp, 5);
+		pairs_verdict(&t, &seen.a[0], board, 2, v, sizeof v);
+		T_CHECK(strstr(v, "serves your jobs without those flags") &&
+			strstr(v, "stack-protector code differs"), "verdict: %s", v);
+		pairs_verdict(&t, &seen.a[0], &board[1], 1, v, sizeof v);
+		T_CHECK(!strncmp(v, "does not serve it: offers no gcc", 32), "verdict: %s", v);
+		pairs_verdict(&t, &seen.a[0], &want, 1, v, sizeof v);
+		T_CHECK(!strcmp(v, "serves it (the same compiler)"), "verdict: %s", v);
+	}
+	T_CASE("status_serve_lines_roundtrip") {
+		char lines[2][STATUS_SERVE_MAX] = { "gcc 12.2.0 x86_64-linux-gnu d7561e13\tboard1\tserves it",
+						    "gcc 12.2.0 x86_64-linux-gnu d7561e13\tboard2\tdoes not" };
+		struct hub_status st = { .uptime_s = 5, .nserve = 2, .serve = lines }, back;
+		struct buf b = BUF_INIT;
+		T_CHECK(proto_encode_status(&b, &st) == 0, "encode");
+		T_CHECK(b.len > 4 && proto_decode_status(b.data + 4, b.len - 4, &back) == 0, "decode");
+		T_CHECK(back.nserve == 2 && !strcmp(back.serve[1], lines[1]), "lines lost");
+		for (size_t cut = 0; cut + 5 < b.len; cut += 3) {
+			struct hub_status x;
+			if (proto_decode_status(b.data + 4, cut, &x) == 0) {
+				T_CHECK(0, "truncated status at %zu accepted", cut);
+				proto_status_free(&x);
+				break;
+			}
+		}
+		proto_status_free(&back);
+		buf_free(&b);
 	}
 	return t_done();
 }
