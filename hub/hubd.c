@@ -221,6 +221,24 @@ static void job_fail(struct job *j, const char *why)
 
 /* ---- nodes and jobs ---- */
 
+/* Once per compiler jobs ask for (and per new flag class): which boards
+ * serve it, and why the others do not (hub/pairs.c). */
+static void log_verdicts(const struct compiler_id *id)
+{
+	char d[100], v[260];
+	compiler_describe(id, d, sizeof d);
+	for (size_t a = 0; a < ASKED.n; a++) {
+		if (!compiler_match(&ASKED.a[a].id, id))
+			continue;
+		for (int i = 0; i < H.nnodes; i++)
+			if (H.nodes[i].state == NODE_UP) {
+				pairs_verdict(&PAIRS, &ASKED.a[a], H.nodes[i].compilers,
+					      H.nodes[i].ncompilers, v, sizeof v);
+				log_info("%s: %s %s", d, node_label(&H.nodes[i]), v);
+			}
+	}
+}
+
 /* The node's compiler for this job: its very identity, or one of a proven
  * pair for the job's flag classes (hub/pairs.c). NULL: none. */
 static const struct compiler_id *node_compiler(const struct node *n, const struct job *j,
@@ -488,8 +506,8 @@ static void submit(struct conn *c)
 		snprintf(j->why, sizeof j->why, "working directory not absolute");
 	} else if (j->sub.compiler[0] == '/') {
 		const struct compiler_id *id = identify(j->sub.compiler, &rc);
-		if (id)
-			pairs_note(&ASKED, id, j->sub.args, j->sub.nargs);
+		if (id && pairs_note(&ASKED, id, j->sub.args, j->sub.nargs))
+			log_verdicts(id);
 		if (id) {
 			j->cid = *id;
 			j->cid_ok = true;

@@ -163,17 +163,20 @@ enum pairs_verdict pairs_pick(const struct pairs *t, const struct compiler_id *h
 	return pick(t, have, nhave, want, equiv_classes(argv, argc), use, pe, why, whylen);
 }
 
-void pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc)
+bool pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc)
 {
 	unsigned classes = equiv_classes(argv, argc);
 	for (size_t i = 0; i < s->n; i++)
 		if (compiler_match(&s->a[i].id, want)) {
+			bool more = (s->a[i].classes | classes) != s->a[i].classes;
 			s->a[i].classes |= classes;
 			s->a[i].jobs++;
-			return;
+			return more;
 		}
-	if (s->n < PAIRS_ASKED_MAX)
-		s->a[s->n++] = (struct pairs_asked){ *want, classes, 1 };
+	if (s->n >= PAIRS_ASKED_MAX)
+		return false;
+	s->a[s->n++] = (struct pairs_asked){ *want, classes, 1 };
+	return true;
 }
 
 void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,

@@ -67,8 +67,10 @@ struct pairs_seen {
 	struct pairs_asked a[PAIRS_ASKED_MAX];
 	size_t n;
 };
-/* Counts a job asked for `want`; the first PAIRS_ASKED_MAX identities are kept. */
-void pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc);
+/* Counts a job asked for `want`; the first PAIRS_ASKED_MAX identities are
+ * kept. True the first time an identity (or a new flag class of it) is seen:
+ * the caller logs the boards' verdicts then, once. */
+bool pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc);
 /* "serves it (the same compiler)", "serves it: another build, proven …",
  * or "does not serve it: <why>", for the jobs asked for a->id with the
  * classes seen so far. */
