@@ -187,8 +187,11 @@ clean:
 -include $(shell find $(BUILD)/obj -name '*.d' -type f 2>/dev/null)
 
 # The programs cross-built for the boards (arm64, armhf) and their unit tests
-# under qemu-user plus armhf under UBSan (about 1 min on 2 cores, most of it the three builds).
+# under qemu-user plus armhf under UBSan (about 1 min on 2 cores, most of it
+# the three builds), then tests/integration/arm_*.sh: the emulated arm64 farm
+# end to end (board root, pair proofs, three builds through the farm).
 check-arm:
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- all
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- all
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- SAN=1 all
