@@ -107,8 +107,19 @@ phase() {
 	echo "# $name: kept local, by reason:"
 	grep -o 'dcc: local: .*\|hubd: compile locally\|failed on the farm.*' "$FARM_TMP/$name-farm.log" |
 		sed 's/ [^ ]*\.c$//' | sort | uniq -c | sed 's/^/#   /'
-	# per job: the boards' compile times (hubd's log) against native
-	echo "# $name: local ms/job $((tl / (n ? n : 1))), farm wall ms/job $((tf / (n ? n : 1)))"
+	echo "# $name: local build ${tl} ms for $n objects (-j2, native): $((tl / (n ? n : 1))) ms/job"
+	[ "$remote" -gt 0 ] && board_times "$name" "$remote"
+}
+
+# board_times NAME COUNT: mean dispatch-to-result time of the last COUNT
+# jobs hubd gave to a board (its log), the time per emulated job
+board_times() {
+	awk -v name="$1" -v cnt="$2" '
+		$4 == "job" && $6 == "->" { split($1, t, ":"); s[$5] = t[1] * 3600 + t[2] * 60 + t[3] }
+		$4 == "job" && $6 == "done" { id = $5; if (id in s) { split($1, t, ":"); d[++n] = t[1] * 3600 + t[2] * 60 + t[3] - s[id]; delete s[id] } }
+		END { for (i = n - cnt + 1; i <= n; i++) if (i > 0) { sum += d[i]; k++ }
+		      if (k) printf "# %s: emulated board job, dispatch to result: %.1f s mean over %d jobs\n", name, sum / k, k }
+	' "$FARM_TMP/hubd.log"
 }
 
 phase x86-pair gcc-12 "" yes
@@ -116,5 +127,18 @@ phase a64-pair aarch64-linux-gnu-gcc-12 "" yes
 phase a64-pair-ssp aarch64-linux-gnu-gcc-12 "-fstack-protector-strong" \
 	"$(grep -q 'stack-protector=differs' <(tail -n1 "$PAIRS") && echo no || echo yes)"
 echo "# per board: $(jobs_done_per_node)"
-[ "$(status_json | jq '.jobs.failed')" -ge 0 ] && ok status-readable || fail status-readable "hubctl"
+# hubctl status says, per compiler asked for, which boards serve it and why not
+status_json | jq -r '.serves[] | "# serves: \(.compiler) | \(.node) | \(.verdict)"'
+if status_json | jq -e '[.serves[] | select(.verdict | test("stack-protector code differs"))] | length > 0' >/dev/null; then
+	ok why-stack-protector-said
+else
+	fail why-stack-protector-said "no verdict names the stack-protector difference: $(status_json | jq -c .serves)"
+fi
+if status_json | jq -e '[.serves[] | select(.serves and (.compiler | test("x86_64")))] | length == 2' >/dev/null; then
+	ok x86-pair-served-by-both
+else
+	fail x86-pair-served-by-both "$(status_json | jq -c .serves)"
+fi
+grep -q 'serves your jobs without those flags\|does not serve it' "$FARM_TMP/hubd.log" &&
+	ok hubd-logged-verdicts || fail hubd-logged-verdicts "no verdict in hubd's log"
 t_done
