@@ -7,6 +7,7 @@
 #include "client.h"
 #include "proto.h"
 #include "reasons.h"
+#include "serve.h"
 #include "verify.h"
 
 #include <errno.h>
@@ -135,6 +136,7 @@ static void print_json(const struct hub_status *st)
 		reasons_print_json(f, &xr);
 		verify_print_json(f, &xv);
 	}
+	serve_print_json(f, st);
 	fputs("}\n", f);
 }
 
@@ -207,6 +209,7 @@ static void print_text(const struct hub_status *st)
 		reasons_print_text(stdout, &xr);
 		verify_print_text(stdout, &xv);
 	}
+	serve_print_text(st);
 }
 
 static int cmd_status(const char *path, bool json)

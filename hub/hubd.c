@@ -38,6 +38,7 @@
 #include "failover.h"
 #include "reasons.h"
 #include "verify.h"
+#include "pairs.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
@@ -99,6 +100,7 @@ struct job {
 	struct proto_submit sub;
 	struct compiler_id cid;
 	bool cid_ok;
+	const struct pair_entry *pair;	/* sent under a proven pair (hub/pairs.h) */
 	enum job_state state;
 	struct node *node;
 	uint64_t tried;		/* bit per node index that failed it */
@@ -156,6 +158,9 @@ static struct {
 	char ident[LINK_IDENT_MAX];
 	struct ifwatch *ifw;	/* carrier and hot-unplug events; NULL if netlink is unavailable */
 } H;
+
+static struct pairs PAIRS;	/* --pairs FILE (hub/pairs.h) */
+static struct pairs_seen ASKED;	/* compilers jobs asked for, for hubctl status */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -260,13 +265,43 @@ static void job_fail(struct job *j, const char *why)
 
 /* ---- nodes and jobs ---- */
 
-static bool node_has(const struct node *n, const struct compiler_id *id)
+/* Once per compiler jobs ask for (and per new flag class): which boards
+ * serve it, and why the others do not (hub/pairs.c). */
+static void log_verdicts(const struct compiler_id *id)
 {
-	for (size_t i = 0; i < n->ncompilers; i++)
-		if (compiler_match(&n->compilers[i], id) &&
-		    !verify_quarantined(n->name[0] ? n->name : n->peer, id))
-			return true;
-	return false;
+	char d[100], v[260];
+	compiler_describe(id, d, sizeof d);
+	for (size_t a = 0; a < ASKED.n; a++) {
+		if (!compiler_match(&ASKED.a[a].id, id))
+			continue;
+		for (int i = 0; i < H.nnodes; i++)
+			if (H.nodes[i].state == NODE_UP) {
+				pairs_verdict(&PAIRS, &ASKED.a[a], H.nodes[i].compilers,
+					      H.nodes[i].ncompilers, v, sizeof v);
+				log_info("%s: %s %s", d, node_label(&H.nodes[i]), v);
+			}
+	}
+}
+
+/* The node's compiler for this job: its very identity, or one of a proven
+ * pair for the job's flag classes (hub/pairs.c). NULL: none. */
+static const struct compiler_id *node_compiler(const struct node *n, const struct job *j,
+					       const struct pair_entry **pe)
+{
+	const struct compiler_id *u;
+	if (pairs_pick(&PAIRS, n->compilers, n->ncompilers, &j->cid, j->sub.args, j->sub.nargs,
+		       &u, pe, NULL, 0) == PAIRS_NO)
+		return NULL;
+	return u;
+}
+
+/* Whether n serves j: a compiler for it, not quarantined for the job's
+ * compiler by a verification mismatch (hub/verify.c). */
+static bool node_has(const struct node *n, const struct job *j)
+{
+	const struct pair_entry *pe;
+	return node_compiler(n, j, &pe) != NULL &&
+	       !verify_quarantined(n->name[0] ? n->name : n->peer, &j->cid);
 }
 
 /* Could any node (now up) ever take this job? */
@@ -277,7 +312,7 @@ static bool job_farmable(const struct job *j)
 	for (int i = 0; i < H.nnodes; i++) {
 		const struct node *n = &H.nodes[i];
 		if (n->state == NODE_UP && n->slots && !(j->tried & (1ull << i)) &&
-		    node_has(n, &j->cid))
+		    node_has(n, j))
 			return true;
 	}
 	return false;
@@ -361,7 +396,10 @@ static int job_send(struct job *j, struct node *n)
 
 	memset(&s, 0, sizeof s);
 	s.job_id = j->id;
-	s.compiler = j->cid;
+	{
+		const struct compiler_id *u = node_compiler(n, j, &j->pair);
+		s.compiler = u ? *u : j->cid;
+	}
 	s.args = j->sub.args;
 	s.nargs = j->sub.nargs;
 	snprintf(s.input_name, sizeof s.input_name, "%s", j->sub.input_name);
@@ -434,7 +472,7 @@ static size_t job_cands(const struct job *j, const struct node *except, uint64_t
 	for (int i = 0; i < H.nnodes; i++) {
 		struct node *n = &H.nodes[i];
 		if (n == except || n->state != NODE_UP || !n->slots || (j->tried & (1ull << i)) ||
-		    !fo_available(&n->fo, now) || !node_has(n, &j->cid))
+		    !fo_available(&n->fo, now) || !node_has(n, j))
 			continue;
 		cand[nc] = (struct sched_cand){ n->speed, n->running, n->slots,
 						n->has_tele ? n->tele.temp_mc : INT32_MIN,
@@ -741,6 +779,8 @@ static void on_ident(uint64_t tag, const struct ident_result *r, void *user)
 	if (r->rc == 0) {
 		j->cid = r->id;
 		j->cid_ok = true;
+		if (pairs_note(&ASKED, &j->cid, j->sub.args, j->sub.nargs))
+			log_verdicts(&j->cid);
 	} else {
 		snprintf(j->why, sizeof j->why, "compiler %.100s not identified: %.70s",
 			 j->sub.compiler, r->why);
@@ -945,6 +985,16 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	a.err_len = r.err_len;
 	a.obj = r.obj;
 	a.obj_len = r.obj_len;
+	struct buf fixed = BUF_INIT;
+	if (j->pair && r.obj_len) {	/* a proven pair: the hub compiler's ident */
+		if (equiv_comment_patch(r.obj, r.obj_len, j->pair->ident, &fixed)) {
+			buf_free(&fixed);
+			job_retry(j, "object of a proven pair refused by the ident rewrite");
+			return;
+		}
+		a.obj = fixed.data;
+		a.obj_len = fixed.len;
+	}
 	a.dwo = r.dwo;
 	a.dwo_len = r.dwo_len;
 	a.queue_us = j->t_dispatch - j->t_submit;
@@ -956,6 +1006,7 @@ static void on_result(struct node *n, const uint8_t *data, size_t len)
 	log_debug("job %llu done on %s: status %d, obj %zu bytes", (unsigned long long)j->id,
 		  node_label(n), r.status, r.obj_len);
 	job_finish(j, &a);
+	buf_free(&fixed);
 	H.need_sched = true;
 }
 
@@ -1155,6 +1206,19 @@ static void status_answer(struct conn *c)
 			}
 		}
 	}
+	char (*serve)[STATUS_SERVE_MAX] = calloc(STATUS_SERVE_LINES, sizeof *serve);
+	for (size_t a = 0; serve && a < ASKED.n; a++)
+		for (int i = 0; i < H.nnodes && st.nserve < STATUS_SERVE_LINES; i++) {
+			char d[100], v[260];
+			if (H.nodes[i].state != NODE_UP)
+				continue;
+			compiler_describe(&ASKED.a[a].id, d, sizeof d);
+			pairs_verdict(&PAIRS, &ASKED.a[a], H.nodes[i].compilers, H.nodes[i].ncompilers,
+				      v, sizeof v);
+			snprintf(serve[st.nserve++], STATUS_SERVE_MAX, "%s\t%s\t%s", d,
+				 node_label(&H.nodes[i]), v);
+		}
+	st.serve = serve;
 	buf_free(&c->out);
 	c->out_off = 0;
 	if (proto_encode_status(&c->out, &st) < 0)
@@ -1163,6 +1227,7 @@ static void status_answer(struct conn *c)
 		c->state = C_WRITE;
 	for (int i = 0; i < H.nnodes; i++)
 		free(sn[i].compilers);
+	free(serve);
 	if (c->state == C_WRITE)
 		conn_flush(c);
 }
@@ -1532,6 +1597,18 @@ static void usage(FILE *to, int code)
 "                         cancelled there and retried (default 300; 0: none)\n"
 "  -r, --retries N        farm-side retries of one job on other nodes before\n"
 "                         it is compiled locally (default 2)\n"
+"      --pairs FILE       proven (hub compiler, board compiler) pairs\n"
+"                         (scripts/pair-prove): a board whose compiler is\n"
+"                         another build of yours serves the flag classes\n"
+"                         proven byte-identical, its objects given your ident\n"
+"  -f, --foreground       stay in the foreground (the default; hubd does not\n"
+"                         daemonize, run it under systemd or similar)\n"
+"      --syslog           log to syslog instead of stderr\n"
+"      --verify RATE      verify RATE %% of remote jobs (default 1): dcc compiles\n"
+"                         them locally too and compares; a board whose object\n"
+"                         differs is quarantined for that compiler (verify.h)\n"
+"  -v, --verbose          log every job (debug)\n"
+"  -h, --help             this help\n"
 "\nCaps on clients (a client past one is closed; its dcc compiles locally):\n"
 "      --max-clients N    connections at once (default %d; one more is accepted\n"
 "                         and closed at once)\n"
@@ -1547,15 +1624,6 @@ static void usage(FILE *to, int code)
 "                         for a node gets a keepalive every %d ms.\n"
 "  Out of file descriptors, a new connection is accepted on a spare one and\n"
 "  closed at once (its dcc compiles locally); one log line per episode.\n"
-"\n"
-"  -f, --foreground       stay in the foreground (the default; hubd does not\n"
-"                         daemonize, run it under systemd or similar)\n"
-"      --syslog           log to syslog instead of stderr\n"
-"      --verify RATE      verify RATE %% of remote jobs (default 1): dcc compiles\n"
-"                         them locally too and compares; a board whose object\n"
-"                         differs is quarantined for that compiler (verify.h)\n"
-"  -v, --verbose          log every job (debug)\n"
-"  -h, --help             this help\n"
 "\n"
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
@@ -1632,6 +1700,7 @@ int main(int argc, char **argv)
 		{ "local-slots", required_argument, NULL, 'l' },
 		{ "job-timeout", required_argument, NULL, 't' },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "pairs", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -1666,6 +1735,10 @@ int main(int argc, char **argv)
 		case 'l': H.local_slots = parse_int(optarg, "--local-slots", 0, 4096); break;
 		case 't': H.job_timeout_s = parse_int(optarg, "--job-timeout", 0, 86400); break;
 		case 'r': H.retries = parse_int(optarg, "--retries", 0, 63); break;
+		case 'P':
+			if (pairs_load(&PAIRS, optarg))
+				fatal("--pairs %s: cannot read", optarg);
+			break;
 		case 'f': break;
 		case 'S': use_syslog = true; break;
 		case 'v': H.verbose++; break;

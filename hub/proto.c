@@ -259,6 +259,11 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 		for (size_t k = 0; k < nc; k++)
 			buf_str(b, n->compilers[k]);
 	}
+	if (st->nserve > STATUS_SERVE_LINES)
+		return -EINVAL;
+	buf_u16(b, (uint16_t)st->nserve);
+	for (size_t k = 0; k < st->nserve; k++)
+		buf_str(b, st->serve[k]);
 	return proto_end(b);
 }
 
@@ -339,6 +344,21 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 		for (size_t k = 0; k < nc; k++)
 			cur_str(&c, n->compilers[k], STATUS_COMPILER_MAX);
 	}
+	if (!c.err) {	/* which board serves which compiler asked for, and why not */
+		size_t ns = cur_u16(&c);
+		if (ns > STATUS_SERVE_LINES)
+			c.err = true;
+		else if (ns) {
+			st->serve = calloc(ns, sizeof *st->serve);
+			if (!st->serve) {
+				proto_status_free(st);
+				return -ENOMEM;
+			}
+			st->nserve = ns;
+			for (size_t k = 0; k < ns; k++)
+				cur_str(&c, st->serve[k], STATUS_SERVE_MAX);
+		}
+	}
 	if (!cur_done(&c)) {
 		proto_status_free(st);
 		return -EPROTO;
@@ -353,6 +373,9 @@ void proto_status_free(struct hub_status *st)
 	free(st->nodes);
 	st->nodes = NULL;
 	st->nnodes = 0;
+	free(st->serve);
+	st->serve = NULL;
+	st->nserve = 0;
 }
 
 static int set_timeo(int fd, int opt, int ms)

@@ -84,6 +84,9 @@ struct status_node {
 	char (*compilers)[STATUS_COMPILER_MAX];	/* decode: malloc'd */
 };
 
+/* one line per (compiler jobs asked for, node): "COMPILER\tNODE\tVERDICT" (hub/pairs.h) */
+#define STATUS_SERVE_MAX 384
+#define STATUS_SERVE_LINES 128
 struct hub_status {
 	uint64_t uptime_s;
 	uint16_t local_slots, local_used;
@@ -92,6 +95,8 @@ struct hub_status {
 	struct fo_counters fo;	/* failover.h */
 	size_t nnodes;
 	struct status_node *nodes;	/* decode: malloc'd */
+	size_t nserve;
+	char (*serve)[STATUS_SERVE_MAX];	/* decode: malloc'd */
 };
 
 /* Frame header: 4 bytes. Returns the payload length or -EPROTO. */

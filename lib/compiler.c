@@ -1,25 +1,23 @@
 /*
  * compiler.c — compiler identity (compiler.h).
  *
- * compiler_identify() runs the binary three times (no shell, LC_ALL=C,
+ * compiler_identify() runs the binary four times (no shell, LC_ALL=C,
  * stdin /dev/null, 10 s cap each):
  *   -dumpmachine                      → triple
  *   -dumpfullversion (else -dumpversion) → version
- *   -v -E -x c|c++ /dev/null -o /dev/null → the lines that describe how the
- *     compiler was built: "gcc version …" / "clang version …" (with the
- *     vendor's package version), "Target:", "Thread model:", the
- *     "Configured with:" options minus the ones that only say where things
- *     are installed or where the compiler itself runs (--prefix, --*dir=,
- *     --build, --host, --program-*, --with-*sysroot, --with-gxx-include-dir,
- *     --with-bugurl, …), and the GMP/MPFR/MPC/isl versions cc1 reports
- *     (they do constant folding).
- * The fingerprint is SHA-256 over kind, triple, version and those lines
- * (first 16 bytes, hex). -dumpspecs is deliberately left out: a native and
- * a cross build of the same compiler differ there mostly in paths (the
- * dynamic linker, startfiles, sysroot), which matter for linking, not for
- * compiling preprocessed input; the options that do change code generation
- * by default (--with-arch, --enable-default-pie/ssp, --with-tune, …) are in
- * "Configured with:".
+ *   -v -S -x c|c++ /dev/null -o /dev/null → how the compiler was built
+ *     (a real compile: gcc prints the GMP/MPFR/MPC/isl line only then)
+ *   -c -x assembler -Wa,--version /dev/null -o /dev/null → the assembler
+ *     the driver runs (the assembler makes the object: it is part of the
+ *     identity)
+ * and reduces the two descriptions to canonical lines (compiler_canon(),
+ * lib/compiler_canon.c). The fingerprint is SHA-256 over kind, triple,
+ * version and those lines (first 16 bytes, hex). -dumpspecs is
+ * deliberately left out: a native and a cross build of the same compiler
+ * differ there mostly in paths (the dynamic linker, startfiles, sysroot),
+ * which matter for linking, not for compiling preprocessed input; the
+ * defaults that change code generation are in "Configured with:" and in
+ * the options the driver adds (canonical "defaults:").
  *
  * The kind comes from the names along the symlink chain (the first that
  * says gcc/g++/clang/clang++; "cc" and "c++" defer), checked against the -v
@@ -282,91 +280,6 @@ static int name_chain(const char *path, enum kind_guess *kind, bool *cxx)
 	return -ELOOP;
 }
 
-/* ---- fingerprint ------------------------------------------------------ */
-
-static bool install_path_opt(const char *o, size_t l)
-{
-	static const char *const drop[] = {
-		"--prefix", "--exec-prefix", "--bindir", "--sbindir", "--libexecdir",
-		"--sysconfdir", "--libdir", "--includedir", "--oldincludedir",
-		"--datarootdir", "--datadir", "--infodir", "--localedir",
-		"--mandir", "--docdir", "--htmldir", "--pdfdir", "--build",
-		"--host", "--program-prefix", "--program-suffix",
-		"--program-transform-name", "--with-sysroot", "--with-build-sysroot",
-		"--with-gxx-include-dir", "--with-bugurl", "--with-local-prefix",
-		"--with-native-system-header-dir", "--with-build-time-tools",
-		"--with-gcc-major-version-only", "--enable-multiarch",
-		"--with-pkgversion", "--enable-languages", "--with-gxx-libcxx-include-dir",
-		"--with-slibdir", "--with-as", "--with-ld", NULL };
-	for (int i = 0; drop[i]; i++) {
-		size_t dl = strlen(drop[i]);
-		if (l >= dl && !strncmp(o, drop[i], dl) && (l == dl || o[dl] == '='))
-			return true;
-	}
-	return false;
-}
-
-/* Feeds the build-describing lines of `-v` output to the hash. Returns true
- * if the compiler named itself (gcc or clang) and sets *clang. */
-static bool hash_verbose(struct sha256 *h, const char *t, size_t len, bool *clang)
-{
-	bool named = false;
-	size_t i = 0;
-
-	while (i < len) {
-		const char *l = t + i;
-		const char *e = memchr(l, '\n', len - i);
-		size_t ll = e ? (size_t)(e - l) : len - i;
-		i += ll + 1;
-		if (ll > 12 && !strncmp(l, "gcc version ", 12)) {
-			named = true;
-			*clang = false;
-			sha256_update(h, l, ll);
-			sha256_update(h, "\n", 1);
-		} else if (ll > 14 && memmem(l, ll, "clang version ", 14) &&
-			   !named) {
-			named = true;
-			*clang = true;
-			sha256_update(h, l, ll);
-			sha256_update(h, "\n", 1);
-		} else if ((ll > 7 && !strncmp(l, "Target:", 7)) ||
-			   (ll > 13 && !strncmp(l, "Thread model:", 13))) {
-			sha256_update(h, l, ll);
-			sha256_update(h, "\n", 1);
-		} else if (ll > 16 && !strncmp(l, "Configured with:", 16)) {
-			/* words; drop the program path and install-path options */
-			size_t k = 16;
-			bool first = true;
-			while (k < ll) {
-				size_t ws;
-				while (k < ll && l[k] == ' ')
-					k++;
-				ws = k;
-				while (k < ll && l[k] != ' ')
-					k++;
-				if (k == ws)
-					break;
-				if (first) {	/* the configure script's path */
-					first = false;
-					continue;
-				}
-				if (install_path_opt(l + ws, k - ws))
-					continue;
-				sha256_update(h, l + ws, k - ws);
-				sha256_update(h, " ", 1);
-			}
-			sha256_update(h, "\n", 1);
-		} else {
-			const char *g = memmem(l, ll, "GMP version", 11);
-			if (g) {
-				sha256_update(h, g, ll - (size_t)(g - l));
-				sha256_update(h, "\n", 1);
-			}
-		}
-	}
-	return named;
-}
-
 /* ---- the cache -------------------------------------------------------- */
 
 static int cache_path(char *dst, size_t len)
@@ -384,7 +297,7 @@ static int cache_path(char *dst, size_t len)
 
 static void cache_key(char *dst, size_t len, const char *path, const struct stat *st)
 {
-	snprintf(dst, len, "v1\t%s\t%llu\t%llu\t%lld\t%lld.%09ld\t", path,
+	snprintf(dst, len, "v2\t%s\t%llu\t%llu\t%lld\t%lld.%09ld\t", path,
 		 (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 		 (long long)st->st_size, (long long)st->st_mtim.tv_sec,
 		 st->st_mtim.tv_nsec);
@@ -485,7 +398,7 @@ static void cache_store(const char *key, const char *path, const struct compiler
 
 	if (strpbrk(path, "\t\n") || cache_path(p, sizeof p) || mkdirs_for(p))
 		return;
-	snprintf(kpath, sizeof kpath, "v1\t%s\t", path);
+	snprintf(kpath, sizeof kpath, "v2\t%s\t", path);
 	if (cache_read(&old) == 0) {
 		/* keep other paths' entries, the newest last; cap the count */
 		while (i < old.len) {
@@ -526,6 +439,30 @@ out:
 	buf_free(&nw);
 }
 
+/* ---- the self-description ------------------------------------------- */
+
+/* Runs the -v compile and the assembler's --version through the driver and
+ * reduces both to canonical lines in *canon. 0 or -EINVAL. */
+static int describe(const char *path, bool cxx, struct buf *canon, bool *clang)
+{
+	char *vargv[] = { (char *)path, "-v", "-S", "-x", cxx ? "c++" : "c",
+			  "/dev/null", "-o", "/dev/null", NULL };
+	char *aargv[] = { (char *)path, "-c", "-x", "assembler", "-Wa,--version",
+			  "/dev/null", "-o", "/dev/null", NULL };
+	struct buf vb = BUF_INIT, ab = BUF_INIT;
+	int r = -EINVAL;
+
+	if (run(path, vargv, &vb) == 0 && run(path, aargv, &ab) == 0 &&
+	    compiler_canon((const char *)vb.data, vb.len, (const char *)ab.data,
+			   ab.len, canon, clang) == 0)
+		r = 0;
+	buf_free(&vb);
+	buf_free(&ab);
+	if (r)
+		buf_free(canon);
+	return r;
+}
+
 /* ---- identify ------------------------------------------------------- */
 
 static bool printable(const char *s)
@@ -542,7 +479,7 @@ int compiler_identify(const char *path, struct compiler_id *id)
 	enum kind_guess k;
 	bool cxx, clang = false;
 	char key[PATH_MAX + 128];
-	struct buf vb = BUF_INIT;
+	struct buf canon = BUF_INIT;
 	struct sha256 h;
 	uint8_t dg[32];
 	int r;
@@ -569,28 +506,9 @@ int compiler_identify(const char *path, struct compiler_id *id)
 	if (run_line(path, "-dumpfullversion", id->version, sizeof id->version) &&
 	    run_line(path, "-dumpversion", id->version, sizeof id->version))
 		return -EINVAL;
-	{
-		bool want_cxx = cxx || k == K_GXX || k == K_CLANGXX;
-		char *argv[] = { (char *)path, "-v", "-E", "-x", want_cxx ? "c++" : "c",
-				 "/dev/null", "-o", "/dev/null", NULL };
-		r = run(path, argv, &vb);
-		if (r != 0) {
-			buf_free(&vb);
-			return -EINVAL;
-		}
-	}
-	sha256_init(&h);
-	/* kind is decided before hashing: it goes first */
-	{
-		struct sha256 tmp;
-		bool named;
-		sha256_init(&tmp);
-		named = hash_verbose(&tmp, (const char *)vb.data, vb.len, &clang);
-		if (!named) {
-			buf_free(&vb);
-			return -EINVAL;
-		}
-	}
+	r = describe(path, cxx || k == K_GXX || k == K_CLANGXX, &canon, &clang);
+	if (r)
+		return r;
 	if (k == K_NONE)
 		k = clang ? (cxx ? K_CLANGXX : K_CLANG) : (cxx ? K_GXX : K_GCC);
 	/* a name that lies (gcc that is clang) is named by what it is */
@@ -601,14 +519,15 @@ int compiler_identify(const char *path, struct compiler_id *id)
 	strcpy(id->kind, k == K_GCC ? "gcc" : k == K_GXX ? "g++" :
 			 k == K_CLANG ? "clang" : "clang++");
 	if (!printable(id->triple) || !printable(id->version)) {
-		buf_free(&vb);
+		buf_free(&canon);
 		return -EINVAL;
 	}
+	sha256_init(&h);
 	sha256_update(&h, id->kind, strlen(id->kind) + 1);
 	sha256_update(&h, id->triple, strlen(id->triple) + 1);
 	sha256_update(&h, id->version, strlen(id->version) + 1);
-	hash_verbose(&h, (const char *)vb.data, vb.len, &clang);
-	buf_free(&vb);
+	sha256_update(&h, canon.data, canon.len);
+	buf_free(&canon);
 	sha256_final(&h, dg);
 	for (int i = 0; i < 16; i++)
 		snprintf(id->fingerprint + 2 * i, 3, "%02x", dg[i]);

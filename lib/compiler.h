@@ -46,6 +46,15 @@ void compiler_encode(struct buf *b, const struct compiler_id *id);
 bool compiler_decode(struct cursor *c, struct compiler_id *id);
 bool compiler_wire_ok(const struct compiler_id *id);
 size_t compiler_wire_len(const struct compiler_id *id);
+/* Reduces a compiler's own description to the canonical lines its
+ * fingerprint hashes (lib/compiler_canon.c says which and why): v is the
+ * output of `CC -v -S -x c /dev/null -o /dev/null`, as that of
+ * `CC -c -x assembler -Wa,--version /dev/null -o /dev/null`. Appends to out;
+ * *clang says which family named itself. 0, -EINVAL (no gcc/clang version
+ * line, or no assembler line from a compiler that is not clang), -ENOMEM.
+ * Pure: no I/O, so recorded outputs (tests/fixtures/compilers/) test it. */
+int compiler_canon(const char *v, size_t vlen, const char *as, size_t aslen,
+		   struct buf *out, bool *clang);
 /* "gcc 12.2.0 x86_64-linux-gnu 1a2b3c4d" */
 void compiler_describe(const struct compiler_id *id, char *out, size_t len);
 

@@ -1,5 +1,8 @@
 /* fuzz_compiler.c — compiler_decode on arbitrary bytes: never reads out of
- * bounds; whatever it accepts re-encodes to the same bytes. */
+ * bounds; whatever it accepts re-encodes to the same bytes. The same bytes,
+ * split at the first NUL into a -v text and an assembler text, through
+ * compiler_canon(): never out of bounds, and what it accepts is lines of
+ * "key: value". */
 #include "compiler.h"
 
 #include <stdint.h>
@@ -18,6 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		compiler_describe(&id, d, sizeof d);
 		buf_free(&b);
+	}
+	{
+		const uint8_t *z = memchr(data, 0, size);
+		size_t vl = z ? (size_t)(z - data) : size;
+		struct buf o = BUF_INIT;
+		bool clang;
+		if (compiler_canon((const char *)data, vl, z ? (const char *)z + 1 : "",
+				   z ? size - vl - 1 : 0, &o, &clang) == 0 &&
+		    (o.len == 0 || o.data[o.len - 1] != '\n' || !memmem(o.data, o.len, ": ", 2)))
+			__builtin_trap();
+		buf_free(&o);
 	}
 	return 0;
 }

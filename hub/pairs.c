@@ -1,0 +1,201 @@
+/*
+ * pairs.c — the proven-pairs table and the per-node decision (pairs.h).
+ * Pure except pairs_load(), which only reads a file.
+ */
+#include "pairs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool hex32(const char *s, size_t l)
+{
+	if (l != 32)
+		return false;
+	for (size_t i = 0; i < l; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* "name=value" for one class; false if the word is not a class. */
+static bool class_word(struct equiv_pair *p, const char *w, size_t l, bool *bad)
+{
+	for (unsigned c = 0; c < EQ_NCLASSES; c++) {
+		const char *n = equiv_class_name((enum equiv_class)c);
+		size_t nl = strlen(n);
+		if (l > nl && !strncmp(w, n, nl) && w[nl] == '=') {
+			const char *v = w + nl + 1;
+			size_t vl = l - nl - 1;
+			if (vl == 4 && !strncmp(v, "same", 4))
+				p->state[c] = EQ_SAME;
+			else if (vl == 7 && !strncmp(v, "differs", 7))
+				p->state[c] = EQ_DIFFERS;
+			else
+				*bad = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_line(struct pair_entry *e, const char *l, size_t ll)
+{
+	size_t k = 0, field = 0;
+	bool bad = false;
+
+	memset(e, 0, sizeof *e);
+	while (k < ll && !bad) {
+		size_t ws;
+		while (k < ll && l[k] == ' ')
+			k++;
+		ws = k;
+		if (field >= 3 && ll - k > 6 && !strncmp(l + k, "ident=", 6)) {
+			size_t il = ll - k - 6;
+			if (il == 0 || il >= sizeof e->ident || strncmp(l + k + 6, "GCC: (", 6))
+				return false;
+			memcpy(e->ident, l + k + 6, il);
+			e->ident[il] = 0;
+			return true;	/* the ident is last: to the end of the line */
+		}
+		while (k < ll && l[k] != ' ')
+			k++;
+		if (k == ws)
+			break;
+		if (field == 0)
+			bad = k - ws != 4 || strncmp(l + ws, "pair", 4);
+		else if (field == 1 || field == 2) {
+			bad = !hex32(l + ws, k - ws);
+			if (!bad)
+				memcpy(field == 1 ? e->p.hub_fp : e->p.board_fp, l + ws, 32);
+		} else if (!class_word(&e->p, l + ws, k - ws, &bad))
+			bad = true;
+		field++;
+	}
+	return false;	/* no ident: a pair whose objects we cannot make right */
+}
+
+int pairs_parse(struct pairs *t, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	memset(t, 0, sizeof *t);
+	while (i < len) {
+		const char *l = text + i, *e = memchr(l, '\n', len - i);
+		size_t ll = e ? (size_t)(e - l) : len - i;
+		i += ll + 1;
+		if (!ll || l[0] == '#')
+			continue;
+		if (t->n < PAIRS_MAX && parse_line(&t->e[t->n], l, ll))
+			t->n++;
+		else
+			t->bad_lines++;
+	}
+	return 0;
+}
+
+int pairs_load(struct pairs *t, const char *path)
+{
+	struct buf b = BUF_INIT;
+	int r = buf_read_file(&b, path, 1u << 20);
+	if (r == 0)
+		r = pairs_parse(t, (const char *)b.data, b.len);
+	buf_free(&b);
+	return r;
+}
+
+static const struct pair_entry *find(const struct pairs *t, const char *hub, const char *board)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (!strcmp(t->e[i].p.hub_fp, hub) && !strcmp(t->e[i].p.board_fp, board))
+			return &t->e[i];
+	return NULL;
+}
+
+static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			       const struct compiler_id *want, unsigned classes,
+			       const struct compiler_id **use, const struct pair_entry **pe,
+			       char *why, size_t whylen)
+{
+	const struct compiler_id *cand = NULL;
+
+	*use = NULL;
+	*pe = NULL;
+	if (why && whylen)
+		why[0] = 0;
+	for (size_t i = 0; i < nhave; i++)
+		if (compiler_match(&have[i], want)) {
+			*use = &have[i];
+			return PAIRS_EXACT;
+		}
+	for (size_t i = 0; i < nhave; i++) {
+		const struct pair_entry *e;
+		if (strcmp(have[i].kind, want->kind) || strcmp(have[i].triple, want->triple) ||
+		    strcmp(have[i].version, want->version))
+			continue;
+		cand = &have[i];
+		e = find(t, want->fingerprint, have[i].fingerprint);
+		if (e && equiv_job_ok(&e->p, classes)) {
+			*use = &have[i];
+			*pe = e;
+			return PAIRS_VIA;
+		}
+		if (why && e)
+			equiv_why(&e->p, classes, why, whylen);
+	}
+	if (why && whylen && !why[0]) {
+		if (cand)
+			snprintf(why, whylen, "%s %s %s: another build (fingerprint %.8s, yours %.8s), "
+				 "no canary proof yet", cand->kind, cand->version, cand->triple,
+				 cand->fingerprint, want->fingerprint);
+		else
+			snprintf(why, whylen, "offers no %s %s for %s", want->kind, want->version,
+				 want->triple);
+	}
+	return PAIRS_NO;
+}
+
+enum pairs_verdict pairs_pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			      const struct compiler_id *want, char *const *argv, int argc,
+			      const struct compiler_id **use, const struct pair_entry **pe,
+			      char *why, size_t whylen)
+{
+	return pick(t, have, nhave, want, equiv_classes(argv, argc), use, pe, why, whylen);
+}
+
+bool pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *const *argv, int argc)
+{
+	unsigned classes = equiv_classes(argv, argc);
+	for (size_t i = 0; i < s->n; i++)
+		if (compiler_match(&s->a[i].id, want)) {
+			bool more = (s->a[i].classes | classes) != s->a[i].classes;
+			s->a[i].classes |= classes;
+			s->a[i].jobs++;
+			return more;
+		}
+	if (s->n >= PAIRS_ASKED_MAX)
+		return false;
+	s->a[s->n++] = (struct pairs_asked){ *want, classes, 1 };
+	return true;
+}
+
+void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
+		   const struct compiler_id *have, size_t nhave, char *out, size_t len)
+{
+	const struct compiler_id *use;
+	const struct pair_entry *pe;
+	char why[240];
+	enum pairs_verdict v = pick(t, have, nhave, &a->id, a->classes, &use, &pe, why, sizeof why);
+
+	if (v == PAIRS_EXACT) {
+		snprintf(out, len, "serves it (the same compiler)");
+	} else if (v == PAIRS_VIA) {
+		snprintf(out, len, "serves it: another build (%.8s), proven byte-identical by canaries; "
+			 "objects get your ident", use->fingerprint);
+	} else if (a->classes != EQ_MASK(EQ_BASE) &&
+		   pick(t, have, nhave, &a->id, EQ_MASK(EQ_BASE), &use, &pe, NULL, 0) == PAIRS_VIA) {
+		snprintf(out, len, "serves your jobs without those flags; %s", why);
+	} else {
+		snprintf(out, len, "does not serve it: %s", why);
+	}
+}
