@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_SLOW_RATIO 2.0
+#define SCHED_SLOW_RATIO 4.0	/* equal boards differ by up to ~3x on a busy host */
 
 struct sched_cand {
 	double speed;		/* bytes/us, 0: unknown */

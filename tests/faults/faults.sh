@@ -32,7 +32,7 @@ CASES=${FAULTS_CASES:-loss dup reorder corrupt noded-kill9 node-sigstop compiler
 farm_init "$FX_NODES"
 trap 'fx_down; fx_jobdirs_cleanup; farm_cleanup' EXIT
 fx_jobdirs_init
-for b in jq bc python3 prlimit; do
+for b in jq python3 prlimit; do
 	command -v "$b" >/dev/null || { fail prerequisites "$b missing (scripts/install-deps)"; exit 1; }
 done
 G=$FARM_TMP/tree

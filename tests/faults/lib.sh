@@ -124,7 +124,7 @@ fx_build() {
 	wait "$mpid"; rc=$?
 	kill -KILL -- "-$mpid" 2>/dev/null
 	t1=$(date +%s.%N)
-	FX_BUILD_S=$(echo "$t1 - $t0" | bc)
+	FX_BUILD_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	if [ "$rc" -eq 0 ]; then
 		ok "$name-build"
 	else
