@@ -131,9 +131,10 @@ fi
 G=$FARM_TMP/gen
 gen_tree "$G" 6
 (cd "$G" && make -j4 CC=gcc CFLAGS=-O2 >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
-chown -R "$OTHER:" "$G"
-if (cd "$G" && setpriv --reuid "$OTHER" --regid "$OTHER" --init-groups env -u XDG_RUNTIME_DIR \
-	HOME="$G" make -j4 CC="$T_BIN/dcc gcc" CFLAGS=-O2 >"$FARM_TMP/other.log" 2>&1); then
+mkdir -m 0700 "$FARM_TMP/other-rt"
+chown -R "$OTHER:" "$G" "$FARM_TMP/other-rt"
+if (cd "$G" && setpriv --reuid "$OTHER" --regid "$OTHER" --init-groups \
+	env XDG_RUNTIME_DIR="$FARM_TMP/other-rt" HOME="$G" make -j4 CC="$T_BIN/dcc gcc" CFLAGS=-O2 >"$FARM_TMP/other.log" 2>&1); then
 	ok outsider-build-succeeds
 else
 	fail outsider-build-succeeds "$(tail -n 3 "$FARM_TMP/other.log" | tr '\n' '|')"
