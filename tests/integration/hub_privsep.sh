@@ -110,7 +110,9 @@ fi
 # compiler as anyone else, so another uid's compiler is not identified
 mkdir -p "$W/own"
 chown "$FARM_USER:" "$W/own"
-as_user "$T_BIN/hubd" -v --socket "$W/own/run/hubd.sock" --local-slots 1 >"$FARM_TMP/own-hubd.log" 2>&1 &
+# setpriv and env exec: $! is hubd itself
+setpriv --reuid "$FARM_USER" --regid "$FARM_USER" --init-groups env HOME="$FARM_TMP/home" \
+	"$T_BIN/hubd" -v --socket "$W/own/run/hubd.sock" --local-slots 1 >"$FARM_TMP/own-hubd.log" 2>&1 &
 own=$!
 wait_for 100 test -S "$W/own/run/hubd.sock"
 (cd "$W" && as_user env USBFARM_SOCKET="$W/own/run/hubd.sock" "$T_BIN/dcc" gcc -O2 -c a.c -o own1.o) >/dev/null 2>&1
