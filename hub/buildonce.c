@@ -20,7 +20,9 @@
 
 #define MARKER_MAX_AGE_S (24 * 3600)
 
-static int marker_dir(char *dir, size_t len)
+/* The marker directory; created only when `create` (a lookup never makes
+ * one: most dcc runs only look). */
+static int marker_dir(char *dir, size_t len, bool create)
 {
 	const char *x = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -32,7 +34,7 @@ static int marker_dir(char *dir, size_t len)
 		n = snprintf(dir, len, "/tmp/usbfarm-dcc-%u", (unsigned)getuid());
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if (lstat(dir, &st) < 0)
 		return -errno;
@@ -123,7 +125,7 @@ bool once_per_build(const char *what, const char *socket)
 	char dir[256], id[64], p[512];
 	int fd;
 
-	if (marker_dir(dir, sizeof dir) < 0)
+	if (marker_dir(dir, sizeof dir, true) < 0)
 		return true;
 	build_id(id, sizeof id);
 	snprintf(p, sizeof p, "%s/once-%s-%016llx-%s", dir, what,
@@ -136,10 +138,10 @@ bool once_per_build(const char *what, const char *socket)
 	return true;
 }
 
-static int silent_path(const char *socket, char *p, size_t len)
+static int silent_path(const char *socket, char *p, size_t len, bool create)
 {
 	char dir[256];
-	if (marker_dir(dir, sizeof dir) < 0)
+	if (marker_dir(dir, sizeof dir, create) < 0)
 		return -1;
 	snprintf(p, len, "%s/silent-%016llx", dir, (unsigned long long)fnv(socket));
 	return 0;
@@ -150,7 +152,7 @@ void hub_silent_mark(const char *socket)
 	char p[512];
 	int fd;
 
-	if (silent_path(socket, p, sizeof p) < 0)
+	if (silent_path(socket, p, sizeof p, true) < 0)
 		return;
 	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -165,7 +167,8 @@ bool hub_silent_recent(const char *socket)
 	struct stat st;
 	struct timespec now;
 
-	if (silent_path(socket, p, sizeof p) < 0 || lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
+	if (silent_path(socket, p, sizeof p, false) < 0 || lstat(p, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
 		return false;
 	clock_gettime(CLOCK_REALTIME, &now);
 	return now.tv_sec >= st.st_mtim.tv_sec && now.tv_sec - st.st_mtim.tv_sec < HUB_SILENT_SKIP_S;

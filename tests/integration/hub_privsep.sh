@@ -110,7 +110,9 @@ fi
 # compiler as anyone else, so another uid's compiler is not identified
 mkdir -p "$W/own"
 chown "$FARM_USER:" "$W/own"
-as_user "$T_BIN/hubd" -v --socket "$W/own/run/hubd.sock" --local-slots 1 >"$FARM_TMP/own-hubd.log" 2>&1 &
+# setpriv and env exec: $! is hubd itself
+setpriv --reuid "$FARM_USER" --regid "$FARM_USER" --init-groups env HOME="$FARM_TMP/home" \
+	"$T_BIN/hubd" -v --socket "$W/own/run/hubd.sock" --local-slots 1 >"$FARM_TMP/own-hubd.log" 2>&1 &
 own=$!
 wait_for 100 test -S "$W/own/run/hubd.sock"
 (cd "$W" && as_user env USBFARM_SOCKET="$W/own/run/hubd.sock" "$T_BIN/dcc" gcc -O2 -c a.c -o own1.o) >/dev/null 2>&1
@@ -131,9 +133,10 @@ fi
 G=$FARM_TMP/gen
 gen_tree "$G" 6
 (cd "$G" && make -j4 CC=gcc CFLAGS=-O2 >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
-chown -R "$OTHER:" "$G"
-if (cd "$G" && setpriv --reuid "$OTHER" --regid "$OTHER" --init-groups env -u XDG_RUNTIME_DIR \
-	HOME="$G" make -j4 CC="$T_BIN/dcc gcc" CFLAGS=-O2 >"$FARM_TMP/other.log" 2>&1); then
+mkdir -m 0700 "$FARM_TMP/other-rt"
+chown -R "$OTHER:" "$G" "$FARM_TMP/other-rt"
+if (cd "$G" && setpriv --reuid "$OTHER" --regid "$OTHER" --init-groups \
+	env XDG_RUNTIME_DIR="$FARM_TMP/other-rt" HOME="$G" make -j4 CC="$T_BIN/dcc gcc" CFLAGS=-O2 >"$FARM_TMP/other.log" 2>&1); then
 	ok outsider-build-succeeds
 else
 	fail outsider-build-succeeds "$(tail -n 3 "$FARM_TMP/other.log" | tr '\n' '|')"

@@ -68,14 +68,16 @@ farm_users() {
 		FARM_MADE_USER=1
 	fi
 	id -nG "$FARM_USER" | tr ' ' '\n' | grep -qx usbfarm || usermod -a -G usbfarm "$FARM_USER" || return 1
-	mkdir -p "$FARM_TMP/home" && chown "$FARM_USER:" "$FARM_TMP/home"
+	mkdir -p "$FARM_TMP/home/run" && chmod 0700 "$FARM_TMP/home/run" &&
+		chown -R "$FARM_USER:" "$FARM_TMP/home"
 }
 
 # as_user CMD...: CMD as FARM_USER (its own groups, usbfarm among them), with
-# its own HOME and no root runtime dir.
+# its own HOME and runtime dir (dcc's markers), both inside FARM_TMP.
 as_user() {
 	setpriv --reuid "$FARM_USER" --regid "$FARM_USER" --init-groups \
-		env -u XDG_RUNTIME_DIR HOME="$FARM_TMP/home" USER="$FARM_USER" LOGNAME="$FARM_USER" "$@"
+		env XDG_RUNTIME_DIR="$FARM_TMP/home/run" HOME="$FARM_TMP/home" USER="$FARM_USER" \
+		LOGNAME="$FARM_USER" "$@"
 }
 # user_in DIR CMD...: gives DIR to FARM_USER and runs CMD there as that user.
 user_in() {
