@@ -39,11 +39,11 @@ run_both() {
 	wait "$r1" || rc=1
 	wait "$r2" || rc=1
 	local pid
-	pid=$(cat "/run/usbfarm-simfarm/$P/fw1.pid")
-	rm -f "/run/usbfarm-simfarm/$P/fw1.stats"
+	pid=$(cat "/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.pid")
+	rm -f "/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.stats"
 	kill -USR1 "$pid"
-	for _ in $(seq 100); do [ -s "/run/usbfarm-simfarm/$P/fw1.stats" ] && break; sleep 0.05; done
-	cp "/run/usbfarm-simfarm/$P/fw1.stats" "$TMP/fw.stats"
+	for _ in $(seq 100); do [ -s "/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.stats" ] && break; sleep 0.05; done
+	cp "/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.stats" "$TMP/fw.stats"
 	return $rc
 }
 
@@ -124,10 +124,10 @@ else
 fi
 
 # 5. SIGTERM writes the final counters
-pid=$(cat "/run/usbfarm-simfarm/$P/fw1.pid" 2>/dev/null || echo)
+pid=$(cat "/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.pid" 2>/dev/null || echo)
 "$SIMFARM" down --prefix "$P" -q
 for _ in $(seq 50); do [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null || break; sleep 0.1; done
-if [ -n "$pid" ] && { ! [ -d "/proc/$pid" ] || grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; } && grep -q "^a2b.rx_ours $N\$" "/run/usbfarm-simfarm/.last/${P}fw1.stats"; then
+if [ -n "$pid" ] && { ! [ -d "/proc/$pid" ] || grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; } && grep -q "^a2b.rx_ours $N\$" "/run/usbfarm-simfarm/.last/${SIMFARM_TAG:-}${P}fw1.stats"; then
 	ok final-counters-on-sigterm
 else
 	fail final-counters-on-sigterm "forwarder still running or no final counters"
