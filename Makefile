@@ -34,8 +34,9 @@ LDSAN   :=
 endif
 
 PKGS    := libnl-3.0 libnl-route-3.0 lzo2
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CONFIG ?= pkg-config
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) -MMD -MP \
@@ -155,10 +156,7 @@ bench-sandbox: all
 demo: all
 	$(Q)scripts/demo
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/usbfarm
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 scripts/simfarm $(DESTDIR)$(PREFIX)/bin/
+include install.mk
 
 deps:
 	$(Q)scripts/install-deps
