@@ -17,7 +17,7 @@
  */
 #include "args.h"
 #include "client.h"
-#include "../node/exec.h"	/* DCC_LOOPBACK only: to move into a test tool (scripts/check-layers) */
+#include "../lib/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -533,7 +533,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* the node maps its dir to this one: it must be whole */
-	if (gcc_pwd(cwd, sizeof cwd) || strlen(cwd) >= EXEC_CWD_MAX) {
+	if (gcc_pwd(cwd, sizeof cwd) || strlen(cwd) >= POLICY_CWD_MAX) {
 		trace("local: working directory unknown or too long for the farm");
 		args_plan_free(&plan);
 		exec_local(compiler, cargv);

@@ -114,6 +114,7 @@ refused compile-no-c 'int b;\n' b.c b.o --arg -x --arg c
 refused compile-no-x 'int b;\n' b.c b.o --arg -c
 refused compile-x-none 'int b;\n' b.c b.o --arg -c --arg -x --arg none
 refused compile-two-x 'int b;\n' b.c b.o "${C[@]}" --arg -x --arg c++
+refused compile-not-a-source-suffix 'int b;\n' b.txt b.o "${C[@]}"
 refused compile-asm-cpp 'nop\n' b.S b.o --arg -c --arg -x --arg assembler-with-cpp
 refused row5-linker-script 'SECTIONS { }\n' x.lds x.o --arg -x --arg c
 refused row5-fortran 'include "/etc/passwd"\n' a.f a.o --arg -c --arg -x --arg f77
