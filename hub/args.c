@@ -1041,6 +1041,10 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 			go_local(&s, "a node would refuse: %s", why);
 			goto late_local;
 		}
+		if (!policy_input_suffix_ok(p->input_name)) {
+			go_local(&s, "%s: not a source suffix a node compiles", p->input_name);
+			goto late_local;
+		}
 	}
 	p->cpp_argv = s.cpp.v;
 	p->cpp_argc = s.cpp.n;

@@ -59,11 +59,33 @@ static bool is_prefix_map(const char *a)
 	       starts(a, "-fmacro-prefix-map=") || starts(a, "-fprofile-prefix-map=");
 }
 
-/* The languages a node compiles (-x LANG). */
-static const char *const langs[] = {
-	"c", "c++", "objective-c", "objective-c++", "assembler", "cpp-output",
-	"c++-cpp-output", "objective-c-cpp-output", "objective-c++-cpp-output",
+/* The languages a node compiles, each with the suffixes gcc reads as it. */
+static const struct { const char *lang, *suffixes; } langs[] = {
+	{ "c", ".c" },
+	{ "c++", ".cc.cp.cxx.cpp.CPP.c++.C" },
+	{ "objective-c", ".m" },
+	{ "objective-c++", ".mm.M" },
+	{ "assembler", ".s" },
+	{ "cpp-output", ".i" },
+	{ "c++-cpp-output", ".ii" },
+	{ "objective-c-cpp-output", ".mi" },
+	{ "objective-c++-cpp-output", ".mii" },
 };
+
+bool policy_input_suffix_ok(const char *name)
+{
+	const char *dot = name ? strrchr(name, '.') : NULL;
+	size_t l;
+
+	if (!dot || strchr(dot, '/') || !dot[1])
+		return false;
+	l = strlen(dot);
+	for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
+		for (const char *q = langs[i].suffixes; (q = strstr(q, dot)); q++)
+			if (q[l] == 0 || q[l] == '.')
+				return true;
+	return false;
+}
 
 const char *policy_job_lang(char *const *args, int nargs)
 {
@@ -75,8 +97,8 @@ const char *policy_job_lang(char *const *args, int nargs)
 			l = args[i] + 2;
 	}
 	for (size_t i = 0; l && i < sizeof langs / sizeof langs[0]; i++)
-		if (!strcmp(l, langs[i]))
-			return langs[i];
+		if (!strcmp(l, langs[i].lang))
+			return langs[i].lang;
 	return NULL;
 }
 

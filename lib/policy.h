@@ -7,9 +7,8 @@
  *
  * A job is a compile only: its arguments contain exactly one of -c / -S and
  * an explicit language (-x LANG, one of the allowed languages), every other
- * argument is from the allow-list (with -x explicit, gcc reads the input as
- * that language whatever its suffix: never as a linker script or an
- * object); input and output names are checked by
+ * argument is from the allow-list; the input's suffix is one of those
+ * languages' (policy_input_suffix_ok); input and output names are checked by
  * policy_input_name_ok() / policy_output_name_ok() and go to the compiler
  * as "./name" (or an absolute node path), so none reads as an option or a
  * response file. The operating system's sandbox on the node is the
@@ -34,6 +33,11 @@
 int policy_check_args(char *const *args, int nargs, char *why, size_t whylen);
 /* The language a job's -x names, NULL if none or not allowed. */
 const char *policy_job_lang(char *const *args, int nargs);
+/* Whether a source name ends in a suffix of one of the languages a node
+ * compiles (.c .cc .cpp … .s .i .ii …): never a linker script, an object,
+ * a Fortran or Ada file. The language itself is the job's explicit -x
+ * (g++ -c a.c compiles a.c as C++). */
+bool policy_input_suffix_ok(const char *name);
 /* A relative output name: no "..", ".", empty or leading-'-' or '@'
  * component, no control characters, < POLICY_NAME_MAX. */
 bool policy_output_name_ok(const char *p);

@@ -349,6 +349,9 @@ static int check_job(struct run *r)
 		return fail(res, -EPERM, "refused: bad output name");
 	if (policy_check_args(job->args, job->nargs, why, sizeof why))
 		return fail(res, -EPERM, "refused: %s", why);
+	if (!policy_input_suffix_ok(job->input_name))
+		return fail(res, -EPERM, "refused: input %s does not end in a source suffix",
+			    job->input_name);
 	if (job->want_dwo && dwo_name(job->output_name, r->dwo, sizeof r->dwo))
 		return fail(res, -EPERM, "refused: bad output name");
 	if ((uint64_t)job->input_len > JOB_MAX_INPUT)

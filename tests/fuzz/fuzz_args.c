@@ -74,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 			/* the node's whole check: the plan is one it runs */
 			if (policy_check_args(p.node_args, p.node_nargs, NULL, 0) ||
+			    !policy_input_suffix_ok(p.input_name) ||
 			    !policy_job_lang(p.node_args, p.node_nargs))
 				__builtin_trap();
 			if (p.lang != ARGS_LANG_ASM_CPP && strcmp(p.input_name, p.source))

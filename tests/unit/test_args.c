@@ -69,10 +69,13 @@ static const struct row rows[] = {
 	{ "cxx_driver_c_file", "g++ -c a.c", F_CXX, true, NULL, NULL, "-c -x c++", "a.c", NULL },
 	{ "cpp_ext", "gcc -c b.cpp", 0, true, NULL, NULL, "-c -x c++", "b.cpp", NULL },
 	{ "objc", "gcc -c m.m", 0, true, NULL, NULL, "-c -x objective-c", "m.m", NULL },
-	{ "x_c", "gcc -x c -c weird.src", 0, true, NULL,
+	/* a node compiles only source suffixes (lib/policy.h) */
+	{ "x_c", "gcc -x c -c weird.src", 0, false, "source suffix",
 	  "gcc -x c weird.src -E -fdirectives-only", "-c -x c", "weird.src", NULL },
-	{ "x_cxx_attached", "gcc -xc++ -c w.h2", 0, true, NULL, NULL, "-c -x c++", "w.h2", NULL },
-	{ "x_none_after_source", "gcc -x c -c w.src -x none", 0, true, NULL,
+	/* a node compiles only source suffixes (lib/policy.h) */
+	{ "x_cxx_attached", "gcc -xc++ -c w.h2", 0, false, "source suffix", NULL, "-c -x c++", "w.h2", NULL },
+	/* a node compiles only source suffixes (lib/policy.h) */
+	{ "x_none_after_source", "gcc -x c -c w.src -x none", 0, false, "source suffix",
 	  "gcc -x c w.src -x none -E -fdirectives-only", "-c -x c", "w.src", NULL },
 	{ "x_none_before_source", "gcc -x c++ -x none -c a.c", 0, true, NULL, NULL, "-c -x c", "a.c", NULL },
 	{ "asm_cpp", "gcc -c s.S", 0, true, NULL, "gcc s.S -E", "-c -x assembler", "s.s", NULL },
