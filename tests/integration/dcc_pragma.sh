@@ -437,6 +437,35 @@ const char *doc = "#pragma message";
 $E
 EOF
 
+run_case unassert "-O2" "any" <<'EOF'
+#assert machine(vax)
+#unassert machine
+#if #machine(vax)
+int vax;
+#endif
+int none;
+EOF
+hdr omp.h <<'EOF'
+static inline void omp_add(int *a, int n)
+{
+#pragma omp simd
+	for (int i = 0; i < n; i++) a[i]++;
+}
+EOF
+run_case omp_in_header "$G -fopenmp-simd" "local:#pragma omp" <<EOF
+#include "omp.h"
+$E
+EOF
+hdr once2.h <<'EOF'
+#pragma once
+struct once2 { int a; };
+EOF
+CASE_EXT=cc run_case cxx_once_header "$G" "remote" <<'EOF'
+#include "once2.h"
+#include "once2.h"
+once2 o2;
+EOF
+
 # ---- userland: glibc and libstdc++ headers ------------------------------------
 run_case glibc_stdio "$G -Wall" "remote" <<'EOF'
 #include <stdio.h>
@@ -456,6 +485,12 @@ run_case glibc_pragma_message "$G -Wall" "local:#pragma message" <<'EOF'
 #include <stdio.h>
 #pragma message "building " __FILE__
 int main(void) { return puts("x") + __LINE__; }
+EOF
+run_case glibc_redefine_extname "-O2 -Wall" "local:#pragma redefine_extname" <<'EOF'
+#include <string.h>
+#pragma redefine_extname my_len strlen
+size_t my_len(const char *);
+size_t f(const char *s) { return my_len(s) + __LINE__; }
 EOF
 CASE_EXT=cc run_case cxx_stl "$G -Wall" "remote" <<'EOF'
 #include <string>
