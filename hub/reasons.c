@@ -208,6 +208,42 @@ void reasons_count(const char *label)
 	T.r[i].n++;
 }
 
+#define REFUSED "job refused by the node policy: "
+
+/* A per-job refusal ("refused: include-like line"), or NULL. */
+static const char *refusal(const char *why, char *l, size_t len)
+{
+	char sub[REASON_LABEL_MAX];
+
+	if (strncmp(why, REFUSED, strlen(REFUSED)))
+		return NULL;
+	reasons_label(why + strlen(REFUSED), sub, sizeof sub);
+	snprintf(l, len, "refused: %.50s", sub);
+	return l;
+}
+
+void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, char *note, size_t len)
+{
+	char l[REASON_LABEL_MAX];
+
+	if (refusal(why, l, sizeof l)) {
+		reasons_count(l);
+	} else if (nofarm) {
+		snprintf(note, len, "%s", cid_ok || !why[0] ? "no board offers this compiler" : why);
+		reasons_count(cid_ok ? "no board offers the compiler" : "compiler not identified");
+	} else {
+		reasons_count("hubd's local slot (boards busy)");
+	}
+}
+
+void reasons_hub_failed(const char *why)
+{
+	char l[REASON_LABEL_MAX];
+
+	reasons_count(refusal(why, l, sizeof l) ? l : strstr(why, "no node offers") ?
+		      "no board offers the compiler" : "the farm failed the job");
+}
+
 static bool printable(const char *s)
 {
 	for (; *s; s++)
