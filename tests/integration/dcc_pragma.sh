@@ -3,7 +3,7 @@
 # table of pragma, _Pragma and other preprocessor cases, each compiled
 # locally and through dcc, with exit status, stdout, stderr and object
 # compared byte for byte. Every case runs through dcc's node-side executor
-# in-process (DCC_LOOPBACK=1: the exact remote path, no root needed) and,
+# by tests/tools/loophub (a stand-in hubd: the exact remote path, no root) and,
 # as root, again on a virtual farm of one node (hubd, noded). A case marked
 # "local:TEXT" must be kept local with TEXT in its DCC_VERBOSE reason; a
 # case marked "remote" must be compiled remotely; "any" only needs the
@@ -16,18 +16,25 @@ DCC=$T_BIN/dcc
 [ -x "$DCC" ] || { fail dcc_built "no $DCC (run make)"; t_done; exit; }
 command -v gcc >/dev/null || { skip dcc_pragma "no gcc"; exit 0; }
 unset DCC_LOCAL DCC_LOOPBACK UNCACHED_ERR_FD DCC_RECURSION
+LOOPHUB_BIN=$T_BUILD/tools/loophub
+[ -x "$LOOPHUB_BIN" ] || { fail loophub_built "no $LOOPHUB_BIN (run make)"; t_done; exit; }
 W=$(mktemp -d /tmp/dcc_pragma.XXXXXX)
+chmod 755 "$W"
+"$LOOPHUB_BIN" "$W/loophub.sock" >"$W/loophub.log" 2>&1 &
+LOOPHUB_PID=$!
+disown "$LOOPHUB_PID"
+for _ in $(seq 1 100); do [ -S "$W/loophub.sock" ] && break; sleep 0.1; done
 FARM=0
 if [ "$(id -u)" -eq 0 ] && [ -x "$T_BIN/hubd" ] && [ -x "$T_BIN/noded" ]; then
 	FARM_PREFIX=pp1-
 	source "$T_ROOT/tests/lib/farm.sh"
 	farm_init 1
-	trap 'farm_cleanup; rm -rf "$W"' EXIT
+	trap 'kill "$LOOPHUB_PID" 2>/dev/null; farm_cleanup; rm -rf "$W"' EXIT
 	start_hubd --local-slots 0
 	start_noded 1 --slots 2
 	if wait_for 200 nodes_up 1; then FARM=1; ok farm-up; else fail farm-up "node not up"; fi
 else
-	trap 'rm -rf "$W"' EXIT
+	trap 'kill "$LOOPHUB_PID" 2>/dev/null; rm -rf "$W"' EXIT
 	skip farm-cases "needs root and hubd/noded: loopback cases only"
 fi
 SOCK=${USBFARM_SOCKET:-$W/none.sock}
@@ -56,7 +63,7 @@ case_once() {
 	local name=$1 flags=$2 expect=$3 ext=$4 d=$5 mode=$6 diff="" how
 	rm -f "$d/t.o"
 	# shellcheck disable=SC2086
-	(cd "$d" && if [ "$mode" = loop ]; then export DCC_LOOPBACK=1 USBFARM_SOCKET=$W/none.sock;
+	(cd "$d" && if [ "$mode" = loop ]; then export USBFARM_SOCKET=$W/loophub.sock;
 	 else export USBFARM_SOCKET=$SOCK; fi
 	 DCC_VERBOSE=1 "$DCC" gcc $flags -c "t.$ext" -o t.o >r.out 2>r.all; echo $? >r.rc)
 	grep -v '^dcc: ' "$d/r.all" >"$d/r.err"
