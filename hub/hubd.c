@@ -910,6 +910,8 @@ static void conn_request(struct conn *c)
 		int k = hubx_request(c->frame, c->frame_len, &c->out);
 		free(c->frame);
 		c->frame = NULL;
+		guard_release(c->frame_cap);
+		c->frame_cap = 0;
 		if (k < 0)
 			log_warn("client sent an unknown request: closed");
 		c->out_off = 0;
