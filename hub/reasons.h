@@ -48,8 +48,8 @@ void reasons_label(const char *why, char *out, size_t len);
 void reasons_tell(const char *why);
 /* Sends one whole frame to hubd without waiting for an answer: 0 or -errno. */
 int hubx_send(const struct buf *frame);
-/* Writes "dcc: MSG\n" to fd unless it was already said in this build (the
- * process group of the make, by its leader's pid and start time). */
+/* Writes "dcc: MSG\n" to fd unless it was already said in this build
+ * (buildonce.h: the outermost make among dcc's parents). */
 void reasons_say_once(int fd, const char *msg);
 
 /* ---- hubd side ---- */
