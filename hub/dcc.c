@@ -526,7 +526,7 @@ int main(int argc, char **argv)
 
 	if (depth > 0 || env_on("DCC_LOCAL")) {
 		if (depth > 0)
-			local_why("called from within dcc");
+			trace("local: called from within dcc");
 		else
 			local_why("DCC_LOCAL");
 		exec_local(compiler, cargv);

@@ -256,7 +256,7 @@ static void job_fail(struct job *j, const char *why)
 	a.queue_us = now_us() - j->t_submit;
 	a.total_us = a.queue_us;
 	H.jobs_failed++;
-	reasons_count("the farm failed the job");
+	reasons_hub_failed(why);
 	log_info("job %llu (%s): failed on the farm, compiled locally: %s",
 		 (unsigned long long)j->id, j->sub.source[0] ? j->sub.source : j->sub.input_name,
 		 why);
@@ -446,11 +446,10 @@ static void grant_local(struct job *j)
 
 	a.queue_us = now_us() - j->t_submit;
 	fo_recovered(j, now_us());
-	if (!j->attempts && !job_farmable(j))	/* dcc says it once per build */
-		snprintf(a.error, sizeof a.error, "%s", !j->cid_ok ? j->why :
-			 "no board offers this compiler");
+	if (j->conn && j->conn->state == C_WAIT)	/* reasons.h */
+		reasons_hub_local(j->why, j->cid_ok, !j->attempts && !job_farmable(j),
+				  a.error, sizeof a.error);
 	if (j->conn && j->conn->state == C_WAIT) {
-		reasons_count(a.error[0] ? "no board offers the compiler" : "hubd's local slot");
 		/* Counted before the answer: a failed write gives it back. */
 		H.local_used++;
 		H.jobs_local++;
@@ -1297,6 +1296,8 @@ static void conn_request(struct conn *c)
 		int k = hubx_request(c->frame, c->frame_len, &c->out);
 		free(c->frame);
 		c->frame = NULL;
+		guard_release(c->frame_cap);
+		c->frame_cap = 0;
 		if (k < 0)
 			log_warn("client sent an unknown request: closed");
 		c->out_off = 0;

@@ -9,6 +9,7 @@
  */
 #include "reasons.h"
 #include "verify.h"
+#include "buildonce.h"
 #include "client.h"
 #include "proto.h"
 #include "../lib/cursor.h"
@@ -133,48 +134,14 @@ void reasons_tell(const char *why)
 	buf_free(&b);
 }
 
-/* The start time (clock ticks since boot) of process pid, or 0. */
-static unsigned long long start_time(pid_t pid)
-{
-	char p[64], s[1024], *q;
-	unsigned long long t = 0;
-	int fd, n;
-
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = (int)read(fd, s, sizeof s - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	s[n] = 0;
-	q = strrchr(s, ')');	/* the name may hold spaces; field 22 counts from it */
-	for (int f = 2; q && f < 22; f++)
-		q = strchr(q + 1, ' ');
-	if (q)
-		t = strtoull(q + 1, NULL, 10);
-	return t;
-}
-
 void reasons_say_once(int fd, const char *msg)
 {
-	char dir[200], stamp[300], line[600];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	pid_t pg = getpgrp();
-	int n, sfd;
+	char sock[256], line[600];
+	int n;
 
-	if (xdg && xdg[0] == '/')
-		snprintf(dir, sizeof dir, "%s/usbfarm", xdg);
-	else
-		snprintf(dir, sizeof dir, "/tmp/usbfarm-%u", (unsigned)getuid());
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	/* the build as buildonce.h knows it: the outermost make among our parents */
+	if (hub_socket_path(sock, sizeof sock) < 0 || !once_per_build("nofarm", sock))
 		return;
-	snprintf(stamp, sizeof stamp, "%s/said-nofarm.%d.%llu", dir, (int)pg, start_time(pg));
-	sfd = open(stamp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (sfd < 0)
-		return;	/* said already in this build (or cannot tell: stay quiet) */
-	close(sfd);
 	n = snprintf(line, sizeof line, "dcc: %s\n", msg);
 	if (n > 0)
 		write_full(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
@@ -206,6 +173,42 @@ void reasons_count(const char *label)
 		}
 	}
 	T.r[i].n++;
+}
+
+#define REFUSED "job refused by the node policy: "
+
+/* A per-job refusal ("refused: include-like line"), or NULL. */
+static const char *refusal(const char *why, char *l, size_t len)
+{
+	char sub[REASON_LABEL_MAX];
+
+	if (strncmp(why, REFUSED, strlen(REFUSED)))
+		return NULL;
+	reasons_label(why + strlen(REFUSED), sub, sizeof sub);
+	snprintf(l, len, "refused: %.50s", sub);
+	return l;
+}
+
+void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, char *note, size_t len)
+{
+	char l[REASON_LABEL_MAX];
+
+	if (refusal(why, l, sizeof l)) {
+		reasons_count(l);
+	} else if (nofarm) {
+		snprintf(note, len, "%s", cid_ok || !why[0] ? "no board offers this compiler" : why);
+		reasons_count(cid_ok ? "no board offers the compiler" : "compiler not identified");
+	} else {
+		reasons_count("hubd's local slot (boards busy)");
+	}
+}
+
+void reasons_hub_failed(const char *why)
+{
+	char l[REASON_LABEL_MAX];
+
+	reasons_count(refusal(why, l, sizeof l) ? l : strstr(why, "no node offers") ?
+		      "no board offers the compiler" : "the farm failed the job");
 }
 
 static bool printable(const char *s)

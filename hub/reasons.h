@@ -48,13 +48,20 @@ void reasons_label(const char *why, char *out, size_t len);
 void reasons_tell(const char *why);
 /* Sends one whole frame to hubd without waiting for an answer: 0 or -errno. */
 int hubx_send(const struct buf *frame);
-/* Writes "dcc: MSG\n" to fd unless it was already said in this build (the
- * process group of the make, by its leader's pid and start time). */
+/* Writes "dcc: MSG\n" to fd unless it was already said in this build
+ * (buildonce.h: the outermost make among dcc's parents). */
 void reasons_say_once(int fd, const char *msg);
 
 /* ---- hubd side ---- */
 
 void reasons_count(const char *label);
+/* hubd gives a job a local slot. why: hubd's reason the job cannot go to a
+ * node ("" if none: all boards busy); nofarm: no board up offers its
+ * compiler. Counts it, and fills note (the ANSWER's error, which dcc says
+ * once per build) when no board at all can take jobs of this compiler. */
+void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, char *note, size_t len);
+/* hubd fails a job over to dcc (why: hubd's reason). Counts it. */
+void reasons_hub_failed(const char *why);
 /*
  * A frame of the extension types: -EPROTO when it is not one (the caller
  * handles it), 0 handled with nothing to answer, 1 with the answer frame

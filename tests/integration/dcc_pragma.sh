@@ -3,8 +3,7 @@
 # table of pragma, _Pragma and other preprocessor cases, each compiled
 # locally and through dcc, with exit status, stdout, stderr and object
 # compared byte for byte. Every case runs through dcc's node-side executor
-# through tests/tools/loophub (a stand-in hubd running the node's executor:
-# the exact remote path, no root needed) and,
+# by tests/tools/loophub (a stand-in hubd: the exact remote path, no root) and,
 # as root, again on a virtual farm of one node (hubd, noded). A case marked
 # "local:TEXT" must be kept local with TEXT in its DCC_VERBOSE reason; a
 # case marked "remote" must be compiled remotely; "any" only needs the
@@ -17,12 +16,13 @@ DCC=$T_BIN/dcc
 [ -x "$DCC" ] || { fail dcc_built "no $DCC (run make)"; t_done; exit; }
 command -v gcc >/dev/null || { skip dcc_pragma "no gcc"; exit 0; }
 unset DCC_LOCAL DCC_LOOPBACK UNCACHED_ERR_FD DCC_RECURSION
-W=$(mktemp -d /tmp/dcc_pragma.XXXXXX)
 LOOPHUB_BIN=$T_BUILD/tools/loophub
 [ -x "$LOOPHUB_BIN" ] || { fail loophub_built "no $LOOPHUB_BIN (run make)"; t_done; exit; }
-"$LOOPHUB_BIN" "$W/loophub.sock" &
+W=$(mktemp -d /tmp/dcc_pragma.XXXXXX)
+chmod 755 "$W"
+"$LOOPHUB_BIN" "$W/loophub.sock" >"$W/loophub.log" 2>&1 &
 LOOPHUB_PID=$!
-disown "$LOOPHUB_PID"	# not among the jobs the script's own `wait`s wait for
+disown "$LOOPHUB_PID"
 for _ in $(seq 1 100); do [ -S "$W/loophub.sock" ] && break; sleep 0.1; done
 FARM=0
 if [ "$(id -u)" -eq 0 ] && [ -x "$T_BIN/hubd" ] && [ -x "$T_BIN/noded" ]; then
@@ -444,6 +444,35 @@ const char *doc = "#pragma message";
 $E
 EOF
 
+run_case unassert "-O2" "any" <<'EOF'
+#assert machine(vax)
+#unassert machine
+#if #machine(vax)
+int vax;
+#endif
+int none;
+EOF
+hdr omp.h <<'EOF'
+static inline void omp_add(int *a, int n)
+{
+#pragma omp simd
+	for (int i = 0; i < n; i++) a[i]++;
+}
+EOF
+run_case omp_in_header "$G -fopenmp-simd" "local:#pragma omp" <<EOF
+#include "omp.h"
+$E
+EOF
+hdr once2.h <<'EOF'
+#pragma once
+struct once2 { int a; };
+EOF
+CASE_EXT=cc run_case cxx_once_header "$G" "remote" <<'EOF'
+#include "once2.h"
+#include "once2.h"
+once2 o2;
+EOF
+
 # ---- userland: glibc and libstdc++ headers ------------------------------------
 run_case glibc_stdio "$G -Wall" "remote" <<'EOF'
 #include <stdio.h>
@@ -463,6 +492,12 @@ run_case glibc_pragma_message "$G -Wall" "local:#pragma message" <<'EOF'
 #include <stdio.h>
 #pragma message "building " __FILE__
 int main(void) { return puts("x") + __LINE__; }
+EOF
+run_case glibc_redefine_extname "-O2 -Wall" "local:#pragma redefine_extname" <<'EOF'
+#include <string.h>
+#pragma redefine_extname my_len strlen
+size_t my_len(const char *);
+size_t f(const char *s) { return my_len(s) + __LINE__; }
 EOF
 CASE_EXT=cc run_case cxx_stl "$G -Wall" "remote" <<'EOF'
 #include <string>

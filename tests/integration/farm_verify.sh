@@ -32,7 +32,9 @@ trap 'farm_cleanup; rm -rf "$BAD"' EXIT
 
 start_hubd --local-slots 0 --verify 100
 start_noded 1 --slots 2 --compilers /usr/bin/gcc
-start_noded 2 --slots 2 --compilers "$BAD/gcc"
+# the sandbox shows a job only its --toolchain: noded's default and $BAD
+start_noded 2 --slots 2 --compilers "$BAD/gcc" \
+	--toolchain "/usr:/bin:/sbin:/lib:/lib64:/lib32:/libx32:/etc/ld.so.cache:/etc/alternatives:$BAD"
 if wait_for 200 nodes_up 2; then ok farm-up; else fail farm-up "nodes not up: $(status_json)"; exit 1; fi
 c1=$(status_json | jq -c '.nodes[0].compilers'); c2=$(status_json | jq -c '.nodes[1].compilers')
 [ "$c1" = "$c2" ] && ok dishonest-gcc-same-identity || fail dishonest-gcc-same-identity "$c1 vs $c2"
