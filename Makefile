@@ -44,9 +44,8 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-rec
 LDSAN   := -fsanitize=undefined -static-libubsan
 endif
 BUILD   ?= build/$(CROSS_DIR)
-else
-PKG_CONFIG := pkg-config
 endif
+PKG_CONFIG ?= pkg-config
 
 ifeq ($(SAN)$(CROSS),1)
 BUILD   ?= build/asan
@@ -69,7 +68,13 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LFS) $(OPT) -MMD -MP \
-	   -Ilib -Ihub -Inode $(PKG_CFLAGS)
+	   $(DIRINC) $(PKG_CFLAGS)
+# Include paths per directory: lib/ sees only itself, hub/ and node/ see lib/
+# and themselves, never each other (make check-layers); tests see all.
+DIRINC  := -Ilib -Ihub -Inode
+$(BUILD)/obj/lib/%.o: DIRINC := -Ilib
+$(BUILD)/obj/hub/%.o: DIRINC := -Ilib -Ihub
+$(BUILD)/obj/node/%.o: DIRINC := -Ilib -Inode
 LDLIBS  := $(PKG_LIBS) -lm -lpthread
 LDFLAGS += $(LDSAN)
 
@@ -102,7 +107,7 @@ TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .SECONDARY:
-.PHONY: all check check-arm check-quick fuzz fuzzers bench bench-link bench-dcc demo install clean deps
+.PHONY: check-layers all check check-arm check-quick fuzz fuzzers bench bench-link bench-dcc bench-sandbox demo install clean deps
 all: $(PROGS) $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -159,24 +164,27 @@ fuzz: fuzzers
 
 # The whole suite: plain build, sanitized build, fuzzers; tests/run counts.
 check:
+	$(Q)scripts/check-layers
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)tests/run
 
-bench: bench-link bench-dcc
+check-layers:
+	$(Q)scripts/check-layers
+
+bench: bench-link bench-dcc bench-sandbox
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
 	$(Q)scripts/bench-dcc
+bench-sandbox: all
+	$(Q)scripts/bench-sandbox
 
 demo: all
 	$(Q)scripts/demo
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/usbfarm
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 scripts/simfarm $(DESTDIR)$(PREFIX)/bin/
+include install.mk
 
 deps:
 	$(Q)scripts/install-deps
