@@ -44,9 +44,8 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-rec
 LDSAN   := -fsanitize=undefined -static-libubsan
 endif
 BUILD   ?= build/$(CROSS_DIR)
-else
-PKG_CONFIG ?= pkg-config
 endif
+PKG_CONFIG ?= pkg-config
 
 ifeq ($(SAN)$(CROSS),1)
 BUILD   ?= build/asan

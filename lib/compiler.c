@@ -565,6 +565,45 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names in dir that look like compilers, sorted, into *names (malloc'd,
+ * each malloc'd; *nn of them, also on error). 0, or -ENOMEM. An unreadable
+ * directory has no names. */
+static int scan_dir(const char *dir, char ***names, size_t *nn)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t capn = 0;
+	int r = 0;
+
+	*names = NULL;
+	*nn = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (!scan_name(e->d_name))
+			continue;
+		if (*nn == capn) {
+			size_t nc = capn ? capn * 2 : 16;
+			char **t = realloc(*names, nc * sizeof *t);
+			if (!t) {
+				r = -ENOMEM;
+				break;
+			}
+			*names = t, capn = nc;
+		}
+		(*names)[*nn] = strdup(e->d_name);
+		if (!(*names)[*nn]) {
+			r = -ENOMEM;
+			break;
+		}
+		(*nn)++;
+	}
+	closedir(d);
+	if (*nn)
+		qsort(*names, *nn, sizeof **names, cmp_str);
+	return r;
+}
+
 int compiler_scan(struct compiler_id **list, size_t *n)
 {
 	const char *pathenv = getenv("PATH");
@@ -583,38 +622,12 @@ int compiler_scan(struct compiler_id **list, size_t *n)
 	if (!pcopy)
 		return -ENOMEM;
 	for (char *dir = strtok_r(pcopy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		DIR *d;
-		struct dirent *e;
 		char **names = NULL;
-		size_t nn = 0, capn = 0;
+		size_t nn = 0;
 
 		if (dir[0] != '/')
 			continue;	/* relative PATH entries are not trusted */
-		d = opendir(dir);
-		if (!d)
-			continue;
-		while ((e = readdir(d))) {
-			if (!scan_name(e->d_name))
-				continue;
-			if (nn == capn) {
-				size_t nc = capn ? capn * 2 : 16;
-				char **t = realloc(names, nc * sizeof *t);
-				if (!t) {
-					r = -ENOMEM;
-					break;
-				}
-				names = t, capn = nc;
-			}
-			names[nn] = strdup(e->d_name);
-			if (!names[nn]) {
-				r = -ENOMEM;
-				break;
-			}
-			nn++;
-		}
-		closedir(d);
-		if (nn)
-			qsort(names, nn, sizeof *names, cmp_str);
+		r = scan_dir(dir, &names, &nn);
 		for (size_t i = 0; i < nn && !r; i++) {
 			char full[PATH_MAX];
 			struct compiler_id id;

@@ -34,6 +34,9 @@ static const char *file =
 	"pear " HUBFP " " OTHFP " base=same ident=GCC: (x) 1\n"
 	"pair " HUBFP " " OTHFP " colour=same ident=GCC: (x) 1\n";
 
+static void verdict_cases(const struct pairs *tp, const struct compiler_id *wp,
+			  const struct compiler_id *board);
+
 int main(void)
 {
 	struct pairs t;
@@ -86,6 +89,15 @@ int main(void)
 		T_CHECK(pairs_pick(&t, &old, 1, &want, argv, 3, &use, &pe, why, sizeof why) == PAIRS_NO,
 			"a pair across versions");
 	}
+	verdict_cases(&t, &want, board);
+	return t_done();
+}
+
+static void verdict_cases(const struct pairs *tp, const struct compiler_id *wp,
+			  const struct compiler_id *board)
+{
+	const struct pairs t = *tp;
+	const struct compiler_id want = *wp;
 	T_CASE("verdict_words") {
 		struct pairs_seen seen = { .n = 0 };
 		char *plain[] = { "gcc", "-O2", "-c", "a.c" };
@@ -124,5 +136,4 @@ int main(void)
 		proto_status_free(&back);
 		buf_free(&b);
 	}
-	return t_done();
 }
