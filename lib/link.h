@@ -35,7 +35,7 @@
  * other. Payloads are LZO1X-1 compressed where it pays.
  *
  * What a peer can make the receiver hold is capped: memory only as frames
- * arrive, at most rx_held_max bytes (default 2 x max_msg) in unfinished
+ * arrive (at most 16 MiB ahead of them over all messages), at most rx_held_max bytes (default 2 x max_msg) in unfinished
  * messages, at most 8192 of them, none stalled longer than rx_stall_ms; a
  * message is complete when every part of it has arrived (coverage).
  */
@@ -173,7 +173,8 @@ struct link_config {
 	bool no_compress;		/* never compress payloads */
 	uint64_t epoch;			/* 0: random */
 	/* Added: receiver caps. Bytes held by unfinished messages (buffers and
-	 * bookkeeping, allocated only as frames arrive): 0 = 2 x max_msg; a
+	 * bookkeeping, allocated as frames arrive, at most 16 MiB ahead of
+	 * them over all messages): 0 = 2 x max_msg; a
 	 * frame that would pass it is refused (not acknowledged, so resent).
 	 * An unfinished message with no new frame for rx_stall_ms (0: the
 	 * larger of 10 s and 3 x dead_ms) is dropped and ends the session

@@ -301,7 +301,7 @@ static bool tlogs_up(void *arg)
 static bool tlog_down(void *arg)
 {
 	struct tlog **t = arg;
-	return tlog_has(t[0], "DOWN -100", NULL) && tlog_has(t[1], "DOWN -104", NULL);
+	return tlog_has(t[0], "DOWN -104", NULL) && tlog_has(t[1], "DOWN -100", NULL);
 }
 
 static void case_fsm_trace_reentry(void)
@@ -339,6 +339,7 @@ static void case_fsm_trace_reentry(void)
 			link_process(la);
 			link_process(lb);
 		}
+		T_CHECK(tlog_down(both), "both sides never down");
 		unsigned m = 0, r = 0, d = 0, tr = 0;
 		T_CHECK(tlog_has(&tb, "MSG 1 7", &m) && tlog_has(&tb, "RESET RETURNED", &r) &&
 			tlog_has(&tb, "DOWN -100", &d) && tlog_has(&tb, "up>hello carrier -100", &tr),
