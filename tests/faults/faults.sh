@@ -74,7 +74,10 @@ inject_kill9() {
 	local p
 	for p in $OLD_PROCS; do
 		[ "$p" = "$KILLED_PID" ] && continue
-		[ -d "/proc/$p" ] && KILL9_LEFT="$KILL9_LEFT $p($(cat "/proc/$p/comm" 2>/dev/null))"
+		# a zombie (Z) or exiting (X) process runs nothing: it only waits
+		# for the host's init to reap it
+		[ -d "/proc/$p" ] && ! awk '{ exit !($3 == "Z" || $3 == "X") }' "/proc/$p/stat" 2>/dev/null &&
+			KILL9_LEFT="$KILL9_LEFT $p($(cat "/proc/$p/comm" 2>/dev/null))"
 	done
 }
 case_noded-kill9() {
