@@ -5,7 +5,8 @@
  * with the same arguments and argv[0] = the real path, so every probe
  * (-v, -dumpmachine, ...) and therefore the identity are the real gcc's;
  * after a successful `-c ... -o FILE` it flips one byte in the middle of
- * FILE. Never installed, never used outside tests.
+ * FILE when it is a regular file (a probe's -o /dev/null is left alone,
+ * as the identity code compiles to it). Never installed, never used outside tests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,10 @@ static int flip(const char *path)
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);	/* -o /dev/null (an identity probe): nothing to flip */
+		return 0;
+	}
 	if (fstat(fd, &st) == 0 && st.st_size > 0) {
 		off_t at = st.st_size / 2;
 		if (pread(fd, &c, 1, at) == 1) {
