@@ -1,10 +1,12 @@
 /*
  * hubctl.c — the farm's command line: `hubctl status [--json]` asks hubd
  * over its unix socket and prints the nodes, their links, slots, compilers
- * and counters. Exit codes: 0 ok, 1 hubd not reachable or bad answer,
- * 2 usage.
+ * and counters; `hubctl enroll IFACE` asks hubd to take a board's
+ * interface (udev runs it on add). Exit codes: 0 ok, 1 hubd not reachable
+ * or bad answer, 2 usage, 3 (enroll) not one of our boards.
  */
 #include "client.h"
+#include "enroll.h"
 #include "proto.h"
 
 #include <errno.h>
@@ -27,6 +29,12 @@ static void usage(FILE *to, int code)
 "                    failed and running, bytes sent and received, measured\n"
 "                    speed, telemetry; and the hub's local slots and queue.\n"
 "                    --json prints the same as one JSON object for scripts.\n"
+"  enroll IFACE      asks hubd to enroll IFACE: hubd checks that its USB\n"
+"                    device is a usbfarm board (VID:PID 1d6b:0104, product\n"
+"                    \"usbfarm node\"; never by name), brings it up, sets its\n"
+"                    MTU and opens the link. hubd also does this by itself\n"
+"                    when an interface appears (netlink) and at start; udev\n"
+"                    runs this on add (udev/80-usbfarm-hub.rules).\n"
 "\n"
 "Options:\n"
 "  -s, --socket PATH  hubd's socket (default: as hubd: $USBFARM_SOCKET, else\n"
@@ -35,7 +43,8 @@ static void usage(FILE *to, int code)
 "                     /tmp/usbfarm-$UID/hubd.sock)\n"
 "  -h, --help         this help\n"
 "\n"
-"Exit status: 0 ok; 1 hubd not reachable or its answer unreadable; 2 usage.\n");
+"Exit status: 0 ok; 1 hubd not reachable or its answer unreadable (or enroll\n"
+"failed); 2 usage; 3 enroll: IFACE is not a usbfarm board.\n");
 	exit(code);
 }
 
@@ -225,6 +234,44 @@ out:
 	return ret;
 }
 
+static int cmd_enroll(const char *path, const char *ifname)
+{
+	struct buf req = BUF_INIT;
+	uint8_t hdr[4], *p = NULL;
+	char msg[ENROLL_MSG_MAX];
+	int fd = -1, rc, status, ret = 1;
+	long n;
+
+	if (enroll_encode_req(&req, ifname) < 0) {
+		fprintf(stderr, "hubctl: bad interface name '%s'\n", ifname);
+		buf_free(&req);
+		return 2;
+	}
+	rc = proto_connect(path, &fd);
+	if (rc < 0) {
+		fprintf(stderr, "hubctl: hubd not reachable at %s: %s\n", path, strerror(-rc));
+		buf_free(&req);
+		return 1;
+	}
+	if (write_full(fd, req.data, req.len) < 0 || read_full(fd, hdr, 4) < 0 ||
+	    (n = proto_frame_len(hdr)) < 0 || !(p = malloc((size_t)n)) ||
+	    read_full(fd, p, (size_t)n) < 0) {
+		fprintf(stderr, "hubctl: no answer from hubd\n");
+		goto out;
+	}
+	if (enroll_decode_answer(p, (size_t)n, &status, msg, sizeof msg) < 0) {
+		fprintf(stderr, "hubctl: malformed answer from hubd\n");
+		goto out;
+	}
+	fprintf(status > 0 ? stdout : stderr, "hubctl: %s\n", msg);
+	ret = status > 0 ? 0 : status == 0 ? 3 : 1;
+out:
+	free(p);
+	buf_free(&req);
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -259,7 +306,8 @@ int main(int argc, char **argv)
 		default: usage(stderr, 2); break;
 		}
 	}
-	if (optind < argc)
+	const char *arg = optind < argc ? argv[optind++] : NULL;
+	if (optind < argc || (!strcmp(cmd, "enroll")) != (arg != NULL))
 		usage(stderr, 2);
 	if (!path[0] && hub_socket_path(path, sizeof path) < 0) {
 		fprintf(stderr, "hubctl: socket path too long\n");
@@ -267,6 +315,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "status"))
 		return cmd_status(path, json);
+	if (!strcmp(cmd, "enroll"))
+		return cmd_enroll(path, arg);
 	fprintf(stderr, "hubctl: unknown command '%s'\n", cmd);
 	usage(stderr, 2);
 }

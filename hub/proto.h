@@ -31,6 +31,8 @@ enum proto_type {
 	PROTO_ANSWER = 2,
 	PROTO_STATUS_REQ = 3,
 	PROTO_STATUS = 4,
+	PROTO_ENROLL_REQ = 5,	/* hubctl enroll IFACE (hub/enroll.h) */
+	PROTO_ENROLL = 6,
 };
 
 struct proto_submit {
