@@ -231,6 +231,66 @@ int enroll_scan(const char *root, void (*cb)(const char *ifname, void *user), vo
 	return found;
 }
 
+/* ---- waiting for udev ---- */
+
+static char pending[ENROLL_PENDING_MAX][IFNAMSIZ];
+
+static const char *udevrun(void)
+{
+	const char *e = getenv("USBFARM_UDEV");
+	return e && *e ? e : "/run/udev";
+}
+
+/* 1 udev is running and has not finished with IFACE; 0 it has or is not
+ * running; -ENODEV the interface is gone. */
+static int udev_busy(const char *ifname)
+{
+	char path[PATH_MAX], idx[16];
+
+	if (snprintf(path, sizeof path, "%s/control", udevrun()) >= (int)sizeof path || access(path, F_OK) < 0)
+		return 0;
+	if (snprintf(path, sizeof path, "%s/class/net/%s", sysroot(NULL), ifname) >= (int)sizeof path ||
+	    !attr(path, "ifindex", idx, sizeof idx))
+		return -ENODEV;
+	if (snprintf(path, sizeof path, "%s/data/n%s", udevrun(), idx) >= (int)sizeof path)
+		return 0;
+	return access(path, F_OK) < 0 ? 1 : 0;
+}
+
+bool enroll_wait_udev(const char *ifname)
+{
+	int free_slot = -1;
+
+	if (!enroll_ifname_ok(ifname) || udev_busy(ifname) != 1)
+		return false;
+	for (int i = 0; i < ENROLL_PENDING_MAX; i++) {
+		if (!strcmp(pending[i], ifname))
+			return true;
+		if (!pending[i][0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false;	/* too many at once: do not wait for this one */
+	snprintf(pending[free_slot], sizeof pending[free_slot], "%s", ifname);
+	return true;
+}
+
+void enroll_retry(void (*cb)(const char *ifname, void *user), void *user)
+{
+	for (int i = 0; i < ENROLL_PENDING_MAX; i++) {
+		if (!pending[i][0])
+			continue;
+		int b = udev_busy(pending[i]);
+		if (b == 1)
+			continue;
+		char name[IFNAMSIZ];
+		memcpy(name, pending[i], sizeof name);
+		pending[i][0] = 0;
+		if (b == 0)
+			cb(name, user);
+	}
+}
+
 /* ---- the ENROLL request on hubd's socket ---- */
 
 int enroll_encode_req(struct buf *b, const char *ifname)
@@ -285,6 +345,8 @@ int enroll_serve(struct buf *out, const uint8_t *p, size_t len, int (*enroll)(co
 	else if (rc == 0)
 		snprintf(msg, sizeof msg, "%s: not a usbfarm board (its USB device is not %04x:%04x \"%s\")",
 			 name, ENROLL_VID, ENROLL_PID, ENROLL_PRODUCT);
+	else if (rc == -EINPROGRESS)
+		snprintf(msg, sizeof msg, "%s: a usbfarm board; enrolled once udev has finished with it", name);
 	else
 		snprintf(msg, sizeof msg, "%s: %s", name, strerror(-rc));
 	buf_free(out);

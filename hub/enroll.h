@@ -67,13 +67,27 @@ int enroll_link_up(const char *ifname, unsigned mtu);
  * number found, or -errno. */
 int enroll_scan(const char *root, void (*cb)(const char *ifname, void *user), void *user);
 
+/*
+ * udev renames interfaces (80-usbfarm-hub.rules) and a renamed interface
+ * must be down, so while udev is running (/run/udev/control exists) a new
+ * interface is enrolled only once udev has finished with it (its database
+ * entry /run/udev/data/n<ifindex> exists). enroll_wait_udev() says whether
+ * IFACE must wait and, if so, remembers it (at most ENROLL_PENDING_MAX);
+ * enroll_retry(), called from the daemon's loop, hands each remembered
+ * interface that udev has finished with to CB and forgets those that went
+ * away (renamed or removed). $USBFARM_UDEV names another /run/udev.
+ */
+#define ENROLL_PENDING_MAX 32
+bool enroll_wait_udev(const char *ifname);
+void enroll_retry(void (*cb)(const char *ifname, void *user), void *user);
+
 /* hubd socket request/answer (types PROTO_ENROLL_REQ/PROTO_ENROLL). */
 int enroll_encode_req(struct buf *b, const char *ifname);
 int enroll_decode_req(const uint8_t *p, size_t len, char ifname[16]);
 int enroll_encode_answer(struct buf *b, int status, const char *msg);
 int enroll_decode_answer(const uint8_t *p, size_t len, int *status, char *msg, size_t cap);
 /* hubd's side: decodes the request in P, calls ENROLL(ifname) (1 / 0 /
- * -errno as enroll_check) and writes the answer into OUT. 0, or -EPROTO
+ * -errno as enroll_check; -EINPROGRESS: ours, waiting for udev) and writes the answer into OUT. 0, or -EPROTO
  * for a malformed request (close the connection). */
 int enroll_serve(struct buf *out, const uint8_t *p, size_t len, int (*enroll)(const char *ifname));
 

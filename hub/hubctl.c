@@ -10,6 +10,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -263,8 +264,9 @@ static int cmd_enroll(const char *path, const char *ifname)
 		fprintf(stderr, "hubctl: malformed answer from hubd\n");
 		goto out;
 	}
-	fprintf(status > 0 ? stdout : stderr, "hubctl: %s\n", msg);
-	ret = status > 0 ? 0 : status == 0 ? 3 : 1;
+	bool ok = status > 0 || status == -EINPROGRESS;
+	fprintf(ok ? stdout : stderr, "hubctl: %s\n", msg);
+	ret = ok ? 0 : status == 0 ? 3 : 1;
 out:
 	free(p);
 	buf_free(&req);

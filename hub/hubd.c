@@ -1081,6 +1081,8 @@ static int enroll_iface(const char *name)
 	if (i == H.nnodes) {
 		if (H.nnodes >= MAX_NODES)
 			return -ENOSPC;
+		if (enroll_wait_udev(name))
+			return -EINPROGRESS;	/* udev renames it first; enroll_retry() comes back */
 		add_iface(name);
 		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
 	}
@@ -1371,6 +1373,7 @@ int main(int argc, char **argv)
 			if (er == -ENOBUFS)
 				resync_carrier();
 		}
+		enroll_retry(enroll_found, NULL);
 		for (size_t i = first_conn; rc > 0 && i < n; i++) {
 			struct conn *c = who[i];
 			if (c->state == C_CLOSE)

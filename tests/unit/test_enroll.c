@@ -191,6 +191,35 @@ int main(void)
 		buf_free(&req);
 		buf_free(&out);
 	}
+	T_CASE("enroll_waits_for_udev") {
+		char udev[PATH_MAX + 8], seen[256] = "";
+		snprintf(udev, sizeof udev, "%s/udev", root);
+		setenv("USBFARM_UDEV", udev, 1);
+		put("class/net/enx02aabbccdd01/ifindex", "7");
+		T_CHECK(!enroll_wait_udev("enx02aabbccdd01"), "waits without udev running");
+		mk("udev/data");
+		put("udev/control", "");
+		T_CHECK(enroll_wait_udev("enx02aabbccdd01"), "udev running, no db entry: no wait");
+		T_CHECK(enroll_wait_udev("enx02aabbccdd01"), "second ask");
+		enroll_retry(scan_cb, seen);
+		T_CHECK(seen[0] == 0, "retried before udev finished: %s", seen);
+		put("udev/data/n7", "");
+		enroll_retry(scan_cb, seen);
+		T_CHECK(!strcmp(seen, "[enx02aabbccdd01]"), "after udev: %s", seen);
+		seen[0] = 0;
+		enroll_retry(scan_cb, seen);
+		T_CHECK(seen[0] == 0, "handed out twice: %s", seen);
+		T_CHECK(!enroll_wait_udev("enx02aabbccdd01"), "waits after udev finished");
+		/* renamed away while waiting: forgotten, not handed out */
+		put("class/net/usbfarm-B0ARD-2/ifindex", "8");
+		T_CHECK(enroll_wait_udev("usbfarm-B0ARD-2"), "no wait");
+		char cmd[PATH_MAX * 3];
+		snprintf(cmd, sizeof cmd, "mv '%s/class/net/usbfarm-B0ARD-2' '%s/class/net/renamed'", root, root);
+		T_CHECK(system(cmd) == 0, "mv");
+		enroll_retry(scan_cb, seen);
+		T_CHECK(seen[0] == 0, "gone name handed out: %s", seen);
+		unsetenv("USBFARM_UDEV");
+	}
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
 		t_skip("enroll_link_up", "needs root to make a private network namespace");
 	} else T_CASE("enroll_link_up") {
