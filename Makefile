@@ -155,3 +155,9 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' -type f 2>/dev/null)
+
+# The real kernel USB stack in a QEMU guest (Debian's kernel, dummy_hcd,
+# configfs gadgets, cdc_ether/cdc_ncm): tests/usb/check-usb.sh. Root.
+.PHONY: check-usb
+check-usb: all
+	$(Q)tests/usb/check-usb.sh
