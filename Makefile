@@ -33,7 +33,7 @@ OPT     := -O2 -g
 LDSAN   :=
 endif
 
-PKGS    := libnl-3.0 libnl-route-3.0 lzo2
+PKGS    := libnl-3.0 libnl-route-3.0 lzo2 libusb-1.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

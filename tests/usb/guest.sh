@@ -181,6 +181,31 @@ check_unplug() {
 	fi
 }
 
+sessions_of() { status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p) | .sessions] | add // 0'; }
+
+# power_cycle LABEL BOARD [VIA]: hubctl power-cycle drops the node, it comes back
+power_cycle() {
+	local label=$1 board=$2 via=${3:-} before out rc
+	before=$(sessions_of "$board")
+	out=$(USBFARM_POWER_VIA=$via "$HUBCTL" power-cycle "$board" 2>&1); rc=$?
+	note "power-cycle $board${via:+ via $via}: exit $rc: $out"
+	[ $rc -eq 0 ] || { fail "$label" "exit $rc: $out"; return; }
+	if wait_for 600 eval '[ "$(sessions_of "$board")" -gt "$before" ] && node_up "$board"'; then
+		ok "$label"
+	else
+		fail "$label" "$board sessions $before -> $(sessions_of "$board"): $(status_json | jq -c --arg p "$board" '.nodes[] | select(.peer == $p) | {iface, state, sessions}')"
+	fi
+}
+
+check_power() {
+	local place
+	place=$(status_json | jq -r '.nodes[] | select(.peer == "BOARD-3") | .usb | "\(.device) \(.port) \(.speed_mbps)"')
+	note "BOARD-3 on USB: $place; hubctl status says: $("$HUBCTL" status | grep -m1 '^  usb ')"
+	[[ $place =~ ^[0-9]+-1\ port\ 1\ of\ root\ hub\ [0-9]+\ 480$ ]] && ok status_usb_place || fail status_usb_place "$place"
+	power_cycle power_cycle_sysfs BOARD-3 sysfs
+	power_cycle power_cycle_libusb BOARD-2 libusb
+}
+
 # rogue NAME VID PID PRODUCT: a gadget on the spare port the hub must refuse
 rogue() {
 	local name=$1 ifn
@@ -254,6 +279,7 @@ main() {
 	check_enroll
 	check_build
 	check_unplug
+	check_power
 	check_rogues
 	check_bench
 	note "guest checks took $(awk -v a="$(cut -d' ' -f1 /proc/uptime)" -v b="$t0" 'BEGIN { printf "%.0f", a - b }') s"
