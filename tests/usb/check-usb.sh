@@ -18,11 +18,15 @@ for b in hubd noded dcc hubctl; do
 	[ -x "$BUILD/bin/$b" ] || { echo "FAIL check-usb: $BUILD/bin/$b not built (make)"; echo "0 passed, 1 failed"; exit 1; }
 done
 [ -x "$BUILD/tools/linkbench" ] || { echo "FAIL check-usb: $BUILD/tools/linkbench not built (make)"; echo "0 passed, 1 failed"; exit 1; }
+# the guest reads its script through 9p while it runs: give it a copy, so
+# editing the tree meanwhile cannot change a running test
+mkdir -p "$BUILD/usb"
+cp "$ROOT/tests/usb/guest.sh" "$BUILD/usb/guest.sh"
 for mode in $MODES; do
 	log=$(mktemp /tmp/check-usb-u4.XXXXXX)
 	t=$(date +%s.%N)
 	"$ROOT/scripts/qemu-usb" --timeout "${USB_TIMEOUT:-900}" \
-		"${USBTEST_LOGS:+USBTEST_LOGS=1 }bash $ROOT/tests/usb/guest.sh $ROOT $mode" >"$log" 2>&1
+		"${USBTEST_LOGS:+USBTEST_LOGS=1 }bash $BUILD/usb/guest.sh $ROOT $mode" >"$log" 2>&1
 	rc=$?
 	tr -d '\r' <"$log" | grep -E '^(ok|FAIL|skip|BENCH|#) ' | sed 's/^#/  #/'
 	p=$(tr -d '\r' <"$log" | grep -c '^ok '); f=$(tr -d '\r' <"$log" | grep -c '^FAIL '); s=$(tr -d '\r' <"$log" | grep -c '^skip ')
