@@ -31,7 +31,8 @@ check help_has_synopsis bash -c "'$G' --help | grep -q SYNOPSIS"
 dev=$(rd "$gd/functions/ecm.usb0/dev_addr"); host=$(rd "$gd/functions/ecm.usb0/host_addr")
 macok() { [[ $1 =~ ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$ ]] && (( (0x${1:0:2} & 3) == 2 )); }
 macok "$dev" && macok "$host" && [ "$dev" != "$host" ] && ok mac_local_unicast_distinct || fail mac_local_unicast_distinct "$dev $host"
-"$G" status >/dev/null && ok status_bound_0 || fail status_bound_0 "status of a bound gadget not 0"
+st=$("$G" status); [ $? -eq 0 ] && grep -qx 'gadget usbfarm: bound to ci_hdrc.0' <<<"$st" && ok status_bound_0 || fail status_bound_0 "status of a bound gadget: $st"
+[ "$(sh "$G" status | grep host_addr)" = "$(grep host_addr <<<"$st")" ] && ok posix_sh_same || fail posix_sh_same "sh and bash differ"
 
 # idempotent: a second up changes nothing (a marker file in the tree stays)
 touch "$gd/functions/ecm.usb0/marker"
