@@ -228,9 +228,9 @@ rogue() {
 	if ! wait_for 90 host_if "$name" >/dev/null; then
 		fail "refuse_$name" "the host never saw it"; "$G" --name "$name" down; return
 	fi
-	ifn=$(host_if "$name")
 	udevadm settle -t 30 2>/dev/null
 	sleep 1
+	ifn=$(host_if "$name")	# after udev: it may have renamed it
 	"$HUBCTL" enroll "$ifn" >/dev/null 2>&1; local rc=$?
 	if [ $rc -eq 3 ] && ! status_json | jq -e --arg i "$ifn" '.nodes[] | select(.iface == $i)' >/dev/null; then
 		ok "refuse_$name"
