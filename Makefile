@@ -33,13 +33,27 @@ OPT     := -O2 -g
 LDSAN   :=
 endif
 
-PKGS    := libnl-3.0 libnl-route-3.0 lzo2 libusb-1.0
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKGS    := libnl-3.0 libnl-route-3.0 lzo2
+PKG_CONFIG ?= pkg-config
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libusb (hub/usbdev.c: hubctl's port paths and port power) asked for on its
+# own, so a missing libusb breaks only that file, not every include path; and
+# linked as needed, so noded (a board's package) does not depend on it
+USB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libusb-1.0 2>/dev/null)
+USB_LIBS   := $(shell $(PKG_CONFIG) --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+PKG_CFLAGS += $(USB_CFLAGS)
+PKG_LIBS   += -Wl,--as-needed $(USB_LIBS) -Wl,--no-as-needed
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(OPT) -MMD -MP \
-	   -Ilib -Ihub -Inode $(PKG_CFLAGS)
+	   $(DIRINC) $(PKG_CFLAGS)
+# Include paths per directory: lib/ sees only itself, hub/ and node/ see lib/
+# and themselves, never each other (make check-layers); tests see all.
+DIRINC  := -Ilib -Ihub -Inode
+$(BUILD)/obj/lib/%.o: DIRINC := -Ilib
+$(BUILD)/obj/hub/%.o: DIRINC := -Ilib -Ihub
+$(BUILD)/obj/node/%.o: DIRINC := -Ilib -Inode
 LDLIBS  := $(PKG_LIBS) -lm -lpthread
 LDFLAGS += $(LDSAN)
 
@@ -72,7 +86,7 @@ TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .SECONDARY:
-.PHONY: all check check-quick fuzz fuzzers bench bench-link bench-dcc demo install clean deps
+.PHONY: check-layers all check check-quick fuzz fuzzers bench bench-link bench-dcc bench-sandbox demo install clean deps
 all: $(PROGS) $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -129,24 +143,27 @@ fuzz: fuzzers
 
 # The whole suite: plain build, sanitized build, fuzzers; tests/run counts.
 check:
+	$(Q)scripts/check-layers
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)tests/run
 
-bench: bench-link bench-dcc
+check-layers:
+	$(Q)scripts/check-layers
+
+bench: bench-link bench-dcc bench-sandbox
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
 	$(Q)scripts/bench-dcc
+bench-sandbox: all
+	$(Q)scripts/bench-sandbox
 
 demo: all
 	$(Q)scripts/demo
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/usbfarm
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 scripts/simfarm $(DESTDIR)$(PREFIX)/bin/
+include install.mk
 
 deps:
 	$(Q)scripts/install-deps

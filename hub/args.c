@@ -7,7 +7,7 @@
  * The first rule that makes a job local wins and names the reason.
  */
 #include "args.h"
-#include "../node/exec.h"
+#include "../lib/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -694,28 +694,28 @@ static enum route classify_opt(struct scan *s, const char *a, const char *val)
 	return R_BOTH;
 }
 
+/* An output name the node takes as it is (lib/policy.h: one limit). */
 static bool safe_rel(const char *p)
 {
-	const char *c = p;
-	if (!*p || *p == '/' || strlen(p) >= 1024)
-		return false;
-	while (*c) {
-		const char *e = strchr(c, '/');
-		size_t l = e ? (size_t)(e - c) : strlen(c);
-		if ((l == 2 && c[0] == '.' && c[1] == '.') || l == 0 ||
-		    (l == 1 && c[0] == '.'))
-			return false;
-		c += l;
-		if (*c)
-			c++;
+	return policy_output_name_ok(p);
+}
+
+/* The -x word of a language the node compiles. */
+static const char *lang_word(enum args_lang l)
+{
+	switch (l) {
+	case ARGS_LANG_CXX: return "c++";
+	case ARGS_LANG_OBJC: return "objective-c";
+	case ARGS_LANG_OBJCXX: return "objective-c++";
+	case ARGS_LANG_ASM_CPP: return "assembler";	/* preprocessed here */
+	default: return "c";
 	}
-	return true;
 }
 
 /* Why the node could not compile a source under this name (it compiles
  * the very string: relative names from a cwd as deep as the name climbs,
  * absolute ones from a mirror mapped back with prefix maps), or NULL.
- * The node's own check is exec_input_name_ok(). */
+ * The node's own check is policy_input_name_ok(). */
 static const char *src_name_problem(const char *p)
 {
 	int depth = 0, low = 0;
@@ -997,7 +997,7 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	}
 	/* never plan a job under a name the node would refuse: it would only
 	 * cost a round of retries before the local compile */
-	if (!exec_input_name_ok(p->input_name)) {
+	if (!policy_input_name_ok(p->input_name)) {
 		go_local(&s, "%s: not a source name a node accepts", p->input_name);
 		free(p->input_name), p->input_name = NULL;
 		goto late_local;
@@ -1029,13 +1029,22 @@ int args_plan(char *const *argv, int argc, const struct args_opts *opts,
 	}
 	/* the node's compile arguments: the source's language as here */
 	vadd(&s.node, s.S ? "-S" : "-c");
-	if (s.src_x && p->lang != ARGS_LANG_ASM_CPP) {
-		vadd(&s.node, "-x");
-		vadd(&s.node, s.src_x);
-	}
+	vadd(&s.node, "-x");	/* always explicit: the node compiles only */
+	vadd(&s.node, s.src_x && p->lang != ARGS_LANG_ASM_CPP ? s.src_x : lang_word(p->lang));
 	if (s.cpp.oom || s.node.oom) {
 		r = -ENOMEM;
 		goto fail;
+	}
+	{	/* the node's own check, so no job is planned that it refuses */
+		char why[100];
+		if (policy_check_args(s.node.v, s.node.n, why, sizeof why)) {
+			go_local(&s, "a node would refuse: %s", why);
+			goto late_local;
+		}
+		if (!policy_input_suffix_ok(p->input_name)) {
+			go_local(&s, "%s: not a source suffix a node compiles", p->input_name);
+			goto late_local;
+		}
 	}
 	p->cpp_argv = s.cpp.v;
 	p->cpp_argc = s.cpp.n;

@@ -4,9 +4,19 @@
  * Never fails: every problem becomes HUB_FAILED with a reason, and dcc
  * compiles locally. Connecting to a socket nobody listens on fails at once
  * (ENOENT / ECONNREFUSED), so a build without hubd is not slowed down.
+ * Nothing waits on hubd without a deadline: connect PROTO_CONNECT_MS, each
+ * send HUB_SEND_MS without progress, and while the job waits or runs
+ * HUB_SILENT_MS without a byte (hubd sends a keepalive every
+ * PROTO_KEEPALIVE_MS). A dcc that hits a deadline marks hubd silent
+ * (buildonce.h): the next dcc processes compile locally at once for a few
+ * seconds, then try hubd again. A socket that exists but cannot be opened
+ * (EACCES: not in hubd's group) is said on stderr once per build.
  */
+#include "buildonce.h"
 #include "client.h"
 #include "proto.h"
+
+#include <grp.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -80,12 +90,64 @@ static void put(struct buf *b, const uint8_t *p, size_t n)
 	buf_put(b, p, n);
 }
 
+static bool is_timeout(int rc)
+{
+	return rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -ETIMEDOUT;
+}
+
+/* The socket is there but this user may not open it: say so, once. */
+static void say_no_access(const char *path, int rc)
+{
+	char dir[256], *s, grp[64] = "";
+	struct stat st;
+
+	if (!once_per_build("noaccess", path))
+		return;
+	snprintf(dir, sizeof dir, "%s", path);
+	s = strrchr(dir, '/');
+	if (s && s != dir)
+		*s = 0;
+	if (stat(path, &st) == 0 || stat(dir, &st) == 0) {
+		struct group *g = getgrgid(st.st_gid);
+		if (g)
+			snprintf(grp, sizeof grp, "%s", g->gr_name);
+	}
+	fprintf(stderr, "dcc: cannot open hubd's socket %s: %s; this build compiles "
+		"locally (add the user to group %s, then log in again; said once per "
+		"build)\n", path, strerror(-rc), grp[0] ? grp : "usbfarm");
+}
+
+/* The next frame that is not a keepalive; *payload malloc'd. */
+static int read_answer(int fd, uint8_t **payload, long *len)
+{
+	uint8_t hdr[4];
+	for (;;) {
+		int rc = read_full(fd, hdr, sizeof hdr);
+		long n;
+		if (rc < 0)
+			return rc;
+		n = proto_frame_len(hdr);
+		if (n < 0)
+			return -EPROTO;
+		*payload = malloc((size_t)n);
+		if (!*payload)
+			return -ENOMEM;
+		rc = read_full(fd, *payload, (size_t)n);
+		if (rc < 0 || proto_type(*payload, (size_t)n) != PROTO_KEEPALIVE) {
+			*len = n;
+			return rc;
+		}
+		free(*payload);
+		*payload = NULL;
+	}
+}
+
 void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 {
 	struct proto_submit s;
 	struct proto_answer a;
 	struct buf head = BUF_INIT;
-	uint8_t hdr[4], *payload = NULL;
+	uint8_t *payload = NULL;
 	char path[256];
 	uint64_t t0 = now_us();
 	long n;
@@ -127,35 +189,38 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 		goto out;
 	}
 
+	if (hub_silent_recent(path)) {
+		failed(res, "hubd left a dcc waiting past its deadline moments ago "
+		       "(within %d s)", HUB_SILENT_SKIP_S);
+		goto out;
+	}
 	rc = proto_connect(path, &fd);
+	if (rc == -EACCES || rc == -EPERM)
+		say_no_access(path, rc);
 	if (rc < 0) {
-		failed(res, "hubd not reachable at %s: %s", path, strerror(-rc));
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "hubd not reachable at %s: %s", path,
+		       is_timeout(rc) ? "connect timed out" : strerror(-rc));
 		goto out;
 	}
-	rc = send_two(fd, head.data, head.len, job->input, job->input_len);
+	rc = proto_set_deadlines(fd, HUB_SEND_MS, HUB_SILENT_MS);
+	if (rc == 0)
+		rc = send_two(fd, head.data, head.len, job->input, job->input_len);
 	if (rc < 0) {
-		failed(res, "sending the job to hubd: %s", strerror(-rc));
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "sending the job to hubd: %s",
+		       is_timeout(rc) ? "no progress within the deadline" : strerror(-rc));
 		goto out;
 	}
-	rc = read_full(fd, hdr, sizeof hdr);
+	rc = read_answer(fd, &payload, &n);
 	if (rc < 0) {
-		failed(res, "hubd closed the connection (%s)",
-		       rc == -EPIPE ? "no answer" : strerror(-rc));
-		goto out;
-	}
-	n = proto_frame_len(hdr);
-	if (n < 0) {
-		failed(res, "malformed answer from hubd");
-		goto out;
-	}
-	payload = malloc((size_t)n);
-	if (!payload) {
-		failed(res, "out of memory for hubd's answer");
-		goto out;
-	}
-	rc = read_full(fd, payload, (size_t)n);
-	if (rc < 0) {
-		failed(res, "reading hubd's answer: %s", strerror(-rc));
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
+		       rc == -EPIPE ? "hubd closed the connection (no answer)" :
+		       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
 		goto out;
 	}
 	if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||

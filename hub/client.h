@@ -59,6 +59,10 @@ struct hub_job {
 
 enum hub_outcome { HUB_DONE, HUB_LOCAL, HUB_FAILED };
 
+/* dcc's deadlines on hubd (ms without progress; see client.c). */
+#define HUB_SEND_MS 3000
+#define HUB_SILENT_MS 3000
+
 struct hub_result {
 	enum hub_outcome outcome;
 	int status;		/* HUB_DONE: exit code, or 128+signal */

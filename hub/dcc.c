@@ -7,8 +7,8 @@
  * locally with -fdirectives-only (the .d file is written here), strip the
  * <built-in> block and the cwd marker (args_node_source), hand the job (the
  * text, compiled on the node under the same source name, and our cwd
- * for its DW_AT_comp_dir) to hubd (or, with DCC_LOOPBACK=1, run the
- * node-side executor in-process)
+ * for its DW_AT_comp_dir) to hubd (tests without a farm point
+ * USBFARM_SOCKET at tests/tools/loophub)
  * → on success with no diagnostics: write the object (and .dwo) atomically
  * and exit 0; on a compile error or any diagnostic: recompile locally from
  * the original command, so the user sees exactly what the local compiler
@@ -17,7 +17,7 @@
  */
 #include "args.h"
 #include "client.h"
-#include "exec.h"
+#include "../node/exec.h"	/* DCC_LOOPBACK only: to move into a test tool (scripts/check-layers) */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,12 +145,9 @@ static void usage(FILE *f)
 "ENVIRONMENT\n"
 "    DCC_VERBOSE=1      trace decisions on stderr (or UNCACHED_ERR_FD)\n"
 "    DCC_LOCAL=1        never distribute\n"
-"    DCC_LOOPBACK=1     test mode: run the node-side executor in-process in a\n"
-"                       private temp dir instead of asking hubd\n"
 "    DCC_RECURSION      set by dcc for the compilers it runs (recursion guard)\n"
 "    USBFARM_SOCKET     hubd's socket (default: see hubd)\n"
 "    UNCACHED_ERR_FD    file descriptor for dcc's own messages (ccache)\n"
-"    TMPDIR             where loopback jobs run\n"
 "\n"
 "EXIT STATUS\n"
 "    The compiler's exit status (128+N if it died of signal N).\n"
@@ -369,7 +366,7 @@ static int write_atomic(const char *path, const struct buf *data)
 	return r;
 }
 
-/* ---- the remote (or loopback) attempt ------------------------------------ */
+/* ---- the remote attempt -------------------------------------------------- */
 
 struct attempt {
 	enum hub_outcome outcome;
@@ -391,38 +388,6 @@ static void attempt_free(struct attempt *a)
 		buf_free(&a->obj);
 		buf_free(&a->dwo);
 	}
-}
-
-static void loopback(const struct hub_job *job, struct attempt *a)
-{
-	struct exec_job ej;
-	struct exec_result er;
-
-	memset(&ej, 0, sizeof ej);
-	ej.compiler = job->compiler;
-	ej.args = job->args;
-	ej.nargs = job->nargs;
-	ej.input_name = job->input_name;
-	ej.input = job->input;
-	ej.input_len = job->input_len;
-	ej.output_name = job->output_name;
-	ej.want_dwo = job->want_dwo;
-	ej.hub_cwd = job->cwd;
-	ej.tmp_root = NULL;
-	exec_run(&ej, &er);
-	snprintf(a->where, sizeof a->where, "loopback");
-	if (er.farm_error) {
-		a->outcome = HUB_FAILED;
-		snprintf(a->error, sizeof a->error, "%s", er.error);
-		exec_result_free(&er);
-		return;
-	}
-	a->outcome = HUB_DONE;
-	a->status = er.status;
-	a->out = er.out;
-	a->err = er.err;
-	a->obj = er.obj;
-	a->dwo = er.dwo;
 }
 
 static void remote(const struct hub_job *job, struct attempt *a)
@@ -556,8 +521,8 @@ int main(int argc, char **argv)
 	}
 	{
 		char why[200];
-		int refused = exec_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
-		if (!refused && !exec_input_name_ok(plan.input_name)) {
+		int refused = policy_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
+		if (!refused && !policy_input_name_ok(plan.input_name)) {
 			snprintf(why, sizeof why, "input name %s", plan.input_name);
 			refused = -EPERM;
 		}
@@ -588,15 +553,11 @@ int main(int argc, char **argv)
 	}
 	buf_free(&pperr);
 	if (plan.lang != ARGS_LANG_ASM_CPP) {
-		const char *tm = NULL, *inc = NULL;
+		const char *tm = NULL;
 		if (args_node_source(pp.data, &pp.len, cwd) ||
-		    (tm = args_time_macro(pp.data, pp.len)) ||
-		    exec_find_include(pp.data, pp.len, &inc)) {
-			/* an include-like line left in the text: a node would
-			 * refuse it (exec_find_include), so do not ask */
+		    (tm = args_time_macro(pp.data, pp.len))) {
 			trace("local: %s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
-				"expanded on the node" : inc ? "an include-like directive "
-				"left in the preprocessed text (a node refuses it)" :
+				"expanded on the node" :
 				"the compiler's working directory is not the one dcc sees");
 			buf_free(&pp);
 			args_plan_free(&plan);
@@ -620,10 +581,7 @@ int main(int argc, char **argv)
 	      (unsigned long long)job.preprocess_us);
 
 	memset(&at, 0, sizeof at);
-	if (env_on("DCC_LOOPBACK"))
-		loopback(&job, &at);
-	else
-		remote(&job, &at);
+	remote(&job, &at);
 	buf_free(&pp);
 
 	switch (at.outcome) {

@@ -19,8 +19,12 @@
  * A dcc that goes away cancels its job (CANCEL to the node; the slot stays
  * taken until the node's RESULT for it, so the node is never oversubscribed).
  */
+#include "admit.h"
 #include "client.h"
+#include "guard.h"
+#include "ident.h"
 #include "log.h"
+#include "privsep.h"
 #include "proto.h"
 #include "pick.h"
 
@@ -72,7 +76,7 @@ struct node {
 	uint64_t last_dispatch;
 };
 
-enum job_state { J_QUEUED, J_RUNNING, J_CANCELLING };
+enum job_state { J_IDENT, J_QUEUED, J_RUNNING, J_CANCELLING };
 
 struct conn;
 
@@ -80,6 +84,7 @@ struct job {
 	uint64_t id;
 	struct conn *conn;	/* NULL once the client left */
 	uint8_t *frame;		/* the SUBMIT payload; sub points into it */
+	size_t held;		/* bytes of it counted by guard_hold() */
 	struct proto_submit sub;
 	struct compiler_id cid;
 	bool cid_ok;
@@ -100,23 +105,15 @@ struct conn {
 	uint8_t hdr[4];
 	size_t hdr_got;
 	uint8_t *frame;
-	size_t frame_len, frame_got;
+	size_t frame_len, frame_got, frame_cap;	/* frame_cap: allocated and held */
 	struct buf out;
 	size_t out_off;
+	uint64_t last_io;	/* last progress reading or writing (idle cap) */
+	uint64_t next_ka;	/* C_WAIT: when the next keepalive is due */
+	size_t ka_left;		/* bytes of a keepalive frame still to write */
 	bool hold_local;	/* after the answer is written: hold a local slot */
 	struct job *job;
 	struct conn *next;
-};
-
-struct ident_cache {
-	char path[COMPILER_PATH_MAX];
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	int rc;
-	struct compiler_id id;
-	struct ident_cache *next;
 };
 
 static struct {
@@ -137,7 +134,7 @@ static struct {
 	uint64_t started;
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
 	bool need_sched;
-	struct ident_cache *idents;
+	size_t nconns;
 	char ident[LINK_IDENT_MAX];
 	struct ifwatch *ifw;	/* carrier and hot-unplug events; NULL if netlink is unavailable */
 } H;
@@ -162,18 +159,34 @@ static void conn_flush(struct conn *c);
 
 static void conn_answer(struct conn *c, const struct proto_answer *a)
 {
-	buf_free(&c->out);
-	c->out_off = 0;
-	if (proto_encode_answer(&c->out, a) < 0) {
+	struct buf ans = BUF_INIT;
+
+	if (proto_encode_answer(&ans, a) < 0) {
 		/* An output over a cap, or no memory: the client compiles locally. */
 		struct proto_answer f = { .outcome = HUB_FAILED };
 		snprintf(f.error, sizeof f.error, "result too large for the local protocol");
-		buf_free(&c->out);
-		if (proto_encode_answer(&c->out, &f) < 0) {
+		buf_free(&ans);
+		if (proto_encode_answer(&ans, &f) < 0) {
 			c->state = C_CLOSE;
 			return;
 		}
 	}
+	if (c->out_off < c->out.len) {
+		/* the rest of a keepalive goes first */
+		struct buf both = BUF_INIT;
+		buf_put(&both, c->out.data + c->out_off, c->out.len - c->out_off);
+		buf_put(&both, ans.data, ans.len);
+		buf_free(&ans);
+		if (!buf_ok(&both)) {
+			buf_free(&both);
+			c->state = C_CLOSE;
+			return;
+		}
+		ans = both;
+	}
+	buf_free(&c->out);
+	c->out = ans;
+	c->out_off = 0;
 	c->hold_local = a->outcome == HUB_LOCAL;
 	c->state = C_WRITE;
 	conn_flush(c);
@@ -191,6 +204,7 @@ static void job_unlink_free(struct job *j)
 		j->conn->job = NULL;
 	proto_submit_free(&j->sub);
 	free(j->frame);
+	guard_release(j->held);
 	free(j);
 }
 
@@ -402,44 +416,54 @@ static void schedule(void)
 	}
 }
 
-static const struct compiler_id *identify(const char *path, int *rc)
-{
-	struct ident_cache *e;
-	struct stat st;
+static struct job *find_job(uint64_t id);
 
-	if (stat(path, &st) < 0) {
-		*rc = -errno;
-		return NULL;
+/* The identifier's answer for job `tag` (ident.h). */
+static void on_ident(uint64_t tag, const struct ident_result *r, void *user)
+{
+	struct job *j = find_job(tag);
+	(void)user;
+
+	if (!j || j->state != J_IDENT)
+		return;
+	if (r->rc == 0) {
+		j->cid = r->id;
+		j->cid_ok = true;
+	} else {
+		snprintf(j->why, sizeof j->why, "compiler %.100s not identified: %.70s",
+			 j->sub.compiler, r->why);
 	}
-	for (e = H.idents; e; e = e->next)
-		if (!strcmp(e->path, path) && e->dev == st.st_dev && e->ino == st.st_ino &&
-		    e->size == st.st_size && e->mtime.tv_sec == st.st_mtim.tv_sec &&
-		    e->mtime.tv_nsec == st.st_mtim.tv_nsec)
-			break;
-	if (!e) {
-		e = calloc(1, sizeof *e);
-		if (!e) {
-			*rc = -ENOMEM;
-			return NULL;
-		}
-		snprintf(e->path, sizeof e->path, "%s", path);
-		e->dev = st.st_dev;
-		e->ino = st.st_ino;
-		e->size = st.st_size;
-		e->mtime = st.st_mtim;
-		e->rc = compiler_identify(path, &e->id);
-		if (e->rc == 0) {
-			char d[160];
-			compiler_describe(&e->id, d, sizeof d);
-			log_info("compiler %s: %s", path, d);
-		} else {
-			log_warn("compiler %s not identified: %s", path, strerror(-e->rc));
-		}
-		e->next = H.idents;
-		H.idents = e;
+	j->state = J_QUEUED;
+	H.need_sched = true;
+}
+
+/* Sets the job's identity, or starts finding it (J_IDENT), or says why not. */
+static void submit_identify(struct conn *c, struct job *j)
+{
+	struct ident_result r;
+	char why[160];
+	int rc;
+
+	if (j->sub.cwd[0] != '/') {
+		/* the node maps its dir to it (DW_AT_comp_dir): no guessing */
+		snprintf(j->why, sizeof j->why, "working directory not absolute");
+		return;
 	}
-	*rc = e->rc;
-	return e->rc == 0 ? &e->id : NULL;
+	if (admit_job(&j->sub, why, sizeof why) < 0) {
+		snprintf(j->why, sizeof j->why, "job refused by the node policy: %s", why);
+		return;
+	}
+	rc = ident_lookup(c->fd, j->sub.compiler, j->id, &r);
+	if (rc == 0) {
+		j->state = J_IDENT;
+		return;
+	}
+	if (rc > 0) {
+		j->state = J_IDENT;
+		on_ident(j->id, &r, NULL);
+	} else
+		snprintf(j->why, sizeof j->why, "compiler %.100s not identified: %.70s",
+			 j->sub.compiler, r.why);
 }
 
 static void submit(struct conn *c)
@@ -459,29 +483,18 @@ static void submit(struct conn *c)
 		return;
 	}
 	j->frame = c->frame;
+	j->held = c->frame_cap;
 	c->frame = NULL;
+	c->frame_cap = 0;
 	j->id = H.next_job_id++;
 	j->conn = c;
 	j->t_submit = now_us();
+	j->state = J_QUEUED;
 	c->job = j;
 	c->state = C_WAIT;
+	c->next_ka = j->t_submit + PROTO_KEEPALIVE_MS * 1000u;
 	H.jobs_total++;
-	if (j->sub.cwd[0] != '/') {
-		/* the node maps its dir to it (DW_AT_comp_dir): no guessing */
-		snprintf(j->why, sizeof j->why, "working directory not absolute");
-	} else if (j->sub.compiler[0] == '/') {
-		const struct compiler_id *id = identify(j->sub.compiler, &rc);
-		if (id) {
-			j->cid = *id;
-			j->cid_ok = true;
-		} else {
-			snprintf(j->why, sizeof j->why, "compiler %s not identified: %s",
-				 j->sub.compiler, strerror(-rc));
-		}
-	} else {
-		snprintf(j->why, sizeof j->why, "compiler path not absolute");
-	}
-	/* Append to the job list (FIFO). */
+	/* Append to the job list (FIFO), then identify (which may answer at once). */
 	if (!H.jobs) {
 		H.jobs = j;
 	} else {
@@ -490,6 +503,7 @@ static void submit(struct conn *c)
 		t->next = j;
 		j->prev = t;
 	}
+	submit_identify(c, j);
 	log_debug("job %llu queued: %s (%zu bytes)", (unsigned long long)j->id,
 		  j->sub.source[0] ? j->sub.source : j->sub.input_name, j->sub.input_len);
 	H.need_sched = true;
@@ -847,10 +861,30 @@ static void conn_flush(struct conn *c)
 			return;
 		}
 		c->out_off += (size_t)w;
+		c->last_io = now_us();
 	}
 	buf_free(&c->out);
 	c->out_off = 0;
+	if (c->state == C_WAIT)
+		return;		/* a keepalive went out; the answer is still to come */
 	c->state = c->hold_local ? C_LOCAL : C_CLOSE;
+}
+
+/* C_WAIT: tells dcc that hubd is alive (dcc gives up on a silent hubd).
+ * Skipped while an earlier one is still unsent: they never pile up. */
+static void conn_keepalive(struct conn *c, uint64_t now)
+{
+	c->next_ka = now + PROTO_KEEPALIVE_MS * 1000u;
+	if (c->out_off < c->out.len)
+		return;
+	buf_free(&c->out);
+	c->out_off = 0;
+	proto_begin(&c->out, PROTO_KEEPALIVE);
+	if (proto_end(&c->out) < 0) {
+		buf_free(&c->out);
+		return;
+	}
+	conn_flush(c);
 }
 
 static void conn_request(struct conn *c)
@@ -862,6 +896,8 @@ static void conn_request(struct conn *c)
 	case PROTO_STATUS_REQ:
 		free(c->frame);
 		c->frame = NULL;
+		guard_release(c->frame_cap);
+		c->frame_cap = 0;
 		status_answer(c);
 		break;
 	case PROTO_ENROLL_REQ:
@@ -892,7 +928,7 @@ static void conn_gone(struct conn *c)
 				  node_label(j->node));
 			send_cancel(j->node, j->id);
 			j->state = J_CANCELLING;
-		} else if (j->state == J_QUEUED) {
+		} else if (j->state == J_QUEUED || j->state == J_IDENT) {
 			log_debug("job %llu: client left while queued", (unsigned long long)j->id);
 			job_unlink_free(j);
 		}
@@ -903,6 +939,33 @@ static void conn_gone(struct conn *c)
 	}
 	c->hold_local = false;
 	c->state = C_CLOSE;
+}
+
+/* Room for the next bytes of the request: memory follows the bytes that
+ * actually arrived (doubling, at most frame_len), under guard_hold(). */
+static int conn_grow(struct conn *c)
+{
+	size_t nc = c->frame_cap ? c->frame_cap * 2 : GUARD_READ_CHUNK;
+	uint8_t *p;
+
+	if (nc > c->frame_len)
+		nc = c->frame_len;
+	if (!guard_hold(nc - c->frame_cap, c->frame_cap == 0)) {
+		log_warn("requests held reach --max-held (%zu bytes): a client is closed",
+			 guard_cfg()->max_held);
+		c->state = C_CLOSE;
+		return -ENOBUFS;
+	}
+	p = realloc(c->frame, nc);
+	if (!p) {
+		guard_release(nc - c->frame_cap);
+		log_warn("no memory for a %zu-byte request", nc);
+		c->state = C_CLOSE;
+		return -ENOMEM;
+	}
+	c->frame = p;
+	c->frame_cap = nc;
+	return 0;
 }
 
 static void conn_readable(struct conn *c)
@@ -921,8 +984,10 @@ static void conn_readable(struct conn *c)
 		if (c->hdr_got < 4) {
 			r = recv(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got, MSG_DONTWAIT);
 		} else {
-			size_t want = c->frame_len - c->frame_got;
-			r = recv(c->fd, c->frame + c->frame_got, want, MSG_DONTWAIT);
+			if (c->frame_got == c->frame_cap && conn_grow(c) < 0)
+				return;
+			r = recv(c->fd, c->frame + c->frame_got, c->frame_cap - c->frame_got,
+				 MSG_DONTWAIT);
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -932,22 +997,19 @@ static void conn_readable(struct conn *c)
 			conn_gone(c);
 			return;
 		}
+		c->last_io = now_us();
 		if (c->hdr_got < 4) {
 			c->hdr_got += (size_t)r;
 			if (c->hdr_got == 4) {
 				long n = proto_frame_len(c->hdr);
-				if (n < 0) {
-					log_warn("client sent a bad frame header: closed");
+				if (n < 0 || !guard_announce_ok((size_t)n)) {
+					/* nothing allocated for what a peer announced */
+					log_warn("client announced a request of %s: closed",
+						 n < 0 ? "a bad length" : "more than --max-message");
 					c->state = C_CLOSE;
 					return;
 				}
 				c->frame_len = (size_t)n;
-				c->frame = malloc(c->frame_len);
-				if (!c->frame) {
-					log_warn("no memory for a %zu-byte request", c->frame_len);
-					c->state = C_CLOSE;
-					return;
-				}
 			}
 		} else {
 			c->frame_got += (size_t)r;
@@ -965,19 +1027,18 @@ static void conn_free(struct conn *c)
 		conn_gone(c);
 	close(c->fd);
 	free(c->frame);
+	guard_release(c->frame_cap);
 	buf_free(&c->out);
 	free(c);
+	H.nconns--;
 }
 
 static void accept_clients(void)
 {
-	for (;;) {
-		int fd = accept4(H.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("accept: %s", strerror(errno));
+	for (int k = 0; k < 64; k++) {
+		int fd = guard_accept(H.listen_fd, H.nconns);
+		if (fd < 0)
 			return;
-		}
 		struct conn *c = calloc(1, sizeof *c);
 		if (!c) {
 			close(fd);
@@ -985,8 +1046,37 @@ static void accept_clients(void)
 		}
 		c->fd = fd;
 		c->state = C_READ;
+		c->last_io = now_us();
 		c->next = H.conns;
 		H.conns = c;
+		H.nconns++;
+	}
+}
+
+/* Idle cap and keepalives; lowers *timeout to the next due time. */
+static void conn_timers(int *timeout)
+{
+	uint64_t now = now_us(), idle = (uint64_t)guard_cfg()->idle_s * 1000000u;
+	for (struct conn *c = H.conns; c; c = c->next) {
+		uint64_t due;
+		if (c->state == C_READ || c->state == C_WRITE) {
+			if (now - c->last_io >= idle) {
+				log_info("client idle for %d s (%s): closed", guard_cfg()->idle_s,
+					 c->state == C_READ ? "request unfinished" : "answer unread");
+				conn_gone(c);
+				continue;
+			}
+			due = c->last_io + idle;
+		} else if (c->state == C_WAIT) {
+			if (now >= c->next_ka)
+				conn_keepalive(c, now);
+			due = c->next_ka;
+		} else {
+			continue;
+		}
+		int ms = due > now ? (int)((due - now) / 1000) + 1 : 0;
+		if (ms < *timeout)
+			*timeout = ms;
 	}
 }
 
@@ -1006,20 +1096,6 @@ static void reap_conns(void)
 
 /* ---- setup ---- */
 
-static int mkdir_parent(const char *path)
-{
-	char dir[256];
-	char *s;
-	snprintf(dir, sizeof dir, "%s", path);
-	s = strrchr(dir, '/');
-	if (!s || s == dir)
-		return 0;
-	*s = 0;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void open_socket(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -1027,8 +1103,9 @@ static void open_socket(void)
 
 	if (strlen(H.socket_path) >= sizeof sa.sun_path)
 		fatal("socket path too long: %s", H.socket_path);
-	if (mkdir_parent(H.socket_path) < 0)
-		fatal("cannot create the directory of %s: %s", H.socket_path, strerror(errno));
+	int drc = privsep_socket_dir(H.socket_path);
+	if (drc < 0)
+		fatal("cannot create the directory of %s: %s", H.socket_path, strerror(-drc));
 	/* Another hubd already there? A stale socket is removed. */
 	if (proto_connect(H.socket_path, &fd) == 0) {
 		close(fd);
@@ -1043,8 +1120,9 @@ static void open_socket(void)
 	if (bind(H.listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		fatal("bind %s: %s", H.socket_path, strerror(errno));
 	umask(old);
-	if (chmod(H.socket_path, 0660) < 0)
-		fatal("chmod %s: %s", H.socket_path, strerror(errno));
+	drc = privsep_socket_bound(H.socket_path);
+	if (drc < 0)
+		fatal("chmod/chown %s: %s", H.socket_path, strerror(-drc));
 	if (listen(H.listen_fd, 256) < 0)
 		fatal("listen: %s", strerror(errno));
 }
@@ -1143,8 +1221,16 @@ static void usage(FILE *to, int code)
 "  -s, --socket PATH      unix socket (default: $USBFARM_SOCKET, else\n"
 "                         /run/usbfarm/hubd.sock as root, else\n"
 "                         $XDG_RUNTIME_DIR/usbfarm/hubd.sock, else\n"
-"                         /tmp/usbfarm-$UID/hubd.sock). A missing directory is\n"
-"                         created with mode 0700; the socket gets mode 0660.\n"
+"                         /tmp/usbfarm-$UID/hubd.sock). As root, a missing\n"
+"                         directory is created 0750 and the socket is 0660, both\n"
+"                         owned by the --user and the --group: every member of\n"
+"                         the group can use dcc. Not as root: 0700 and 0660,\n"
+"                         this user's clients only.\n"
+"  -u, --user NAME        started as root, hubd runs as NAME (default usbfarm,\n"
+"                         else nobody) keeping only CAP_NET_RAW/CAP_NET_ADMIN;\n"
+"                         compilers named by clients are run (to identify them)\n"
+"                         only as the client's own uid, gid and groups\n"
+"  -g, --group NAME       the socket's group (default usbfarm)\n"
 "  -l, --local-slots N    compile jobs this machine runs itself at once\n"
 "                         (default max(1, CPUs/2): the other half of the CPUs\n"
 "                         stays free for preprocessing, linking and make)\n"
@@ -1152,6 +1238,21 @@ static void usage(FILE *to, int code)
 "                         cancelled there and retried (default 300; 0: none)\n"
 "  -r, --retries N        farm-side retries of one job on other nodes before\n"
 "                         it is compiled locally (default 2)\n"
+"Caps on clients (a client past one is closed; its dcc compiles locally):\n"
+"      --max-clients N    connections at once (default %d; one more is accepted\n"
+"                         and closed at once)\n"
+"      --max-message B    bytes one request may announce (default %zu MiB;\n"
+"                         nothing is allocated before the check, memory grows\n"
+"                         only with bytes received)\n"
+"      --max-held B       bytes of requests held at once, unfinished or queued\n"
+"                         (default %zu MiB); the first 64 KiB of each connection\n"
+"                         always fit, so small requests pass a flood\n"
+"      --client-idle S    seconds without progress while a request is read or\n"
+"                         an answer written (default %d; waiting for a node or\n"
+"                         holding a local slot is not idle). A client waiting\n"
+"                         for a node gets a keepalive every %d ms.\n"
+"  Out of file descriptors, a new connection is accepted on a spare one and\n"
+"  closed at once (its dcc compiles locally); one log line per episode.\n"
 "  -f, --foreground       stay in the foreground (the default; hubd does not\n"
 "                         daemonize, run it under systemd or similar)\n"
 "      --syslog           log to syslog instead of stderr\n"
@@ -1160,7 +1261,9 @@ static void usage(FILE *to, int code)
 "\n"
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
-"See also: hubctl status, dcc(1), noded(8).\n");
+"See also: hubctl status, dcc(1), noded(8).\n",
+		GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE >> 20, GUARD_MAX_HELD >> 20, GUARD_IDLE_S,
+		PROTO_KEEPALIVE_MS);
 	exit(code);
 }
 
@@ -1216,11 +1319,7 @@ static void shutdown_all(void)
 		buf_free(&c->out);
 		free(c);
 	}
-	while (H.idents) {
-		struct ident_cache *e = H.idents;
-		H.idents = e->next;
-		free(e);
-	}
+	ident_stop();
 	close(H.listen_fd);
 	unlink(H.socket_path);
 }
@@ -1237,9 +1336,17 @@ int main(int argc, char **argv)
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "max-clients", required_argument, NULL, 'C' },
+		{ "max-message", required_argument, NULL, 'M' },
+		{ "max-held", required_argument, NULL, 'H' },
+		{ "client-idle", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool use_syslog = false;
+	const char *user = NULL, *group = NULL;
+	struct guard_cfg gc = { GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE, GUARD_MAX_HELD, GUARD_IDLE_S };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int o;
 
@@ -1247,7 +1354,7 @@ int main(int argc, char **argv)
 	H.job_timeout_s = 300;
 	H.retries = 2;
 	H.listen_fd = -1;
-	while ((o = getopt_long(argc, argv, "c:s:l:t:r:fvh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:s:l:t:r:u:g:fvh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': read_config(optarg); break;
 		case 's':
@@ -1262,12 +1369,21 @@ int main(int argc, char **argv)
 		case 'S': use_syslog = true; break;
 		case 'v': H.verbose++; break;
 		case 'h': usage(stdout, 0); break;
+		case 'u': user = optarg; break;
+		case 'g': group = optarg; break;
+		case 'C': gc.max_clients = parse_int(optarg, "--max-clients", 1, 1000000); break;
+		case 'M': gc.max_message = (size_t)parse_int(optarg, "--max-message", 1024,
+							     (int)PROTO_MAX_FRAME); break;
+		case 'H': gc.max_held = (size_t)parse_int(optarg, "--max-held", 1 << 20, INT_MAX); break;
+		case 'I': gc.idle_s = parse_int(optarg, "--client-idle", 1, 86400); break;
 		default: usage(stderr, 2); break;
 		}
 	}
 	for (int i = optind; i < argc; i++)
 		add_iface(argv[i]);
 	log_init("hubd", H.verbose, use_syslog);
+	privsep_init(user, group);
+	guard_init(&gc);
 	if (!H.socket_path[0] && hub_socket_path(H.socket_path, sizeof H.socket_path) < 0)
 		fatal("socket path too long");
 	if (H.nnodes == 0)
@@ -1284,6 +1400,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	open_socket();
+	int irc = ident_start();
+	if (irc < 0)
+		fatal("cannot start the compiler identifier: %s", strerror(-irc));
+	privsep_drop_dispatcher();
 	H.started = now_us();
 	H.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
 	int wrc = ifwatch_open(on_ifevent, NULL, &H.ifw);
@@ -1294,12 +1414,14 @@ int main(int argc, char **argv)
 	enroll_scan(NULL, enroll_found, NULL);
 	log_info("listening on %s; %d interface(s), %d local slot(s), job timeout %d s, %d retries",
 		 H.socket_path, H.nnodes, H.local_slots, H.job_timeout_s, H.retries);
+	log_info("client caps: %d connections, %zu bytes per request, %zu bytes held, idle %d s",
+		 gc.max_clients, gc.max_message, gc.max_held, gc.idle_s);
 
 	size_t cap = 0;
 	struct pollfd *pfd = NULL;
 	void **who = NULL;
 	while (!stop_signal) {
-		size_t n = 0, want = 2 + (size_t)H.nnodes;
+		size_t n = 0, want = 3 + (size_t)H.nnodes;
 		int timeout = 1000;
 		uint64_t now;
 
@@ -1317,7 +1439,11 @@ int main(int argc, char **argv)
 			if (!pfd || !who)
 				fatal("out of memory");
 		}
-		pfd[n] = (struct pollfd){ H.listen_fd, POLLIN, 0 };
+		conn_timers(&timeout);
+		pfd[n] = (struct pollfd){ guard_may_accept(&timeout) ? H.listen_fd : -1, POLLIN, 0 };
+		who[n++] = NULL;
+		size_t ident_slot = n;
+		pfd[n] = (struct pollfd){ ident_fd(), POLLIN, 0 };
 		who[n++] = NULL;
 		size_t ifw_slot = 0;
 		if (H.ifw) {
@@ -1347,7 +1473,7 @@ int main(int argc, char **argv)
 		size_t first_conn = n;
 		for (struct conn *c = H.conns; c; c = c->next) {
 			short ev = POLLIN;
-			if (c->state == C_WRITE)
+			if (c->state == C_WRITE || c->out_off < c->out.len)
 				ev |= POLLOUT;
 			pfd[n] = (struct pollfd){ c->fd, ev, 0 };
 			who[n++] = c;
@@ -1365,6 +1491,8 @@ int main(int argc, char **argv)
 
 		if (rc > 0 && (pfd[0].revents & POLLIN))
 			accept_clients();
+		if (rc > 0 && pfd[ident_slot].revents)
+			ident_process(on_ident, NULL);
 		/* Carrier events first: a session ended here fails its jobs over
 		 * before its link is processed below. A node_dead() here leaves a
 		 * NULL link in this round's poll set, which the loop below skips. */
@@ -1378,7 +1506,7 @@ int main(int argc, char **argv)
 			struct conn *c = who[i];
 			if (c->state == C_CLOSE)
 				continue;
-			if (pfd[i].revents & POLLOUT && c->state == C_WRITE)
+			if (pfd[i].revents & POLLOUT && (c->state == C_WRITE || c->state == C_WAIT))
 				conn_flush(c);
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				conn_readable(c);

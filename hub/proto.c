@@ -351,10 +351,22 @@ void proto_status_free(struct hub_status *st)
 	st->nnodes = 0;
 }
 
+static int set_timeo(int fd, int opt, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv) < 0 ? -errno : 0;
+}
+
+int proto_set_deadlines(int fd, int send_ms, int recv_ms)
+{
+	int rc = set_timeo(fd, SO_SNDTIMEO, send_ms);
+	return rc < 0 ? rc : set_timeo(fd, SO_RCVTIMEO, recv_ms);
+}
+
 int proto_connect(const char *path, int *out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof sa.sun_path)
 		return -ENAMETOOLONG;
@@ -362,10 +374,16 @@ int proto_connect(const char *path, int *out)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		int e = -errno;
+	/* a unix connect blocks while the listener's backlog is full (a frozen
+	 * hubd): SO_SNDTIMEO bounds it */
+	rc = proto_set_deadlines(fd, PROTO_CONNECT_MS, PROTO_IO_MS);
+	if (rc == 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		rc = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+	if (rc == 0)
+		rc = proto_set_deadlines(fd, PROTO_IO_MS, PROTO_IO_MS);
+	if (rc < 0) {
 		close(fd);
-		return e;
+		return rc;
 	}
 	*out = fd;
 	return 0;

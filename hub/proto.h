@@ -4,9 +4,12 @@
  * A stream of frames: u32 length (big-endian, <= PROTO_MAX_FRAME) then the
  * payload, which starts with PROTO_VERSION and a type byte. One request per
  * connection:
- *   dcc:    SUBMIT -> ANSWER. On ANSWER(HUB_LOCAL) dcc keeps the connection
- *           open while it compiles; closing it releases the local slot. A
- *           connection closed before the ANSWER cancels the job.
+ *   dcc:    SUBMIT -> KEEPALIVE* ANSWER. While the job waits or runs, hubd
+ *           sends a KEEPALIVE (no body) every PROTO_KEEPALIVE_MS: dcc
+ *           gives up on a hubd silent for longer than its deadline. On
+ *           ANSWER(HUB_LOCAL) dcc keeps the connection open while it
+ *           compiles; closing it releases the local slot. A connection
+ *           closed before the ANSWER cancels the job.
  *   hubctl: STATUS_REQ -> STATUS.
  * Decoded byte strings point into the frame (it must outlive them); args and
  * node arrays are malloc'd and released by the *_free functions.
@@ -25,14 +28,16 @@
 #define PROTO_VERSION 1
 #define PROTO_MAX_FRAME (256u << 20)
 #define PROTO_MAX_NODES 256
+#define PROTO_KEEPALIVE_MS 1000
 
 enum proto_type {
 	PROTO_SUBMIT = 1,
 	PROTO_ANSWER = 2,
 	PROTO_STATUS_REQ = 3,
 	PROTO_STATUS = 4,
-	PROTO_ENROLL_REQ = 5,	/* hubctl enroll IFACE (hub/enroll.h) */
-	PROTO_ENROLL = 6,
+	PROTO_KEEPALIVE = 5,
+	PROTO_ENROLL_REQ = 6,	/* hubctl enroll IFACE (hub/enroll.h) */
+	PROTO_ENROLL = 7,
 };
 
 struct proto_submit {
@@ -107,8 +112,15 @@ int proto_encode_status(struct buf *b, const struct hub_status *st);
 int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st);
 void proto_status_free(struct hub_status *st);
 
-/* Connects to hubd's socket at path (blocking, CLOEXEC). 0 or -errno. */
+/* Connects to hubd's socket at path (CLOEXEC), at most PROTO_CONNECT_MS
+ * (-ETIMEDOUT); every later send or receive on it waits at most
+ * PROTO_IO_MS without progress (EAGAIN) until proto_set_deadlines() says
+ * otherwise. 0 or -errno. */
+#define PROTO_CONNECT_MS 2000
+#define PROTO_IO_MS 10000
 int proto_connect(const char *path, int *fd);
+/* Per-call limits without progress on fd's sends and receives (ms; 0: none). */
+int proto_set_deadlines(int fd, int send_ms, int recv_ms);
 
 /* Type of a payload, or -EPROTO. */
 int proto_type(const uint8_t *p, size_t len);

@@ -1,7 +1,8 @@
 /*
  * usbdev.c — port paths, speeds and port power through libusb and sysfs
- * (see usbdev.h). Every libusb context is opened and closed per call: the
- * callers are one-shot commands (hubctl), not a daemon's hot path.
+ * (see usbdev.h). usbdev_locate() keeps one libusb context and device list
+ * for the process (hubctl status asks once per node: one enumeration, not
+ * one per node); usbdev_power_cycle() opens and closes its own.
  */
 #include "usbdev.h"
 
@@ -90,15 +91,18 @@ static unsigned speed_mbps(int s)
 
 int usbdev_locate(unsigned bus, unsigned devnum, struct usbdev_place *p)
 {
-	libusb_context *ctx;
-	libusb_device **list;
-	ssize_t n;
-	int rc = -ENODEV;
+	static libusb_context *ctx;
+	static libusb_device **list;
+	static ssize_t n = -1;
 
 	memset(p, 0, sizeof *p);
-	if (libusb_init(&ctx) < 0)
-		return -EIO;
-	n = libusb_get_device_list(ctx, &list);
+	if (!ctx) {
+		if (libusb_init(&ctx) < 0) {
+			ctx = NULL;
+			return -EIO;
+		}
+		n = libusb_get_device_list(ctx, &list);
+	}
 	for (ssize_t i = 0; i < n; i++) {
 		libusb_device *d = list[i];
 		if (libusb_get_bus_number(d) != bus || libusb_get_device_address(d) != devnum)
@@ -107,13 +111,9 @@ int usbdev_locate(unsigned bus, unsigned devnum, struct usbdev_place *p)
 		int k = libusb_get_port_numbers(d, p->ports, USBDEV_MAX_DEPTH);
 		p->nports = k < 0 ? 0 : k;
 		p->speed_mbps = speed_mbps(libusb_get_device_speed(d));
-		rc = 0;
-		break;
+		return 0;
 	}
-	if (n >= 0)
-		libusb_free_device_list(list, 1);
-	libusb_exit(ctx);
-	return rc;
+	return -ENODEV;
 }
 
 /* The libusb device of the hub P hangs on (a root hub has no port path). */

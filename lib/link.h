@@ -10,8 +10,16 @@
  *     link_want_write() is true.
  *   - link_timeout_ms() is how long the caller may sleep at most.
  *   - link_process() is called after every wake-up (readable, writable or
- *     timeout); it reads frames, runs timers, sends what it may, and invokes
- *     the callbacks. Callbacks may call link_send() but must not free the link.
+ *     timeout); it reads frames, runs timers, sends what it may, and then
+ *     invokes the callbacks, in the order things happened: a callback never
+ *     runs inside a state change (link_reset() from a callback is fine; its
+ *     `down` comes after the callback returns). Callbacks may call
+ *     link_send() and link_reset() but must not free the link.
+ *
+ * Inside: link.c (this API, the notification queue), link_session.c (the
+ * state machine: its table of states and events is there), link_tx.c
+ * (sender), link_rx.c (receiver), link_table.c (hash table, FIFO); they
+ * share link_int.h.
  *
  * Session: both ends send HELLO (version, identity, random boot epoch, caps,
  * largest frame, an opaque application blob) until the peer's HELLO is seen,
@@ -25,6 +33,11 @@
  * stream id chosen by the sender. Messages on one stream are delivered in
  * the order they were sent, exactly once, intact; streams do not block each
  * other. Payloads are LZO1X-1 compressed where it pays.
+ *
+ * What a peer can make the receiver hold is capped: memory only as frames
+ * arrive, at most rx_held_max bytes (default 2 x max_msg) in unfinished
+ * messages, at most 8192 of them, none stalled longer than rx_stall_ms; a
+ * message is complete when every part of it has arrived (coverage).
  */
 #ifndef USBFARM_LINK_H
 #define USBFARM_LINK_H
@@ -118,6 +131,14 @@ struct link_stats {
 		drop_window, drop_bad;	/* frames dropped, by cause */
 	uint64_t sessions, epoch_changes;
 	uint32_t srtt_us, rto_us, cwnd, inflight;
+	/* Added (receiver caps): DATA frames refused because the bytes held by
+	 * unfinished messages would pass rx_held_max, because RX_OPEN_MAX
+	 * messages are already open, or because they carry a part of their
+	 * message already received under another seq (never counted twice). */
+	uint64_t drop_held, drop_open, drop_overlap;
+	uint64_t rx_stalled;		/* unfinished messages dropped by the stall deadline */
+	uint64_t rx_held, rx_held_peak;	/* bytes held by unfinished messages: now, highest */
+	uint32_t rx_open;		/* unfinished messages now */
 };
 
 struct link;
@@ -125,7 +146,7 @@ struct link;
 struct link_callbacks {
 	/* Session established with `peer`. */
 	void (*up)(struct link *l, const struct link_peer *peer, void *user);
-	/* Session ended: -ETIMEDOUT (keepalives missed), -ESTALE (peer restarted),
+	/* Session ended: -ETIMEDOUT (keepalives missed, or a message stalled), -ESTALE (peer restarted),
 	 * -ENETDOWN / -ENODEV (device down or gone), -ECONNRESET (peer said so). */
 	void (*down)(struct link *l, int reason, void *user);
 	/* A whole message. `data` is malloc'd and now belongs to the callee. */
@@ -134,6 +155,11 @@ struct link_callbacks {
 	/* A message sent with link_send() was acknowledged (status 0) or failed
 	 * (status < 0, the session's down reason). Optional. */
 	void (*sent)(struct link *l, uint64_t msg_id, int status, void *user);
+	/* Added, optional: every change of the session's state, for the
+	 * caller's log: the state before and after ("hello", "peer", "up",
+	 * "dead"), the event that caused it and the reason (0 or -errno). */
+	void (*trace)(struct link *l, const char *from, const char *to, const char *event,
+		      int reason, void *user);
 };
 
 struct link_config {
@@ -146,6 +172,14 @@ struct link_config {
 	size_t max_msg;			/* 0: LINK_MAX_MSG_DEFAULT */
 	bool no_compress;		/* never compress payloads */
 	uint64_t epoch;			/* 0: random */
+	/* Added: receiver caps. Bytes held by unfinished messages (buffers and
+	 * bookkeeping, allocated only as frames arrive): 0 = 2 x max_msg; a
+	 * frame that would pass it is refused (not acknowledged, so resent).
+	 * An unfinished message with no new frame for rx_stall_ms (0: the
+	 * larger of 10 s and 3 x dead_ms) is dropped and ends the session
+	 * (-ETIMEDOUT), since its sender believes the frames it has delivered. */
+	size_t rx_held_max;
+	uint32_t rx_stall_ms;
 };
 
 /* Takes ownership of io (closed by link_free, also on failure). */

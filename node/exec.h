@@ -26,11 +26,17 @@
  *     table, __BASE_FILE__), each hub name mapped by the job's own maps
  *     as gcc on the hub maps it (exec_map_name()).
  * So the object is the hub's, byte for byte, -g included. It refuses
- * (before running anything) arguments that would run other programs or read
- * or write outside the job (exec_check_args()), and inputs with an
- * include-like directive (exec_find_include()): the node must never read
- * its own files on a hub's behalf.
- * The temp dir is removed on every path.
+ * (before running anything) what lib/policy.h refuses: arguments that are
+ * not a compile from the allow-list, names that could read as options,
+ * a source whose suffix is not its -x language.
+ *
+ * The job's private dir, made by root: <tmp_root>/usbfarm-job.XXXXXX (0711)
+ * holding j/ (the job dir above, a fresh dir given to the slot's uid) and
+ * s/ (the sandbox's mount stage, sandbox.h). Everything inside j/ is made
+ * by the compiler's side, with the slot's ids (sandbox_spawn's hook); root
+ * reads the outputs back only through openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS), regular files owned by the slot, and removes the
+ * dir without following links once every process of the job is gone.
  */
 #ifndef USBFARM_NODE_EXEC_H
 #define USBFARM_NODE_EXEC_H
@@ -41,14 +47,25 @@
 #include <sys/types.h>
 
 #include "../lib/buf.h"
+#include "../lib/policy.h"
 
 struct exec_limits {
 	uint32_t cpu_s;		/* RLIMIT_CPU of the compiler; 0: default 600 */
 	uint64_t mem_bytes;	/* RLIMIT_AS; 0: default 4 GiB */
-	uint64_t out_bytes;	/* cap on each output (obj, dwo, stdout, stderr); 0: 512 MiB */
+	uint64_t out_bytes;	/* cap on each output (obj, dwo); 0 or more: JOB_MAX_OUTPUT;
+				 * stdout and stderr: JOB_MAX_TEXT */
 	uint32_t timeout_ms;	/* wall clock, then SIGKILL; 0: default 900000 */
 	uid_t uid;		/* run as this user when started as root; 0: don't switch */
 	gid_t gid;
+	uint32_t nproc;		/* RLIMIT_NPROC of the slot's uid; 0: default 64 */
+	uint32_t nofile;	/* RLIMIT_NOFILE; 0: default 256 */
+};
+
+/* How the compiler is launched (sandbox.h): the one explicit choice. */
+struct exec_launch {
+	bool insecure;		/* no namespaces (--insecure-no-sandbox, tests) */
+	const char *launcher;	/* NULL, or a wrapper program: [launcher, compiler, args…] */
+	const char *ro_paths;	/* toolchain dirs seen read-only; NULL: SANDBOX_RO_DEFAULT */
 };
 
 struct exec_job {
@@ -66,6 +83,7 @@ struct exec_job {
 	const char *hub_cwd;
 	const char *tmp_root;	/* where to make the private dir; NULL: $TMPDIR or /tmp */
 	struct exec_limits limits;
+	struct exec_launch launch;
 };
 
 struct exec_result {
@@ -80,40 +98,9 @@ struct exec_result {
 	char error[256];
 };
 
-#define EXEC_CWD_MAX 1024	/* = JOB_CWD_MAX, incl. NUL */
-#define EXEC_NAME_MAX 512	/* input name, incl. NUL (= JOB_NAME_MAX) */
-#define EXEC_MAX_UPS 32		/* ".." levels a relative input may climb */
+#define EXEC_CWD_MAX POLICY_CWD_MAX	/* = JOB_CWD_MAX, incl. NUL */
+#define EXEC_NAME_MAX POLICY_NAME_MAX	/* = JOB_NAME_MAX */
 
-/* 0 if every argument is allowed on a node, else -EPERM and `why`. */
-int exec_check_args(char *const *args, int nargs, char *why, size_t whylen);
-/* Validates a relative name (no "..", not absolute, no NUL, sane length). */
-bool exec_safe_relpath(const char *p);
-/* Validates an input name: relative (".", ".." and empty components
- * allowed, climbing at most EXEC_MAX_UPS levels above the cwd, not
- * starting with '-') or absolute (never above "/", no '=': it becomes the
- * OLD of a prefix map); ends in a file name component; no control
- * characters; shorter than EXEC_NAME_MAX. */
-bool exec_input_name_ok(const char *p);
-/* The first line (1-based) of text that starts with a directive that makes
- * the preprocessor open a file: #include, #include_next, #import, #embed,
- * #pragma GCC dependency (with "%:" or "??=" for '#', blanks, comments and
- * line splices anywhere in between). Every physical line start is looked
- * at, inside comments and literals too, so nothing a compiler of any
- * dialect could read as such a directive is missed; a line inside a comment
- * or a multi-line literal may be reported too (the job then runs on the
- * hub). 0 if none. *what (if what) names the directive. */
-size_t exec_find_include(const uint8_t *text, size_t len, const char **what);
-/* What gcc does to `name` with the job's own maps (in order; the last
- * whose OLD is a prefix of name wins): for debug info (DW_AT_name, line
- * table) -fdebug-prefix-map and -ffile-prefix-map; for __FILE__ and
- * __BASE_FILE__ (macro) -fmacro-prefix-map and -ffile-prefix-map.
- * malloc'd, NULL when out of memory. */
-char *exec_map_name(char *const *args, int nargs, const char *name, bool macro);
-/* What gcc would make of hub_cwd as DW_AT_comp_dir given the job's own
- * -fdebug-prefix-map=OLD=NEW / -ffile-prefix-map=OLD=NEW (in order; the
- * last map whose OLD is a prefix of hub_cwd wins, as in gcc): a malloc'd
- * string, or NULL (out of memory). */
-char *exec_comp_dir(char *const *args, int nargs, const char *hub_cwd);
 /* Always fills `res`; returns res->farm_error. */
 int exec_run(const struct exec_job *job, struct exec_result *res);
 void exec_result_free(struct exec_result *res);

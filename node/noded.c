@@ -11,8 +11,21 @@
  * hub has already failed them over. TELEMETRY goes out every few seconds.
  *
  * Privileges: the raw socket needs root or CAP_NET_RAW; jobs do not. Run as
- * root, noded runs each compile as --user (default nobody) through
- * exec_limits.uid/gid.
+ * root, noded runs each compile in the sandbox (sandbox.h) as its slot's
+ * own uid (slots.h: a reserved range, one block per noded, held by a lock).
+ * Where the sandbox cannot be made it says so at start and refuses every
+ * job, unless started with --insecure-no-sandbox.
+ *
+ * Whole-job cleanup: a worker and its sandbox die with their parent
+ * (PR_SET_PDEATHSIG, chained: noded -> worker -> the job's PID 1, whose
+ * death ends its PID namespace). A job that did not end by itself (cancel,
+ * session lost, worker died, shutdown) is followed by slot_clean(): every
+ * process of the slot's uid killed, the slot's dir emptied, before the slot
+ * takes the next job. At start, slots_claim() does the same for whatever a
+ * predecessor killed by SIGKILL left.
+ *
+ * Limits: each is min(the hub's request, this node's ceiling); the
+ * ceilings are options, the memory one sized from the board's RAM.
  */
 #include "log.h"
 
@@ -21,6 +34,8 @@
 #include "../lib/job.h"
 #include "../lib/link.h"
 #include "exec.h"
+#include "sandbox.h"
+#include "slots.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +47,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +59,7 @@
 
 struct worker {
 	bool used;
+	bool dirty;		/* ended from outside: slot_clean() before reuse */
 	uint64_t job_id;
 	pid_t pid;
 	int fd;			/* read end of the result pipe */
@@ -54,9 +73,15 @@ static struct {
 	char ident[LINK_IDENT_MAX];
 	char name[JOB_NODE_NAME_MAX];
 	int slots;
-	uid_t uid;
-	gid_t gid;
 	const char *tmp_root;
+	struct slots sl;
+	uid_t uid_base;		/* of the reserved range (--uid-base) */
+	struct exec_launch launch;
+	char refuse[200];	/* non-empty: every job is refused, and why */
+	struct {
+		uint32_t cpu_s, timeout_ms, nproc, nofile;
+		uint64_t mem_bytes;
+	} ceil;
 	int verbose;
 	struct compiler_id *compilers;
 	size_t ncompilers;
@@ -132,9 +157,42 @@ static const struct compiler_id *find_compiler(const struct compiler_id *want)
 _Static_assert(EXEC_CWD_MAX == JOB_CWD_MAX, "exec and job agree on the hub cwd cap");
 
 /* In the worker: run the job, write the encoded RESULT, exit. */
-static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec *s,
-						   const struct compiler_id *cc, uint64_t t0)
+/* min(the hub's request, our ceiling); 0 asks for the ceiling. */
+static uint64_t eff(uint64_t req, uint64_t ceiling)
 {
+	return req && req < ceiling ? req : ceiling;
+}
+
+/* The slot's own dir under the job root. */
+static void slot_dir(int slot, char *p, size_t len)
+{
+	snprintf(p, len, "%s/%d", N.sl.root, slot);
+}
+
+/* After a job that did not end by itself: no process of the slot's uid
+ * and nothing in its dir is left (see the top). */
+static void slot_clean(int slot)
+{
+	char p[4200];
+	int fd;
+	unsigned k = geteuid() == 0 ? slots_kill_uids(slots_uid(&N.sl, slot), 1) : 0;
+
+	slot_dir(slot, p, sizeof p);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	unsigned n = fd >= 0 ? slots_empty_dir(fd) : 0;
+	if (fd >= 0)
+		close(fd);
+	if (k || n)
+		log_info("slot %d: ended %u process(es), removed %u entr%s", slot, k, n,
+			 n == 1 ? "y" : "ies");
+}
+
+static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec *s,
+						   const struct compiler_id *cc, uint64_t t0,
+						   int slot)
+{
+	char dir[4200];
+
 	struct exec_job ej;
 	struct exec_result er;
 	struct job_result r;
@@ -150,13 +208,17 @@ static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec
 	ej.output_name = s->output_name;
 	ej.want_dwo = s->want_dwo;
 	ej.hub_cwd = s->hub_cwd;	/* absolute, checked by job_decode_job */
-	ej.tmp_root = N.tmp_root;
-	ej.limits.cpu_s = s->limits.cpu_s;
-	ej.limits.mem_bytes = s->limits.mem_bytes;
-	ej.limits.out_bytes = s->limits.out_bytes;
-	ej.limits.timeout_ms = s->limits.timeout_ms;
-	ej.limits.uid = N.uid;
-	ej.limits.gid = N.gid;
+	slot_dir(slot, dir, sizeof dir);
+	ej.tmp_root = dir;
+	ej.limits.cpu_s = (uint32_t)eff(s->limits.cpu_s, N.ceil.cpu_s);
+	ej.limits.mem_bytes = eff(s->limits.mem_bytes, N.ceil.mem_bytes);
+	ej.limits.out_bytes = eff(s->limits.out_bytes, JOB_MAX_OUTPUT);
+	ej.limits.timeout_ms = (uint32_t)eff(s->limits.timeout_ms, N.ceil.timeout_ms);
+	ej.limits.nproc = N.ceil.nproc;
+	ej.limits.nofile = N.ceil.nofile;
+	if (geteuid() == 0)
+		ej.limits.uid = ej.limits.gid = slots_uid(&N.sl, slot);
+	ej.launch = N.launch;
 	exec_run(&ej, &er);
 
 	memset(&r, 0, sizeof r);
@@ -209,6 +271,10 @@ static void start_job(uint8_t *data, size_t len)
 			send_farm_error(id, -EPROTO, "malformed job");
 		return;
 	}
+	if (N.refuse[0]) {
+		send_farm_error(s.job_id, -EPERM, "%s", N.refuse);
+		goto out;
+	}
 	cc = find_compiler(&s.compiler);
 	if (!cc) {
 		char d[160];
@@ -240,12 +306,17 @@ static void start_job(uint8_t *data, size_t len)
 		goto out;
 	}
 	if (pid == 0) {
+		pid_t parent = getppid();
 		setpgid(0, 0);
+		/* the worker, and through it the job, dies with noded */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
 		close(p[0]);
-		worker_main(p[1], &s, cc, t0);
+		worker_main(p[1], &s, cc, t0, (int)(w - N.w));
 	}
 	setpgid(pid, pid);
 	close(p[1]);
@@ -269,6 +340,7 @@ static void worker_kill(struct worker *w)
 	kill(-w->pid, SIGKILL);
 	kill(w->pid, SIGKILL);
 	w->cancelled = true;
+	w->dirty = true;
 }
 
 /* The worker's pipe reached EOF (or failed): reap it and answer. */
@@ -283,6 +355,8 @@ static void worker_done(struct worker *w)
 	/* The compiler may have left grandchildren: the group goes. */
 	kill(-w->pid, SIGKILL);
 	close(w->fd);
+	if (w->dirty || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		slot_clean((int)(w - N.w));
 	if (w->cancelled) {
 		if (N.link && link_state(N.link) == LINK_UP)
 			send_farm_error(w->job_id, -ECANCELED, "cancelled");
@@ -326,6 +400,7 @@ static void worker_readable(struct worker *w)
 		w->res.len += (size_t)r;
 		if (w->res.len > RESULT_PIPE_MAX) {
 			worker_kill(w);
+			w->dirty = true;
 			buf_free(&w->res);
 			w->cancelled = false; /* answered as "worker died" */
 			worker_done(w);
@@ -424,9 +499,21 @@ static void usage(FILE *to, int code)
 "  -i, --id ID            identity told to the hub (default: /etc/machine-id,\n"
 "                         else the hostname)\n"
 "  -n, --slots N          jobs at once (default: the number of CPUs)\n"
-"  -u, --user USER        run compilers as USER when started as root\n"
-"                         (default nobody; the link itself needs root or\n"
-"                         CAP_NET_RAW, the compilers do not)\n"
+"      --uid-base UID     start of the reserved uid range the slots run as\n"
+"                         (default %u; %u blocks of %u, one per noded; no\n"
+"                         user or group of the system may have an id there)\n"
+"      --insecure-no-sandbox  run jobs without the sandbox (no namespaces):\n"
+"                         only where the kernel refuses them, never silently\n"
+"      --launcher PROG    run each compiler as PROG COMPILER ARGS... (e.g. an\n"
+"                         emulator's runner; PROG must be in --toolchain)\n"
+"      --toolchain DIRS   ':'-separated paths a job sees read-only (default\n"
+"                         %s)\n"
+"      --max-mem SIZE     ceiling of a job's address space (default: the\n"
+"                         board's RAM, at least 512M; K/M/G suffixes)\n"
+"      --max-cpu SEC      ceiling of a job's CPU time (default 600)\n"
+"      --max-time SEC     ceiling of a job's wall time (default 900)\n"
+"      --max-procs N      processes of one job (default 64)\n"
+"      --max-files N      open files of one job's process (default 256)\n"
 "  -C, --compilers LIST   offer only these compilers: comma-separated absolute\n"
 "                         paths (identified directly) or kinds (gcc, g++,\n"
 "                         clang, clang++) filtering the $PATH scan\n"
@@ -436,7 +523,7 @@ static void usage(FILE *to, int code)
 "  -h, --help             this help\n"
 "\n"
 "SIGTERM and SIGINT stop noded; running jobs are killed (the hub retries them\n"
-"elsewhere).\n");
+"elsewhere).\n", SLOTS_UID_BASE, SLOTS_BLOCKS, SLOTS_BLOCK_UIDS, SANDBOX_RO_DEFAULT);
 	exit(code);
 }
 
@@ -450,6 +537,27 @@ static void on_ifevent(const struct ifw_info *in, void *user)
 		log_info("%s: %s: ending the session now", N.iface, ifw_event_name(in->event));
 		link_reset(N.link, -ENETDOWN);
 	}
+}
+
+/* "512M", "4G", "1000000": bytes; 0 if bad. */
+static uint64_t parse_size(const char *a)
+{
+	char *e;
+	unsigned long long v = strtoull(a, &e, 10);
+	int sh = *e == 'K' || *e == 'k' ? 10 : *e == 'M' || *e == 'm' ? 20 :
+		 *e == 'G' || *e == 'g' ? 30 : 0;
+	if (e == a || (sh && e[1]) || (!sh && *e) || v > (1ull << 40))
+		return 0;
+	return (uint64_t)v << sh;
+}
+
+static uint32_t parse_u32(const char *a, const char *opt, uint32_t lo, uint32_t hi)
+{
+	char *e;
+	unsigned long v = strtoul(a, &e, 10);
+	if (e == a || *e || v < lo || v > hi)
+		fatal("bad %s '%s' (%u..%u)", opt, a, (unsigned)lo, (unsigned)hi);
+	return (uint32_t)v;
 }
 
 static void on_signal(int sig)
@@ -534,12 +642,84 @@ static void load_compilers(const char *allow)
 		log_warn("no compilers to offer: every job will be refused");
 }
 
+/* The ceilings not given as options: memory from the board's RAM. */
+static void default_ceilings(void)
+{
+	struct sysinfo si;
+	uint64_t ram = 0;
+
+	if (sysinfo(&si) == 0)
+		ram = (uint64_t)si.totalram * si.mem_unit;
+	if (!N.ceil.mem_bytes)
+		N.ceil.mem_bytes = ram > (512ull << 20) ? ram : 512ull << 20;
+	if (!N.ceil.cpu_s)
+		N.ceil.cpu_s = 600;
+	if (!N.ceil.timeout_ms)
+		N.ceil.timeout_ms = 900000;
+	if (!N.ceil.nproc)
+		N.ceil.nproc = 64;
+	if (!N.ceil.nofile)
+		N.ceil.nofile = 256;
+}
+
+/* The sandbox checked, the slots' uid block claimed, what a predecessor
+ * left ended, one dir per slot. */
+static void setup_jobs(void)
+{
+	const char *root = N.tmp_root ? N.tmp_root : getenv("TMPDIR");
+	char why[300];
+	int rc;
+
+	default_ceilings();
+	if (!root || !*root)
+		root = "/tmp";
+	if (N.launch.insecure) {
+		log_warn("--insecure-no-sandbox: jobs run WITHOUT the sandbox (only the uid "
+			 "drop and limits)");
+	} else if (geteuid() != 0) {
+		snprintf(N.refuse, sizeof N.refuse, "this node has no sandbox (noded is not root)");
+	} else if (sandbox_probe(why, sizeof why) < 0) {
+		snprintf(N.refuse, sizeof N.refuse, "this node has no sandbox: %.150s", why);
+	}
+	if (N.refuse[0])
+		log_warn("%s: every job is refused (--insecure-no-sandbox runs them without)",
+			 N.refuse);
+	if (N.launch.launcher && (N.launch.launcher[0] != '/' || access(N.launch.launcher, X_OK)))
+		fatal("--launcher %s: not an absolute path of a program", N.launch.launcher);
+	rc = slots_claim(&N.sl, N.uid_base, root, why, sizeof why);
+	if (rc < 0)
+		fatal("slots: %s", why);
+	for (int i = 0; i < N.slots; i++) {
+		char p[4200];
+		slot_dir(i, p, sizeof p);
+		if (mkdir(p, 0711) && errno != EEXIST)
+			fatal("%s: %s", p, strerror(errno));
+	}
+	log_info("slots: uids %u..%u (block %u), jobs under %s; before starting: ended %u "
+		 "leftover process(es), removed %u stale entr%s; ceilings: %llu MiB, %u s CPU, "
+		 "%u s wall, %u procs, %u files", (unsigned)slots_uid(&N.sl, 0),
+		 (unsigned)slots_uid(&N.sl, N.slots - 1), N.sl.block, N.sl.root, N.sl.killed,
+		 N.sl.swept, N.sl.swept == 1 ? "y" : "ies",
+		 (unsigned long long)(N.ceil.mem_bytes >> 20), (unsigned)N.ceil.cpu_s,
+		 (unsigned)(N.ceil.timeout_ms / 1000), (unsigned)N.ceil.nproc,
+		 (unsigned)N.ceil.nofile);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "id", required_argument, NULL, 'i' },
 		{ "slots", required_argument, NULL, 'n' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "uid-base", required_argument, NULL, 1 },
+		{ "insecure-no-sandbox", no_argument, NULL, 2 },
+		{ "launcher", required_argument, NULL, 3 },
+		{ "toolchain", required_argument, NULL, 4 },
+		{ "max-mem", required_argument, NULL, 5 },
+		{ "max-cpu", required_argument, NULL, 6 },
+		{ "max-time", required_argument, NULL, 7 },
+		{ "max-procs", required_argument, NULL, 8 },
+		{ "max-files", required_argument, NULL, 9 },
 		{ "compilers", required_argument, NULL, 'C' },
 		{ "tmpdir", required_argument, NULL, 'T' },
 		{ "syslog", no_argument, NULL, 'S' },
@@ -547,13 +727,14 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *user = NULL, *allow = NULL;
+	const char *allow = NULL;
 	bool use_syslog = false;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct link_io *io;
 	int o, rc;
 
 	N.slots = ncpu > 0 ? (int)ncpu : 1;
+	N.uid_base = SLOTS_UID_BASE;
 	default_ident();
 	while ((o = getopt_long(argc, argv, "i:n:u:C:T:vh", opts, NULL)) != -1) {
 		switch (o) {
@@ -571,7 +752,19 @@ int main(int argc, char **argv)
 			N.slots = (int)v;
 			break;
 		}
-		case 'u': user = optarg; break;
+		case 'u': fatal("--user is gone: each slot runs as a uid of its own (--uid-base)");
+		case 1: N.uid_base = parse_u32(optarg, "--uid-base", 1000,
+					       0xfffffffeu - SLOTS_BLOCKS * SLOTS_BLOCK_UIDS); break;
+		case 2: N.launch.insecure = true; break;
+		case 3: N.launch.launcher = optarg; break;
+		case 4: N.launch.ro_paths = optarg; break;
+		case 5: if (!(N.ceil.mem_bytes = parse_size(optarg)))
+				fatal("bad --max-mem '%s'", optarg);
+			break;
+		case 6: N.ceil.cpu_s = parse_u32(optarg, "--max-cpu", 1, 86400); break;
+		case 7: N.ceil.timeout_ms = 1000 * parse_u32(optarg, "--max-time", 1, 86400); break;
+		case 8: N.ceil.nproc = parse_u32(optarg, "--max-procs", 4, 4096); break;
+		case 9: N.ceil.nofile = parse_u32(optarg, "--max-files", 16, 65536); break;
 		case 'C': allow = optarg; break;
 		case 'T': N.tmp_root = optarg; break;
 		case 'S': use_syslog = true; break;
@@ -585,18 +778,7 @@ int main(int argc, char **argv)
 	N.iface = optind < argc ? argv[optind] : "usb0";
 	log_init("noded", N.verbose, use_syslog);
 
-	if (geteuid() == 0) {
-		const char *u = user ? user : "nobody";
-		struct passwd *pw = getpwnam(u);
-		if (!pw)
-			fatal("no user '%s' to run jobs as (--user)", u);
-		N.uid = pw->pw_uid;
-		N.gid = pw->pw_gid;
-		if (N.uid == 0)
-			log_warn("jobs run as root (--user %s)", u);
-	} else if (user) {
-		log_warn("not root: --user %s ignored, jobs run as this user", user);
-	}
+	setup_jobs();
 
 	load_compilers(allow);
 	N.w = calloc((size_t)N.slots, sizeof *N.w);
@@ -721,6 +903,7 @@ int main(int argc, char **argv)
 				;
 			close(N.w[i].fd);
 			buf_free(&N.w[i].res);
+			slot_clean(i);
 		}
 	if (N.link)
 		link_free(N.link);

@@ -1,10 +1,10 @@
 /* fuzz_args.c — the response-file parser and the argument classifier.
  * Input: the first byte picks the mode; the rest is a response file's
- * text (split), preprocessed text (the node-source filter and the
- * node's include-directive scanner), or NUL-separated argv words
- * (classified). */
+ * text (split), preprocessed text (the node-source filter), or
+ * NUL-separated argv words (classified: every job dcc plans is one the
+ * node's policy, lib/policy.h, accepts). */
 #include "args.h"
-#include "exec.h"
+#include "policy.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,13 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (args_node_source(t, &n, "/home/u/p") == 0 && n > size - 1)
 			__builtin_trap();
 		(void)args_time_macro(t, n);
-		{
-			/* the node's scanner: a line number within the text */
-			const char *what = NULL;
-			size_t line = exec_find_include(data + 1, size - 1, &what);
-			if (line && (!what || line > size))
-				__builtin_trap();
-		}
 		free(t);
 		return 0;
 	}
@@ -67,8 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 * input is the source's name as given, one the node
 			 * accepts (relative or absolute, never above "/") */
 			/* (option values such as `--param N=V` are not options
-			 * themselves; what the node would refuse, dcc checks with
-			 * exec_check_args before sending) */
+			 * themselves) */
 			for (int i = 0; i < p.node_nargs; i++) {
 				if (!strcmp(p.node_args[i], "-x") && i + 1 < p.node_nargs) {
 					i++;
@@ -77,8 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (!strcmp(p.node_args[i], "-o") || !strcmp(p.node_args[i], p.source))
 					__builtin_trap();
 			}
-			if (!p.input_name || !exec_input_name_ok(p.input_name) ||
-			    !p.output_name || p.output_name[0] == '/')
+			if (!p.input_name || !policy_input_name_ok(p.input_name) ||
+			    !p.output_name || !policy_output_name_ok(p.output_name))
+				__builtin_trap();
+			/* the node's whole check: the plan is one it runs */
+			if (policy_check_args(p.node_args, p.node_nargs, NULL, 0) ||
+			    !policy_input_suffix_ok(p.input_name) ||
+			    !policy_job_lang(p.node_args, p.node_nargs))
 				__builtin_trap();
 			if (p.lang != ARGS_LANG_ASM_CPP && strcmp(p.input_name, p.source))
 				__builtin_trap();

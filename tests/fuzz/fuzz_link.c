@@ -4,12 +4,20 @@
  * CRC, bit 1 write our session epoch as the destination (so frames reach the
  * session and reassembly logic), bit 2 call link_process after this frame.
  * Everything the link sends is discarded.
+ *
+ * The link runs with the real caps (max_msg and rx_held_max at their
+ * defaults: 256 MiB, 512 MiB), so what a hostile peer can make it hold is
+ * what is checked: after every link_process the bytes held by unfinished
+ * messages stay under the cap, the open messages under RX_OPEN_MAX (8192),
+ * nothing is held outside a session, and every delivered message fits max_msg.
+ * (The link itself aborts if it ever delivers a message it has not covered.)
  */
 #include "link.h"
 #include "frame.h"
 #include "crc32c.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,9 +88,23 @@ static void on_msg(struct link *l, uint32_t s, uint8_t *d, size_t n, void *u)
 {
 	(void)l;
 	(void)s;
-	(void)n;
 	(void)u;
+	if (n > LINK_MAX_MSG_DEFAULT || !d)
+		abort();
 	free(d);
+}
+
+static void check_caps(const struct link *l)
+{
+	struct link_stats st;
+	link_get_stats(l, &st);
+	if (st.rx_held > 2ull * LINK_MAX_MSG_DEFAULT || st.rx_held_peak > 2ull * LINK_MAX_MSG_DEFAULT ||
+	    st.rx_open > 8192 || (link_state(l) != LINK_UP && (st.rx_held || st.rx_open))) {
+		fprintf(stderr, "fuzz_link: caps broken: held %llu peak %llu open %u state %s\n",
+			(unsigned long long)st.rx_held, (unsigned long long)st.rx_held_peak, st.rx_open,
+			link_state_name(link_state(l)));
+		abort();
+	}
 }
 
 static void on_up(struct link *l, const struct link_peer *p, void *u)
@@ -97,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fio *f = calloc(1, sizeof *f);
 	struct link *l;
-	struct link_config cfg = { .ident = "fuzz", .epoch = EPOCH, .max_msg = 1 << 20 };
+	struct link_config cfg = { .ident = "fuzz", .epoch = EPOCH }; /* the real caps */
 	struct link_callbacks cb = { .up = on_up, .message = on_msg };
 
 	f->io.ops = &f_ops;
@@ -108,7 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (int i = 0; i < 64 && f->left >= 3; i++) {
 		f->stop = false;
-		if (link_process(l) < 0)
+		int rc = link_process(l);
+		check_caps(l);
+		if (rc < 0)
 			break;
 	}
 	link_free(l);

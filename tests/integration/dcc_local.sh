@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# dcc_local.sh — dcc without a farm: DCC_LOOPBACK=1 runs the node-side
-# executor in-process (the exact remote path), and with no hubd at all
+# dcc_local.sh — dcc without a farm: USBFARM_SOCKET="$W/loophub.sock" (below: hubd's socket
+# is tests/tools/loophub's, which runs the node-side executor itself: the
+# exact remote path), and with no hubd at all
 # (USBFARM_SOCKET at a nonexistent path) dcc falls back to local compiles.
 # Objects, .d and .dwo files must be byte-identical to a local compile;
 # errors and warnings identical; masquerading must not recurse.
@@ -13,7 +14,13 @@ DCC=$T_BIN/dcc
 [ -x "$DCC" ] || { fail dcc_built "no $DCC (run make)"; t_done; exit; }
 command -v gcc >/dev/null || { skip dcc_local "no gcc"; exit 0; }
 W=$(mktemp -d /tmp/dcc_local.XXXXXX)
-trap 'rm -rf "$W" "$W.lnk"' EXIT
+LOOPHUB_BIN=$T_BUILD/tools/loophub
+[ -x "$LOOPHUB_BIN" ] || { fail loophub_built "no $LOOPHUB_BIN (run make)"; t_done; exit; }
+"$LOOPHUB_BIN" "$W/loophub.sock" &
+LOOPHUB_PID=$!
+disown "$LOOPHUB_PID"	# not among the jobs the script's own `wait`s wait for
+trap 'kill "$LOOPHUB_PID" 2>/dev/null; rm -rf "$W" "$W.lnk"' EXIT
+for _ in $(seq 1 100); do [ -S "$W/loophub.sock" ] && break; sleep 0.1; done
 cd "$W" || exit 1
 TIMEOUT=$(command -v timeout)
 export USBFARM_SOCKET=$W/no-hubd.sock
@@ -125,7 +132,7 @@ cmp_run() { # NAME compiler args... (use @O@ for the output dir)
 	local a_dcc=() a_ref=() x
 	for x in "$@"; do a_dcc+=("${x//@O@/obj}"); a_ref+=("${x//@O@/ref}"); done
 	# dcc's own trace goes to fd 7, apart from the compiler's stderr
-	DCC_VERBOSE=1 UNCACHED_ERR_FD=7 DCC_LOOPBACK=1 "$DCC" "$cc" "${a_dcc[@]}" \
+	DCC_VERBOSE=1 UNCACHED_ERR_FD=7 USBFARM_SOCKET="$W/loophub.sock" "$DCC" "$cc" "${a_dcc[@]}" \
 		>"$W/d.out" 2>"$W/d.err" 7>"$W/d.trace"; local rd=$?
 	"$cc" "${a_ref[@]}" >"$W/r.out" 2>"$W/r.err"; local rr=$?
 	sed -i 's#ref/#obj/#g' "$W/r.err" "$W/r.out"
@@ -158,7 +165,7 @@ same_files() {
 }
 
 # distributed for real? (the trace says where it ran)
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O2 -Iinclude -c src/util.c -o obj/probe.o 2>"$W/trace"
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -O2 -Iinclude -c src/util.c -o obj/probe.o 2>"$W/trace"
 if grep -q 'compiled on loopback' "$W/trace"; then ok loopback_path_taken
 else fail loopback_path_taken "$(cat "$W/trace")"; fi
 
@@ -179,7 +186,7 @@ same_files Wp_MMD_deps math_wp.o .wp.d
 mkdir -p obj/deep/er ref/deep/er
 gcc -O0 -g -gno-record-gcc-switches -gsplit-dwarf -Iinclude -c src/math.c -o obj/deep/er/m.o &&
 mv obj/deep/er/m.o obj/deep/er/m.dwo ref/deep/er/
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O0 -g -gno-record-gcc-switches -gsplit-dwarf -Iinclude -c src/math.c -o obj/deep/er/m.o 2>"$W/sd.trace"
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -O0 -g -gno-record-gcc-switches -gsplit-dwarf -Iinclude -c src/math.c -o obj/deep/er/m.o 2>"$W/sd.trace"
 grep -q 'compiled on loopback' "$W/sd.trace" && ok split_dwarf_remote || fail split_dwarf_remote "$(cat "$W/sd.trace")"
 same_files split_dwarf_o_and_dwo deep/er/m.o deep/er/m.dwo
 cmp_run compile_S gcc -O2 -Iinclude -S src/util.c -o @O@/util.s
@@ -190,7 +197,7 @@ cmp_run compile_cxx_debug g++ -O1 -g -gno-record-gcc-switches -c src/shapes.cc -
 same_files cxx_debug_object shapes_g.o
 
 # default -o name (a.o in the cwd) and -MD without -o
-( cd obj && DCC_LOOPBACK=1 "$DCC" gcc -MD -I../include -c ../src/util.c ) &&
+( cd obj && USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -MD -I../include -c ../src/util.c ) &&
 ( cd ref && gcc -MD -I../include -c ../src/util.c )
 same_files default_output_names util.o util.d
 
@@ -218,7 +225,9 @@ EXPECT=remote cmp_run g_subdir_deep_output gcc -g -O2 -Iinclude -c src/x.c -o @O
 same_files g_subdir_deep_object sub/dir/x.o
 EXPECT=remote cmp_run g_cxx_remote g++ -g -O1 -c src/shapes.cc -o @O@/shapes_g2.o
 same_files g_cxx_object shapes_g2.o
-EXPECT=remote cmp_run g_x_c_remote gcc -g -x c -Iinclude -c src/weird.src -o @O@/weird.o
+# a name whose suffix is none of the node's languages stays local, said in
+# words (lib/policy.h: an explicit -x that matches the name's suffix)
+EXPECT="local:not a source suffix a node compiles" cmp_run g_x_c_odd_suffix_local gcc -g -x c -Iinclude -c src/weird.src -o @O@/weird.o
 same_files g_x_c_object weird.o
 EXPECT=remote cmp_run g_MD_remote gcc -g -O2 -MD -Iinclude -c src/x.c -o @O@/x_md.o
 same_files g_MD_object_and_deps x_md.o x_md.d
@@ -228,7 +237,7 @@ same_files g_no_working_directory_object util_nwd.o
 # is built under the same name first and moved aside
 mkdir -p obj/sd ref/sd
 gcc -gsplit-dwarf -g -O0 -Iinclude -c src/x.c -o obj/sd/x.o && mv obj/sd/x.o obj/sd/x.dwo ref/sd/
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -gsplit-dwarf -g -O0 -Iinclude -c src/x.c -o obj/sd/x.o 2>"$W/sd2.trace"
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -gsplit-dwarf -g -O0 -Iinclude -c src/x.c -o obj/sd/x.o 2>"$W/sd2.trace"
 grep -q 'compiled on loopback' "$W/sd2.trace" && ok g_split_dwarf_remote || fail g_split_dwarf_remote "$(cat "$W/sd2.trace")"
 same_files g_split_dwarf_o_and_dwo sd/x.o sd/x.dwo
 # the user's own maps (the kernel's -fmacro-prefix-map=$(srctree)/=): they
@@ -265,7 +274,7 @@ build_same() {
 	  "$cc" "$@" -o "$out" >"$W/bs.ref.err" 2>&1 ) ||
 		{ fail "$name" "local build failed: $(head -c 300 "$W/bs.ref.err")"; return; }
 	( cd "$dir" && for f in "$out" "$dwo" "$dep"; do [ -e "$f" ] && mv "$f" "$f.ref"; done; true )
-	( cd "$dir" && DCC_VERBOSE=1 UNCACHED_ERR_FD=7 DCC_LOOPBACK=1 "$DCC" "$cc" "$@" -o "$out" \
+	( cd "$dir" && DCC_VERBOSE=1 UNCACHED_ERR_FD=7 USBFARM_SOCKET="$W/loophub.sock" "$DCC" "$cc" "$@" -o "$out" \
 		>"$W/bs.out" 2>"$W/bs.err" 7>"$W/bs.trace" ) ||
 		{ fail "$name" "dcc failed: $(head -c 300 "$W/bs.err")"; return; }
 	grep -q 'compiled on loopback' "$W/bs.trace" ||
@@ -311,16 +320,16 @@ build_same vpath_user_map "$VP" x.o gcc -g -O2 -I../../include "-fdebug-prefix-m
 build_same include_text_in_strings_and_comments "$W" obj/inctext.o gcc -g -O2 -Iinclude -c src/inctext.c
 
 # compiler probes stay local: /dev/null in, /dev/null out, a FIFO in
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -Werror -c -x c /dev/null -o "$W/probe/null" 2>"$W/p1.trace"; rc=$?
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -Werror -c -x c /dev/null -o "$W/probe/null" 2>"$W/p1.trace"; rc=$?
 gcc -Werror -c -x c /dev/null -o "$W/probe/null" 2>/dev/null; rr=$?
 if [ $rc -eq $rr ] && grep -q 'local: /dev/null: input is not a regular file' "$W/p1.trace"; then ok probe_dev_null_local
 else fail probe_dev_null_local "rc=$rc/$rr $(head -c 300 "$W/p1.trace")"; fi
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -O2 -Iinclude -c src/util.c -o /dev/null 2>"$W/p2.trace"; rc=$?
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -O2 -Iinclude -c src/util.c -o /dev/null 2>"$W/p2.trace"; rc=$?
 if [ $rc -eq 0 ] && [ -c /dev/null ] && grep -q 'output is not a regular file' "$W/p2.trace"; then ok probe_out_dev_null_local
 else fail probe_out_dev_null_local "rc=$rc $(head -c 300 "$W/p2.trace")"; fi
 mkfifo "$W/fifo.c"
 ( printf 'int fifo_x;\n' >"$W/fifo.c" ) &
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$TIMEOUT" 20 "$DCC" gcc -c -x c "$W/fifo.c" -o obj/fifo.o 2>"$W/p3.trace"; rc=$?
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$TIMEOUT" 20 "$DCC" gcc -c -x c "$W/fifo.c" -o obj/fifo.o 2>"$W/p3.trace"; rc=$?
 wait
 if [ $rc -eq 0 ] && [ -s obj/fifo.o ] && grep -q 'input is not a regular file' "$W/p3.trace"; then ok probe_fifo_local
 else fail probe_fifo_local "rc=$rc $(head -c 300 "$W/p3.trace")"; fi
@@ -350,7 +359,7 @@ else fail uncached_err_fd "rc=$rc stderr=$(head -c 200 "$W/ucf.err") fd7=$(head 
 # @file response files (quoting, nesting)
 printf '%s\n' "-O2 -Iinclude @$W/inner.rsp" > "$W/outer.rsp"
 printf '%s\n' "'-DFEATURE=\"rsp mode\"' -c" > "$W/inner.rsp"
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc @"$W/outer.rsp" src/main.c -o obj/rsp.o 2>"$W/rsp.trace"; rc=$?
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc @"$W/outer.rsp" src/main.c -o obj/rsp.o 2>"$W/rsp.trace"; rc=$?
 gcc @"$W/outer.rsp" src/main.c -o ref/rsp.o
 if [ $rc -eq 0 ] && grep -q 'compiled on loopback' "$W/rsp.trace"; then same_files response_file rsp.o
 else fail response_file "rc=$rc $(head -c 300 "$W/rsp.trace")"; fi
@@ -358,10 +367,10 @@ else fail response_file "rc=$rc $(head -c 300 "$W/rsp.trace")"; fi
 # local-only commands behave exactly like the real compiler
 cmp_run link_local gcc -O2 -Iinclude src/main.c src/util.c -o @O@/prog
 same_files link_output prog
-DCC_LOOPBACK=1 "$DCC" gcc -Iinclude -E src/util.c >"$W/e1" 2>&1; r1=$?
+USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -Iinclude -E src/util.c >"$W/e1" 2>&1; r1=$?
 gcc -Iinclude -E src/util.c >"$W/e2" 2>&1; r2=$?
 [ $r1 -eq $r2 ] && cmp -s "$W/e1" "$W/e2" && ok preprocess_only_E || fail preprocess_only_E "differs"
-DCC_VERBOSE=1 DCC_LOOPBACK=1 "$DCC" gcc -c conftest.c -o obj/conftest.o 2>"$W/ct"; rc=$?
+DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" "$DCC" gcc -c conftest.c -o obj/conftest.o 2>"$W/ct"; rc=$?
 gcc -c conftest.c -o ref/conftest.o
 if [ $rc -eq 0 ] && grep -q 'autoconf' "$W/ct"; then same_files conftest_local conftest.o
 else fail conftest_local "rc=$rc $(cat "$W/ct")"; fi
@@ -369,7 +378,7 @@ else fail conftest_local "rc=$rc $(cat "$W/ct")"; fi
 cmp -s "$W/v1" "$W/v2" && ok compiler_version_passthrough || fail compiler_version_passthrough "differs"
 
 # implicit mode: dcc -c a.c uses cc
-( cd obj && DCC_LOOPBACK=1 "$DCC" -O2 -I../include -c ../src/math.c -o implicit.o ) &&
+( cd obj && USBFARM_SOCKET="$W/loophub.sock" "$DCC" -O2 -I../include -c ../src/math.c -o implicit.o ) &&
 ( cd ref && cc -O2 -I../include -c ../src/math.c -o implicit.o )
 same_files implicit_cc implicit.o
 
@@ -377,7 +386,7 @@ same_files implicit_cc implicit.o
 gcc -O2 -Iinclude -c src/util.c -o ref/masq.o
 mkdir -p "$W/masq"
 for n in gcc cc g++ c++; do ln -sf "$DCC" "$W/masq/$n"; done
-PATH="$W/masq:$PATH" DCC_VERBOSE=1 DCC_LOOPBACK=1 gcc -O2 -Iinclude -c src/util.c -o obj/masq.o 2>"$W/masq.trace"; rc=$?
+PATH="$W/masq:$PATH" DCC_VERBOSE=1 USBFARM_SOCKET="$W/loophub.sock" gcc -O2 -Iinclude -c src/util.c -o obj/masq.o 2>"$W/masq.trace"; rc=$?
 if [ $rc -eq 0 ] && grep -q 'compiled on loopback' "$W/masq.trace"; then same_files masquerade masq.o
 else fail masquerade "rc=$rc $(head -c 300 "$W/masq.trace")"; fi
 # two masquerade dirs on PATH: still finds the real one, no recursion
@@ -394,7 +403,7 @@ cat > "$W/masq2/wrapcc" <<EOF
 exec "$DCC" gcc "\$@"
 EOF
 chmod +x "$W/masq2/wrapcc"
-DCC_LOOPBACK=1 "$TIMEOUT" 20 "$DCC" "$W/masq2/wrapcc" -O2 -Iinclude -c src/util.c -o obj/wrap.o; rc=$?
+USBFARM_SOCKET="$W/loophub.sock" "$TIMEOUT" 20 "$DCC" "$W/masq2/wrapcc" -O2 -Iinclude -c src/util.c -o obj/wrap.o; rc=$?
 [ $rc -eq 0 ] && cmp -s obj/wrap.o ref/masq.o && ok wrapper_script_no_loop || fail wrapper_script_no_loop "rc=$rc"
 
 # help and version

@@ -46,7 +46,7 @@ node_field() { status_json | jq -r ".nodes[] | select(.name == \"$1\") | .$2"; }
 node1_busy() { [ "$(node_field node1 running)" -gt 0 ]; }
 node1_back() { nodes_up 2 && [ "$(node_field node1 sessions)" -ge 2 ]; }
 
-(cd "$S" && make -j4 CC="$DCC gcc" >"$FARM_TMP/build1.log" 2>&1) &
+user_in "$S" make -j4 CC="$DCC gcc" >"$FARM_TMP/build1.log" 2>&1 &
 make_pid=$!
 if wait_for 300 node1_busy; then
 	ip -n "${SIMFARM_TAG:-}${FARM_PREFIX}node1" link set usb0 down
@@ -86,7 +86,7 @@ else
 fi
 before=$(node_field node1 jobs_done)
 rm -rf "$S/obj"
-if (cd "$S" && make -j4 CC="$DCC gcc" >"$FARM_TMP/build2.log" 2>&1) &&
+if user_in "$S" make -j4 CC="$DCC gcc" >"$FARM_TMP/build2.log" 2>&1 &&
 	[ "$(node_field node1 jobs_done)" -gt "$before" ]; then
 	ok carrier-replugged-node-works
 else

@@ -18,7 +18,7 @@ G=$FARM_TMP/gen
 gen_tree "$G" 80
 FLAGS="-O2 -g -MD -Wall"
 (cd "$G" && make -j4 CC=gcc CFLAGS="$FLAGS" >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
-if (cd "$G" && make -j16 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >"$FARM_TMP/build.log" 2>&1); then
+if user_in "$G" make -j16 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >"$FARM_TMP/build.log" 2>&1; then
 	ok make-j16
 else
 	fail make-j16 "$(tail -n 5 "$FARM_TMP/build.log" | tr '\n' '|')"
@@ -36,7 +36,7 @@ fi
 # slots come back (no leak), and a later build still works.
 pids=()
 for k in $(seq 1 12); do
-	(cd "$G" && timeout -s KILL 1 "$T_BIN/dcc" gcc -O2 -c src/f$k.c -o "$FARM_TMP/ab$k.o" >/dev/null 2>&1) &
+	(cd "$G" && as_user timeout -s KILL 1 "$T_BIN/dcc" gcc -O2 -c src/f$k.c -o "$G/ab$k.o" >/dev/null 2>&1) &
 	pids+=($!)
 done
 wait "${pids[@]}" 2>/dev/null
@@ -46,7 +46,7 @@ else
 	fail abandoned-clients-release-slots "$(status_json | jq -c '{queued,running,local_used,clients}')"
 fi
 rm -rf "$G/obj"
-(cd "$G" && make -j16 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >/dev/null 2>&1) && same_outputs "$G/ref" "$G/obj" &&
+user_in "$G" make -j16 CC="$T_BIN/dcc gcc" CFLAGS="$FLAGS" >/dev/null 2>&1 && same_outputs "$G/ref" "$G/obj" &&
 	ok build-after-abandoned-clients || fail build-after-abandoned-clients "build or objects"
 
 t_done

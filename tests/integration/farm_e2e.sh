@@ -63,7 +63,7 @@ targets=$(cd "$P" && find obj -name '*.o' | sort)
 mv "$P/obj" "$P/ref"
 before=$(remote_jobs_done)
 # shellcheck disable=SC2086
-if (cd "$P" && make -j8 CC="$DCC gcc" CFLAGS="$PFLAGS" $targets >"$FARM_TMP/proj-farm.log" 2>&1); then
+if user_in "$P" make -j8 CC="$DCC gcc" CFLAGS="$PFLAGS" $targets >"$FARM_TMP/proj-farm.log" 2>&1; then
 	ok project-build-through-farm
 else
 	fail project-build-through-farm "make failed: $(tail -n 5 "$FARM_TMP/proj-farm.log")"
@@ -80,7 +80,7 @@ gen_tree "$G" 60
 GFLAGS="-O2 -g -Wall -MD"
 (cd "$G" && make -j4 CC=gcc CFLAGS="$GFLAGS" >/dev/null 2>&1) && mv "$G/obj" "$G/ref"
 before=$(remote_jobs_done)
-if (cd "$G" && make -j8 CC="$DCC gcc" CFLAGS="$GFLAGS" >"$FARM_TMP/gen-farm.log" 2>&1); then
+if user_in "$G" make -j8 CC="$DCC gcc" CFLAGS="$GFLAGS" >"$FARM_TMP/gen-farm.log" 2>&1; then
 	ok generated-build-through-farm
 else
 	fail generated-build-through-farm "make failed: $(tail -n 5 "$FARM_TMP/gen-farm.log")"
@@ -141,7 +141,7 @@ tree_build() {
 		mkdir -p "ref-$(dirname "$f")"; mv "$f" "ref-$f"; done)
 	n=$(cd "$dir/ref-$out" && find . -name '*.o' | wc -l)
 	b=$(remote_jobs_done); tb=$(status_json | jq '.jobs.total')
-	(cd "$dir" && make -j8 CC="$DCC gcc" CFLAGS="$flags" >"$FARM_TMP/$name-farm.log" 2>&1) ||
+	user_in "$dir" make -j8 CC="$DCC gcc" CFLAGS="$flags" >"$FARM_TMP/$name-farm.log" 2>&1 ||
 		{ fail "$name" "farm build failed: $(tail -n 3 "$FARM_TMP/$name-farm.log")"; return; }
 	a=$(remote_jobs_done); ta=$(status_json | jq '.jobs.total')
 	while IFS= read -r f; do
@@ -171,7 +171,7 @@ tree_build_vpath() {
 	mv "$VPB"/*.dwo "$VPB/ref/" 2>/dev/null
 	n=$(ls "$VPB/ref" | grep -c '\.o$')
 	b=$(remote_jobs_done); tb=$(status_json | jq '.jobs.total')
-	(cd "$VPB" && make -j8 CC="$DCC gcc" CFLAGS="$flags" >"$FARM_TMP/$name-farm.log" 2>&1) ||
+	user_in "$VPB" make -j8 CC="$DCC gcc" CFLAGS="$flags" >"$FARM_TMP/$name-farm.log" 2>&1 ||
 		{ fail "$name" "farm build failed: $(tail -n 3 "$FARM_TMP/$name-farm.log")"; return; }
 	a=$(remote_jobs_done); ta=$(status_json | jq '.jobs.total')
 	for f in "$VPB"/ref/*; do
@@ -208,7 +208,8 @@ parity() {
 	local lrc=0 frc=0 b a
 	(cd "$E" && gcc "$@" -c "$file" -o local.o >local.out 2>local.err) || lrc=$?
 	b=$(remote_jobs_done)
-	(cd "$E" && "$DCC" gcc "$@" -c "$file" -o farm.o >farm.out 2>farm.err) || frc=$?
+	chown "$FARM_USER:" "$E"
+	(cd "$E" && as_user "$DCC" gcc "$@" -c "$file" -o farm.o >farm.out 2>farm.err) || frc=$?
 	a=$(remote_jobs_done)
 	if [ "$lrc" -ne "$frc" ]; then
 		fail "$name" "exit $frc through the farm, $lrc locally"

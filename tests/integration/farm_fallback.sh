@@ -21,7 +21,7 @@ FLAGS="-O2 -g -MD"
 build() {
 	local name=$1 cc=${2:-gcc}
 	rm -rf "$G/obj"
-	if ! (cd "$G" && make -j6 CC="$DCC $cc" CFLAGS="$FLAGS" >"$FARM_TMP/$name.log" 2>&1); then
+	if ! user_in "$G" make -j6 CC="$DCC $cc" CFLAGS="$FLAGS" >"$FARM_TMP/$name.log" 2>&1; then
 		fail "$name" "build failed: $(tail -n 3 "$FARM_TMP/$name.log" | tr '\n' '|')"
 		return 1
 	fi
@@ -78,7 +78,8 @@ mkdir -p "$S"
 start_hubd --local-slots 0
 for i in 1 2 3; do start_noded "$i" --slots 1; done
 if wait_for 200 nodes_up 3; then
-	(cd "$S" && "$DCC" gcc -O2 -g -c slow.c -o farm.o >"$FARM_TMP/slow.out" 2>&1; echo $? >"$FARM_TMP/slow.rc") &
+	chown "$FARM_USER:" "$S"
+	(cd "$S" && as_user "$DCC" gcc -O2 -g -c slow.c -o farm.o >"$FARM_TMP/slow.out" 2>&1; echo $? >"$FARM_TMP/slow.rc") &
 	bg=$!
 	# wait until a node is running it, then kill that node's noded
 	victim=""

@@ -20,8 +20,8 @@ case $T_BUILD in *asan*) MSGS=600 MAX=16M ;; *) MSGS=1500 MAX=64M ;; esac
 pair_run "$MSGS" "$MAX"
 pair_check faults "$MSGS"
 # what the forwarder did to the frames
-FW=/run/usbfarm-simfarm/$P/fw1.stats
-kill -USR1 "$(cat "/run/usbfarm-simfarm/$P/fw1.pid")" 2>/dev/null
+FW=/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.stats
+kill -USR1 "$(cat "/run/usbfarm-simfarm/${SIMFARM_TAG:-}$P/fw1.pid")" 2>/dev/null
 sleep 0.3
 echo "# forwarder: $(grep -E '^(a2b|b2a)\.(rx_ours|dropped|duplicated|reordered|corrupted|kernel_drops) ' "$FW" | tr '\n' ' ')"
 # the faults really happened, and the transport saw them

@@ -37,7 +37,7 @@ unplug() {
 		fail "$c" "the transfer never got going: $(tail -n 3 "$TMP/a.err" "$TMP/b.err")"
 		return
 	fi
-	ip -n "${P}hub" link del "$hif"
+	ip -n "${SIMFARM_TAG:-}${P}hub" link del "$hif"
 	# no hang: both must end on their own (generous: a timeout-based detection takes dead_ms)
 	for t in $(seq 300); do alive $a || alive $b || break; sleep 0.1; done
 	if alive $a || alive $b; then

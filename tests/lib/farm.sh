@@ -3,10 +3,22 @@
 # namespace (the unix socket works across network namespaces). Source after
 # sh.sh; set FARM_PREFIX first. Everything started is recorded by PID and
 # stopped by farm_cleanup (installed as the EXIT trap by farm_init).
+#
+# As a user would have it: hubd and noded run as root (hubd drops to the
+# `usbfarm` user itself), dcc and hubctl run as FARM_USER, a normal user in
+# the `usbfarm` group (as_user, user_in). The group and the `usbfarm` user
+# are created if missing and left (shared); FARM_USER (uftest$SIMFARM_TAG)
+# is created if missing and then deleted by farm_cleanup.
 SF=$T_ROOT/scripts/simfarm
 FARM_TMP=$(mktemp -d "/tmp/usbfarm-${FARM_PREFIX}XXXXXX")
-export USBFARM_SOCKET=$FARM_TMP/hubd.sock
+chmod 0755 "$FARM_TMP"
+# hubd creates run/ itself (0750, group usbfarm)
+export USBFARM_SOCKET=$FARM_TMP/run/hubd.sock
+FARM_USER=uftest${SIMFARM_TAG:-}
+FARM_MADE_USER=""
 HUBD_PID=""
+# HUBD_PREFIX: a command put in front of hubd (e.g. prlimit --nofile=48:48)
+HUBD_PREFIX=()
 declare -A NODED_PID=()
 FARM_N=0
 
@@ -17,6 +29,7 @@ farm_cleanup() {
 	[ -n "$HUBD_PID" ] && wait "$HUBD_PID" 2>/dev/null
 	for p in "${NODED_PID[@]}"; do wait "$p" 2>/dev/null; done
 	"$SF" down --prefix "$FARM_PREFIX" -q >/dev/null 2>&1 || true
+	[ -n "$FARM_MADE_USER" ] && userdel "$FARM_USER" >/dev/null 2>&1
 	# A sanitizer report in a daemon or in dcc would otherwise go unseen (the
 	# build falls back to local and passes): every log is checked.
 	local log
@@ -39,24 +52,51 @@ farm_init() {
 	for b in hubd noded dcc hubctl; do
 		[ -x "$T_BIN/$b" ] || { skip farm "$T_BIN/$b not built"; exit 0; }
 	done
+	farm_users || { fail farm-users "cannot create the usbfarm group/user or $FARM_USER"; exit 1; }
 	FARM_N=$1
 	"$SF" up "$1" --prefix "$FARM_PREFIX" --force -q || { fail farm-up "simfarm up failed"; exit 1; }
+}
+
+# farm_users: the usbfarm group and user (left for others), FARM_USER in
+# that group (ours), FARM_TMP/home its home.
+farm_users() {
+	getent group usbfarm >/dev/null || groupadd -r usbfarm || return 1
+	getent passwd usbfarm >/dev/null ||
+		useradd -r -g usbfarm -M -d /nonexistent -s /usr/sbin/nologin usbfarm || return 1
+	if ! id "$FARM_USER" >/dev/null 2>&1; then
+		useradd -M -d /nonexistent -s /bin/sh -G usbfarm "$FARM_USER" || return 1
+		FARM_MADE_USER=1
+	fi
+	id -nG "$FARM_USER" | tr ' ' '\n' | grep -qx usbfarm || usermod -a -G usbfarm "$FARM_USER" || return 1
+	mkdir -p "$FARM_TMP/home" && chown "$FARM_USER:" "$FARM_TMP/home"
+}
+
+# as_user CMD...: CMD as FARM_USER (its own groups, usbfarm among them), with
+# its own HOME and no root runtime dir.
+as_user() {
+	setpriv --reuid "$FARM_USER" --regid "$FARM_USER" --init-groups \
+		env -u XDG_RUNTIME_DIR HOME="$FARM_TMP/home" USER="$FARM_USER" LOGNAME="$FARM_USER" "$@"
+}
+# user_in DIR CMD...: gives DIR to FARM_USER and runs CMD there as that user.
+user_in() {
+	local d=$1; shift
+	chown -R "$FARM_USER:" "$d" && (cd "$d" && as_user "$@")
 }
 
 # start_hubd [HUBD OPTIONS]: hubd in the hub namespace on every node link.
 start_hubd() {
 	local i ifs=()
 	for i in $(seq 1 "$FARM_N"); do ifs+=("$("$SF" ifname --prefix "$FARM_PREFIX" hub "$i")"); done
-	"$SF" exec --prefix "$FARM_PREFIX" hub "$T_BIN/hubd" -v --socket "$USBFARM_SOCKET" "$@" \
-		"${ifs[@]}" >>"$FARM_TMP/hubd.log" 2>&1 &
+	"$SF" exec --prefix "$FARM_PREFIX" hub "${HUBD_PREFIX[@]}" "$T_BIN/hubd" -v \
+		--socket "$USBFARM_SOCKET" "$@" "${ifs[@]}" >>"$FARM_TMP/hubd.log" 2>&1 &
 	HUBD_PID=$!
 	wait_for 100 test -S "$USBFARM_SOCKET"
 }
 
 # start_hubd_bare [OPTIONS]: hubd with no node interfaces.
 start_hubd_bare() {
-	"$SF" exec --prefix "$FARM_PREFIX" hub "$T_BIN/hubd" -v --socket "$USBFARM_SOCKET" "$@" \
-		>>"$FARM_TMP/hubd.log" 2>&1 &
+	"$SF" exec --prefix "$FARM_PREFIX" hub "${HUBD_PREFIX[@]}" "$T_BIN/hubd" -v \
+		--socket "$USBFARM_SOCKET" "$@" >>"$FARM_TMP/hubd.log" 2>&1 &
 	HUBD_PID=$!
 	wait_for 100 test -S "$USBFARM_SOCKET"
 }
@@ -95,7 +135,7 @@ wait_for() {
 	return 1
 }
 
-status_json() { "$T_BIN/hubctl" status --json; }
+status_json() { as_user "$T_BIN/hubctl" status --json; }
 # nodes_up K: at least K nodes are up with compilers
 nodes_up() {
 	[ "$(status_json | jq '[.nodes[] | select((.state | ascii_downcase) == "up" and (.compilers | length) > 0)] | length')" -ge "$1" ]

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "clock.h"
 #include "../lib/tool.h"
 
 #define CTRL_STREAM 0xFFFF0000u
@@ -58,13 +59,6 @@ static bool o_no_compress;
 
 static uint8_t *payload; /* max(chunk, size) random bytes, shared by all sends */
 static size_t payload_len;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void die(const char *what)
 {

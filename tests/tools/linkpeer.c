@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "clock.h"
 #include "../lib/tool.h"
 
 #ifndef IFF_LOWER_UP
@@ -523,13 +524,6 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int s)
 {
 	got_signal = s;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static bool workload_done(void)

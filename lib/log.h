@@ -1,9 +1,11 @@
 /*
  * log.h — the one logging path of the daemons (hubd, noded): stderr with a
- * timestamp and the program name, or syslog. lib/ never logs; daemons do.
+ * timestamp and the program name, or syslog. The library proper never logs
+ * (it returns errors); the daemons call this, and it lives in lib/ only so
+ * that hub/ and node/ share it without including each other.
  */
-#ifndef USBFARM_HUB_LOG_H
-#define USBFARM_HUB_LOG_H
+#ifndef USBFARM_LIB_LOG_H
+#define USBFARM_LIB_LOG_H
 
 #include <stdbool.h>
 

@@ -1,0 +1,308 @@
+/*
+ * ident_run.c — the identifier process (see ident.h, ident_run.h).
+ *
+ * One poll loop over the dispatcher's socket and the pipes of its running
+ * children (at most IDENT_MAX_RUNNING; a request beyond that is answered
+ * -EBUSY at once). Each child takes its client's ids from the kernel,
+ * becomes exactly that client (groups, gid, uid; no capabilities left for a
+ * non-root client), runs compiler_identify() and writes one struct
+ * ident_rep into its pipe. A child still running at its deadline has its
+ * process group killed. Invariants: the identifier itself never runs a
+ * client's file; no child runs with an id the kernel did not report for
+ * the client's connection; every request gets exactly one reply.
+ */
+#include "ident_run.h"
+#include "privsep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IDENT_MAX_GROUPS 1024
+
+struct run {
+	bool used;
+	uint64_t serial;
+	pid_t pid;
+	int fd;
+	uint64_t deadline;
+	struct ident_rep rep;
+	size_t got;
+};
+
+static struct run R[IDENT_MAX_RUNNING];
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static void reply(int sp, struct ident_rep *rep)
+{
+	rep->res.why[sizeof rep->res.why - 1] = 0;
+	/* The dispatcher gone: the next recv sees it and ends the loop. */
+	(void)send(sp, rep, sizeof *rep, MSG_NOSIGNAL);
+}
+
+static void reply_err(int sp, uint64_t serial, int rc, const char *why)
+{
+	struct ident_rep rep;
+	memset(&rep, 0, sizeof rep);
+	rep.serial = serial;
+	rep.res.rc = rc;
+	snprintf(rep.res.why, sizeof rep.res.why, "%s", why);
+	reply(sp, &rep);
+}
+
+/* One request and its fd. 1: got one; 0: malformed (dropped); -1: EOF. */
+static int recv_req(int sp, struct ident_req *rq, int *cfd)
+{
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { rq, sizeof *rq };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+	struct cmsghdr *cm;
+	int nfd = 0;
+	ssize_t n;
+
+	*cfd = -1;
+	n = recvmsg(sp, &m, MSG_CMSG_CLOEXEC);
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+		return -1;
+	if (n < 0)
+		return 0;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+			if (nfd++ == 0)
+				*cfd = fd;
+			else
+				close(fd);
+		}
+	}
+	if ((size_t)n != sizeof *rq || nfd != 1 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    !memchr(rq->path, 0, sizeof rq->path)) {
+		if (*cfd >= 0)
+			close(*cfd);
+		*cfd = -1;
+		return 0;
+	}
+	return 1;
+}
+
+/* In the child: becomes the client of cfd. 0 or -errno (why set). */
+static int become_client(int cfd, bool switch_ids, char *why, size_t wlen)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof cr;
+	static gid_t groups[IDENT_MAX_GROUPS];
+	socklen_t gl = sizeof groups;
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
+	    getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) < 0) {
+		snprintf(why, wlen, "cannot read the client's credentials: %s", strerror(errno));
+		return -EPERM;
+	}
+	close(cfd);
+	if (!switch_ids) {
+		if (cr.uid != geteuid()) {
+			snprintf(why, wlen, "hubd runs as uid %u, not root: it identifies "
+				 "compilers for uid %u only", (unsigned)geteuid(), (unsigned)geteuid());
+			return -EPERM;
+		}
+		return 0;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+	    setgroups(gl / sizeof(gid_t), groups) < 0 ||
+	    setresgid(cr.gid, cr.gid, cr.gid) < 0 || setresuid(cr.uid, cr.uid, cr.uid) < 0 ||
+	    privsep_caps_clear() < 0) {
+		snprintf(why, wlen, "cannot become uid %u: %s", (unsigned)cr.uid, strerror(errno));
+		return -EPERM;
+	}
+	if (getuid() != cr.uid || geteuid() != cr.uid || getgid() != cr.gid ||
+	    privsep_caps() != 0) {
+		snprintf(why, wlen, "the switch to uid %u did not hold", (unsigned)cr.uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void child(int wfd, const struct ident_req *rq, int cfd, bool switch_ids)
+{
+	struct ident_rep rep;
+	struct rlimit cpu = { 20, 20 };
+	int rc;
+
+	memset(&rep, 0, sizeof rep);
+	rep.serial = rq->serial;
+	setpgid(0, 0);
+	/* fds: 3 the answer pipe (close-on-exec: the compiler never sees it),
+	 * 4 the client's connection until its credentials are read */
+	int w2 = fcntl(wfd, F_DUPFD_CLOEXEC, 10), c2 = fcntl(cfd, F_DUPFD_CLOEXEC, 10);
+	if (w2 < 0 || c2 < 0 || dup3(w2, 3, O_CLOEXEC) < 0 || dup3(c2, 4, O_CLOEXEC) < 0)
+		_exit(127);
+	close_range(5, ~0u, 0);
+	rc = become_client(4, switch_ids, rep.res.why, sizeof rep.res.why);
+	if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		rc = -errno;
+	if (rc == 0) {
+		/* no identity cache on disk (hubd keeps its own), English output */
+		clearenv();
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+		umask(077);
+		setrlimit(RLIMIT_CPU, &cpu);
+		if (chdir("/") < 0)
+			rc = -errno;
+	}
+	if (rc == 0) {
+		rc = compiler_identify(rq->path, &rep.res.id);
+		if (rc < 0)
+			snprintf(rep.res.why, sizeof rep.res.why, "%s",
+				 rc == -EINVAL ? "not a compiler hubd knows" : strerror(-rc));
+	}
+	rep.res.rc = rc;
+	if (write(3, &rep, sizeof rep) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static void start(int sp, const struct ident_req *rq, int cfd, bool switch_ids)
+{
+	struct run *r = NULL;
+	int p[2];
+
+	for (int i = 0; i < IDENT_MAX_RUNNING && !r; i++)
+		if (!R[i].used)
+			r = &R[i];
+	if (!r) {
+		close(cfd);
+		reply_err(sp, rq->serial, -EBUSY, "too many compilers being identified at once");
+		return;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(cfd);
+		reply_err(sp, rq->serial, -errno, "pipe failed");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		child(p[1], rq, cfd, switch_ids);
+	}
+	close(cfd);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		reply_err(sp, rq->serial, -EAGAIN, "fork failed");
+		return;
+	}
+	setpgid(pid, pid);
+	memset(r, 0, sizeof *r);
+	r->used = true;
+	r->serial = rq->serial;
+	r->pid = pid;
+	r->fd = p[0];
+	r->deadline = mono_ms() + IDENT_TIMEOUT_MS;
+}
+
+static void finish(int sp, struct run *r, bool timed_out)
+{
+	if (timed_out) {
+		kill(-r->pid, SIGKILL);
+		kill(r->pid, SIGKILL);
+	}
+	waitpid(r->pid, NULL, 0);
+	close(r->fd);
+	if (timed_out)
+		reply_err(sp, r->serial, -ETIMEDOUT, "the compiler took too long to identify");
+	else if (r->got != sizeof r->rep || r->rep.serial != r->serial)
+		reply_err(sp, r->serial, -EIO, "identification ended without an answer");
+	else
+		reply(sp, &r->rep);
+	r->used = false;
+}
+
+static void child_readable(int sp, struct run *r)
+{
+	ssize_t n = read(r->fd, (char *)&r->rep + r->got, sizeof r->rep - r->got);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n > 0) {
+		r->got += (size_t)n;
+		if (r->got < sizeof r->rep)
+			return;
+	}
+	finish(sp, r, false);
+}
+
+void ident_serve(int sp, bool switch_ids)
+{
+	struct pollfd pf[1 + IDENT_MAX_RUNNING];
+	struct run *who[1 + IDENT_MAX_RUNNING];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		size_t n = 0;
+		uint64_t now = mono_ms();
+		int timeout = -1;
+
+		pf[n] = (struct pollfd){ sp, POLLIN, 0 };
+		who[n++] = NULL;
+		for (int i = 0; i < IDENT_MAX_RUNNING; i++) {
+			if (!R[i].used)
+				continue;
+			int ms = R[i].deadline > now ? (int)(R[i].deadline - now) : 0;
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+			pf[n] = (struct pollfd){ R[i].fd, POLLIN, 0 };
+			who[n++] = &R[i];
+		}
+		if (poll(pf, n, timeout) < 0 && errno != EINTR)
+			_exit(1);
+		for (size_t i = 1; i < n; i++)
+			if (pf[i].revents)
+				child_readable(sp, who[i]);
+		now = mono_ms();
+		for (int i = 0; i < IDENT_MAX_RUNNING; i++)
+			if (R[i].used && R[i].deadline <= now)
+				finish(sp, &R[i], true);
+		if (pf[0].revents) {
+			struct ident_req rq;
+			int cfd, got = recv_req(sp, &rq, &cfd);
+			if (got < 0)
+				break;
+			if (got > 0)
+				start(sp, &rq, cfd, switch_ids);
+		}
+	}
+	for (int i = 0; i < IDENT_MAX_RUNNING; i++)
+		if (R[i].used) {
+			kill(-R[i].pid, SIGKILL);
+			waitpid(R[i].pid, NULL, 0);
+		}
+	_exit(0);
+}
