@@ -107,12 +107,9 @@ static void scan_cb(const char *name, void *user)
 	snprintf(seen + n, 256 - n, "[%s]", name);
 }
 
-int main(void)
+static void test_match(void)
 {
 	struct enroll_usb u;
-
-	make_tree();
-	setenv("USBFARM_SYSFS", root, 1);
 
 	T_CASE("enroll_ours_direct_port") {
 		T_CHECK(enroll_usb_of(NULL, "enx02aabbccdd01", &u) == 0, "not found");
@@ -145,6 +142,10 @@ int main(void)
 		T_CHECK(enroll_check("abcdefghijklmnop", NULL) == -EINVAL, "16 bytes");
 		T_CHECK(enroll_ifname_ok("abcdefghijklmno"), "15 bytes refused");
 	}
+}
+
+static void test_scan_codec(void)
+{
 	T_CASE("enroll_scan_finds_exactly_ours") {
 		char seen[256] = "";
 		int n = enroll_scan(NULL, scan_cb, seen);
@@ -191,6 +192,10 @@ int main(void)
 		buf_free(&req);
 		buf_free(&out);
 	}
+}
+
+static void test_udev_and_link(void)
+{
 	T_CASE("enroll_waits_for_udev") {
 		char udev[PATH_MAX + 8], seen[256] = "";
 		snprintf(udev, sizeof udev, "%s/udev", root);
@@ -231,6 +236,15 @@ int main(void)
 		T_CHECK(enroll_link_up("lo", 0) == 0 && ifwatch_query("lo", &in) == 0 && in.mtu == 1500, "mtu kept");
 		T_CHECK(enroll_link_up("nosuch0", 1500) == -ENODEV, "missing interface");
 	}
+}
+
+int main(void)
+{
+	make_tree();
+	setenv("USBFARM_SYSFS", root, 1);
+	test_match();
+	test_scan_codec();
+	test_udev_and_link();
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
 	if (system(cmd) != 0)
