@@ -26,7 +26,8 @@ note() { echo "# [$(cut -d' ' -f1 /proc/uptime)] $*"; }
 # (generous bounds: under TCG on a shared machine one hubctl+jq takes ~1 s)
 wait_for() { local end=$((SECONDS + $1)); shift; while :; do "$@" && return 0; [ $SECONDS -ge $end ] && return 1; sleep 0.2; done; }
 G=$ROOT/gadget/usbfarm-gadget
-export USBFARM_SOCKET=/run/usbfarm/hubd.sock
+# not /run/usbfarm: the boards' noded keep their slot locks there (one machine here)
+export USBFARM_SOCKET=/run/usbfarm-hub/hubd.sock
 HUBCTL="$B/bin/hubctl"
 t0=$(cut -d' ' -f1 /proc/uptime)
 # the trace of this script and the daemons' logs go to ttyS1
