@@ -65,6 +65,13 @@ LFS     := -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 PKGS    := libnl-3.0 libnl-route-3.0 lzo2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libusb (hub/usbdev.c: hubctl's port paths and port power) asked for on its
+# own, so a missing libusb breaks only that file, not every include path; and
+# linked as needed, so noded (a board's package) does not depend on it
+USB_CFLAGS := $(shell $(PKG_CONFIG) --cflags libusb-1.0 2>/dev/null)
+USB_LIBS   := $(shell $(PKG_CONFIG) --libs libusb-1.0 2>/dev/null || echo -lusb-1.0)
+PKG_CFLAGS += $(USB_CFLAGS)
+PKG_LIBS   += -Wl,--as-needed $(USB_LIBS) -Wl,--no-as-needed
 
 CFLAGS  ?=
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LFS) $(OPT) -MMD -MP \
@@ -216,3 +223,9 @@ check-arm:
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- all
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- SAN=1 all
 	$(Q)tests/run arm
+
+# The real kernel USB stack in a QEMU guest (Debian's kernel, dummy_hcd,
+# configfs gadgets, cdc_ether/cdc_ncm): tests/usb/check-usb.sh. Root.
+.PHONY: check-usb
+check-usb: all
+	$(Q)tests/usb/check-usb.sh

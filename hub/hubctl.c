@@ -1,16 +1,21 @@
 /*
  * hubctl.c — the farm's command line: `hubctl status [--json]` asks hubd
  * over its unix socket and prints the nodes, their links, slots, compilers
- * and counters. Exit codes: 0 ok, 1 hubd not reachable or bad answer,
- * 2 usage.
+ * and counters; `hubctl enroll IFACE` asks hubd to take a board's
+ * interface (udev runs it on add); `hubctl power-cycle NODE` cuts and
+ * restores the power of the node's hub port (hub/usbdev.c). Exit codes: 0 ok, 1 hubd not reachable
+ * or bad answer, 2 usage, 3 (enroll) not one of our boards.
  */
 #include "client.h"
+#include "enroll.h"
+#include "usbdev.h"
 #include "proto.h"
 #include "reasons.h"
 #include "serve.h"
 #include "verify.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +35,19 @@ static void usage(FILE *to, int code)
 "                    failed and running, bytes sent and received, measured\n"
 "                    speed, telemetry; and the hub's local slots and queue.\n"
 "                    --json prints the same as one JSON object for scripts.\n"
+"  enroll IFACE      asks hubd to enroll IFACE: hubd checks that its USB\n"
+"                    device is a usbfarm board (VID:PID 1d6b:0104, product\n"
+"                    \"usbfarm node\"; never by name), brings it up, sets its\n"
+"                    MTU and opens the link. hubd also does this by itself\n"
+"                    when an interface appears (netlink) and at start; udev\n"
+"                    runs this on add (udev/80-usbfarm-hub.rules).\n"
+"  power-cycle NODE  cuts the power of the hub port NODE (peer identity, name\n"
+"                    or interface) hangs on for 2 s and restores it: through\n"
+"                    the kernel's <hub>-port<N>/disable attribute where it\n"
+"                    exists, else ClearPortFeature/SetPortFeature(PORT_POWER)\n"
+"                    with libusb (USBFARM_POWER_VIA=libusb|sysfs forces one).\n"
+"                    Refuses (exit 3) on a hub without per-port power\n"
+"                    switching (wHubCharacteristics). Needs root.\n"
 "\n"
 "Options:\n"
 "  -s, --socket PATH  hubd's socket (default: as hubd: $USBFARM_SOCKET, else\n"
@@ -38,8 +56,33 @@ static void usage(FILE *to, int code)
 "                     /tmp/usbfarm-$UID/hubd.sock)\n"
 "  -h, --help         this help\n"
 "\n"
-"Exit status: 0 ok; 1 hubd not reachable or its answer unreadable; 2 usage.\n");
+"Exit status: 0 ok; 1 hubd not reachable or its answer unreadable (or enroll\n"
+"or power-cycle failed); 2 usage; 3 enroll: IFACE is not a usbfarm board,\n"
+"power-cycle: the hub cannot switch that port's power.\n");
 	exit(code);
+}
+
+/* ---- where a node is on the USB tree (sysfs + libusb) ---- */
+
+/* Fills BUSPORT ("1-2.4"), WHERE ("port 4 of hub 1-2") and the speed for
+ * a node's interface; false when it is not on USB (a veth of the virtual
+ * farm). */
+static bool usb_where(const char *iface, char *busport, size_t bcap, char *where, size_t wcap, unsigned *mbps)
+{
+	struct enroll_usb u;
+	struct usbdev_place p;
+
+	if (enroll_usb_of(NULL, iface, &u) < 0)
+		return false;
+	snprintf(busport, bcap, "%s", u.busport);
+	if (usbdev_locate(u.busnum, u.devnum, &p) == 0) {
+		usbdev_describe(&p, where, wcap);
+		*mbps = p.speed_mbps;
+	} else {	/* libusb does not see it (no usbfs): what sysfs says */
+		snprintf(where, wcap, "device %s", u.busport);
+		*mbps = (unsigned)strtoul(u.speed, NULL, 10);
+	}
+	return true;
 }
 
 /* ---- JSON output ---- */
@@ -107,6 +150,15 @@ static void print_json(const struct hub_status *st)
 			   ",\"retransmits\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"srtt_us\":%u}",
 			n->frames_tx, n->frames_rx, n->wire_tx, n->wire_rx, n->retransmits, n->drops,
 			n->srtt_us);
+		char bp[32], wh[96];
+		unsigned mbps;
+		if (usb_where(n->iface, bp, sizeof bp, wh, sizeof wh, &mbps)) {
+			fputs(",\"usb\":{\"device\":", f);
+			json_str(f, bp);
+			fputs(",\"port\":", f);
+			json_str(f, wh);
+			fprintf(f, ",\"speed_mbps\":%u}", mbps);
+		}
 		if (n->has_tele) {
 			fprintf(f, ",\"telemetry\":{\"load\":%.2f,\"running\":%u,\"slots\":%u,"
 				   "\"temp_c\":",
@@ -180,6 +232,10 @@ static void print_text(const struct hub_status *st)
 		if (n->speed)
 			printf("; speed %u KiB/s of input", n->speed);
 		printf("\n");
+		char bp[32], wh[96];
+		unsigned mbps;
+		if (usb_where(n->iface, bp, sizeof bp, wh, sizeof wh, &mbps))
+			printf("  usb %s: %s, %u Mbit/s\n", bp, wh, mbps);
 		human_bytes(a, sizeof a, n->bytes_out);
 		human_bytes(b, sizeof b, n->bytes_in);
 		human_bytes(c, sizeof c, n->wire_tx);
@@ -253,6 +309,108 @@ out:
 	return ret;
 }
 
+static int cmd_enroll(const char *path, const char *ifname)
+{
+	struct buf req = BUF_INIT;
+	uint8_t hdr[4], *p = NULL;
+	char msg[ENROLL_MSG_MAX];
+	int fd = -1, rc, status, ret = 1;
+	long n;
+
+	if (enroll_encode_req(&req, ifname) < 0) {
+		fprintf(stderr, "hubctl: bad interface name '%s'\n", ifname);
+		buf_free(&req);
+		return 2;
+	}
+	rc = proto_connect(path, &fd);
+	if (rc < 0) {
+		fprintf(stderr, "hubctl: hubd not reachable at %s: %s\n", path, strerror(-rc));
+		buf_free(&req);
+		return 1;
+	}
+	if (write_full(fd, req.data, req.len) < 0 || read_full(fd, hdr, 4) < 0 ||
+	    (n = proto_frame_len(hdr)) < 0 || !(p = malloc((size_t)n)) ||
+	    read_full(fd, p, (size_t)n) < 0) {
+		fprintf(stderr, "hubctl: no answer from hubd\n");
+		goto out;
+	}
+	if (enroll_decode_answer(p, (size_t)n, &status, msg, sizeof msg) < 0) {
+		fprintf(stderr, "hubctl: malformed answer from hubd\n");
+		goto out;
+	}
+	bool ok = status > 0 || status == -EINPROGRESS;
+	fprintf(ok ? stdout : stderr, "hubctl: %s\n", msg);
+	ret = ok ? 0 : status == 0 ? 3 : 1;
+out:
+	free(p);
+	buf_free(&req);
+	close(fd);
+	return ret;
+}
+
+/* The interface of NODE: a node's peer identity, name or interface. */
+static int node_iface(const char *path, const char *node, char *iface, size_t cap)
+{
+	struct buf req = BUF_INIT;
+	struct hub_status st;
+	uint8_t hdr[4], *p = NULL;
+	int fd = -1, rc = -ENOENT;
+	long n;
+
+	if (proto_connect(path, &fd) < 0)
+		return -ECONNREFUSED;
+	proto_begin(&req, PROTO_STATUS_REQ);
+	if (proto_end(&req) == 0 && write_full(fd, req.data, req.len) == 0 && read_full(fd, hdr, 4) == 0 &&
+	    (n = proto_frame_len(hdr)) >= 0 && (p = malloc((size_t)n)) && read_full(fd, p, (size_t)n) == 0 &&
+	    proto_type(p, (size_t)n) == PROTO_STATUS && proto_decode_status(p, (size_t)n, &st) == 0) {
+		for (size_t i = 0; i < st.nnodes && rc < 0; i++) {
+			const struct status_node *s = &st.nodes[i];
+			if (!strcmp(s->peer, node) || !strcmp(s->name, node) || !strcmp(s->iface, node)) {
+				snprintf(iface, cap, "%s", s->iface);
+				rc = 0;
+			}
+		}
+		proto_status_free(&st);
+	} else {
+		rc = -EPROTO;
+	}
+	free(p);
+	buf_free(&req);
+	close(fd);
+	return rc;
+}
+
+static int cmd_power_cycle(const char *path, const char *node)
+{
+	char iface[64], why[512];
+	struct enroll_usb u;
+	const char *via_env = getenv("USBFARM_POWER_VIA");
+	enum usbdev_via via = USBDEV_VIA_ANY;
+	int rc = node_iface(path, node, iface, sizeof iface);
+
+	if (via_env && !strcmp(via_env, "libusb"))
+		via = USBDEV_VIA_LIBUSB;
+	else if (via_env && !strcmp(via_env, "sysfs"))
+		via = USBDEV_VIA_SYSFS;
+	if (rc == -ENOENT) {
+		/* not known to hubd (or hubd is down): NODE may be the interface */
+		if (!enroll_ifname_ok(node)) {
+			fprintf(stderr, "hubctl: no node '%s'\n", node);
+			return 1;
+		}
+		snprintf(iface, sizeof iface, "%s", node);
+	} else if (rc < 0) {
+		snprintf(iface, sizeof iface, "%s", node);
+	}
+	if (enroll_usb_of(NULL, iface, &u) < 0) {
+		fprintf(stderr, "hubctl: %s (%s) is not a USB device: nothing to power-cycle\n", node, iface);
+		return 1;
+	}
+	rc = usbdev_power_cycle(u.busport, 2000, via, why, sizeof why);
+	fprintf(rc < 0 ? stderr : stdout, "hubctl: %s (%s, USB %s): %s\n", node, iface, u.busport, why);
+	return rc == 0 ? 0 : rc == -ENOTSUP ? 3 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -287,7 +445,9 @@ int main(int argc, char **argv)
 		default: usage(stderr, 2); break;
 		}
 	}
-	if (optind < argc)
+	const char *arg = optind < argc ? argv[optind++] : NULL;
+	bool takes_arg = !strcmp(cmd, "enroll") || !strcmp(cmd, "power-cycle");
+	if (optind < argc || takes_arg != (arg != NULL))
 		usage(stderr, 2);
 	if (!path[0] && hub_socket_path(path, sizeof path) < 0) {
 		fprintf(stderr, "hubctl: socket path too long\n");
@@ -295,6 +455,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "status"))
 		return cmd_status(path, json);
+	if (!strcmp(cmd, "enroll"))
+		return cmd_enroll(path, arg);
+	if (!strcmp(cmd, "power-cycle"))
+		return cmd_power_cycle(path, arg);
 	fprintf(stderr, "hubctl: unknown command '%s'\n", cmd);
 	usage(stderr, 2);
 }

@@ -42,6 +42,7 @@
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
+#include "enroll.h"
 #include "../lib/job.h"
 #include "../lib/link.h"
 
@@ -1109,9 +1110,13 @@ static void resync_carrier(void)
 	}
 }
 
+static int enroll_iface(const char *name);
+
 static void on_ifevent(const struct ifw_info *in, void *user)
 {
 	(void)user;
+	if (in->event != IFW_GONE)
+		enroll_iface(in->name);
 	for (int i = 0; i < H.nnodes; i++) {
 		struct node *n = &H.nodes[i];
 		if (strcmp(n->iface, in->name) != 0)
@@ -1290,6 +1295,16 @@ static void conn_request(struct conn *c)
 		guard_release(c->frame_cap);
 		c->frame_cap = 0;
 		status_answer(c);
+		break;
+	case PROTO_ENROLL_REQ:
+		c->out_off = 0;
+		c->state = enroll_serve(&c->out, c->frame, c->frame_len, enroll_iface) < 0 ? C_CLOSE : C_WRITE;
+		free(c->frame);
+		c->frame = NULL;
+		guard_release(c->frame_cap);
+		c->frame_cap = 0;
+		if (c->state == C_WRITE)
+			conn_flush(c);
 		break;
 	default: {
 		/* reasons.h / verify.h: local-compile notes, verify reports, their status */
@@ -1536,6 +1551,42 @@ static void add_iface(const char *name)
 	memset(n, 0, sizeof *n);
 	n->idx = H.nnodes++;
 	snprintf(n->iface, sizeof n->iface, "%s", name);
+}
+
+/* ---- enrollment (hub/enroll.c): boards join by themselves ---- */
+
+/* NAME may be a board's interface (netlink saw it, hubctl enroll asked, or
+ * it was there at start): if its USB device is ours, bring it up with our
+ * MTU and give it a node whose link opens now. 1 / 0 not ours / -errno. */
+static int enroll_iface(const char *name)
+{
+	struct enroll_usb u;
+	int i, rc = enroll_check(name, &u);
+
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < H.nnodes && strcmp(H.nodes[i].iface, name) != 0; i++)
+		;
+	if (i == H.nnodes) {
+		if (H.nnodes >= MAX_NODES)
+			return -ENOSPC;
+		if (enroll_wait_udev(name))
+			return -EINPROGRESS;	/* udev renames it first; enroll_retry() comes back */
+		add_iface(name);
+		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
+	}
+	rc = enroll_link_up(name, ENROLL_MTU);
+	if (rc < 0)
+		log_warn("%s: cannot bring it up: %s", name, strerror(-rc));
+	if (!H.nodes[i].link)
+		node_open(&H.nodes[i]);
+	return 1;
+}
+
+static void enroll_found(const char *name, void *user)
+{
+	(void)user;
+	enroll_iface(name);
 }
 
 static void read_config(const char *path)
@@ -1790,6 +1841,7 @@ int main(int argc, char **argv)
 		log_warn("netlink: %s: carrier loss is noticed by keepalives only", strerror(-wrc));
 	for (int i = 0; i < H.nnodes; i++)
 		node_open(&H.nodes[i]);
+	enroll_scan(NULL, enroll_found, NULL);
 	log_info("listening on %s; %d interface(s), %d local slot(s), job timeout %d s, %d retries",
 		 H.socket_path, H.nnodes, H.local_slots, H.job_timeout_s, H.retries);
 	log_info("client caps: %d connections, %zu bytes per request, %zu bytes held, idle %d s",
@@ -1874,6 +1926,7 @@ int main(int argc, char **argv)
 			if (er == -ENOBUFS)
 				resync_carrier();
 		}
+		enroll_retry(enroll_found, NULL);
 		for (size_t i = first_conn; rc > 0 && i < n; i++) {
 			struct conn *c = who[i];
 			if (c->state == C_CLOSE)

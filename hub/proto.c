@@ -41,7 +41,7 @@ int proto_end(struct buf *b)
 
 int proto_type(const uint8_t *p, size_t len)
 {
-	if (len < 2 || p[0] != PROTO_VERSION || p[1] < PROTO_SUBMIT || p[1] > PROTO_KEEPALIVE)
+	if (len < 2 || p[0] != PROTO_VERSION || p[1] < PROTO_SUBMIT || p[1] > PROTO_ENROLL)
 		return -EPROTO;
 	return p[1];
 }

@@ -37,6 +37,8 @@ enum proto_type {
 	PROTO_STATUS_REQ = 3,
 	PROTO_STATUS = 4,
 	PROTO_KEEPALIVE = 5,
+	PROTO_ENROLL_REQ = 6,	/* hubctl enroll IFACE (hub/enroll.h) */
+	PROTO_ENROLL = 7,
 };
 
 struct proto_submit {

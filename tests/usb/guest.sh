@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# guest.sh ROOT MODE [full|short] — the real-USB checks, run inside the QEMU guest that
+# tests/usb/check-usb.sh boots (scripts/qemu-usb): Debian's kernel, the
+# host's userland read-only, this checkout's build/ under ROOT. MODE is ecm
+# or ncm; short leaves out the unplug, power-cycle and refusal checks (they
+# do not depend on the function; check-usb runs them with ECM). dummy_hcd num=4 gives four UDC/root-hub-port pairs: three boards
+# (each: `usbfarm-gadget up` on its UDC, its gadget interface moved into
+# its own network namespace, noded there) and one spare port for gadgets
+# the hub must refuse. The hub side runs systemd-udevd with the project's
+# rules and hubd with no interface on its command line.
+#
+# Prints `ok NAME` / `FAIL NAME: why` / `skip NAME: why` and `BENCH` lines
+# to the console (check-usb.sh counts them), `# ` lines for the record.
+set -u -o pipefail
+ROOT=$1 MODE=$2 DEPTH=${3:-full}
+B=$ROOT/build
+T=/tmp/usbtest
+mkdir -p "$T"
+MODEFLAG=--$MODE
+N=3
+FAILS=0
+ok() { echo "ok ${MODE}_$1"; }
+fail() { echo "FAIL ${MODE}_$1: ${2:-}"; FAILS=$((FAILS + 1)); }
+note() { echo "# [$(cut -d' ' -f1 /proc/uptime)] $*"; }
+# wait_for SECONDS CMD...: polls CMD until it succeeds or SECONDS have passed
+# (generous bounds: under TCG on a shared machine one hubctl+jq takes ~1 s)
+wait_for() { local end=$((SECONDS + $1)); shift; while :; do "$@" && return 0; [ $SECONDS -ge $end ] && return 1; sleep 0.2; done; }
+G=$ROOT/gadget/usbfarm-gadget
+# not /run/usbfarm: the boards' noded keep their slot locks there (one machine here)
+export USBFARM_SOCKET=/run/usbfarm-hub/hubd.sock
+HUBCTL="$B/bin/hubctl"
+t0=$(cut -d' ' -f1 /proc/uptime)
+# the trace of this script and the daemons' logs go to ttyS1
+# (build/usb/guest-debug.log on the host), the results to the console
+if [ -c /dev/ttyS1 ]; then
+	exec 9>/dev/ttyS1
+	BASH_XTRACEFD=9
+	PS4='+ $SECONDS '
+	set -x
+	touch "$T/hubd.log" "$T/noded1.log" "$T/noded2.log" "$T/noded3.log"
+	tail -F "$T/hubd.log" "$T/noded1.log" "$T/noded2.log" "$T/noded3.log" >&9 2>&1 &
+fi
+
+setup_kernel() {
+	local m
+	for m in configfs libcomposite usb_f_ecm usb_f_ncm cdc_ether cdc_ncm; do
+		modprobe "$m" || { fail modules "modprobe $m"; return 1; }
+	done
+	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+	modprobe dummy_hcd num=4 || { fail modules "modprobe dummy_hcd num=4"; return 1; }
+	wait_for 10 test -e /sys/class/udc/dummy_udc.3 || { fail modules "no dummy_udc.3"; return 1; }
+	ok modules
+}
+
+# udevd with the host's rules and ours (RUN path pointed at this build)
+start_udev() {
+	mkdir -p /run/udev/rules.d
+	sed "s|/usr/bin/hubctl|$HUBCTL|" "$ROOT/udev/80-usbfarm-hub.rules" >/run/udev/rules.d/80-usbfarm-hub.rules
+	/lib/systemd/systemd-udevd --daemon --resolve-names=never >"$T/udevd.log" 2>&1 ||
+		{ fail udevd "systemd-udevd did not start"; return 1; }
+	wait_for 10 test -e /run/udev/control || { fail udevd "no /run/udev/control"; return 1; }
+}
+
+start_hubd() {
+	"$B/bin/hubd" -v --local-slots 1 >"$T/hubd.log" 2>&1 &
+	HUBD=$!
+	wait_for 30 test -S "$USBFARM_SOCKET" || { fail hubd "no socket"; return 1; }
+}
+
+by_mac() {
+	local d v
+	for d in /sys/class/net/*; do
+		v=; read -r v 2>/dev/null <"$d/address"
+		[ "$v" = "$1" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+# board I: gadget on dummy_udc.(I-1), its interface into netns bI as usb0, noded there
+board_up() {
+	local i=$1 ifn
+	"$G" "$MODEFLAG" --name "b$i" --serial "BOARD-$i" --udc "dummy_udc.$((i - 1))" up >/dev/null ||
+		{ fail "gadget_up_$i" "usbfarm-gadget up failed"; return 1; }
+	# udev may rename it (the distribution's policy): find it by its MAC
+	udevadm settle -t 30 2>/dev/null
+	ifn=$(by_mac "$(tr -d '\0\n' <"/sys/kernel/config/usb_gadget/b$i/functions/$MODE.usb0/dev_addr")")
+	[ -n "$ifn" ] || { fail "gadget_up_$i" "no interface with the gadget's dev_addr"; return 1; }
+	ip netns add "b$i"
+	ip link set "$ifn" netns "b$i" || { fail "gadget_up_$i" "cannot move $ifn"; return 1; }
+	ip -n "b$i" link set lo up
+	ip -n "b$i" link set "$ifn" name usb0
+	ip -n "b$i" link set usb0 up
+	mkdir -p "$T/node$i"
+	ip netns exec "b$i" "$B/bin/noded" -v -i "BOARD-$i" -n 2 -C /usr/bin/gcc -T "$T/node$i" usb0 >"$T/noded$i.log" 2>&1 &
+	eval "NODED_$i=\$!"
+}
+
+status_json() { "$HUBCTL" status --json 2>/dev/null; }
+nodes_up() { [ "$(status_json | jq '[.nodes[] | select(.state == "up" and (.compilers | length) > 0)] | length')" -ge "$1" ]; }
+node_up() { [ "$(status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p and .state == "up")] | length')" -ge 1 ]; }
+# the host-side interface whose USB device has this serial
+host_if() {
+	local d v
+	for d in /sys/class/net/*; do
+		v=; read -r v 2>/dev/null <"$d/device/../serial"
+		[ "$v" = "$1" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+check_enroll() {
+	local i ifs=""
+	if wait_for 180 nodes_up "$N"; then
+		ok enroll_three_boards
+	else
+		fail enroll_three_boards "$(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
+	fi
+	for i in $(seq "$N"); do ifs="$ifs $(host_if "BOARD-$i")"; done
+	note "host interfaces:$ifs ($(status_json | jq -c '[.nodes[] | .iface + "=" + .peer]'))"
+	# the names come from udev's rule: enx + the hub-side MAC derived from the serial
+	local want=""
+	for i in $(seq "$N"); do
+		want="$want enx$(tr -d ':\0\n' <"/sys/kernel/config/usb_gadget/b$i/functions/$MODE.usb0/host_addr")"
+	done
+	[ "$ifs" = "$want" ] && ok udev_stable_names || fail udev_stable_names "got$ifs, want$want"
+	local e
+	e=$("$HUBCTL" enroll "$(host_if BOARD-1)" 2>&1) && ok hubctl_enroll_known || fail hubctl_enroll_known "$e"
+	local mtu
+	mtu=$(cat "/sys/class/net/$(host_if BOARD-1)/mtu" 2>/dev/null)
+	[ "$(cat "/sys/class/net/$(host_if BOARD-1)/operstate" 2>/dev/null)" = up ] && [ "$mtu" = 1500 ] &&
+		ok enrolled_link_up_mtu || fail enrolled_link_up_mtu "operstate/mtu $mtu"
+	# the board side of each gadget was in the hub's namespace before it
+	# moved: hubd never took it (it is not on USB from the hub's view)
+	if grep -q "enrolled board" "$T/hubd.log" && [ "$(grep -c 'enrolled board' "$T/hubd.log")" -eq "$N" ]; then
+		ok enroll_only_boards
+	else
+		fail enroll_only_boards "$(grep 'enrolled' "$T/hubd.log" | tr '\n' ';')"
+	fi
+}
+
+# build_set OUTDIR [CC-PREFIX]: the project's own lib/*.c (libnl, lzo and
+# glibc headers), 4 at a time, -O1 -g (TCG makes gcc ~20x slower: the
+# whole tree at -O2 would take most of the test's time)
+build_set() {
+	local out=$1 pre=${2:-}
+	mkdir -p "$out"
+	(cd "$T/src" && find lib -name '*.c' | sort | xargs -P 4 -I{} sh -c \
+		"$pre gcc $CFLAGS_SET -c {} -o $out/\$(echo {} | tr / _).o") >"$out.log" 2>&1
+}
+same_objects() {
+	local a=$1 b=$2 f bad=0 n=0
+	for f in "$a"/*.o; do
+		n=$((n + 1))
+		cmp -s "$f" "$b/$(basename "$f")" || { bad=$((bad + 1)); note "differs: $(basename "$f")"; }
+	done
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+remote_done() { status_json | jq '[.nodes[].jobs_done] | add // 0'; }
+
+check_build() {
+	mkdir -p "$T/src"
+	cp -r "$ROOT/lib" "$T/src/"
+	CFLAGS_SET="-std=c11 -O1 -g -D_GNU_SOURCE -Ilib -Ihub -Inode $(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2)"
+	local s=$SECONDS
+	build_set "$T/local" || { fail build_local "$(tail -n 3 "$T/local.log")"; return 1; }
+	note "local build: $((SECONDS - s)) s, $(ls "$T/local" | wc -l) objects"
+	local before after
+	before=$(remote_done); s=$SECONDS
+	build_set "$T/farm" "$B/bin/dcc" || { fail build_farm "$(tail -n 3 "$T/farm.log")"; return 1; }
+	after=$(remote_done)
+	note "farm build: $((SECONDS - s)) s, $((after - before)) jobs on the boards: $(status_json | jq -c '[.nodes[] | .peer + "=" + (.jobs_done | tostring)]')"
+	same_objects "$T/local" "$T/farm" && ok build_objects_equal || fail build_objects_equal "objects differ"
+	[ "$((after - before))" -gt 0 ] && ok build_through_usb || fail build_through_usb "no job ran on a board"
+}
+
+check_unplug() {
+	local g=/sys/kernel/config/usb_gadget/b2 s=$SECONDS before
+	before=$(status_json | jq '[.nodes[] | select(.peer == "BOARD-2") | .sessions] | add // 0')
+	build_set "$T/farm2" "$B/bin/dcc" &
+	local bp=$!
+	# unplug once BOARD-2 has a job, or after 60 s of trying
+	wait_for 60 eval '[ "$(status_json | jq "[.nodes[] | select(.peer == \"BOARD-2\") | .running] | add // 0")" -gt 0 ]'
+	echo "" >"$g/UDC"
+	note "BOARD-2 unplugged at +$((SECONDS - s)) s"
+	sleep 2
+	echo dummy_udc.1 >"$g/UDC"
+	note "BOARD-2 plugged back at +$((SECONDS - s)) s"
+	if wait "$bp"; then ok unplug_build_completes; else fail unplug_build_completes "$(tail -n 3 "$T/farm2.log")"; fi
+	same_objects "$T/local" "$T/farm2" && ok unplug_objects_equal || fail unplug_objects_equal "objects differ"
+	if wait_for 180 node_up BOARD-2; then
+		local after
+		after=$(status_json | jq '[.nodes[] | select(.peer == "BOARD-2") | .sessions] | add // 0')
+		[ "$after" -gt "$before" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions $before -> $after"
+	else
+		fail unplug_node_reenrolls "BOARD-2 not up again: $(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
+	fi
+}
+
+sessions_of() { status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p) | .sessions] | add // 0'; }
+
+# power_cycle LABEL BOARD [VIA]: hubctl power-cycle drops the node, it comes back
+power_cycle() {
+	local label=$1 board=$2 via=${3:-} before out rc
+	before=$(sessions_of "$board")
+	out=$(USBFARM_POWER_VIA=$via "$HUBCTL" power-cycle "$board" 2>&1); rc=$?
+	note "power-cycle $board${via:+ via $via}: exit $rc: $out"
+	[ $rc -eq 0 ] || { fail "$label" "exit $rc: $out"; return; }
+	if wait_for 180 eval '[ "$(sessions_of "$board")" -gt "$before" ] && node_up "$board"'; then
+		ok "$label"
+	else
+		fail "$label" "$board sessions $before -> $(sessions_of "$board"): $(status_json | jq -c --arg p "$board" '.nodes[] | select(.peer == $p) | {iface, state, sessions}')"
+	fi
+}
+
+check_power() {
+	local place
+	place=$(status_json | jq -r '.nodes[] | select(.peer == "BOARD-3") | .usb | "\(.device) \(.port) \(.speed_mbps)"')
+	note "BOARD-3 on USB: $place; hubctl status says: $("$HUBCTL" status | grep -m1 '^  usb ')"
+	[[ $place =~ ^[0-9]+-1\ port\ 1\ of\ root\ hub\ [0-9]+\ 480$ ]] && ok status_usb_place || fail status_usb_place "$place"
+	power_cycle power_cycle_sysfs BOARD-3 sysfs
+	power_cycle power_cycle_libusb BOARD-2 libusb
+}
+
+# rogue NAME VID PID PRODUCT: a gadget on the spare port the hub must refuse
+rogue() {
+	local name=$1 ifn
+	USBFARM_VID=$2 USBFARM_PID=$3 USBFARM_PRODUCT=$4 "$G" "$MODEFLAG" --name "$name" --serial "$name" --udc dummy_udc.3 up >/dev/null ||
+		{ fail "refuse_$name" "gadget up failed"; return; }
+	if ! wait_for 90 host_if "$name" >/dev/null; then
+		fail "refuse_$name" "the host never saw it"; "$G" --name "$name" down; return
+	fi
+	udevadm settle -t 30 2>/dev/null
+	sleep 1
+	ifn=$(host_if "$name")	# after udev: it may have renamed it
+	"$HUBCTL" enroll "$ifn" >/dev/null 2>&1; local rc=$?
+	if [ $rc -eq 3 ] && ! status_json | jq -e --arg i "$ifn" '.nodes[] | select(.iface == $i)' >/dev/null; then
+		ok "refuse_$name"
+	else
+		fail "refuse_$name" "hubctl enroll $ifn exit $rc; nodes $(status_json | jq -c '[.nodes[].iface]')"
+	fi
+	"$G" --name "$name" down
+}
+
+check_rogues() {
+	rogue otherid 0x0525 0xa4a2 "usbfarm node"
+	rogue otherproduct 0x1d6b 0x0104 "Multifunction Composite Gadget"
+}
+
+# lb MODE OUT: one linkbench bulk run between hub (role a) and board 1 (role b)
+lb() {
+	local kind=$1 out=$2 hif ta tb bp
+	hif=$(host_if BOARD-1)
+	if [ "$kind" = link ]; then ta=(--link "$hif") tb=(--link usb0)
+	else ta=(--tcp 10.99.0.2:5201) tb=(--tcp 10.99.0.2:5201); fi
+	ip netns exec b1 timeout 300 "$B/tools/linkbench" "${tb[@]}" --role b --test bulk --bytes "$BENCH_BYTES" >"$out.b" 2>"$out.b.err" &
+	bp=$!
+	timeout 300 "$B/tools/linkbench" "${ta[@]}" --role a --test bulk --bytes "$BENCH_BYTES" >"$out.a" 2>"$out.a.err"
+	wait $bp
+	[ "$(awk '$1 == "result" { print $2 }' "$out.a")" = ok ] && [ "$(awk '$1 == "result" { print $2 }' "$out.b")" = ok ]
+}
+goodput() {	# mean of both directions, Mbit/s
+	awk '$1 == "rx_bytes" { b = $2 } $1 == "rx_ms" { t = $2 } END { printf "%.3f\n", b * 8 / t / 1000 }' "$1.a" >"$1.ga"
+	awk '$1 == "rx_bytes" { b = $2 } $1 == "rx_ms" { t = $2 } END { printf "%.3f\n", b * 8 / t / 1000 }' "$1.b" >"$1.gb"
+	awk -v a="$(cat "$1.ga")" -v b="$(cat "$1.gb")" 'BEGIN { printf "%.1f\n", (a + b) / 2 }'
+}
+
+# the transport against TCP on board 1's real gadget link (hubd and noded
+# stopped first: they would take the link's frames)
+check_bench() {
+	kill "$HUBD" "$NODED_1" 2>/dev/null; wait "$HUBD" "$NODED_1" 2>/dev/null
+	BENCH_BYTES=${BENCH_BYTES:-32M}
+	local hif lg tg
+	hif=$(host_if BOARD-1)
+	if lb link "$T/bl"; then lg=$(goodput "$T/bl"); else fail bench_link "$(cat "$T/bl.a.err" "$T/bl.b.err" | tail -n 3)"; return; fi
+	ip addr add 10.99.0.1/24 dev "$hif"
+	ip -n b1 addr add 10.99.0.2/24 dev usb0
+	if lb tcp "$T/bt"; then tg=$(goodput "$T/bt"); else fail bench_tcp "$(cat "$T/bt.a.err" "$T/bt.b.err" | tail -n 3)"; return; fi
+	ip addr flush dev "$hif"
+	note "bench $MODE: $BENCH_BYTES each way, both directions at once; link $lg, TCP $tg Mbit/s per direction"
+	echo "BENCH usb_${MODE}_link_goodput $lg Mbit/s"
+	echo "BENCH usb_${MODE}_tcp_goodput $tg Mbit/s"
+	echo "BENCH usb_${MODE}_link_vs_tcp_goodput $(awk -v a="$lg" -v b="$tg" 'BEGIN { printf "%.3f", a / b }') ratio"
+	ok bench
+}
+
+main() {
+	note "guest: $(uname -r), $(nproc) CPUs, mode $MODE, up at ${t0} s"
+	setup_kernel || return 1
+	start_udev || return 1
+	start_hubd || return 1
+	local i
+	for i in $(seq "$N"); do board_up "$i" || return 1; note "board $i up"; done
+	ok gadgets_up
+	check_enroll
+	check_build
+	if [ "$DEPTH" = full ]; then
+		check_unplug
+		check_power
+		check_rogues
+	fi
+	check_bench
+	note "guest checks took $(awk -v a="$(cut -d' ' -f1 /proc/uptime)" -v b="$t0" 'BEGIN { printf "%.0f", a - b }') s"
+}
+main
+if [ "$FAILS" -gt 0 ] || [ -n "${USBTEST_LOGS:-}" ]; then
+	for f in "$T"/hubd.log "$T"/noded*.log "$T"/udevd.log; do
+		[ -f "$f" ] && { echo "# ---- $f"; tail -n 40 "$f" | sed 's/^/# /'; }
+	done
+fi
+[ "$FAILS" -eq 0 ]
