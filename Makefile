@@ -218,6 +218,7 @@ soak: all
 # the three builds), then tests/integration/arm_*.sh: the emulated arm64 farm
 # end to end (board root, pair proofs, three builds through the farm).
 check-arm:
+	$(Q)scripts/install-deps --arm
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory CROSS=aarch64-linux-gnu- all
 	$(Q)$(MAKE) --no-print-directory CROSS=arm-linux-gnueabihf- all
@@ -227,5 +228,7 @@ check-arm:
 # The real kernel USB stack in a QEMU guest (Debian's kernel, dummy_hcd,
 # configfs gadgets, cdc_ether/cdc_ncm): tests/usb/check-usb.sh. Root.
 .PHONY: check-usb
-check-usb: all
+check-usb:
+	$(Q)scripts/install-deps --usb
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/usb/check-usb.sh
