@@ -28,6 +28,8 @@ done
 
 trap farm_cleanup EXIT
 [ "$(id -u)" -eq 0 ] || { skip farm "needs root (namespaces, raw sockets)"; exit 0; }
+# dcc and hubctl run as a normal user in the usbfarm group (tests/lib/farm.sh)
+farm_users || { fail farm-users "cannot create the usbfarm group/user or $FARM_USER"; exit 1; }
 FARM_N=2
 "$SF" up 2 --arch arm64 --prefix "$FARM_PREFIX" --force -q >"$FARM_TMP/up.log" 2>&1 ||
 	{ fail farm-up "simfarm up --arch arm64: $(tail -n 3 "$FARM_TMP/up.log")"; exit 1; }
