@@ -20,7 +20,7 @@ fx_tree() {
 	mkdir -p "$d/obj"
 	(cd "$T_ROOT" && cp -r --parents lib hub node tests/unit tests/tools tests/lib "$d/") 2>/dev/null
 	find "$d" -name '*.o' -delete
-	cflags="-std=c11 -O2 -g -MD -D_GNU_SOURCE -Ilib -Ihub -Inode $(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2 2>/dev/null)"
+	cflags="-std=c11 -O2 -g -MD -D_GNU_SOURCE -Ilib -Ihub -Inode $(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2 libusb-1.0 2>/dev/null)"
 	{
 		echo "CFLAGS := $cflags"
 		printf 'all:'
