@@ -73,6 +73,15 @@ if compare_trees "$P/ref" "$P/obj"; then ok project-objects-identical; else fail
 nobj=$(echo "$targets" | wc -w)
 echo "# project: $nobj objects, $((after - before)) compiled on nodes; per node: $(jobs_done_per_node)"
 [ $((after - before)) -gt 0 ] && ok project-ran-on-nodes || fail project-ran-on-nodes "no job ran on a node"
+# glibc's <fcntl.h> (bits/fcntl-linux.h) has "#include" inside a comment,
+# which -fdirectives-only keeps: no file may stay local for a directive in a
+# comment or a string. hubd counts every local compile by reason.
+nfcntl=$(cd "$P" && grep -l '^#include <fcntl.h>' lib/*.c hub/*.c node/*.c | wc -l)
+reasons=$(status_json | jq -c '.local_reasons.by_reason // {}')
+ninc=$(echo "$reasons" | jq '[to_entries[] | select(.key | test("include|comment|directive")) | .value] | add // 0')
+echo "# project: $nfcntl files include <fcntl.h>; compiles kept local, by reason: $reasons"
+[ "$nfcntl" -gt 0 ] && [ "$ninc" -eq 0 ] && ok project-none-local-for-comments ||
+	fail project-none-local-for-comments "$ninc kept local for a directive-like line: $reasons"
 
 # ---- a generated code base of 60 files
 G=$FARM_TMP/gen
