@@ -72,7 +72,7 @@ obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 EOF
-BASEFLAGS="-std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -O2 -g -Ilib -Ihub -Inode -Itools -I/usr/include/libnl3 -I/usr/include/lzo"
+BASEFLAGS="-std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -O2 -g -Ilib -Ihub -Inode -Itools -I/usr/include/libnl3 -I/usr/include/lzo -I/usr/include/libusb-1.0"
 
 # phase NAME CC EXTRA-FLAGS WANT-REMOTE(yes|no)
 phase() {
