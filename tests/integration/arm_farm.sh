@@ -65,7 +65,7 @@ cp -r "$T_ROOT/lib" "$T_ROOT/hub" "$T_ROOT/node" "$P/"
 # tests/tools/*.c include "../lib/tool.h": the test headers go to lib/ as well
 mkdir -p "$P/tools" && cp "$T_ROOT"/tests/tools/*.c "$P/tools/" && cp "$T_ROOT"/tests/lib/*.h "$P/lib/"
 cat >"$P/Makefile" <<'EOF'
-SRCS := $(wildcard lib/*.c hub/*.c node/*.c tools/*.c)
+SRCS := $(filter-out tools/loophub.c,$(wildcard lib/*.c hub/*.c node/*.c tools/*.c))
 OBJS := $(patsubst %.c,obj/%.o,$(SRCS))
 all: $(OBJS)
 obj/%.o: %.c
