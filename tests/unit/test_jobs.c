@@ -1,0 +1,65 @@
+/* test_jobs.c — a job's life in hubd (hub/jobs.c): every (state, event)
+ * pair through job_set_state() against the table written out here (the
+ * one in jobs.h), and which states are ends. */
+#include "jobs.h"
+#include "../lib/fsm.h"
+
+static struct job J;
+
+static int next(int s, int ev) { return job_next(s, ev); }
+static void put(int s) { J.state = s; }
+static int get(void) { return J.state; }
+static int set(int to, int ev) { return job_set_state(&J, to, ev); }
+static const char *sname(int s) { return job_state_name(s); }
+static const char *ename(int ev) { return job_event_name(ev); }
+
+static const struct fsm_row rows[] = {
+	{ JOB_NEW, JE_IDENT_START, JOB_IDENT },
+	{ JOB_NEW, JE_REFUSED, JOB_QUEUED },
+	{ JOB_IDENT, JE_IDENT_DONE, JOB_QUEUED },
+	{ JOB_IDENT, JE_CLIENT_GONE, JOB_CANCELLED },
+	{ JOB_IDENT, JE_SHUTDOWN, JOB_HANDED_BACK },
+	{ JOB_QUEUED, JE_SENT, JOB_RUNNING },
+	{ JOB_QUEUED, JE_GRANT_LOCAL, JOB_GRANTED },
+	{ JOB_QUEUED, JE_HAND_BACK, JOB_HANDED_BACK },
+	{ JOB_QUEUED, JE_CLIENT_GONE, JOB_CANCELLED },
+	{ JOB_QUEUED, JE_SHUTDOWN, JOB_HANDED_BACK },
+	{ JOB_RUNNING, JE_RETRY, JOB_QUEUED },
+	{ JOB_RUNNING, JE_GRANT_LOCAL, JOB_GRANTED },
+	{ JOB_RUNNING, JE_RESULT, JOB_DONE },
+	{ JOB_RUNNING, JE_HAND_BACK, JOB_HANDED_BACK },
+	{ JOB_RUNNING, JE_CLIENT_GONE, JOB_CANCELLING },
+	{ JOB_RUNNING, JE_SHUTDOWN, JOB_HANDED_BACK },
+	{ JOB_CANCELLING, JE_CANCEL_DONE, JOB_CANCELLED },
+	{ JOB_CANCELLING, JE_SHUTDOWN, JOB_CANCELLED },
+};
+
+int main(void)
+{
+	const struct fsm_ops ops = { JOB_NSTATES, JOB_NEVENTS, next, put, get, set, sname, ename };
+	J.id = 42;
+	int legal = fsm_check("job", &ops, rows, sizeof rows / sizeof rows[0]);
+	T_CASE("job every row reached") {
+		T_CHECK(legal == (int)(sizeof rows / sizeof rows[0]), "%d legal pairs", legal);
+	}
+	T_CASE("job end states") {
+		for (int s = 0; s < JOB_NSTATES; s++) {
+			bool end = s == JOB_DONE || s == JOB_GRANTED || s == JOB_HANDED_BACK ||
+				   s == JOB_CANCELLED;
+			T_CHECK(job_state_ended(s) == end, "%s", job_state_name(s));
+			/* an end state has no way out */
+			for (int ev = 0; end && ev < JOB_NEVENTS; ev++)
+				T_CHECK(job_next(s, ev) < 0, "%s leaves by %s", job_state_name(s),
+					job_event_name(ev));
+		}
+	}
+	T_CASE("job every live state can end") {
+		for (int s = JOB_IDENT; s < JOB_DONE; s++) {
+			bool ends = false;
+			for (int ev = 0; ev < JOB_NEVENTS; ev++)
+				ends |= job_next(s, ev) >= 0 && job_state_ended(job_next(s, ev));
+			T_CHECK(ends, "%s never ends", job_state_name(s));
+		}
+	}
+	return t_done();
+}
