@@ -17,7 +17,7 @@
  * A farm-side failure (link down, node restarted, RESULT with farm_error)
  * sends the job back to the head of the queue, excluded from the nodes that
  * failed it, at most --retries times; then HUB_FAILED. Failover rules
- * (failover.h, hooks in the "failover" section below): a per-job deadline
+ * (failover.h, applied by copies.c): a per-job deadline
  * from the node's measured speed and the job's size (--job-timeout is its
  * cap); a miss backs the node off and starts a second copy elsewhere or
  * hands the job back to dcc; node-side errors back the node off without
