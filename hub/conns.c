@@ -163,7 +163,7 @@ void conn_answer(struct conn *c, const struct proto_answer *a)
 	if (proto_encode_answer(&ans, a) < 0) {
 		/* An output over a cap, or no memory: the client compiles locally. */
 		struct proto_answer f = { .outcome = HUB_FAILED };
-		snprintf(f.error, sizeof f.error, "result too large for the local protocol");
+		snprintf(f.o.error, sizeof f.o.error, "result too large for the local protocol");
 		buf_free(&ans);
 		if (proto_encode_answer(&ans, &f) < 0) {
 			conn_set_state(c, CONN_CLOSED, CE_ERROR);

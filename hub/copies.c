@@ -21,7 +21,7 @@
 
 uint64_t job_deadline(const struct job *j, const struct node *n, uint64_t now)
 {
-	return now + fo_deadline_us(&n->fo, nodes_slowest_spmb(), j->sub.input_len,
+	return now + fo_deadline_us(&n->fo, nodes_slowest_spmb(), j->sub.d.input_len,
 				    hub_job_cap_us());
 }
 
@@ -83,8 +83,8 @@ static bool copy_start(struct job *j, uint64_t now, bool backup)
 		return false;
 	m = cnode[k];
 	if (backup && !fo_backup_wanted(now - j->t_dispatch,
-					fo_expected_us(&j->node->fo, j->sub.input_len),
-					fo_expected_us(&m->fo, j->sub.input_len)))
+					fo_expected_us(&j->node->fo, j->sub.d.input_len),
+					fo_expected_us(&m->fo, j->sub.d.input_len)))
 		return false;
 	if (job_send(j, m) < 0)
 		return false;
@@ -120,7 +120,7 @@ bool fo_result(struct job *j, struct node *n, const struct job_result *r)
 	if (!j->copy)
 		return false;
 	if (r->farm_error) {
-		fo_node_error(n, fo_classify(r->farm_error), r->error);
+		fo_node_error(n, fo_classify(r->farm_error), r->o.error);
 		n->jobs_failed++;
 		if (n == j->copy) {
 			copy_drop(j, false);

@@ -44,8 +44,8 @@ const struct compiler_id *node_compiler(const struct node *n, const struct job *
 					const struct pair_entry **pe)
 {
 	const struct compiler_id *u;
-	if (pairs_pick(&hub.pairs, n->compilers, n->ncompilers, &j->cid, j->sub.args,
-		       j->sub.nargs, &u, pe, NULL, 0) == PAIRS_NO)
+	if (pairs_pick(&hub.pairs, n->compilers, n->ncompilers, &j->cid, j->sub.d.args,
+		       j->sub.d.nargs, &u, pe, NULL, 0) == PAIRS_NO)
 		return NULL;
 	return u;
 }
@@ -90,14 +90,7 @@ int job_send(struct job *j, struct node *n)
 	s.job_id = j->id;
 	const struct compiler_id *u = node_compiler(n, j, &j->pair);
 	s.compiler = u ? *u : j->cid;
-	s.args = j->sub.args;
-	s.nargs = j->sub.nargs;
-	snprintf(s.input_name, sizeof s.input_name, "%s", j->sub.input_name);
-	snprintf(s.output_name, sizeof s.output_name, "%s", j->sub.output_name);
-	snprintf(s.hub_cwd, sizeof s.hub_cwd, "%s", j->sub.cwd);
-	s.input = j->sub.input;
-	s.input_len = j->sub.input_len;
-	s.want_dwo = j->sub.want_dwo;
+	s.d = j->sub.d;	/* the one job description, passed on whole */
 	s.limits.timeout_ms = hub.job_timeout_s > 0 ? (uint32_t)hub.job_timeout_s * 1000u : 0;
 	rc = job_encode_job(&b, &s);
 	if (rc == 0 && !buf_ok(&b))
@@ -124,7 +117,7 @@ static int job_dispatch(struct job *j, struct node *n)
 	n->running++;
 	n->last_dispatch = j->t_dispatch;
 	log_debug("job %llu -> %s (%zu bytes, running %u/%u)", (unsigned long long)j->id,
-		  node_label(n), j->sub.input_len, n->running, n->slots);
+		  node_label(n), j->sub.d.input_len, n->running, n->slots);
 	return 0;
 }
 
@@ -137,7 +130,7 @@ void grant_local(struct job *j)
 	job_recovered(j, now_us());
 	if (waiting) {	/* reasons.h */
 		reasons_hub_local(j->why, j->cid_ok, !j->attempts && !job_farmable(j),
-				  a.error, sizeof a.error);
+				  a.o.error, sizeof a.o.error);
 		hub.jobs_local++;
 		log_debug("job %llu -> local slot (%d/%d)", (unsigned long long)j->id,
 			  hub.local_used + 1, hub.local_slots);

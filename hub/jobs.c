@@ -145,13 +145,13 @@ void job_fail(struct job *j, const char *why)
 {
 	job_recovered(j, now_us());
 	struct proto_answer a = { .outcome = HUB_FAILED };
-	snprintf(a.error, sizeof a.error, "%s", why);
+	snprintf(a.o.error, sizeof a.o.error, "%s", why);
 	a.queue_us = now_us() - j->t_submit;
 	a.total_us = a.queue_us;
 	hub.jobs_failed++;
 	reasons_hub_failed(why);
 	log_info("job %llu (%s): failed on the farm, compiled locally: %s",
-		 (unsigned long long)j->id, j->sub.source[0] ? j->sub.source : j->sub.input_name,
+		 (unsigned long long)j->id, j->sub.source[0] ? j->sub.source : j->sub.d.input_name,
 		 why);
 	job_finish(j, &a, JOB_HANDED_BACK, JE_HAND_BACK);
 }
@@ -254,7 +254,7 @@ struct job *jobs_find(uint64_t id)
 void jobs_shutdown(void)
 {
 	struct proto_answer a = { .outcome = HUB_FAILED };
-	snprintf(a.error, sizeof a.error, "hubd is shutting down");
+	snprintf(a.o.error, sizeof a.o.error, "hubd is shutting down");
 	for (struct job *j = jobs_head, *next; j; j = next) {
 		next = j->next;
 		if (j->node && j->state != JOB_QUEUED)
@@ -280,7 +280,7 @@ void jobs_on_ident(uint64_t tag, const struct ident_result *r, void *user)
 	if (r->rc == 0) {
 		j->cid = r->id;
 		j->cid_ok = true;
-		if (pairs_note(&hub.asked, &j->cid, j->sub.args, j->sub.nargs))
+		if (pairs_note(&hub.asked, &j->cid, j->sub.d.args, j->sub.d.nargs))
 			log_verdicts(&j->cid);
 	} else {
 		snprintf(j->why, sizeof j->why, "compiler %.100s not identified: %.70s",
@@ -298,7 +298,7 @@ static void submit_identify(struct conn *c, struct job *j)
 	char why[160];
 	int rc;
 
-	if (j->sub.cwd[0] != '/') {
+	if (j->sub.d.cwd[0] != '/') {
 		/* the node maps its dir to it (DW_AT_comp_dir): no guessing */
 		snprintf(j->why, sizeof j->why, "working directory not absolute");
 		job_set_state(j, JOB_QUEUED, JE_REFUSED);
@@ -352,36 +352,34 @@ struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held)
 	}
 	submit_identify(c, j);
 	log_debug("job %llu queued: %s (%zu bytes)", (unsigned long long)j->id,
-		  j->sub.source[0] ? j->sub.source : j->sub.input_name, j->sub.input_len);
+		  j->sub.source[0] ? j->sub.source : j->sub.d.input_name, j->sub.d.input_len);
 	hub.need_sched = true;
 	return j;
 }
 
 /* ---- the node's RESULT ---- */
 
-/* The answer to dcc for a compile that ran (obj rewritten for a pair). */
+/* The answer to dcc for a compile that ran: the node's outcome, whole,
+ * its object rewritten for a pair (fixed). */
 static void result_answer(struct job *j, struct node *n, const struct job_result *r,
 			  const struct buf *fixed, uint64_t t)
 {
-	struct proto_answer a = { .outcome = HUB_DONE, .status = r->status };
+	struct proto_answer a = { .outcome = HUB_DONE, .o = r->o };
 
 	snprintf(a.node, sizeof a.node, "%s", n->name[0] ? n->name : n->peer);
-	a.out = r->out;
-	a.out_len = r->out_len;
-	a.err = r->err;
-	a.err_len = r->err_len;
-	a.obj = fixed ? fixed->data : r->obj;
-	a.obj_len = fixed ? fixed->len : r->obj_len;
-	a.dwo = r->dwo;
-	a.dwo_len = r->dwo_len;
+	a.o.error[0] = 0;	/* the node's notes are not dcc's (verify below) */
+	if (fixed) {
+		a.o.obj = fixed->data;
+		a.o.obj_len = fixed->len;
+	}
+	a.o.cpu_us = 0;
 	a.queue_us = j->t_dispatch - j->t_submit;
-	a.compile_us = r->wall_us;
 	a.total_us = t - j->t_submit;
-	if (r->status == 0 && !r->out_len && !r->err_len && r->obj_len)	/* verify.h */
-		verify_on_done(a.node, &j->cid, j->sub.source[0] ? j->sub.source : j->sub.input_name,
-			       a.error, sizeof a.error);
+	if (r->o.status == 0 && !r->o.out_len && !r->o.err_len && r->o.obj_len)	/* verify.h */
+		verify_on_done(a.node, &j->cid, j->sub.source[0] ? j->sub.source : j->sub.d.input_name,
+			       a.o.error, sizeof a.o.error);
 	log_debug("job %llu done on %s: status %d, obj %zu bytes", (unsigned long long)j->id,
-		  node_label(n), r->status, r->obj_len);
+		  node_label(n), r->o.status, r->o.obj_len);
 	job_finish(j, &a, JOB_DONE, JE_RESULT);
 }
 
@@ -392,16 +390,16 @@ static void result_done(struct job *j, struct node *n, const struct job_result *
 	uint64_t t = now_us();
 	double took = (double)(t - j->t_dispatch);
 
-	if (took > 0 && j->sub.input_len > 0)
-		n->speed = sched_update_speed(n->speed, (double)j->sub.input_len / took);
-	fo_measure(&n->fo, j->sub.input_len, t - j->t_dispatch);
+	if (took > 0 && j->sub.d.input_len > 0)
+		n->speed = sched_update_speed(n->speed, (double)j->sub.d.input_len / took);
+	fo_measure(&n->fo, j->sub.d.input_len, t - j->t_dispatch);
 	fo_success(&n->fo);
 	job_recovered(j, t);
 	n->jobs_done++;
 	if (n->running)
 		n->running--;
-	bool patched = j->pair && r->obj_len;	/* a proven pair: the hub compiler's ident */
-	if (patched && equiv_comment_patch(r->obj, r->obj_len, j->pair->ident, &fixed)) {
+	bool patched = j->pair && r->o.obj_len;	/* a proven pair: the hub compiler's ident */
+	if (patched && equiv_comment_patch(r->o.obj, r->o.obj_len, j->pair->ident, &fixed)) {
 		buf_free(&fixed);
 		job_retry(j, "object of a proven pair refused by the ident rewrite");
 		return;
@@ -441,7 +439,7 @@ void jobs_on_result(struct node *n, const uint8_t *data, size_t len)
 	if (r.farm_error) {
 		char why[200];
 		enum fo_class cls = fo_classify(r.farm_error);
-		snprintf(why, sizeof why, "%.150s (%.40s)", r.error[0] ? r.error : "node refused",
+		snprintf(why, sizeof why, "%.150s (%.40s)", r.o.error[0] ? r.o.error : "node refused",
 			 strerror(-r.farm_error));
 		fo_node_error(n, cls, why);
 		job_requeue(j, why, cls);
