@@ -57,15 +57,19 @@ void copy_drop(struct job *j, bool cancel)
 }
 
 /* The primary is gone (its node failed it): the copy, if any, takes over
- * (the job stays RUNNING). */
+ * (SENT again, RUNNING at once if the link acknowledged the copy). */
 bool copy_promote(struct job *j)
 {
 	if (!j->copy)
 		return false;
 	j->node = j->copy;
+	j->msg_id = j->copy_msg_id;
 	j->copy = NULL;
 	j->t_dispatch = j->copy_dispatch;
 	j->deadline = j->copy_deadline;
+	job_set_state(j, JOB_SENT, JE_TAKEOVER);
+	if (j->copy_acked)
+		job_set_state(j, JOB_RUNNING, JE_ACKED);
 	hub.need_sched = true;
 	return true;
 }
@@ -86,9 +90,10 @@ static bool copy_start(struct job *j, uint64_t now, bool backup)
 					fo_expected_us(&j->node->fo, j->sub.d.input_len),
 					fo_expected_us(&m->fo, j->sub.d.input_len)))
 		return false;
-	if (job_send(j, m) < 0)
+	if (job_send(j, m, &j->copy_msg_id) < 0)
 		return false;
 	j->copy = m;
+	j->copy_acked = false;
 	j->copy_dispatch = now;
 	j->copy_deadline = job_deadline(j, m, now);
 	m->running++;
@@ -189,9 +194,9 @@ void fo_tick(uint64_t now)
 		queued |= j->state == JOB_QUEUED;
 		if (j->state == JOB_CANCELLING && j->node && j->deadline && j->deadline <= now)
 			job_retry(j, "cancelled job timed out");
-		else if (j->state == JOB_RUNNING && j->deadline && j->deadline <= now)
+		else if (job_on_node(j) && j->deadline && j->deadline <= now)
 			job_missed(j, j->node, now);
-		else if (j->state == JOB_RUNNING && j->copy && j->copy_deadline <= now)
+		else if (job_on_node(j) && j->copy && j->copy_deadline <= now)
 			job_missed(j, j->copy, now);
 	}
 	for (int i = 0; i < nnodes; i++)
@@ -203,7 +208,7 @@ void fo_tick(uint64_t now)
 		return;
 	hub.fo_tick_at = now + 200000u;
 	for (struct job *j = jobs_head; j; j = j->next)
-		if (j->state == JOB_RUNNING && j->conn && !j->copy && j->misses == 0)
+		if (job_on_node(j) && j->conn && !j->copy && j->misses == 0)
 			(void)copy_start(j, now, true);
 }
 
@@ -218,7 +223,7 @@ int fo_timeout_ms(uint64_t now, int timeout)
 			next = j->deadline;
 		if (j->copy && j->copy_deadline < next)
 			next = j->copy_deadline;
-		running |= j->state == JOB_RUNNING;
+		running |= job_on_node(j);
 	}
 	for (int i = 0; i < nnodes; i++)
 		if (nodes[i].fo.backoff_until && nodes[i].fo.backoff_until < next)

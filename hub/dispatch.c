@@ -80,7 +80,7 @@ void send_cancel(struct node *n, uint64_t id)
 	buf_free(&b);
 }
 
-int job_send(struct job *j, struct node *n)
+int job_send(struct job *j, struct node *n, uint64_t *msg_id)
 {
 	struct job_spec s;
 	struct buf b = BUF_INIT;
@@ -96,7 +96,7 @@ int job_send(struct job *j, struct node *n)
 	if (rc == 0 && !buf_ok(&b))
 		rc = -ENOMEM;
 	if (rc == 0)
-		rc = link_send(n->link, job_stream(j->id), b.data, b.len, NULL);
+		rc = link_send(n->link, job_stream(j->id), b.data, b.len, msg_id);
 	if (rc == 0)
 		n->bytes_out += b.len;
 	buf_free(&b);
@@ -105,11 +105,13 @@ int job_send(struct job *j, struct node *n)
 
 static int job_dispatch(struct job *j, struct node *n)
 {
-	int rc = job_send(j, n);
+	uint64_t msg_id = 0;
+	int rc = job_send(j, n, &msg_id);
 	if (rc < 0)
 		return rc;
-	job_set_state(j, JOB_RUNNING, JE_SENT);
+	job_set_state(j, JOB_SENT, JE_SENT);
 	j->node = n;
+	j->msg_id = msg_id;
 	j->t_dispatch = now_us();
 	if (!j->t_first)
 		j->t_first = j->t_dispatch;

@@ -28,11 +28,11 @@
 struct job *jobs_head;
 
 static const char *const state_names[JOB_NSTATES] = {
-	"new", "ident", "queued", "running", "cancelling",
+	"new", "ident", "queued", "sent", "running", "cancelling",
 	"done", "granted", "handed-back", "cancelled",
 };
 static const char *const event_names[JOB_NEVENTS] = {
-	"ident-start", "refused", "ident-done", "sent", "retry", "grant-local",
+	"ident-start", "refused", "ident-done", "sent", "acked", "takeover", "retry", "grant-local",
 	"result", "hand-back", "client-gone", "cancel-done", "shutdown",
 };
 
@@ -65,15 +65,18 @@ int job_next(enum job_state s, enum job_event ev)
 		}
 	case JOB_QUEUED:
 		switch (ev) {
-		case JE_SENT: return JOB_RUNNING;
+		case JE_SENT: return JOB_SENT;
 		case JE_GRANT_LOCAL: return JOB_GRANTED;
 		case JE_HAND_BACK: return JOB_HANDED_BACK;
 		case JE_CLIENT_GONE: return JOB_CANCELLED;
 		case JE_SHUTDOWN: return JOB_HANDED_BACK;
 		default: return -1;
 		}
+	case JOB_SENT:
 	case JOB_RUNNING:
 		switch (ev) {
+		case JE_ACKED: return s == JOB_SENT ? JOB_RUNNING : -1;
+		case JE_TAKEOVER: return JOB_SENT;
 		case JE_RETRY: return JOB_QUEUED;
 		case JE_GRANT_LOCAL: return JOB_GRANTED;
 		case JE_RESULT: return JOB_DONE;
@@ -87,6 +90,11 @@ int job_next(enum job_state s, enum job_event ev)
 	default:
 		return -1;	/* an end state: nothing more happens */
 	}
+}
+
+bool job_on_node(const struct job *j)
+{
+	return j->state == JOB_SENT || j->state == JOB_RUNNING;
 }
 
 int job_set_state(struct job *j, enum job_state to, enum job_event ev)
@@ -221,7 +229,7 @@ void job_client_gone(struct job *j)
 	j->conn = NULL;
 	if (j->copy)
 		copy_drop(j, true);
-	if (j->state == JOB_RUNNING) {
+	if (job_on_node(j)) {
 		log_debug("job %llu: client left, cancelling on %s", (unsigned long long)j->id,
 			  node_label(j->node));
 		send_cancel(j->node, j->id);
@@ -240,6 +248,21 @@ void jobs_node_down(struct node *n, int reason)
 			job_retry(j, reason == -ESTALE ? "node restarted" : "link down");
 		else if (j->copy == n)
 			copy_drop(j, false);
+	}
+}
+
+void jobs_on_acked(struct node *n, uint64_t msg_id)
+{
+	for (struct job *j = jobs_head; j; j = j->next) {
+		if (j->node == n && j->msg_id == msg_id) {
+			if (j->state == JOB_SENT)
+				job_set_state(j, JOB_RUNNING, JE_ACKED);
+			return;
+		}
+		if (j->copy == n && j->copy_msg_id == msg_id) {
+			j->copy_acked = true;
+			return;
+		}
 	}
 }
 

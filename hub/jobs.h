@@ -12,29 +12,37 @@
  *   NEW        JE_IDENT_START    SUBMIT read; compiler to identify   IDENT
  *   NEW        JE_REFUSED        SUBMIT refused (cwd, policy, ident) QUEUED (why set)
  *   IDENT      JE_IDENT_DONE     identifier answered (or failed)     QUEUED
- *   QUEUED     JE_SENT           JOB sent to a node                  RUNNING
- *   RUNNING    JE_RETRY          farm-side failure; retries left     QUEUED ("retried")
+ *   QUEUED     JE_SENT           JOB queued on a node's link         SENT
+ *   SENT       JE_ACKED          the link: the node has all of it    RUNNING
+ *   SENT, RUNNING  JE_TAKEOVER   its node failed it, its second      SENT (then
+ *                                copy takes over                     ACKED if it was)
+ *   SENT, RUNNING  JE_RETRY      farm-side failure; retries left     QUEUED ("retried")
  *   QUEUED     JE_GRANT_LOCAL    a local slot: ANSWER HUB_LOCAL      GRANTED
- *   RUNNING    JE_GRANT_LOCAL    deadline missed, a local slot free  GRANTED
- *   RUNNING    JE_RESULT         the node's RESULT (first copy wins) DONE
+ *   SENT, RUNNING  JE_GRANT_LOCAL  deadline missed, a slot free     GRANTED
+ *   SENT, RUNNING  JE_RESULT     the node's RESULT (first copy wins) DONE
  *   QUEUED     JE_HAND_BACK      nothing can take it: HUB_FAILED     HANDED_BACK
- *   RUNNING    JE_HAND_BACK      out of retries, a node error sent   HANDED_BACK
+ *   SENT, RUNNING  JE_HAND_BACK  out of retries, a node error sent   HANDED_BACK
  *                                to dcc, a deadline with no node free
  *   IDENT, QUEUED  JE_CLIENT_GONE  dcc left before a node had it     CANCELLED
- *   RUNNING    JE_CLIENT_GONE    dcc left: CANCEL sent to the node   CANCELLING
+ *   SENT, RUNNING  JE_CLIENT_GONE  dcc left: CANCEL sent to the node CANCELLING
  *   CANCELLING JE_CANCEL_DONE    the node's RESULT, link down or     CANCELLED
  *                                the cancel's own deadline
- *   IDENT, QUEUED, RUNNING  JE_SHUTDOWN  hubd stops: HUB_FAILED     HANDED_BACK
+ *   IDENT, QUEUED, SENT, RUNNING  JE_SHUTDOWN  hubd stops: FAILED   HANDED_BACK
  *   CANCELLING JE_SHUTDOWN       hubd stops                          CANCELLED
  *   anything else                refused and logged (a bug)          same
  *
- * The node does not say when the compiler starts: sent and running are one
- * state (RUNNING). A second copy (copy != NULL) is a RUNNING job's detail,
- * not a state: the first RESULT ends the job, the other copy is cancelled.
+ * SENT and RUNNING differ only in what the link said (its `sent` callback:
+ * every frame of the JOB acknowledged): the node does not say when the
+ * compiler starts, so RUNNING means "on the node". Both are "on a node"
+ * (job_on_node()) for deadlines, copies and cancels. A second copy
+ * (copy != NULL) is a detail of such a job, not a state: the first RESULT
+ * ends the job, the other copy is cancelled.
  *
  * Invariants: a job is in the list (jobs_head) iff its state is not an end
  * state; conn != NULL in NEW, IDENT, QUEUED and RUNNING and NULL in
- * CANCELLING (the client left); node != NULL iff RUNNING or CANCELLING;
+ * CANCELLING (the client left); node != NULL iff SENT, RUNNING or
+ * CANCELLING; msg_id is the JOB message on node's link (copy_msg_id on
+ * copy's);
  * node and copy are different nodes and each counts this job in `running`.
  */
 #ifndef USBFARM_HUB_JOBS_H
@@ -56,6 +64,7 @@ enum job_state {
 	JOB_NEW,
 	JOB_IDENT,
 	JOB_QUEUED,
+	JOB_SENT,
 	JOB_RUNNING,
 	JOB_CANCELLING,
 	/* end states: the job is freed right after */
@@ -71,6 +80,8 @@ enum job_event {
 	JE_REFUSED,
 	JE_IDENT_DONE,
 	JE_SENT,
+	JE_ACKED,
+	JE_TAKEOVER,
 	JE_RETRY,
 	JE_GRANT_LOCAL,
 	JE_RESULT,
@@ -94,12 +105,15 @@ struct job {
 	bool cid_ok;
 	const struct pair_entry *pair;	/* sent under a proven pair (hub/pairs.h) */
 	struct node *node;
+	uint64_t msg_id;	/* the JOB message on node's link (its `sent` callback) */
 	uint64_t tried;		/* bit per node index that failed it */
 	int attempts;		/* farm-side failures so far */
 	uint64_t t_submit, t_dispatch, deadline;
 	/* failover: a second copy on another node (first result wins) */
 	struct node *copy;
 	uint64_t copy_dispatch, copy_deadline, t_first;
+	uint64_t copy_msg_id;
+	bool copy_acked;	/* the link acknowledged the copy's JOB */
 	int node_faults, misses;
 	bool copied;		/* a copy was started (for the recovery figure) */
 	char why[200];		/* last farm-side error */
@@ -116,6 +130,8 @@ int job_next(enum job_state s, enum job_event ev);
  * logged) if the table has no such transition. */
 int job_set_state(struct job *j, enum job_state to, enum job_event ev);
 bool job_state_ended(enum job_state s);
+/* SENT or RUNNING: the job is on a node (deadlines, copies, cancels). */
+bool job_on_node(const struct job *j);
 
 /* ---- jobs.c: life and end ---- */
 /* A SUBMIT frame read by conn c: the new job (queued or being identified),
@@ -134,6 +150,8 @@ void job_retry(struct job *j, const char *why);
 /* The job's client left. */
 void job_client_gone(struct job *j);
 void jobs_node_down(struct node *n, int reason);
+/* The link acknowledged message msg_id on n (its `sent` callback, status 0). */
+void jobs_on_acked(struct node *n, uint64_t msg_id);
 void jobs_on_result(struct node *n, const uint8_t *data, size_t len);
 void jobs_on_ident(uint64_t tag, const struct ident_result *r, void *user);
 void jobs_shutdown(void);
@@ -147,7 +165,8 @@ const struct compiler_id *node_compiler(const struct node *n, const struct job *
 bool job_farmable(const struct job *j);
 size_t job_cands(const struct job *j, const struct node *except, uint64_t now,
 		 struct sched_cand *cand, struct node **cnode);
-int job_send(struct job *j, struct node *n);
+/* Queues the JOB on n's link; its message id in *msg_id. 0 or -errno. */
+int job_send(struct job *j, struct node *n, uint64_t *msg_id);
 void grant_local(struct job *j);
 void send_cancel(struct node *n, uint64_t id);
 void log_verdicts(const struct compiler_id *id);

@@ -208,10 +208,20 @@ static void on_message(struct link *l, uint32_t stream, uint8_t *data, size_t le
 	free(data);
 }
 
+/* A message of ours acknowledged (0) or failed (the session's end: on_down
+ * hands its jobs back). */
+static void on_sent(struct link *l, uint64_t msg_id, int status, void *user)
+{
+	(void)l;
+	if (status == 0)
+		jobs_on_acked(user, msg_id);
+}
+
 static const struct link_callbacks node_cb = {
 	.up = on_up,
 	.down = on_down,
 	.message = on_message,
+	.sent = on_sent,
 };
 
 /* ---- opening, dying, relinking ---- */

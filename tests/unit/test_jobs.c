@@ -1,6 +1,6 @@
 /* test_jobs.c — a job's life in hubd (hub/jobs.c): every (state, event)
  * pair through job_set_state() against the table written out here (the
- * one in jobs.h), and which states are ends. */
+ * one in jobs.h), which states are ends, which are on a node. */
 #include "jobs.h"
 #include "../lib/fsm.h"
 
@@ -13,23 +13,24 @@ static int set(int to, int ev) { return job_set_state(&J, to, ev); }
 static const char *sname(int s) { return job_state_name(s); }
 static const char *ename(int ev) { return job_event_name(ev); }
 
+/* what a job on a node (SENT or RUNNING) may do */
+#define ON_NODE(s) { s, JE_TAKEOVER, JOB_SENT }, { s, JE_RETRY, JOB_QUEUED }, \
+	{ s, JE_GRANT_LOCAL, JOB_GRANTED }, { s, JE_RESULT, JOB_DONE }, \
+	{ s, JE_HAND_BACK, JOB_HANDED_BACK }, { s, JE_CLIENT_GONE, JOB_CANCELLING }, \
+	{ s, JE_SHUTDOWN, JOB_HANDED_BACK }
 static const struct fsm_row rows[] = {
 	{ JOB_NEW, JE_IDENT_START, JOB_IDENT },
 	{ JOB_NEW, JE_REFUSED, JOB_QUEUED },
 	{ JOB_IDENT, JE_IDENT_DONE, JOB_QUEUED },
 	{ JOB_IDENT, JE_CLIENT_GONE, JOB_CANCELLED },
 	{ JOB_IDENT, JE_SHUTDOWN, JOB_HANDED_BACK },
-	{ JOB_QUEUED, JE_SENT, JOB_RUNNING },
+	{ JOB_QUEUED, JE_SENT, JOB_SENT },
 	{ JOB_QUEUED, JE_GRANT_LOCAL, JOB_GRANTED },
 	{ JOB_QUEUED, JE_HAND_BACK, JOB_HANDED_BACK },
 	{ JOB_QUEUED, JE_CLIENT_GONE, JOB_CANCELLED },
 	{ JOB_QUEUED, JE_SHUTDOWN, JOB_HANDED_BACK },
-	{ JOB_RUNNING, JE_RETRY, JOB_QUEUED },
-	{ JOB_RUNNING, JE_GRANT_LOCAL, JOB_GRANTED },
-	{ JOB_RUNNING, JE_RESULT, JOB_DONE },
-	{ JOB_RUNNING, JE_HAND_BACK, JOB_HANDED_BACK },
-	{ JOB_RUNNING, JE_CLIENT_GONE, JOB_CANCELLING },
-	{ JOB_RUNNING, JE_SHUTDOWN, JOB_HANDED_BACK },
+	{ JOB_SENT, JE_ACKED, JOB_RUNNING },
+	ON_NODE(JOB_SENT), ON_NODE(JOB_RUNNING),
 	{ JOB_CANCELLING, JE_CANCEL_DONE, JOB_CANCELLED },
 	{ JOB_CANCELLING, JE_SHUTDOWN, JOB_CANCELLED },
 };
@@ -51,6 +52,13 @@ int main(void)
 			for (int ev = 0; end && ev < JOB_NEVENTS; ev++)
 				T_CHECK(job_next(s, ev) < 0, "%s leaves by %s", job_state_name(s),
 					job_event_name(ev));
+		}
+	}
+	T_CASE("job on a node") {
+		for (int s = 0; s < JOB_NSTATES; s++) {
+			J.state = s;
+			T_CHECK(job_on_node(&J) == (s == JOB_SENT || s == JOB_RUNNING), "%s",
+				job_state_name(s));
 		}
 	}
 	T_CASE("job every live state can end") {
