@@ -191,7 +191,7 @@ void fo_tick(uint64_t now)
 
 	for (struct job *j = jobs_head, *next; j; j = next) {
 		next = j->next;
-		queued |= j->state == JOB_QUEUED;
+		queued |= job_waiting(j);
 		if (j->state == JOB_CANCELLING && j->node && j->deadline && j->deadline <= now)
 			job_retry(j, "cancelled job timed out");
 		else if (job_on_node(j) && j->deadline && j->deadline <= now)

@@ -5,8 +5,9 @@
  * a local slot and is handed back at once when there are none.
  *
  * Owns: the FIFO pass (schedule()), sending a JOB (job_send) and the
- * bookkeeping of a dispatch; the transitions QUEUED -> RUNNING, QUEUED ->
- * GRANTED, QUEUED -> HANDED_BACK happen here, through job_set_state().
+ * bookkeeping of a dispatch; the transitions of a waiting job (QUEUED or
+ * RETRIED) to SENT, GRANTED or HANDED_BACK happen here, through
+ * job_set_state().
  */
 #include "jobs.h"
 #include "client.h"
@@ -193,7 +194,7 @@ void schedule(void)
 	hub.need_sched = false;
 	for (struct job *j = jobs_head, *next; j; j = next) {
 		next = j->next;
-		if (j->state != JOB_QUEUED || dispatch_remote(j, ahead, now))
+		if (!job_waiting(j) || dispatch_remote(j, ahead, now))
 			continue;
 		if (hub.local_used < hub.local_slots) {
 			grant_local(j);

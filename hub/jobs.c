@@ -28,7 +28,7 @@
 struct job *jobs_head;
 
 static const char *const state_names[JOB_NSTATES] = {
-	"new", "ident", "queued", "sent", "running", "cancelling",
+	"new", "ident", "queued", "retried", "sent", "running", "cancelling",
 	"done", "granted", "handed-back", "cancelled",
 };
 static const char *const event_names[JOB_NEVENTS] = {
@@ -64,6 +64,7 @@ int job_next(enum job_state s, enum job_event ev)
 		default: return -1;
 		}
 	case JOB_QUEUED:
+	case JOB_RETRIED:
 		switch (ev) {
 		case JE_SENT: return JOB_SENT;
 		case JE_GRANT_LOCAL: return JOB_GRANTED;
@@ -77,7 +78,7 @@ int job_next(enum job_state s, enum job_event ev)
 		switch (ev) {
 		case JE_ACKED: return s == JOB_SENT ? JOB_RUNNING : -1;
 		case JE_TAKEOVER: return JOB_SENT;
-		case JE_RETRY: return JOB_QUEUED;
+		case JE_RETRY: return JOB_RETRIED;
 		case JE_GRANT_LOCAL: return JOB_GRANTED;
 		case JE_RESULT: return JOB_DONE;
 		case JE_HAND_BACK: return JOB_HANDED_BACK;
@@ -90,6 +91,11 @@ int job_next(enum job_state s, enum job_event ev)
 	default:
 		return -1;	/* an end state: nothing more happens */
 	}
+}
+
+bool job_waiting(const struct job *j)
+{
+	return j->state == JOB_QUEUED || j->state == JOB_RETRIED;
 }
 
 bool job_on_node(const struct job *j)
@@ -213,7 +219,7 @@ void job_requeue(struct job *j, const char *why, enum fo_class cls)
 	log_info("job %llu: retrying (%d/%d) after %s", (unsigned long long)j->id, j->attempts,
 		 hub.retries, j->why);
 	hub.jobs_retried++;
-	job_set_state(j, JOB_QUEUED, JE_RETRY);
+	job_set_state(j, JOB_RETRIED, JE_RETRY);
 	j->deadline = 0;
 	j->t_submit = j->t_submit ? j->t_submit : now_us();
 	job_to_head(j);
@@ -234,7 +240,7 @@ void job_client_gone(struct job *j)
 			  node_label(j->node));
 		send_cancel(j->node, j->id);
 		job_set_state(j, JOB_CANCELLING, JE_CLIENT_GONE);
-	} else if (j->state == JOB_QUEUED || j->state == JOB_IDENT) {
+	} else if (job_waiting(j) || j->state == JOB_IDENT) {
 		log_debug("job %llu: client left while queued", (unsigned long long)j->id);
 		job_end(j, JOB_CANCELLED, JE_CLIENT_GONE);
 	}
@@ -280,7 +286,7 @@ void jobs_shutdown(void)
 	snprintf(a.o.error, sizeof a.o.error, "hubd is shutting down");
 	for (struct job *j = jobs_head, *next; j; j = next) {
 		next = j->next;
-		if (j->node && j->state != JOB_QUEUED)
+		if (j->node && !job_waiting(j))
 			send_cancel(j->node, j->id);
 		if (j->copy)
 			send_cancel(j->copy, j->id);

@@ -16,7 +16,9 @@
  *   SENT       JE_ACKED          the link: the node has all of it    RUNNING
  *   SENT, RUNNING  JE_TAKEOVER   its node failed it, its second      SENT (then
  *                                copy takes over                     ACKED if it was)
- *   SENT, RUNNING  JE_RETRY      farm-side failure; retries left     QUEUED ("retried")
+ *   SENT, RUNNING  JE_RETRY      farm-side failure; retries left:    RETRIED
+ *                                back to the head of the queue
+ *   RETRIED    (as QUEUED)       it waits like a queued job          (as QUEUED)
  *   QUEUED     JE_GRANT_LOCAL    a local slot: ANSWER HUB_LOCAL      GRANTED
  *   SENT, RUNNING  JE_GRANT_LOCAL  deadline missed, a slot free     GRANTED
  *   SENT, RUNNING  JE_RESULT     the node's RESULT (first copy wins) DONE
@@ -31,7 +33,8 @@
  *   CANCELLING JE_SHUTDOWN       hubd stops                          CANCELLED
  *   anything else                refused and logged (a bug)          same
  *
- * SENT and RUNNING differ only in what the link said (its `sent` callback:
+ * QUEUED and RETRIED both wait (job_waiting()); RETRIED says it already
+ * failed on a node (attempts, tried). SENT and RUNNING differ only in what the link said (its `sent` callback:
  * every frame of the JOB acknowledged): the node does not say when the
  * compiler starts, so RUNNING means "on the node". Both are "on a node"
  * (job_on_node()) for deadlines, copies and cancels. A second copy
@@ -64,6 +67,7 @@ enum job_state {
 	JOB_NEW,
 	JOB_IDENT,
 	JOB_QUEUED,
+	JOB_RETRIED,
 	JOB_SENT,
 	JOB_RUNNING,
 	JOB_CANCELLING,
@@ -130,6 +134,8 @@ int job_next(enum job_state s, enum job_event ev);
  * logged) if the table has no such transition. */
 int job_set_state(struct job *j, enum job_state to, enum job_event ev);
 bool job_state_ended(enum job_state s);
+/* QUEUED or RETRIED: the job waits for a node or a local slot. */
+bool job_waiting(const struct job *j);
 /* SENT or RUNNING: the job is on a node (deadlines, copies, cancels). */
 bool job_on_node(const struct job *j);
 

@@ -90,7 +90,7 @@ int status_answer(struct buf *out, const struct conn *self)
 	st.local_slots = (uint16_t)hub.local_slots;
 	st.local_used = (uint16_t)hub.local_used;
 	for (struct job *j = jobs_head; j; j = j->next)
-		if (j->state == JOB_QUEUED)
+		if (job_waiting(j))
 			st.queued++;
 	st.clients = conns_clients(self);	/* not counting this status request */
 	st.jobs_total = hub.jobs_total;

@@ -13,8 +13,12 @@ static int set(int to, int ev) { return job_set_state(&J, to, ev); }
 static const char *sname(int s) { return job_state_name(s); }
 static const char *ename(int ev) { return job_event_name(ev); }
 
+/* what a waiting job (QUEUED or RETRIED) may do */
+#define WAITING(s) { s, JE_SENT, JOB_SENT }, { s, JE_GRANT_LOCAL, JOB_GRANTED }, \
+	{ s, JE_HAND_BACK, JOB_HANDED_BACK }, { s, JE_CLIENT_GONE, JOB_CANCELLED }, \
+	{ s, JE_SHUTDOWN, JOB_HANDED_BACK }
 /* what a job on a node (SENT or RUNNING) may do */
-#define ON_NODE(s) { s, JE_TAKEOVER, JOB_SENT }, { s, JE_RETRY, JOB_QUEUED }, \
+#define ON_NODE(s) { s, JE_TAKEOVER, JOB_SENT }, { s, JE_RETRY, JOB_RETRIED }, \
 	{ s, JE_GRANT_LOCAL, JOB_GRANTED }, { s, JE_RESULT, JOB_DONE }, \
 	{ s, JE_HAND_BACK, JOB_HANDED_BACK }, { s, JE_CLIENT_GONE, JOB_CANCELLING }, \
 	{ s, JE_SHUTDOWN, JOB_HANDED_BACK }
@@ -24,11 +28,7 @@ static const struct fsm_row rows[] = {
 	{ JOB_IDENT, JE_IDENT_DONE, JOB_QUEUED },
 	{ JOB_IDENT, JE_CLIENT_GONE, JOB_CANCELLED },
 	{ JOB_IDENT, JE_SHUTDOWN, JOB_HANDED_BACK },
-	{ JOB_QUEUED, JE_SENT, JOB_SENT },
-	{ JOB_QUEUED, JE_GRANT_LOCAL, JOB_GRANTED },
-	{ JOB_QUEUED, JE_HAND_BACK, JOB_HANDED_BACK },
-	{ JOB_QUEUED, JE_CLIENT_GONE, JOB_CANCELLED },
-	{ JOB_QUEUED, JE_SHUTDOWN, JOB_HANDED_BACK },
+	WAITING(JOB_QUEUED), WAITING(JOB_RETRIED),
 	{ JOB_SENT, JE_ACKED, JOB_RUNNING },
 	ON_NODE(JOB_SENT), ON_NODE(JOB_RUNNING),
 	{ JOB_CANCELLING, JE_CANCEL_DONE, JOB_CANCELLED },
@@ -52,6 +52,13 @@ int main(void)
 			for (int ev = 0; end && ev < JOB_NEVENTS; ev++)
 				T_CHECK(job_next(s, ev) < 0, "%s leaves by %s", job_state_name(s),
 					job_event_name(ev));
+		}
+	}
+	T_CASE("job waiting") {
+		for (int s = 0; s < JOB_NSTATES; s++) {
+			J.state = s;
+			T_CHECK(job_waiting(&J) == (s == JOB_QUEUED || s == JOB_RETRIED), "%s",
+				job_state_name(s));
 		}
 	}
 	T_CASE("job on a node") {
