@@ -32,6 +32,7 @@
 #include "guard.h"
 #include "ident.h"
 #include "log.h"
+#include "opener.h"
 #include "privsep.h"
 #include "proto.h"
 #include "schedule.h"
@@ -1057,9 +1058,7 @@ static void node_open(struct node *n)
 {
 	struct link_io *io;
 	struct link_config cfg = { .ident = H.ident };
-	privsep_net_caps(true);	/* CAP_NET_RAW/ADMIN effective only to open it */
-	int rc = link_io_packet(n->iface, &io);
-	privsep_net_caps(false);
+	int rc = opener_open(n->iface, &io);	/* the link opener makes the socket */
 
 	if (rc == 0)
 		rc = link_new(io, &cfg, &node_cb, n, &n->link);
@@ -1575,7 +1574,7 @@ static int enroll_iface(const char *name)
 		add_iface(name);
 		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
 	}
-	rc = enroll_link_up(name, ENROLL_MTU);
+	rc = opener_link_up(name, ENROLL_MTU);
 	if (rc < 0)
 		log_warn("%s: cannot bring it up: %s", name, strerror(-rc));
 	if (!H.nodes[i].link)
@@ -1638,9 +1637,10 @@ static void usage(FILE *to, int code)
 "                         the group can use dcc. Not as root: 0700 and 0660,\n"
 "                         this user's clients only.\n"
 "  -u, --user NAME        started as root, hubd runs as NAME (default usbfarm,\n"
-"                         else nobody) keeping only CAP_NET_RAW/CAP_NET_ADMIN;\n"
-"                         compilers named by clients are run (to identify them)\n"
-"                         only as the client's own uid, gid and groups\n"
+"                         else nobody) with no capabilities; its link opener\n"
+"                         keeps only CAP_NET_RAW/CAP_NET_ADMIN; compilers named\n"
+"                         by clients are run (to identify them) only as the\n"
+"                         client's own uid, gid and groups\n"
 "  -g, --group NAME       the socket's group (default usbfarm)\n"
 "  -l, --local-slots N    compile jobs this machine runs itself at once\n"
 "                         (default max(1, CPUs/2): the other half of the CPUs\n"
@@ -1676,6 +1676,12 @@ static void usage(FILE *to, int code)
 "                         for a node gets a keepalive every %d ms.\n"
 "  Out of file descriptors, a new connection is accepted on a spare one and\n"
 "  closed at once (its dcc compiles locally); one log line per episode.\n"
+"\n"
+"Processes: the dispatcher (no capabilities), the link opener \"hubd-opener\"\n"
+"(CAP_NET_RAW, CAP_NET_ADMIN: brings boards up, opens each link's socket for a\n"
+"configured interface or a usbfarm board only) and the compiler identifier\n"
+"(CAP_SETUID, CAP_SETGID). If the link opener dies, hubd says so and exits\n"
+"with status 1 (the service restarts it): it could not open links any more.\n"
 "\n"
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
@@ -1833,6 +1839,11 @@ int main(int argc, char **argv)
 	int irc = ident_start();
 	if (irc < 0)
 		fatal("cannot start the compiler identifier: %s", strerror(-irc));
+	for (int i = 0; i < H.nnodes; i++)
+		if (opener_allow(H.nodes[i].iface) < 0)
+			fatal("bad interface name '%s'", H.nodes[i].iface);
+	if ((irc = opener_start()) < 0)
+		fatal("cannot start the link opener: %s", strerror(-irc));
 	privsep_drop_dispatcher();
 	H.started = now_us();
 	H.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
@@ -1855,6 +1866,7 @@ int main(int argc, char **argv)
 		int timeout = 1000;
 		uint64_t now;
 
+		opener_check();	/* gone: hubd says so and exits */
 		if (H.need_sched)
 			schedule();
 		reap_conns();
