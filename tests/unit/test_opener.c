@@ -306,16 +306,31 @@ int main(void)
 	T_CASE("allow") {
 		T_CHECK(opener_allow("p2oc0") == 0 && opener_allow("a/b") == -EINVAL, "allow");
 	}
-	if (opener_start() < 0) {
+	/* the opener logs into a file of its own (its lines would interleave
+	 * with ours), which is checked at the end */
+	char logpath[PATH_MAX + 16];
+	snprintf(logpath, sizeof logpath, "%s/opener.log", root);
+	int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), saved = dup(2);
+	if (logfd < 0 || saved < 0 || dup2(logfd, 2) < 0 || opener_start() < 0 || dup2(saved, 2) < 0) {
 		printf("FAIL opener-live: opener_start\n");
 		return 1;
 	}
+	close(saved);
+	close(logfd);
 	for (int i = 0; i < 200 && status_hex(opener_pid(), "CapEff") != 0x3000; i++)
 		usleep(10000);	/* until it has dropped */
 	test_live_open();
 	test_live_raw();
 	test_adopt();
 	test_opener_killed();
+	T_CASE("opener-says-what-it-refused") {
+		static char cmd[3 * (PATH_MAX + 16) + 512];
+		snprintf(cmd, sizeof cmd, "grep -q 'link opener: refused a malformed request (4096 bytes)' '%s' && "
+			 "grep -q 'link opener: lo is neither configured nor a usbfarm board: refused' '%s' && "
+			 "grep -q 'link opener: pid [0-9]*, uid [1-9][0-9]*, CAP_NET_RAW and CAP_NET_ADMIN only' '%s'",
+			 logpath, logpath, logpath);
+		T_CHECK(system(cmd) == 0, "%s", logpath);
+	}
 	sh("rm -rf '%s'", root);
 	return t_done();
 }
