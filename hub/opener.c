@@ -195,9 +195,9 @@ static void __attribute__((noreturn)) serve(int sp)
 static void __attribute__((noreturn)) opener_main(void)
 {
 	uint64_t caps;
+	pid_t hubd = getppid();
 
 	prctl(PR_SET_NAME, "hubd-opener", 0, 0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);	/* a terminal's ^C is for hubd: it ends us */
 	signal(SIGHUP, SIG_IGN);
@@ -210,6 +210,10 @@ static void __attribute__((noreturn)) opener_main(void)
 	} else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		_exit(1);
 	}
+	/* after the drop: a change of uid clears the parent-death signal */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != hubd)
+		_exit(0);	/* hubd is already gone */
 	caps = privsep_caps();
 	log_info("link opener: pid %d, uid %u, %s", (int)getpid(), (unsigned)getuid(),
 		 caps == NET_CAPS ? "CAP_NET_RAW and CAP_NET_ADMIN only"
