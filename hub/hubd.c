@@ -1574,6 +1574,8 @@ static int enroll_iface(const char *name)
 		add_iface(name);
 		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
 	}
+	/* usb2's fix, kept: setting it up and its MTU needs CAP_NET_ADMIN,
+	 * which only the link opener holds: it does it for us */
 	rc = opener_link_up(name, ENROLL_MTU);
 	if (rc < 0)
 		log_warn("%s: cannot bring it up: %s", name, strerror(-rc));
