@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct opener_req req(uint32_t op, uint32_t mtu, const char *name)
@@ -193,6 +194,30 @@ static void test_live_open(void)
 		T_CHECK(rc == 0 && io && io->mtu == 1500, "rc %d", rc);
 		if (io)
 			io->ops->close(io);
+	}
+	T_CASE("open-cost") {
+		/* a measurement, printed (no assertion on time): a link opened
+		 * through the opener against one opened in this process */
+		struct timespec t0, t1, t2;
+		struct link_io *io[2][20];
+		int n = 20, bad = 0;
+		/* opens only (closing a packet socket waits for an RCU grace period) */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < n; i++)
+			bad += opener_open("p2oc0", &io[0][i]) != 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		for (int i = 0; i < n; i++)
+			bad += link_io_packet("p2oc0", &io[1][i]) != 0;
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		for (int k = 0; k < 2; k++)
+			for (int i = 0; i < n; i++)
+				if (io[k][i])
+					io[k][i]->ops->close(io[k][i]);
+		T_CHECK(bad == 0, "%d opens failed", bad);
+		double a = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+		double b = (double)(t2.tv_sec - t1.tv_sec) * 1e6 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e3;
+		printf("# link open: %.0f us through the opener, %.0f us in-process (mean of %d)\n",
+		       a / n, b / n, n);
 	}
 	T_CASE("up-board-with-mtu") {
 		int mtu = 0, fl = if_flags_mtu("p2ob0", &mtu);
