@@ -13,6 +13,7 @@
  * (EACCES: not in hubd's group) is said on stderr once per build.
  */
 #include "buildonce.h"
+#include "../lib/clock.h"
 #include "client.h"
 #include "proto.h"
 
@@ -45,13 +46,6 @@ int hub_socket_path(char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void failed(struct hub_result *res, const char *fmt, ...)

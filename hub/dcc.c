@@ -16,6 +16,7 @@
  * torn object.
  */
 #include "args.h"
+#include "../lib/clock.h"
 #include "client.h"
 #include "../lib/policy.h"
 #include "ppcheck.h"
@@ -90,13 +91,6 @@ static void local_why(const char *fmt, ...)
 	va_end(ap);
 	trace("local: %s", b);
 	reasons_tell(b);
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
 static bool env_on(const char *name)

@@ -12,6 +12,7 @@
  * the client's connection; every request gets exactly one reply.
  */
 #include "ident_run.h"
+#include "../lib/clock.h"
 #include "privsep.h"
 
 #include <errno.h>
@@ -43,13 +44,6 @@ struct run {
 };
 
 static struct run R[IDENT_MAX_RUNNING];
-
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 static void reply(int sp, struct ident_rep *rep)
 {
@@ -223,7 +217,7 @@ static void start(int sp, const struct ident_req *rq, int cfd, bool switch_ids)
 	r->serial = rq->serial;
 	r->pid = pid;
 	r->fd = p[0];
-	r->deadline = mono_ms() + IDENT_TIMEOUT_MS;
+	r->deadline = now_ms() + IDENT_TIMEOUT_MS;
 }
 
 static void finish(int sp, struct run *r, bool timed_out)
@@ -267,7 +261,7 @@ void ident_serve(int sp, bool switch_ids)
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		size_t n = 0;
-		uint64_t now = mono_ms();
+		uint64_t now = now_ms();
 		int timeout = -1;
 
 		pf[n] = (struct pollfd){ sp, POLLIN, 0 };
@@ -286,7 +280,7 @@ void ident_serve(int sp, bool switch_ids)
 		for (size_t i = 1; i < n; i++)
 			if (pf[i].revents)
 				child_readable(sp, who[i]);
-		now = mono_ms();
+		now = now_ms();
 		for (int i = 0; i < IDENT_MAX_RUNNING; i++)
 			if (R[i].used && R[i].deadline <= now)
 				finish(sp, &R[i], true);

@@ -14,6 +14,7 @@
 #include "proto.h"
 #include "log.h"
 #include "../lib/cursor.h"
+#include "../lib/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -103,9 +104,8 @@ static uint64_t rand64(void)
 	uint64_t v = 0;
 
 	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		v ^= ((uint64_t)t.tv_nsec << 20) ^ (uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 40);
+		uint64_t t = now_ns();
+		v ^= ((t % 1000000000u) << 20) ^ (t / 1000000000u) ^ ((uint64_t)getpid() << 40);
 	}
 	return v;
 }

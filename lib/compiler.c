@@ -30,6 +30,7 @@
  * that is not ours or does not parse is ignored.
  */
 #include "compiler.h"
+#include "clock.h"
 #include "sha256.h"
 
 #include <dirent.h>
@@ -56,13 +57,6 @@ extern char **environ;
 
 /* ---- running the compiler --------------------------------------------- */
 
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 /* Runs argv (argv[0] = path), stdout+stderr into out. Returns the exit
  * status (>= 0) or -errno. */
 static int run(const char *path, char *const *argv, struct buf *out)
@@ -71,7 +65,7 @@ static int run(const char *path, char *const *argv, struct buf *out)
 	size_t ne = 0;
 	int p[2], ps[2], st = 0, r = 0;
 	pid_t pid;
-	uint64_t deadline = mono_ms() + RUN_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + RUN_TIMEOUT_MS;
 	bool killed = false;
 
 	/* environment: ours, but the messages in English */
@@ -124,7 +118,7 @@ static int run(const char *path, char *const *argv, struct buf *out)
 	close(ps[1]);
 	for (;;) {
 		struct pollfd pf = { p[0], POLLIN, 0 };
-		uint64_t now = mono_ms();
+		uint64_t now = now_ms();
 		char tmp[4096];
 		ssize_t n;
 		if (now >= deadline) {

@@ -28,6 +28,7 @@
  * ceilings are options, the memory one sized from the board's RAM.
  */
 #include "log.h"
+#include "../lib/clock.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
@@ -95,13 +96,6 @@ static struct {
 } N;
 
 static volatile sig_atomic_t stop_signal;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static int running(void)
 {
