@@ -156,3 +156,21 @@ pid_t spawn_start(const struct spawn_opts *o, struct spawn_err *e)
 	}
 	return pid;
 }
+
+int spawn_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+int spawn_run(const char *path, char *const *argv)
+{
+	struct spawn_opts o = { .path = path, .argv = argv, .fd_in = 0, .fd_out = 1, .fd_err = 2 };
+	pid_t pid = spawn_start(&o, NULL);
+
+	return pid < 0 ? (int)pid : spawn_wait(pid);
+}

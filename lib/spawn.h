@@ -57,6 +57,12 @@ struct spawn_opts {
 /* The child's pid once the program runs, or -errno (then *e, if given,
  * says where; the child is reaped). */
 pid_t spawn_start(const struct spawn_opts *o, struct spawn_err *e);
+/* Waits for pid (EINTR-safe): its exit status, 128 + the signal that
+ * ended it, or -errno. */
+int spawn_wait(pid_t pid);
+/* Runs path (argv[0] as given) with the caller's stdio and environment and
+ * waits: the status as spawn_wait(), or -errno when it could not start. */
+int spawn_run(const char *path, char *const *argv);
 /* "exec", "ids", … for our stages; NULL for the caller's own. */
 const char *spawn_stage_name(int stage);
 
