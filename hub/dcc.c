@@ -19,6 +19,7 @@
 #include "../lib/clock.h"
 #include "client.h"
 #include "../lib/policy.h"
+#include "../lib/spawn.h"
 #include "ppcheck.h"
 #include "reasons.h"
 #include "verify.h"
@@ -260,23 +261,15 @@ static void exec_local(const char *path, char **argv)
 	exit(EXIT_NO_COMPILER);
 }
 
-/* Runs the compiler and waits; returns its status (128+sig). */
+/* Runs the compiler and waits (lib/spawn.c); its status (128+sig), or
+ * -errno (said on stderr) when it could not run. */
 static int run_local(const char *path, char **argv)
 {
-	pid_t pid = fork();
-	int st;
+	int st = spawn_run(path, argv);
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execv(path, argv);
-		fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(errno));
-		_exit(EXIT_NO_COMPILER);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	if (st < 0)
+		fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(-st));
+	return st;
 }
 
 /* Runs argv with stdout into out and stderr into err. Status or -errno. */
@@ -292,19 +285,17 @@ static int run_capture(const char *path, char **argv, struct buf *out, struct bu
 		close(po[0]), close(po[1]);
 		return -errno;
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		execv(path, argv);
-		_exit(EXIT_NO_COMPILER);
+	{
+		struct spawn_opts o = { .path = path, .argv = argv, .fd_in = 0,
+					.fd_out = po[1], .fd_err = pe[1] };
+		pid = spawn_start(&o, NULL);
 	}
 	close(po[1]);
 	close(pe[1]);
+	if (pid < 0) {
+		close(po[0]), close(pe[0]);
+		return (int)pid;
+	}
 	while (oo || eo) {
 		struct pollfd pf[2] = { { oo ? po[0] : -1, POLLIN, 0 },
 					{ eo ? pe[0] : -1, POLLIN, 0 } };
@@ -336,14 +327,14 @@ static int run_capture(const char *path, char **argv, struct buf *out, struct bu
 	}
 	close(po[0]);
 	close(pe[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	st = spawn_wait(pid);
+	if (st < 0)
+		return st;
 	if (over)
 		return -EFBIG;
 	if (!buf_ok(out) || !buf_ok(err))
 		return -ENOMEM;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return st;
 }
 
 /* ---- writing outputs --------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "../lib/cursor.h"
 #include "../lib/clock.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -278,21 +279,12 @@ void verify_encode(struct buf *b)
 
 /* ---- dcc side ----------------------------------------------------------- */
 
+/* The local compile (lib/spawn.c): its status, 127 when it could not run. */
 static int run_wait(const char *path, char **argv)
 {
-	pid_t pid = fork();
-	int st;
+	int st = spawn_run(path, argv);
 
-	if (pid < 0)
-		return 127;
-	if (pid == 0) {
-		execv(path, argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 127;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return st < 0 ? 127 : st;
 }
 
 /* Compares file path with the node's bytes; "" when equal, else why. */

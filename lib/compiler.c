@@ -31,6 +31,7 @@
  */
 #include "compiler.h"
 #include "clock.h"
+#include "spawn.h"
 #include "sha256.h"
 
 #include <dirent.h>
@@ -57,23 +58,18 @@ extern char **environ;
 
 /* ---- running the compiler --------------------------------------------- */
 
-/* Runs argv (argv[0] = path), stdout+stderr into out. Returns the exit
- * status (>= 0) or -errno. */
-static int run(const char *path, char *const *argv, struct buf *out)
+/* Our environment with the messages in English (LC_ALL=C, LANGUAGE=C);
+ * the strings are environ's; free() the array. NULL: out of memory. */
+static char **english_env(void)
 {
-	char **env = NULL;
 	size_t ne = 0;
-	int p[2], ps[2], st = 0, r = 0;
-	pid_t pid;
-	uint64_t deadline = now_ms() + RUN_TIMEOUT_MS;
-	bool killed = false;
+	char **env;
 
-	/* environment: ours, but the messages in English */
 	for (char **e = environ; *e; e++)
 		ne++;
 	env = calloc(ne + 3, sizeof *env);
 	if (!env)
-		return -ENOMEM;
+		return NULL;
 	ne = 0;
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "LC_ALL=", 7) && strncmp(*e, "LANGUAGE=", 9))
@@ -81,82 +77,68 @@ static int run(const char *path, char *const *argv, struct buf *out)
 	env[ne++] = "LC_ALL=C";
 	env[ne++] = "LANGUAGE=C";
 	env[ne] = NULL;
+	return env;
+}
 
-	if (pipe2(p, O_CLOEXEC)) {
-		free(env);
-		return -errno;
-	}
-	if (pipe2(ps, O_CLOEXEC)) {
-		r = -errno;
-		close(p[0]), close(p[1]);
-		free(env);
-		return r;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(p[0]), close(p[1]), close(ps[0]), close(ps[1]);
-		free(env);
-		return r;
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY), e;
-		setpgid(0, 0);
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(path, argv, env);
-		e = errno;
-		if (write(ps[1], &e, sizeof e) < 0) {
-			/* nothing to add */
-		}
-		_exit(127);
-	}
-	free(env);
-	close(p[1]);
-	close(ps[1]);
+/* Reads fd into out (the first RUN_CAP bytes kept) until EOF or an error;
+ * false when the deadline (ms, monotonic) came first. */
+static bool drain_until(int fd, struct buf *out, uint64_t deadline)
+{
 	for (;;) {
-		struct pollfd pf = { p[0], POLLIN, 0 };
+		struct pollfd pf = { fd, POLLIN, 0 };
 		uint64_t now = now_ms();
 		char tmp[4096];
 		ssize_t n;
-		if (now >= deadline) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
+
+		if (now >= deadline)
+			return false;
 		if (poll(&pf, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			break;
+			return true;
 		if (!pf.revents)
 			continue;
-		n = read(p[0], tmp, sizeof tmp);
+		n = read(fd, tmp, sizeof tmp);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			return true;
 		if (out->len + (size_t)n <= RUN_CAP)
 			buf_put(out, tmp, (size_t)n);
 	}
-	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	{
-		int e = 0;
-		if (read(ps[0], &e, sizeof e) == (ssize_t)sizeof e && e)
-			r = -e;
+}
+
+/* Runs argv (argv[0] = path; lib/spawn.c, in its own process group, stdin
+ * /dev/null), stdout+stderr into out, killed at RUN_TIMEOUT_MS. Returns
+ * the exit status (>= 0; 128 + signal) or -errno (-ETIMEDOUT). */
+static int run(const char *path, char *const *argv, struct buf *out)
+{
+	struct spawn_opts o = { .path = path, .argv = argv, .fd_in = -1, .new_pgrp = true };
+	int p[2], st;
+	pid_t pid;
+	bool in_time;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	o.fd_out = o.fd_err = p[1];
+	o.envp = english_env();
+	pid = o.envp ? spawn_start(&o, NULL) : -ENOMEM;
+	free((void *)o.envp);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return (int)pid;
 	}
-	close(ps[0]);
-	if (r)
-		return r;
-	if (killed)
+	in_time = drain_until(p[0], out, now_ms() + RUN_TIMEOUT_MS);
+	if (!in_time) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	close(p[0]);
+	st = spawn_wait(pid);
+	if (st < 0)
+		return st;
+	if (!in_time)
 		return -ETIMEDOUT;
-	if (!buf_ok(out))
-		return -ENOMEM;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	return buf_ok(out) ? st : -ENOMEM;
 }
 
 /* First line of a run's output, trimmed, into dst. */
