@@ -37,6 +37,7 @@
 #include "exec.h"
 #include "sandbox.h"
 #include "slots.h"
+#include "telemetry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -410,7 +411,7 @@ static void send_telemetry(void)
 	struct job_telemetry t;
 	struct buf b = BUF_INIT;
 
-	job_telemetry_read(&t);
+	telemetry_read(&t);
 	t.running = (uint16_t)running();
 	t.slots = (uint16_t)N.slots;
 	job_encode_telemetry(&b, &t);
