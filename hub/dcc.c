@@ -18,6 +18,7 @@
 #include "args.h"
 #include "../lib/clock.h"
 #include "client.h"
+#include "../lib/pathwalk.h"
 #include "../lib/policy.h"
 #include "../lib/spawn.h"
 #include "ppcheck.h"
@@ -180,12 +181,39 @@ static bool is_self(const char *cand, const char *self)
 	return self && realpath(cand, r) && !strcmp(r, self);
 }
 
-/* Sets out to an absolute path of the real compiler named `name`. */
+struct find {
+	const char *name, *self;
+	char *out;
+	size_t len;
+	bool looped;		/* a PATH entry held dcc itself */
+};
+
+/* One PATH entry: 1 when it holds the compiler (then in f->out). */
+static int find_in(const char *dir, void *arg)
+{
+	struct find *f = arg;
+	char cand[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(cand, sizeof cand, "%s/%s", dir, f->name) >= sizeof cand)
+		return 0;
+	if (stat(cand, &st) || !S_ISREG(st.st_mode) || access(cand, X_OK))
+		return 0;
+	if (is_self(cand, f->self)) {
+		f->looped = true;	/* a masquerade dir: keep looking */
+		return 0;
+	}
+	snprintf(f->out, f->len, "%s", cand);
+	return 1;
+}
+
+/* Sets out to an absolute path of the real compiler named `name` (a path,
+ * or searched on PATH: lib/pathwalk.h). 0, -ELOOP (only dcc itself was
+ * found), -ENOENT or -errno. */
 static int find_compiler(const char *name, const char *self, char *out, size_t len)
 {
-	const char *path = getenv("PATH");
-	char *copy, *save = NULL;
-	int r = -ENOENT;
+	struct find f = { name, self, out, len, false };
+	int r;
 
 	if (strchr(name, '/')) {
 		char cwd[PATH_MAX];
@@ -202,35 +230,10 @@ static int find_compiler(const char *name, const char *self, char *out, size_t l
 			return -ENOENT;
 		return is_self(out, self) ? -ELOOP : 0;
 	}
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	copy = strdup(path);
-	if (!copy)
-		return -ENOMEM;
-	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char cand[PATH_MAX], cwd[PATH_MAX];
-		struct stat st;
-		if (d[0] != '/') {
-			if (!getcwd(cwd, sizeof cwd))
-				continue;
-			if ((size_t)snprintf(cand, sizeof cand, "%s/%s/%s", cwd,
-					     *d ? d : ".", name) >= sizeof cand)
-				continue;
-		} else if ((size_t)snprintf(cand, sizeof cand, "%s/%s", d, name) >= sizeof cand) {
-			continue;
-		}
-		if (stat(cand, &st) || !S_ISREG(st.st_mode) || access(cand, X_OK))
-			continue;
-		if (is_self(cand, self)) {
-			r = -ELOOP;	/* a masquerade dir: keep looking */
-			continue;
-		}
-		snprintf(out, len, "%s", cand);
-		r = 0;
-		break;
-	}
-	free(copy);
-	return r;
+	r = pathwalk(NULL, true, find_in, &f);
+	if (r < 0)
+		return r;
+	return r ? 0 : f.looped ? -ELOOP : -ENOENT;
 }
 
 /* The working directory as gcc names it (libiberty getpwd, which gives

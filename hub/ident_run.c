@@ -14,6 +14,7 @@
 #include "ident_run.h"
 #include "../lib/clock.h"
 #include "privsep.h"
+#include "../lib/pathwalk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,7 +164,7 @@ static void child(int wfd, const struct ident_req *rq, int cfd, bool switch_ids)
 	if (rc == 0) {
 		/* no identity cache on disk (hubd keeps its own), English output */
 		clearenv();
-		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+		setenv("PATH", PATHWALK_DEFAULT, 1);
 		umask(077);
 		setrlimit(RLIMIT_CPU, &cpu);
 		if (chdir("/") < 0)

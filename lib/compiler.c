@@ -31,6 +31,7 @@
  */
 #include "compiler.h"
 #include "clock.h"
+#include "pathwalk.h"
 #include "spawn.h"
 #include "sha256.h"
 
@@ -580,88 +581,92 @@ static int scan_dir(const char *dir, char ***names, size_t *nn)
 	return r;
 }
 
+/* What a scan has found so far. */
+struct scan_acc {
+	struct compiler_id *v;
+	size_t cnt, cap;
+	char **seen;		/* paths identified (a directory listed twice) */
+	size_t nseen, capseen;
+};
+
+static bool seen_before(struct scan_acc *a, const char *full)
+{
+	for (size_t k = 0; k < a->nseen; k++)
+		if (!strcmp(a->seen[k], full))
+			return true;
+	return false;
+}
+
+/* Records full as seen and id as found (unless an alias of one found:
+ * a symlinked /bin, gcc vs gcc-12 collapse by identity). 0 or -ENOMEM. */
+static int scan_add(struct scan_acc *a, const char *full, const struct compiler_id *id)
+{
+	if (a->nseen == a->capseen) {
+		size_t nc = a->capseen ? a->capseen * 2 : 32;
+		char **t = realloc(a->seen, nc * sizeof *t);
+		if (!t)
+			return -ENOMEM;
+		a->seen = t, a->capseen = nc;
+	}
+	a->seen[a->nseen] = strdup(full);
+	if (a->seen[a->nseen])
+		a->nseen++;
+	for (size_t k = 0; k < a->cnt; k++)
+		if (compiler_match(&a->v[k], id))
+			return 0;
+	if (a->cnt == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 8;
+		struct compiler_id *t = realloc(a->v, nc * sizeof *t);
+		if (!t)
+			return -ENOMEM;
+		a->v = t, a->cap = nc;
+	}
+	a->v[a->cnt++] = *id;
+	return 0;
+}
+
+/* One PATH directory (absolute: relative entries are not trusted). */
+static int scan_path_dir(const char *dir, void *arg)
+{
+	struct scan_acc *a = arg;
+	char **names = NULL;
+	size_t nn = 0;
+	int r = scan_dir(dir, &names, &nn);
+
+	for (size_t i = 0; i < nn && !r; i++) {
+		char full[PATH_MAX];
+		struct compiler_id id;
+
+		if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, names[i]) >= sizeof full)
+			continue;
+		if (seen_before(a, full) || compiler_identify(full, &id))
+			continue;
+		r = scan_add(a, full, &id);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
 int compiler_scan(struct compiler_id **list, size_t *n)
 {
-	const char *pathenv = getenv("PATH");
-	char *pcopy, *save = NULL;
-	struct compiler_id *v = NULL;
-	size_t cnt = 0, cap = 0;
-	char **seen = NULL;
-	size_t nseen = 0, capseen = 0;
-	int r = 0;
+	struct scan_acc a;
+	int r;
 
+	memset(&a, 0, sizeof a);
 	*list = NULL;
 	*n = 0;
-	if (!pathenv)
-		pathenv = "/usr/local/bin:/usr/bin:/bin";
-	pcopy = strdup(pathenv);
-	if (!pcopy)
-		return -ENOMEM;
-	for (char *dir = strtok_r(pcopy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char **names = NULL;
-		size_t nn = 0;
-
-		if (dir[0] != '/')
-			continue;	/* relative PATH entries are not trusted */
-		r = scan_dir(dir, &names, &nn);
-		for (size_t i = 0; i < nn && !r; i++) {
-			char full[PATH_MAX];
-			struct compiler_id id;
-			bool dup = false;
-
-			if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, names[i]) >= sizeof full)
-				continue;
-			/* a directory listed twice in PATH; other aliases (a
-			 * symlinked /bin, gcc vs gcc-12) collapse by identity */
-			for (size_t k = 0; k < nseen; k++)
-				if (!strcmp(seen[k], full))
-					dup = true;
-			if (dup || compiler_identify(full, &id))
-				continue;
-			if (nseen == capseen) {
-				size_t nc = capseen ? capseen * 2 : 32;
-				char **t = realloc(seen, nc * sizeof *t);
-				if (!t) {
-					r = -ENOMEM;
-					break;
-				}
-				seen = t, capseen = nc;
-			}
-			seen[nseen] = strdup(full);
-			if (seen[nseen])
-				nseen++;
-			for (size_t k = 0; k < cnt; k++)
-				if (compiler_match(&v[k], &id))
-					dup = true;
-			if (dup)
-				continue;
-			if (cnt == cap) {
-				size_t nc = cap ? cap * 2 : 8;
-				struct compiler_id *t = realloc(v, nc * sizeof *t);
-				if (!t) {
-					r = -ENOMEM;
-					break;
-				}
-				v = t, cap = nc;
-			}
-			v[cnt++] = id;
-		}
-		for (size_t i = 0; i < nn; i++)
-			free(names[i]);
-		free(names);
-		if (r)
-			break;
-	}
-	free(pcopy);
-	for (size_t k = 0; k < nseen; k++)
-		free(seen[k]);
-	free(seen);
+	r = pathwalk(NULL, false, scan_path_dir, &a);
+	for (size_t k = 0; k < a.nseen; k++)
+		free(a.seen[k]);
+	free(a.seen);
 	if (r) {
-		free(v);
+		free(a.v);
 		return r;
 	}
-	*list = v;
-	*n = cnt;
+	*list = a.v;
+	*n = a.cnt;
 	return 0;
 }
 
