@@ -14,6 +14,7 @@
  * compiler = compiler_encode()'s form (lib/compiler.c; no path).
  */
 #include "job.h"
+#include "argv_wire.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -63,27 +64,15 @@ static bool cwd_ok(const char *cwd)
 
 int job_encode_job(struct buf *b, const struct job_spec *j)
 {
-	size_t total = 0;
-
-	if (j->nargs < 0 || j->nargs > JOB_MAX_ARGS || !compiler_wire_ok(&j->compiler) ||
+	if (argv_wire_check(j->args, j->nargs) < 0 || !compiler_wire_ok(&j->compiler) ||
 	    !fits(j->input_name, JOB_NAME_MAX) || !fits(j->output_name, JOB_NAME_MAX) ||
 	    !cwd_ok(j->hub_cwd) || j->input_len > JOB_MAX_INPUT || (j->input_len && !j->input))
-		return -EINVAL;
-	for (int i = 0; i < j->nargs; i++) {
-		size_t l = strnlen(j->args[i], JOB_MAX_ARG_LEN);
-		if (l >= JOB_MAX_ARG_LEN)
-			return -EINVAL;
-		total += l + 1;
-	}
-	if (total > JOB_MAX_ARGS_BYTES)
 		return -EINVAL;
 
 	put_header(b, JOB_MSG_JOB);
 	buf_u64(b, j->job_id);
 	compiler_encode(b, &j->compiler);
-	buf_u16(b, (uint16_t)j->nargs);
-	for (int i = 0; i < j->nargs; i++)
-		buf_str(b, j->args[i]);
+	argv_wire_encode(b, j->args, j->nargs);
 	buf_str(b, j->input_name);
 	buf_str(b, j->output_name);
 	buf_str(b, j->hub_cwd);
@@ -96,49 +85,6 @@ int job_encode_job(struct buf *b, const struct job_spec *j)
 	return 0;
 }
 
-/* Reads nargs strings into one malloc'd block: pointer array then the text. */
-static char **get_args(struct cursor *c, int nargs)
-{
-	struct cursor scan = *c;
-	size_t text = 0;
-	char **argv;
-	char *p;
-
-	/* First pass: validate and size. */
-	for (int i = 0; i < nargs; i++) {
-		uint16_t l = cur_u16(&scan);
-		const uint8_t *s;
-		if (scan.err || l >= JOB_MAX_ARG_LEN) {
-			c->err = true;
-			return NULL;
-		}
-		s = cur_take(&scan, l);
-		if (!s || memchr(s, 0, l)) {
-			c->err = true;
-			return NULL;
-		}
-		text += (size_t)l + 1;
-	}
-	if (text > JOB_MAX_ARGS_BYTES) {
-		c->err = true;
-		return NULL;
-	}
-	argv = malloc((size_t)(nargs + 1) * sizeof *argv + text + 1);
-	if (!argv)
-		return NULL;
-	p = (char *)(argv + nargs + 1);
-	for (int i = 0; i < nargs; i++) {
-		uint16_t l = cur_u16(c);
-		const uint8_t *s = cur_take(c, l);
-		argv[i] = p;
-		memcpy(p, s, l);
-		p[l] = 0;
-		p += l + 1;
-	}
-	argv[nargs] = NULL;
-	return argv;
-}
-
 int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 {
 	struct cursor c = cur_init(msg, len);
@@ -148,10 +94,9 @@ int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 	get_header(&c, JOB_MSG_JOB);
 	j->job_id = cur_u64(&c);
 	compiler_decode(&c, &j->compiler);
-	nargs = cur_u16(&c);
-	if (c.err || nargs > JOB_MAX_ARGS)
+	if (c.err)
 		return -EPROTO;
-	j->args = get_args(&c, nargs);
+	j->args = argv_wire_decode(&c, &nargs);
 	if (!j->args)
 		return c.err ? -EPROTO : -ENOMEM;
 	j->nargs = nargs;
