@@ -30,12 +30,9 @@ void proto_begin(struct buf *b, enum proto_type t)
 	buf_u8(b, (uint8_t)t);
 }
 
-int proto_end(struct buf *b)
+/* The frame's length n (the payload, big-endian) into its header. */
+static int put_len(struct buf *b, size_t n)
 {
-	size_t n;
-	if (!buf_ok(b) || b->len < 6)
-		return -ENOMEM;
-	n = b->len - 4;
 	if (n > PROTO_MAX_FRAME)
 		return -EMSGSIZE;
 	b->data[0] = (uint8_t)(n >> 24);
@@ -43,6 +40,13 @@ int proto_end(struct buf *b)
 	b->data[2] = (uint8_t)(n >> 8);
 	b->data[3] = (uint8_t)n;
 	return 0;
+}
+
+int proto_end(struct buf *b)
+{
+	if (!buf_ok(b) || b->len < 6)
+		return -ENOMEM;
+	return put_len(b, b->len - 4);
 }
 
 int proto_type(const uint8_t *p, size_t len)
@@ -68,8 +72,6 @@ static bool fits(const char *s, size_t cap)
 
 int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 {
-	size_t n;
-
 	if (argv_wire_check(s->args, s->nargs) < 0 || s->input_len > JOB_MAX_INPUT ||
 	    !fits(s->compiler, sizeof s->compiler) || !fits(s->input_name, JOB_NAME_MAX) ||
 	    !fits(s->output_name, JOB_NAME_MAX) || !fits(s->cwd, sizeof s->cwd) ||
@@ -87,14 +89,7 @@ int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 	buf_u32(b, (uint32_t)s->input_len);
 	if (!buf_ok(b))
 		return -ENOMEM;
-	n = b->len - 4 + s->input_len;
-	if (n > PROTO_MAX_FRAME)
-		return -EMSGSIZE;
-	b->data[0] = (uint8_t)(n >> 24);
-	b->data[1] = (uint8_t)(n >> 16);
-	b->data[2] = (uint8_t)(n >> 8);
-	b->data[3] = (uint8_t)n;
-	return 0;
+	return put_len(b, b->len - 4 + s->input_len);
 }
 
 int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
