@@ -1,13 +1,13 @@
 /*
  * noded.c — the node daemon: options, setup, and its one poll loop (the
- * job side, one worker process per running job, is serve.c).
+ * job side, one worker process per running job, is jobs.c).
  *
  * The loop owns the link and never blocks: it polls the link, the netlink
- * socket and the workers' pipes (serve_pollfds), and fires its timers:
+ * socket and the workers' pipes (jobs_pollfds), and fires its timers:
  * TELEMETRY every TELEMETRY_MS while the session is up, and, while there is
  * no link (it died: the gadget went away), an attempt to reopen it every
  * RELINK_MS; the workers' pipes are served all the while. Every JOB gets
- * exactly one RESULT (serve.h). A lost session kills every running job:
+ * exactly one RESULT (jobs.h). A lost session kills every running job:
  * the hub has already failed them over.
  *
  * Privileges: the raw socket needs root or CAP_NET_RAW; jobs do not. Run as
@@ -36,7 +36,7 @@
 #include "../lib/link.h"
 #include "exec.h"
 #include "sandbox.h"
-#include "serve.h"
+#include "jobs.h"
 #include "slots.h"
 #include "telemetry.h"
 
@@ -65,7 +65,7 @@ static struct {
 	char name[JOB_NODE_NAME_MAX];
 	const char *tmp_root;
 	uid_t uid_base;		/* of the reserved range (--uid-base) */
-	struct serve_cfg sv;	/* slots, ceilings, sandbox, compilers: serve.h */
+	struct jobs_cfg sv;	/* slots, ceilings, sandbox, compilers: jobs.h */
 	struct compiler_id *compilers;	/* sv.compilers */
 	int verbose;
 	struct link *link;
@@ -88,10 +88,10 @@ static void send_telemetry(void)
 	struct buf b = BUF_INIT;
 
 	telemetry_read(&t);
-	t.running = (uint16_t)serve_running();
+	t.running = (uint16_t)jobs_running();
 	t.slots = (uint16_t)N.sv.slots;
 	job_encode_telemetry(&b, &t);
-	serve_send(0, &b);
+	jobs_send(0, &b);
 	buf_free(&b);
 }
 
@@ -105,7 +105,7 @@ static void on_up(struct link *l, const struct link_peer *peer, void *user)
 		struct buf b = BUF_INIT;
 		snprintf(ni.name, sizeof ni.name, "%s", N.name);
 		job_encode_nodeinfo(&b, &ni, (size_t)-1);
-		serve_send(0, &b);
+		jobs_send(0, &b);
 		buf_free(&b);
 	}
 	send_telemetry();
@@ -116,8 +116,8 @@ static void on_down(struct link *l, int reason, void *user)
 {
 	(void)l;
 	(void)user;
-	log_info("session down: %s; stopping %d running job(s)", strerror(-reason), serve_running());
-	serve_kill_all(WEV_LINK_LOST);
+	log_info("session down: %s; stopping %d running job(s)", strerror(-reason), jobs_running());
+	jobs_kill_all(WEV_LINK_LOST);
 }
 
 static void on_message(struct link *l, uint32_t stream, uint8_t *data, size_t len, void *user)
@@ -125,7 +125,7 @@ static void on_message(struct link *l, uint32_t stream, uint8_t *data, size_t le
 	(void)l;
 	(void)stream;
 	(void)user;
-	serve_message(data, len);
+	jobs_message(data, len);
 	free(data);
 }
 
@@ -344,7 +344,7 @@ static void setup_jobs(void)
 		fatal("slots: %s", why);
 	for (int i = 0; i < N.sv.slots; i++) {
 		char p[4200];
-		serve_slot_dir(i, p, sizeof p);
+		jobs_slot_dir(i, p, sizeof p);
 		if (mkdir(p, 0711) && errno != EEXIST)
 			fatal("%s: %s", p, strerror(errno));
 	}
@@ -384,7 +384,7 @@ static const struct option long_opts[] = {
 /* One option of the job side (limits, sandbox, slots); false: not one. */
 static bool job_option(int o, const char *arg)
 {
-	struct serve_ceil *c = &N.sv.ceil;
+	struct jobs_ceil *c = &N.sv.ceil;
 
 	switch (o) {
 	case 'n': {
@@ -476,7 +476,7 @@ static int open_link(void)
 		rc = link_new(io, &N.cfg, &cb, NULL, &N.link);
 	if (rc < 0)
 		N.link = NULL;
-	serve_set_link(N.link);
+	jobs_set_link(N.link);
 	return rc;
 }
 
@@ -531,10 +531,10 @@ static int loop_timeout(uint64_t now)
 static void link_lost(int rc)
 {
 	log_warn("link on %s is dead: %s; reopening", N.iface, strerror(rc < 0 ? -rc : ENODEV));
-	serve_kill_all(WEV_LINK_LOST);
+	jobs_kill_all(WEV_LINK_LOST);
 	link_free(N.link);
 	N.link = NULL;
-	serve_set_link(NULL);
+	jobs_set_link(NULL);
 	N.relink_at = now_us() + RELINK_MS * 1000u;
 }
 
@@ -557,7 +557,7 @@ static void poll_once(struct ifwatch *ifw, struct pollfd *pfd, int *widx)
 		widx[n++] = -2;
 	}
 	first_worker = n;
-	n += serve_pollfds(pfd + n, widx + n);
+	n += jobs_pollfds(pfd + n, widx + n);
 	rc = poll(pfd, n, timeout);
 	if (rc < 0 && errno != EINTR)
 		fatal("poll: %s", strerror(errno));
@@ -567,7 +567,7 @@ static void poll_once(struct ifwatch *ifw, struct pollfd *pfd, int *widx)
 		if (widx[i] == -2)
 			ifwatch_process(ifw);
 		else if (i >= first_worker)
-			serve_readable(widx[i]);
+			jobs_readable(widx[i]);
 	}
 	if (!N.link)
 		return;
@@ -590,7 +590,7 @@ int main(int argc, char **argv)
 	setup_jobs();
 	load_compilers(allow);
 	N.sv.compilers = N.compilers;
-	serve_init(&N.sv);
+	jobs_init(&N.sv);
 	setup_hello();
 	rc = open_link();
 	if (rc < 0)
@@ -610,7 +610,7 @@ int main(int argc, char **argv)
 	while (!stop_signal)
 		poll_once(ifw, pfd, widx);
 	log_info("signal %d: stopping", (int)stop_signal);
-	serve_shutdown();
+	jobs_shutdown();
 	if (N.link)
 		link_free(N.link);
 	ifwatch_close(ifw);

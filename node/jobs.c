@@ -1,6 +1,6 @@
 /*
- * serve.c — noded's job side (serve.h): JOB → worker process → RESULT,
- * the workers' state machine (its table is in serve.h), CANCEL, the
+ * jobs.c — noded's job side (jobs.h): JOB → worker process → RESULT,
+ * the workers' state machine (its table is in jobs.h), CANCEL, the
  * slots' cleaning.
  *
  * Invariants: every JOB gets exactly one answer; a worker's state changes
@@ -10,7 +10,7 @@
  * here except to reap a worker whose pipe has ended (or that it just
  * killed).
  */
-#include "serve.h"
+#include "jobs.h"
 #include "log.h"
 #include "../lib/clock.h"
 #include "../lib/cursor.h"
@@ -41,7 +41,7 @@ struct worker {
 };
 
 static struct {
-	const struct serve_cfg *cfg;
+	const struct jobs_cfg *cfg;
 	struct link *link;
 	struct worker *w;
 	uint64_t jobs_done, jobs_refused;
@@ -66,12 +66,12 @@ static void worker_set_state(struct worker *w, enum worker_state to, enum worker
 	w->state = to;
 }
 
-void serve_set_link(struct link *l)
+void jobs_set_link(struct link *l)
 {
 	S.link = l;
 }
 
-void serve_send(uint64_t job_id, struct buf *b)
+void jobs_send(uint64_t job_id, struct buf *b)
 {
 	int rc;
 
@@ -103,11 +103,11 @@ static void send_farm_error(uint64_t job_id, int err, const char *fmt, ...)
 	log_info("job %llu refused: %s", (unsigned long long)job_id, r.error);
 	S.jobs_refused++;
 	job_encode_result(&b, &r);
-	serve_send(job_id, &b);
+	jobs_send(job_id, &b);
 	buf_free(&b);
 }
 
-void serve_slot_dir(int slot, char *p, size_t len)
+void jobs_slot_dir(int slot, char *p, size_t len)
 {
 	snprintf(p, len, "%s/%d", S.cfg->sl.root, slot);
 }
@@ -121,7 +121,7 @@ static void slot_clean(int slot)
 	unsigned k = geteuid() == 0 ? slots_kill_uids(slots_uid(&S.cfg->sl, slot), 1) : 0;
 	unsigned n;
 
-	serve_slot_dir(slot, p, sizeof p);
+	jobs_slot_dir(slot, p, sizeof p);
 	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	n = fd >= 0 ? slots_empty_dir(fd) : 0;
 	if (fd >= 0)
@@ -144,7 +144,7 @@ static uint64_t eff(uint64_t req, uint64_t ceiling)
 static void exec_job_of(const struct job_spec *s, const struct compiler_id *cc, int slot,
 			char *dir, size_t dlen, struct exec_job *ej)
 {
-	const struct serve_cfg *c = S.cfg;
+	const struct jobs_cfg *c = S.cfg;
 
 	memset(ej, 0, sizeof *ej);
 	ej->compiler = cc->path;
@@ -156,7 +156,7 @@ static void exec_job_of(const struct job_spec *s, const struct compiler_id *cc, 
 	ej->output_name = s->output_name;
 	ej->want_dwo = s->want_dwo;
 	ej->hub_cwd = s->hub_cwd;	/* absolute, checked by job_decode_job */
-	serve_slot_dir(slot, dir, dlen);
+	jobs_slot_dir(slot, dir, dlen);
 	ej->tmp_root = dir;
 	ej->limits.cpu_s = (uint32_t)eff(s->limits.cpu_s, c->ceil.cpu_s);
 	ej->limits.mem_bytes = eff(s->limits.mem_bytes, c->ceil.mem_bytes);
@@ -225,7 +225,7 @@ static const struct compiler_id *find_compiler(const struct compiler_id *want)
 /* The compiler and an idle worker for s, or NULL (the job refused). */
 static struct worker *admit(const struct job_spec *s, const struct compiler_id **cc)
 {
-	const struct serve_cfg *c = S.cfg;
+	const struct jobs_cfg *c = S.cfg;
 	struct worker *w = NULL;
 
 	if (c->refuse[0]) {
@@ -346,7 +346,7 @@ static void answer(struct worker *w, int st)
 			  (unsigned long long)((now_us() - w->t_start) / 1000));
 		if (r.farm_error)
 			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.error);
-		serve_send(w->job_id, &w->res);
+		jobs_send(w->job_id, &w->res);
 		return;
 	}
 	send_farm_error(w->job_id, -EIO, "worker died (%s %d)",
@@ -384,7 +384,7 @@ static void worker_end(struct worker *w, enum worker_event ev)
 	w->fd = -1;
 }
 
-void serve_readable(int slot)
+void jobs_readable(int slot)
 {
 	struct worker *w = &S.w[slot];
 
@@ -414,7 +414,7 @@ void serve_readable(int slot)
 
 /* ---- the daemon's side ----------------------------------------------------- */
 
-void serve_init(const struct serve_cfg *cfg)
+void jobs_init(const struct jobs_cfg *cfg)
 {
 	S.cfg = cfg;
 	S.w = calloc((size_t)cfg->slots, sizeof *S.w);
@@ -424,7 +424,7 @@ void serve_init(const struct serve_cfg *cfg)
 		S.w[i].fd = -1;
 }
 
-void serve_message(uint8_t *data, size_t len)
+void jobs_message(uint8_t *data, size_t len)
 {
 	enum job_msg_type t;
 	uint64_t id;
@@ -446,13 +446,13 @@ void serve_message(uint8_t *data, size_t len)
 	}
 }
 
-void serve_kill_all(enum worker_event ev)
+void jobs_kill_all(enum worker_event ev)
 {
 	for (int i = 0; i < S.cfg->slots; i++)
 		worker_kill(&S.w[i], ev);
 }
 
-int serve_running(void)
+int jobs_running(void)
 {
 	int r = 0;
 
@@ -461,7 +461,7 @@ int serve_running(void)
 	return r;
 }
 
-size_t serve_pollfds(struct pollfd *pfd, int *idx)
+size_t jobs_pollfds(struct pollfd *pfd, int *idx)
 {
 	size_t n = 0;
 
@@ -473,7 +473,7 @@ size_t serve_pollfds(struct pollfd *pfd, int *idx)
 	return n;
 }
 
-void serve_shutdown(void)
+void jobs_shutdown(void)
 {
 	for (int i = 0; i < S.cfg->slots; i++)
 		if (S.w[i].state != WORKER_IDLE) {

@@ -1,8 +1,8 @@
 /*
- * serve.h — noded's job side: each JOB from the hub runs in a worker
+ * jobs.h — noded's job side: each JOB from the hub runs in a worker
  * process of its own (one per slot), which runs exec_run() and writes the
  * encoded RESULT to a CLOEXEC pipe; the daemon's poll loop reads the
- * pipes (serve_pollfds, serve_readable). Every JOB gets exactly one
+ * pipes (jobs_pollfds, jobs_readable). Every JOB gets exactly one
  * answer: the compiler's RESULT, or a farm error (malformed, refused, no
  * such compiler, busy, worker died, cancelled).
  *
@@ -28,8 +28,8 @@
  * dir emptied) after every job that did not end by itself, before the
  * slot takes the next one.
  */
-#ifndef USBFARM_NODE_SERVE_H
-#define USBFARM_NODE_SERVE_H
+#ifndef USBFARM_NODE_JOBS_H
+#define USBFARM_NODE_JOBS_H
 
 #include "exec.h"
 #include "slots.h"
@@ -48,42 +48,42 @@ enum worker_event {
 };
 
 /* This node's ceilings: a job's limit is min(the hub's request, these). */
-struct serve_ceil {
+struct jobs_ceil {
 	uint32_t cpu_s, timeout_ms, nproc, nofile;
 	uint64_t mem_bytes;
 };
 
-struct serve_cfg {
+struct jobs_cfg {
 	int slots;
 	struct slots sl;		/* the claimed uid block and job root */
 	struct exec_launch launch;
 	char refuse[200];		/* non-empty: every job is refused, and why */
-	struct serve_ceil ceil;
+	struct jobs_ceil ceil;
 	const struct compiler_id *compilers;
 	size_t ncompilers;
 };
 
 /* Takes the configuration (kept by pointer: it outlives serving). */
-void serve_init(const struct serve_cfg *cfg);
+void jobs_init(const struct jobs_cfg *cfg);
 /* The link answers go to (NULL while there is none). */
-void serve_set_link(struct link *l);
+void jobs_set_link(struct link *l);
 /* Sends one message on the job's stream (0: the control stream). */
-void serve_send(uint64_t job_id, struct buf *b);
+void jobs_send(uint64_t job_id, struct buf *b);
 /* A JOB or CANCEL message from the hub (data stays the caller's). */
-void serve_message(uint8_t *data, size_t len);
+void jobs_message(uint8_t *data, size_t len);
 /* Every running worker gets ev (CANCEL or LINK_LOST: killed, answered
  * when its pipe ends). */
-void serve_kill_all(enum worker_event ev);
+void jobs_kill_all(enum worker_event ev);
 /* Workers not idle. */
-int serve_running(void);
+int jobs_running(void);
 /* Adds each running worker's pipe to pfd (idx[k] = its slot); returns
  * how many. pfd and idx have room for slots entries. */
-size_t serve_pollfds(struct pollfd *pfd, int *idx);
+size_t jobs_pollfds(struct pollfd *pfd, int *idx);
 /* The pipe of slot's worker is readable. */
-void serve_readable(int slot);
+void jobs_readable(int slot);
 /* Every worker killed, reaped, its slot cleaned; nothing answered. */
-void serve_shutdown(void);
+void jobs_shutdown(void);
 /* The slot's own dir under the job root. */
-void serve_slot_dir(int slot, char *p, size_t len);
+void jobs_slot_dir(int slot, char *p, size_t len);
 
 #endif
