@@ -587,10 +587,10 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &allow, &use_syslog);
 	log_init("noded", N.verbose, use_syslog);
+	jobs_init(&N.sv);	/* the config by pointer: filled in below */
 	setup_jobs();
 	load_compilers(allow);
 	N.sv.compilers = N.compilers;
-	jobs_init(&N.sv);
 	setup_hello();
 	rc = open_link();
 	if (rc < 0)
