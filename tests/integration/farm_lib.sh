@@ -24,7 +24,7 @@ SOCK=$W/run/hubd.sock
 trap 'farm_stop_daemons; farm_down "$P"; rm -rf "$W"' EXIT
 
 farm_down "$P"
-check farm_up farm_up "$P" 2 "" >/dev/null
+if farm_up "$P" 2 "" >/dev/null; then ok farm_up; else fail farm_up "simfarm up failed"; fi
 farm_start_usbfarm "$P" 2 1 "$SOCK" "$W"
 if farm_wait_up "$SOCK" 2; then ok both_nodes_up; else fail both_nodes_up "$(tail -n 3 "$W/hubd.log" | tr '\n' '|')"; fi
 [ "$(farm_nodes_up "$SOCK")" -eq 2 ] && ok nodes_counted || fail nodes_counted "$(farm_nodes_up "$SOCK")"
