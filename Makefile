@@ -3,6 +3,7 @@
 #   make              build all programs into build/bin
 #   make SAN=1        the same with ASan+UBSan, into build/asan
 #   make check        unit, integration, fuzz-smoke tests; plain and sanitized
+#   make check-sizes  no function over 100 lines, no file over 1000 (lib/ hub/ node/)
 #   make fuzz         run every fuzzer for FUZZ_TIME seconds (default 60)
 #   make bench        every benchmark; make bench-link: the transport vs TCP
 #   make demo         the virtual farm compiling a real code base (see README)
@@ -179,6 +180,12 @@ check:
 
 check-layers:
 	$(Q)scripts/check-layers
+
+# No function in lib/, hub/, node/ over 100 lines, no file over 1000
+# (Universal Ctags; tests/integration/check_sizes.sh checks the checker).
+.PHONY: check-sizes
+check-sizes:
+	$(Q)scripts/check-sizes
 
 bench: bench-link bench-dcc bench-sandbox
 bench-link: all
