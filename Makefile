@@ -3,7 +3,7 @@
 #   make              build all programs into build/bin
 #   make SAN=1        the same with ASan+UBSan, into build/asan
 #   make check        unit, integration, fuzz-smoke tests; plain and sanitized
-#   make check-sizes  no function over 100 lines, no file over 1000 (lib/ hub/ node/)
+#   make check-sizes  no function over 100 lines, no file over 1000 (lib/ hub/ node/; also in make check)
 #   make fuzz         run every fuzzer for FUZZ_TIME seconds (default 60)
 #   make bench        every benchmark; make bench-link: the transport vs TCP
 #   make demo         the virtual farm compiling a real code base (see README)
@@ -173,6 +173,7 @@ fuzz: fuzzers
 # The whole suite: plain build, sanitized build, fuzzers; tests/run counts.
 check:
 	$(Q)scripts/check-layers
+	$(Q)scripts/check-sizes
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)$(MAKE) --no-print-directory fuzzers
