@@ -1,0 +1,215 @@
+/*
+ * scanjob.c — runs the hub's include scanner (hub/scan.h) on one compile
+ * command, for the scan_*.sh tests and scripts/bench-scan.
+ *
+ *   scanjob [OPTIONS] -- CC ARGS...     (cwd: the current directory)
+ *     (none)          prints "in SHA SIZE PATH SPELLED", "link PATH TARGET",
+ *                     "gap FILE TEXT", "incomplete 0|1"
+ *     --deps FILE     checks a gcc dependency file (-M/-MD output) of the
+ *                     same command: every file in it (by realpath) is an
+ *                     input, with the SHA-256 of its current bytes; prints
+ *                     "subset ok N M" (N deps, M inputs) or "missing PATH" /
+ *                     "hash PATH" lines, exits 1 on any
+ *     --repeat N      scans N times in one table (warm after the first)
+ *                     and prints "time cold_us warm_median_us"
+ *     --bytes         prints "bytes INPUTS TOTAL_BYTES"
+ *     --stats         prints the table's stats and bytes per node
+ */
+#include "scan.h"
+#include "sha256.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void hex(const uint8_t *h, char *out)
+{
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+static int file_sha(const char *p, uint8_t out[32])
+{
+	struct buf b = BUF_INIT;
+	int r = buf_read_file(&b, p, 1u << 28);
+	if (!r)
+		sha256(b.data, b.len, out);
+	buf_free(&b);
+	return r;
+}
+
+/* The next path of a make-style dependency file (after the first ':'). */
+static char *dep_next(const char **pp)
+{
+	const char *p = *pp;
+	char tmp[PATH_MAX];
+	size_t o = 0;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || (*p == '\\' && p[1] == '\n'))
+		p += *p == '\\' ? 2 : 1;
+	if (!*p)
+		return NULL;
+	while (*p && *p != ' ' && *p != '\t' && *p != '\n' && o + 1 < sizeof tmp) {
+		if (*p == '\\' && p[1] == '\n')
+			break;
+		if (*p == '\\' && (p[1] == ' ' || p[1] == '#'))
+			p++;
+		else if (*p == '$' && p[1] == '$')
+			p++;
+		tmp[o++] = *p++;
+	}
+	tmp[o] = '\0';
+	*pp = p;
+	return strdup(tmp);
+}
+
+static int check_deps(const struct scan_result *r, const char *depfile)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+	char *d;
+	int bad = 0, n = 0;
+
+	if (buf_read_file(&b, depfile, 1u << 26) || !buf_ok(&b)) {
+		printf("cannot read %s\n", depfile);
+		return 1;
+	}
+	buf_u8(&b, 0);
+	p = strchr((const char *)b.data, ':');
+	p = p ? p + 1 : "";
+	while ((d = dep_next(&p))) {
+		char real[PATH_MAX];
+		uint8_t h[32];
+		size_t i;
+		if (d[strlen(d) - 1] == ':') {	/* -MP phony targets: the rest repeats */
+			free(d);
+			break;
+		}
+		n++;
+		if (!realpath(d, real)) {
+			printf("missing %s (realpath: %s)\n", d, strerror(errno));
+			bad++;
+			free(d);
+			continue;
+		}
+		for (i = 0; i < r->nin && strcmp(r->in[i].path, real); i++)
+			;
+		if (i == r->nin) {
+			printf("missing %s (%s)\n", d, real);
+			bad++;
+		} else if (file_sha(real, h) || memcmp(h, r->in[i].sha256, 32)) {
+			printf("hash %s\n", real);
+			bad++;
+		}
+		free(d);
+	}
+	buf_free(&b);
+	if (!bad)
+		printf("subset ok %d %zu\n", n, r->nin);
+	return bad ? 1 : 0;
+}
+
+static void print_result(const struct scan_result *r)
+{
+	char h[65];
+	for (size_t i = 0; i < r->nin; i++) {
+		hex(r->in[i].sha256, h);
+		printf("in %s %llu %s %s\n", S_ISDIR(r->in[i].mode) ? "dir" : h,
+		       (unsigned long long)r->in[i].size, r->in[i].path, r->in[i].spelled);
+	}
+	for (size_t i = 0; i < r->nlinks; i++)
+		printf("link %s %s\n", r->links[i].path, r->links[i].target);
+	for (size_t i = 0; i < r->ngaps; i++)
+		printf("gap %s %s\n", r->gaps[i].file, r->gaps[i].text);
+	printf("incomplete %d\n", r->incomplete);
+}
+
+int main(int argc, char **argv)
+{
+	const char *deps = NULL;
+	int repeat = 1, i, rc = 0;
+	bool bytes = false, stats = false;
+	char cwd[PATH_MAX];
+	struct scan_result res;
+	double *t;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--deps") && i + 1 < argc)
+			deps = argv[++i];
+		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--bytes"))
+			bytes = true;
+		else if (!strcmp(argv[i], "--stats"))
+			stats = true;
+		else {
+			fprintf(stderr, "usage: scanjob [--deps F] [--repeat N] [--bytes] [--stats] -- CC ARGS...\n");
+			return 2;
+		}
+	}
+	if (i + 1 >= argc || !getcwd(cwd, sizeof cwd) || repeat < 1) {
+		fprintf(stderr, "scanjob: no command (or no cwd)\n");
+		return 2;
+	}
+	struct scan *s = scan_new(NULL);
+	struct scan_job job = { .argv = argv + i + 1, .argc = (size_t)(argc - i - 1), .cwd = cwd };
+	if (!s || !(t = calloc((size_t)repeat, sizeof *t)))
+		return 1;
+	for (int k = 0; k < repeat; k++) {
+		double t0 = now_us();
+		int r = scan_job(s, &job, &res);
+		t[k] = now_us() - t0;
+		if (r) {
+			fprintf(stderr, "scanjob: %s\n", res.err);
+			return 1;
+		}
+		if (k + 1 < repeat)
+			scan_result_free(&res);
+	}
+	if (repeat > 1) {
+		double cold = t[0];
+		qsort(t + 1, (size_t)repeat - 1, sizeof *t, cmp_d);
+		printf("time %.0f %.0f\n", cold, t[1 + (repeat - 1) / 2]);
+	}
+	if (deps)
+		rc = check_deps(&res, deps);
+	else if (bytes) {
+		unsigned long long tot = 0;
+		for (size_t k = 0; k < res.nin; k++)
+			tot += res.in[k].size;
+		printf("bytes %zu %llu\n", res.nin, tot);
+	} else if (repeat == 1 && !stats)
+		print_result(&res);
+	if (stats) {
+		struct filetab_stats st;
+		scan_get_stats(s, &st);
+		printf("stats jobs %llu lstats %llu neg_hits %llu hits %llu rehashes %llu bytes_hashed %llu "
+		       "nodes %zu contents %zu mem %zu per_node %zu scanned %zu probes %zu\n",
+		       (unsigned long long)st.jobs, (unsigned long long)st.lstats,
+		       (unsigned long long)st.neg_hits, (unsigned long long)st.hits,
+		       (unsigned long long)st.rehashes, (unsigned long long)st.bytes_hashed,
+		       st.nodes, st.contents, st.mem, st.nodes ? st.mem / st.nodes : 0,
+		       res.scanned, res.probes);
+	}
+	scan_result_free(&res);
+	scan_free(s);
+	free(t);
+	return rc;
+}
