@@ -727,6 +727,9 @@ static int roots(struct job *jb, const char *compiler)
 	}
 	if (jb->o.preprocessed)
 		return 0;
+	if (jb->o.preinclude && jb->nitems &&
+	    (r = resolve(jb, &jb->items[0], SCAN_INCLUDE, SCAN_ANGLE, "stdc-predef.h", true)) < 0)
+		return r;
 	for (size_t i = 0; i < jb->o.nimacros + jb->o.nincludes; i++) {
 		const char *f = i < jb->o.nimacros ? jb->o.imacros[i] : jb->o.includes[i - jb->o.nimacros];
 		if ((r = cmdline_file(jb, f)) < 0)

@@ -119,6 +119,10 @@ static int one_opt(char *const *argv, size_t argc, size_t *i, struct scan_opts *
 		r = push(&o->defines, &o->ndefines, v);
 	else if (!strncmp(a, "-D", 2) && a[2])
 		r = push(&o->defines, &o->ndefines, a + 2);
+	else if (!strcmp(a, "-ffreestanding") || !strcmp(a, "-fno-hosted"))
+		o->preinclude = false;
+	else if (!strcmp(a, "-fhosted"))
+		o->preinclude = true;
 	else if (!strcmp(a, "-I-")) {
 		o->ignore_source_dir = true;
 		r = push(&o->query, &o->nquery, a);
@@ -145,6 +149,7 @@ int scan_parse_argv(char *const *argv, size_t argc, struct scan_opts *o,
 	int r;
 
 	memset(o, 0, sizeof *o);
+	o->preinclude = true;
 	drv = drv ? drv + 1 : argc ? argv[0] : "";
 	cxx = strstr(drv, "++") != NULL;
 	for (size_t i = 1; i < argc; i++) {
@@ -162,6 +167,9 @@ int scan_parse_argv(char *const *argv, size_t argc, struct scan_opts *o,
 		o->source = a;
 		srclang = xlang;
 	}
+	for (size_t i = 0; i < o->nquery; i++)
+		if (!strcmp(o->query[i], "-nostdinc"))
+			o->preinclude = false;
 	if (!o->source) {
 		snprintf(err, errlen, "no input file");
 		r = -EINVAL;

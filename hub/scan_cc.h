@@ -28,6 +28,9 @@ struct scan_opts {
 	const char *lang;	/* -x value for the query: "c", "c++", ... */
 	bool preprocessed;	/* .i/.ii/.s or -x cpp-output: no includes */
 	bool ignore_source_dir;	/* -I- */
+	bool preinclude;	/* hosted and with the standard dirs: gcc reads
+				 * <stdc-predef.h> before everything (glibc's
+				 * targets), found in the <...> chain */
 	const char **imacros;	/* -imacros files (read before every -include) */
 	size_t nimacros;
 	const char **includes;	/* -include files, in order */

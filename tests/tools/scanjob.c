@@ -8,8 +8,8 @@
  *     --deps FILE     checks a gcc dependency file (-M/-MD output) of the
  *                     same command: every file in it (by realpath) is an
  *                     input, with the SHA-256 of its current bytes; prints
- *                     "subset ok N M" (N deps, M inputs) or "missing PATH" /
- *                     "hash PATH" lines, exits 1 on any
+ *                     "subset ok N M" (N deps, M inputs) or a "FAIL subset:"
+ *                     line, exits 1
  *     --repeat N      scans N times in one table (warm after the first)
  *                     and prints "time cold_us warm_median_us"
  *     --bytes         prints "bytes INPUTS TOTAL_BYTES"
@@ -17,6 +17,7 @@
  */
 #include "scan.h"
 #include "sha256.h"
+#include "../lib/scandeps.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,82 +47,13 @@ static void hex(const uint8_t *h, char *out)
 		sprintf(out + 2 * i, "%02x", h[i]);
 }
 
-static int file_sha(const char *p, uint8_t out[32])
+static int check_deps(const struct scan_result *r, const char *cwd, const char *depfile)
 {
-	struct buf b = BUF_INIT;
-	int r = buf_read_file(&b, p, 1u << 28);
-	if (!r)
-		sha256(b.data, b.len, out);
-	buf_free(&b);
-	return r;
-}
-
-/* The next path of a make-style dependency file (after the first ':'). */
-static char *dep_next(const char **pp)
-{
-	const char *p = *pp;
-	char tmp[PATH_MAX];
-	size_t o = 0;
-	while (*p == ' ' || *p == '\t' || *p == '\n' || (*p == '\\' && p[1] == '\n'))
-		p += *p == '\\' ? 2 : 1;
-	if (!*p)
-		return NULL;
-	while (*p && *p != ' ' && *p != '\t' && *p != '\n' && o + 1 < sizeof tmp) {
-		if (*p == '\\' && p[1] == '\n')
-			break;
-		if (*p == '\\' && (p[1] == ' ' || p[1] == '#'))
-			p++;
-		else if (*p == '$' && p[1] == '$')
-			p++;
-		tmp[o++] = *p++;
-	}
-	tmp[o] = '\0';
-	*pp = p;
-	return strdup(tmp);
-}
-
-static int check_deps(const struct scan_result *r, const char *depfile)
-{
-	struct buf b = BUF_INIT;
-	const char *p;
-	char *d;
-	int bad = 0, n = 0;
-
-	if (buf_read_file(&b, depfile, 1u << 26) || !buf_ok(&b)) {
-		printf("cannot read %s\n", depfile);
-		return 1;
-	}
-	buf_u8(&b, 0);
-	p = strchr((const char *)b.data, ':');
-	p = p ? p + 1 : "";
-	while ((d = dep_next(&p))) {
-		char real[PATH_MAX];
-		uint8_t h[32];
-		size_t i;
-		if (d[strlen(d) - 1] == ':') {	/* -MP phony targets: the rest repeats */
-			free(d);
-			break;
-		}
-		n++;
-		if (!realpath(d, real)) {
-			printf("missing %s (realpath: %s)\n", d, strerror(errno));
-			bad++;
-			free(d);
-			continue;
-		}
-		for (i = 0; i < r->nin && strcmp(r->in[i].path, real); i++)
-			;
-		if (i == r->nin) {
-			printf("missing %s (%s)\n", d, real);
-			bad++;
-		} else if (file_sha(real, h) || memcmp(h, r->in[i].sha256, 32)) {
-			printf("hash %s\n", real);
-			bad++;
-		}
-		free(d);
-	}
-	buf_free(&b);
-	if (!bad)
+	char why[PATH_MAX + 128] = "";
+	int n, bad = scandeps_check(r, cwd, depfile, &n, why, sizeof why);
+	if (bad)
+		printf("FAIL subset: %d problems; first: %s\n", bad, why);
+	else
 		printf("subset ok %d %zu\n", n, r->nin);
 	return bad ? 1 : 0;
 }
@@ -189,7 +121,7 @@ int main(int argc, char **argv)
 		printf("time %.0f %.0f\n", cold, t[1 + (repeat - 1) / 2]);
 	}
 	if (deps)
-		rc = check_deps(&res, deps);
+		rc = check_deps(&res, cwd, deps);
 	else if (bytes) {
 		unsigned long long tot = 0;
 		for (size_t k = 0; k < res.nin; k++)
