@@ -507,6 +507,7 @@ static int push_item(struct job *jb, const char *spelled, int found, size_t in)
 		return -ENOMEM;
 	jb->items[jb->nitems].found = found;
 	jb->items[jb->nitems].c = jb->cont[in];
+	jb->items[jb->nitems].in = in;
 	jb->nitems++;
 	return 1;
 }
