@@ -122,6 +122,8 @@ struct scan {
 	void *run_arg;
 	struct scan_chains *chains;
 	struct smap remember;		/* physical path → struct remembered */
+	size_t mem_cap;			/* the file table's configuration */
+	int64_t racy_ns;
 };
 
 static void remembered_free(void *p)
@@ -146,6 +148,8 @@ struct scan *scan_new(const struct scan_cfg *cfg)
 		free(s);
 		return NULL;
 	}
+	s->mem_cap = fc.mem_cap;
+	s->racy_ns = fc.racy_ns;
 	s->run = cfg && cfg->run ? cfg->run : scan_run_default;
 	s->run_arg = cfg ? cfg->run_arg : NULL;
 	return s;
@@ -164,6 +168,17 @@ void scan_free(struct scan *s)
 void scan_get_stats(const struct scan *s, struct filetab_stats *st)
 {
 	filetab_get_stats(s->ft, st);
+}
+
+int scan_drop_files(struct scan *s)
+{
+	struct filetab *t;
+	struct filetab_cfg fc = { s->mem_cap, s->racy_ns };
+	if (!(t = filetab_new(&fc)))
+		return -ENOMEM;
+	filetab_free(s->ft);
+	s->ft = t;
+	return 0;
 }
 
 int scan_remember(struct scan *s, const char *file, const char *const *paths, size_t n)

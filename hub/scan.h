@@ -101,5 +101,8 @@ void scan_result_free(struct scan_result *res);
 #define SCAN_REMEMBER_MAX 4096
 int scan_remember(struct scan *s, const char *file, const char *const *paths, size_t n);
 void scan_get_stats(const struct scan *s, struct filetab_stats *st);
+/* Empties the file table (the search lists and remembered inputs stay):
+ * every file is hashed again. 0 or -ENOMEM (then the old table stays). */
+int scan_drop_files(struct scan *s);
 
 #endif
