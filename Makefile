@@ -187,6 +187,10 @@ bench-dcc: all
 	$(Q)scripts/bench-dcc
 bench-sandbox: all
 	$(Q)scripts/bench-sandbox
+# The hub's include scanner against gcc -E -fdirectives-only (issue 11).
+.PHONY: bench-scan
+bench-scan: all
+	$(Q)scripts/bench-scan
 
 demo: all
 	$(Q)scripts/demo

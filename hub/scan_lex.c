@@ -207,6 +207,8 @@ static void add(struct lx *l, enum scan_kind kind, enum scan_form form, const ch
 
 	if (l->err)
 		return;
+	oplen = strnlen(op, oplen);	/* a NUL in the text ends a name: */
+	namelen = name ? strnlen(name, namelen) : 0;	/* they are C strings */
 	if (oplen > SCAN_LEX_MAX_OPERAND) {
 		oplen = SCAN_LEX_MAX_OPERAND;
 		form = kind == SCAN_DEFINE ? SCAN_OPAQUE : SCAN_COMPUTED;

@@ -23,7 +23,9 @@
  * (gcc ignores them unless -trigraphs or a strict -std: `??/` as a line
  * splice is not followed).
  *
- * Invariants: every offset/length of a directive lies inside `text`;
+ * Invariants: every offset/length of a directive lies inside `text`, and
+ * each operand and name is a C string of exactly its length (a NUL byte in
+ * the file ends it);
  * scan_lex() never reads outside [p, p+n); the result is one allocation
  * pair (entries + text) owned by the caller (scan_lex_free()).
  */
