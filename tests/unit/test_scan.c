@@ -561,6 +561,27 @@ static void t_glibc(void)
 	}
 }
 
+static void t_control(void)
+{
+	struct scan_result r;
+	T_CASE("control: the subset check itself fails on a changed or unsent file") {
+		char why[PATH_MAX + 128] = "";
+		int n;
+		mk("ctl/t.c", "#include \"c.h\"\n");
+		mk("ctl/c.h", "int c;\n");
+		SCAN_OK("gcc -c ctl/t.c", &r);
+		mk("ctl/c.h", "int changed;\n");	/* after the scan: its hash is stale */
+		T_CHECK(!subset("gcc -c ctl/t.c", &r, why, sizeof why) && strstr(why, "hash"),
+			"a stale hash passed: %s", why);
+		size_t keep = r.nin;
+		r.nin = 1;	/* only the source: c.h and stdc-predef.h unsent */
+		T_CHECK(scandeps_check(&r, dir, P("deps.d"), &n, why, sizeof why) >= 2 && strstr(why, "not in"),
+			"a missing file passed: %s", why);
+		r.nin = keep;
+		scan_result_free(&r);
+	}
+}
+
 int main(void)
 {
 	t_lex();
@@ -574,6 +595,7 @@ int main(void)
 	if (system("command -v gcc >/dev/null && command -v g++ >/dev/null") != 0) {
 		t_skip("scan layouts", "gcc/g++ missing (build-essential)");
 	} else {
+		t_control();
 		t_two_dirs();
 		t_created_later();
 		t_include_next();
