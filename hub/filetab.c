@@ -448,17 +448,20 @@ static int walk_step(struct filetab *t, struct walk *w, const char *c, bool last
 int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file *f,
 		    filetab_walk_fn fn, void *arg)
 {
-	struct walk *w;
+	struct walk ws, *w = &ws;	/* not zeroed: 8 KiB per lookup */
+	size_t al = strlen(abspath);
 	int r;
 
 	t->st.lookups++;
 	if (abspath[0] != '/')
 		return -EINVAL;
-	if (strlen(abspath) >= sizeof w->rest)
+	if (al >= sizeof w->rest)
 		return -ENAMETOOLONG;
-	if (!(w = calloc(1, sizeof *w)))
-		return -ENOMEM;
-	strcpy(w->rest, abspath);
+	memcpy(w->rest, abspath, al + 1);
+	w->ri = 0;
+	w->pl = 0;
+	w->phys[0] = '\0';
+	w->links = 0;
 	if ((r = node_check(t, "/", NULL, &w->dir)))
 		goto out;
 	while (w->rest[w->ri]) {
@@ -488,7 +491,6 @@ int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file 
 	fill(f, w->dir);
 	f->link = NULL;
 out:
-	free(w);
 	return r;
 }
 
