@@ -445,28 +445,14 @@ static int walk_step(struct filetab *t, struct walk *w, const char *c, bool last
 	return 0;
 }
 
-int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file *f,
+/* Walks what remains of w->rest from w->phys (w->dir). */
+static int walk_run(struct filetab *t, struct walk *w, struct filetab_file *f,
 		    filetab_walk_fn fn, void *arg)
 {
-	struct walk ws, *w = &ws;	/* not zeroed: 8 KiB per lookup */
-	size_t al = strlen(abspath);
 	int r;
-
-	t->st.lookups++;
-	if (abspath[0] != '/')
-		return -EINVAL;
-	if (al >= sizeof w->rest)
-		return -ENAMETOOLONG;
-	memcpy(w->rest, abspath, al + 1);
-	w->ri = 0;
-	w->pl = 0;
-	w->phys[0] = '\0';
-	w->links = 0;
-	if ((r = node_check(t, "/", NULL, &w->dir)))
-		goto out;
 	while (w->rest[w->ri]) {
 		char c[NAME_MAX + 1];
-		size_t s = w->ri, e;
+		size_t s = w->ri, e, k;
 		while (w->rest[s] == '/')
 			s++;
 		for (e = s; w->rest[e] && w->rest[e] != '/'; e++)
@@ -474,24 +460,61 @@ int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file 
 		w->ri = e;
 		if (e == s || (e - s == 1 && w->rest[s] == '.'))
 			continue;
-		if (e - s > NAME_MAX) {
-			r = -ENAMETOOLONG;
-			goto out;
-		}
+		if (e - s > NAME_MAX)
+			return -ENAMETOOLONG;
 		memcpy(c, w->rest + s, e - s);
 		c[e - s] = '\0';
-		{
-			size_t k = e;
-			while (w->rest[k] == '/' || (w->rest[k] == '.' && (w->rest[k + 1] == '/' || !w->rest[k + 1])))
-				k++;
-			if ((r = walk_step(t, w, c, !w->rest[k], fn, arg)))
-				goto out;
-		}
+		for (k = e; w->rest[k] == '/' || (w->rest[k] == '.' && (w->rest[k + 1] == '/' || !w->rest[k + 1])); k++)
+			;
+		if ((r = walk_step(t, w, c, !w->rest[k], fn, arg)))
+			return r;
 	}
 	fill(f, w->dir);
 	f->link = NULL;
-out:
-	return r;
+	return 0;
+}
+
+int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file *f,
+		    filetab_walk_fn fn, void *arg)
+{
+	struct walk w;	/* not zeroed: 8 KiB per lookup */
+	size_t al = strlen(abspath);
+	int r;
+
+	t->st.lookups++;
+	if (abspath[0] != '/')
+		return -EINVAL;
+	if (al >= sizeof w.rest)
+		return -ENAMETOOLONG;
+	memcpy(w.rest, abspath, al + 1);
+	w.ri = w.pl = 0;
+	w.phys[0] = '\0';
+	w.links = 0;
+	if ((r = node_check(t, "/", NULL, &w.dir)))
+		return r;
+	return walk_run(t, &w, f, fn, arg);
+}
+
+int filetab_resolve_at(struct filetab *t, const struct filetab_file *dir, const char *rel,
+		       struct filetab_file *f, filetab_walk_fn fn, void *arg)
+{
+	struct walk w;
+	struct node *d = dir->node;
+	size_t rl = strlen(rel), pl = strlen(d->path);
+
+	t->st.lookups++;
+	if (rel[0] == '/' || d->epoch != t->epoch || d->err || !S_ISDIR(d->id.mode))
+		return -EINVAL;
+	if (rl >= sizeof w.rest || pl >= sizeof w.phys)
+		return -ENAMETOOLONG;
+	memcpy(w.rest, rel, rl + 1);
+	w.ri = 0;
+	w.pl = strcmp(d->path, "/") ? pl : 0;
+	memcpy(w.phys, d->path, w.pl);
+	w.phys[w.pl] = '\0';
+	w.links = 0;
+	w.dir = d;
+	return walk_run(t, &w, f, fn, arg);
 }
 
 /* Reads and hashes an open regular file; *fid is its identity before the

@@ -108,6 +108,12 @@ void filetab_begin(struct filetab *t);
  * -ENOTDIR, -ELOOP, -EACCES, -ENAMETOOLONG, -ENOMEM). */
 int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file *f,
 		    filetab_walk_fn fn, void *arg);
+/* The same for `rel` (relative, may have several components, "..")
+ * below a directory `dir` resolved by filetab_resolve() in this job: what
+ * filetab_resolve(dir->phys + "/" + rel) would answer, without walking
+ * dir's own components again. */
+int filetab_resolve_at(struct filetab *t, const struct filetab_file *dir, const char *rel,
+		       struct filetab_file *f, filetab_walk_fn fn, void *arg);
 /* The content of a regular file found by filetab_resolve() in this job:
  * hashed and parsed now, or from the table when its identity is unchanged
  * and not racy. 0 and *c (valid until the next filetab_begin()), or -errno. */

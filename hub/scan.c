@@ -153,6 +153,7 @@ struct def {
 struct defl {
 	size_t n;
 	struct def *v;
+	size_t upto;		/* inputs searched for this name so far */
 };
 
 struct job {
@@ -163,8 +164,7 @@ struct job {
 	struct scan_result *res;
 	struct item *items;
 	size_t nitems, done;
-	struct smap visited, inputs, links, defs;
-	bool defs_built;
+	struct smap visited, inputs, links, defs, dirs;
 	struct walkrec *walk;
 	size_t nwalk;
 	const struct filetab_content **cont;	/* per input; NULL for dirs */
@@ -348,34 +348,6 @@ static void take_file(struct job *jb, const char *spelled, int found, const stru
 }
 
 /* Tries one candidate. 1: found (taken), 0: not there, -errno. */
-static int try_path(struct job *jb, const char *spelled, int found, bool follow)
-{
-	char abs[PATH_MAX];
-	struct filetab_file f;
-	int r, k;
-
-	if (spelled[0] == '/')
-		k = snprintf(abs, sizeof abs, "%s", spelled);
-	else
-		k = snprintf(abs, sizeof abs, "%s/%s", jb->j->cwd, spelled);
-	if (k < 0 || (size_t)k >= sizeof abs)
-		return 0;
-	jb->res->probes++;
-	r = filetab_resolve(jb->s->ft, abs, &f, walk_cb, jb);
-	if (r == 0 && S_ISREG(f.id.mode)) {
-		take_file(jb, spelled, found, &f, follow);
-		return jb->err ? jb->err : 1;
-	}
-	walk_drop(jb);
-	if (r == -ENOMEM)
-		return r;
-	if (r == 0 && !S_ISDIR(f.id.mode))
-		add_gap(jb, abs, "(not a regular file)");
-	else if (r && r != -ENOENT && r != -ENOTDIR)
-		add_gap(jb, abs, "(cannot be resolved)");	/* EACCES, ELOOP: gcc stops */
-	return 0;
-}
-
 /* "dir" + "/" + name as gcc joins them ("" + name is name). */
 static int join(char *out, size_t len, const char *dir, size_t dl, const char *name)
 {
@@ -387,6 +359,116 @@ static int join(char *out, size_t len, const char *dir, size_t dl, const char *n
 	return k < 0 || (size_t)k >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The found / not-found tail of a probe. */
+static int probe_done(struct job *jb, int r, const struct filetab_file *f, const char *spelled,
+		      int found, bool follow)
+{
+	if (r == 0 && S_ISREG(f->id.mode)) {
+		take_file(jb, spelled, found, f, follow);
+		return jb->err ? jb->err : 1;
+	}
+	walk_drop(jb);
+	if (r == -ENOMEM)
+		return r;
+	if (r == 0 && !S_ISDIR(f->id.mode))
+		add_gap(jb, f->phys, "(not a regular file)");
+	else if (r && r != -ENOENT && r != -ENOTDIR)
+		add_gap(jb, spelled, "(cannot be resolved)");	/* EACCES, ELOOP: gcc stops */
+	return 0;
+}
+
+/* Tries one full path (absolute, or relative to the cwd). 1: found
+ * (taken), 0: not there, -errno. */
+static int try_path(struct job *jb, const char *spelled, int found, bool follow)
+{
+	char abs[PATH_MAX];
+	struct filetab_file f;
+	int k;
+
+	if (spelled[0] == '/')
+		k = snprintf(abs, sizeof abs, "%s", spelled);
+	else
+		k = snprintf(abs, sizeof abs, "%s/%s", jb->j->cwd, spelled);
+	if (k < 0 || (size_t)k >= sizeof abs)
+		return 0;
+	jb->res->probes++;
+	return probe_done(jb, filetab_resolve(jb->s->ft, abs, &f, walk_cb, jb), &f, spelled, found, follow);
+}
+
+/* A search or includer directory as resolved in this job (once). */
+struct dirc {
+	int err;
+	struct filetab_file f;
+	struct walkrec *w;	/* the links and climbed dirs on the way to it */
+	size_t nw;
+};
+
+static void dirc_free(void *p)
+{
+	struct dirc *d = p;
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nw; i++) {
+		free(d->w[i].path);
+		free(d->w[i].link);
+	}
+	free(d->w);
+	free(d);
+}
+
+/* The directory dir[0..dl) ("" is the cwd) of this job. */
+static struct dirc *dir_get(struct job *jb, const char *dir, size_t dl)
+{
+	char key[PATH_MAX], abs[PATH_MAX];
+	void **slot;
+	struct dirc *d;
+	int k;
+
+	if (dl >= sizeof key)
+		return NULL;
+	memcpy(key, dir, dl);
+	key[dl] = '\0';
+	if ((k = smap_put(&jb->dirs, key, &slot)) < 0 || (!k && *slot))
+		return k < 0 ? NULL : *slot;
+	if (!(d = calloc(1, sizeof *d)))
+		return NULL;
+	k = key[0] == '/' ? snprintf(abs, sizeof abs, "%s", key) :
+			    snprintf(abs, sizeof abs, "%s/%s", jb->j->cwd, key);
+	walk_drop(jb);
+	d->err = k < 0 || (size_t)k >= sizeof abs ? -ENAMETOOLONG :
+		 filetab_resolve(jb->s->ft, abs, &d->f, walk_cb, jb);
+	if (!d->err && !S_ISDIR(d->f.id.mode))
+		d->err = -ENOTDIR;
+	d->w = jb->walk;	/* the dir's own walk records move here */
+	d->nw = jb->nwalk;
+	jb->walk = NULL;
+	jb->nwalk = 0;
+	*slot = d;
+	return d;
+}
+
+/* Tries dir + name (spelled as gcc joins them). 1 found, 0 not, -errno. */
+static int try_in(struct job *jb, const char *dir, size_t dl, const char *name, int found, bool follow)
+{
+	char sp[PATH_MAX];
+	struct filetab_file f;
+	struct dirc *d;
+	int r;
+
+	if (join(sp, sizeof sp, dir, dl, name))
+		return 0;
+	if (!(d = dir_get(jb, dir, dl)))
+		return -ENOMEM;
+	jb->res->probes++;
+	if (d->err)
+		return 0;
+	r = filetab_resolve_at(jb->s->ft, &d->f, name, &f, walk_cb, jb);
+	for (size_t i = 0; r == 0 && S_ISREG(f.id.mode) && i < d->nw; i++)
+		walk_cb(jb, &(struct filetab_file){ .phys = d->w[i].path, .link = d->w[i].link,
+						    .id.mode = d->w[i].mode });
+	return probe_done(jb, r, &f, sp, found, follow);
+}
+
 /* Finds `name` (form, kind) for an includer, as gcc's search_path_head and
  * the chain walk do. 1 found, 0 not, -errno. */
 static int resolve(struct job *jb, const struct item *from, int kind, int form,
@@ -395,8 +477,7 @@ static int resolve(struct job *jb, const struct item *from, int kind, int form,
 	const struct scan_chain *ch = jb->ch;
 	bool next = (kind == SCAN_INCLUDE_NEXT || kind == SCAN_HAS_INCLUDE_NEXT) &&
 		    from->found != FOUND_PRIMARY && from->found != FOUND_ABS;
-	char sp[PATH_MAX];
-	size_t start;
+		size_t start;
 	int r;
 
 	if (!*name)
@@ -412,14 +493,12 @@ static int resolve(struct job *jb, const struct item *from, int kind, int form,
 		if (!jb->o.ignore_source_dir) {
 			const char *sl = strrchr(from->spelled, '/');
 			size_t dl = sl ? (size_t)(sl - from->spelled) + 1 : 0;
-			if (!join(sp, sizeof sp, from->spelled, dl, name) &&
-			    (r = try_path(jb, sp, FOUND_INCLUDER, follow)))
+			if ((r = try_in(jb, from->spelled, dl, name, FOUND_INCLUDER, follow)))
 				return r;
 		}
 	}
 	for (size_t d = start; d < ch->n; d++)
-		if (!join(sp, sizeof sp, ch->dirs[d], strlen(ch->dirs[d]), name) &&
-		    (r = try_path(jb, sp, (int)d, follow)))
+		if ((r = try_in(jb, ch->dirs[d], strlen(ch->dirs[d]), name, (int)d, follow)))
 			return r;
 	return 0;
 }
@@ -446,15 +525,8 @@ static int push_item(struct job *jb, const char *spelled, int found, size_t in)
 
 /* ---- computed includes ---- */
 
-static int def_add(struct job *jb, const char *name, uint8_t form, const char *body)
+static int def_add(struct defl *l, uint8_t form, const char *body)
 {
-	void **slot;
-	struct defl *l;
-	int k = smap_put(&jb->defs, name, &slot);
-	if (k < 0)
-		return k;
-	if (!(l = *slot) && !(l = *slot = calloc(1, sizeof *l)))
-		return -ENOMEM;
 	if (GROW(l->v, l->n))
 		return -ENOMEM;
 	l->v[l->n++] = (struct def){ form, body };
@@ -472,47 +544,54 @@ static bool is_identifier(const char *t)
 	return true;
 }
 
-/* The job's simple defines: -D options, then every file's #defines. */
-static int build_defs(struct job *jb, size_t *upto)
+/* The definitions of one name: from -D, then from every input's #defines;
+ * looked up lazily (only names a computed include needs), extended when
+ * inputs were added since. NULL on -ENOMEM. */
+static struct defl *defs_of(struct job *jb, const char *name)
 {
-	int r = 0;
-	if (!jb->defs_built) {
-		jb->defs_built = true;
+	void **slot;
+	struct defl *l;
+	int k = smap_put(&jb->defs, name, &slot), r = 0;
+	size_t nl = strlen(name);
+
+	if (k < 0)
+		return NULL;
+	if (!(l = *slot)) {
+		if (!(l = *slot = calloc(1, sizeof *l)))
+			return NULL;
 		for (size_t i = 0; i < jb->o.ndefines && !r; i++) {
 			const char *d = jb->o.defines[i], *eq = strchr(d, '=');
-			char name[256];
-			size_t nl = eq ? (size_t)(eq - d) : strlen(d), bl;
 			const char *b = eq ? eq + 1 : "1";
-			if (nl >= sizeof name)
+			size_t bl = strlen(b);
+			if ((eq ? (size_t)(eq - d) : strlen(d)) != nl || strncmp(d, name, nl))
 				continue;
-			memcpy(name, d, nl);
-			name[nl] = '\0';
-			bl = strlen(b);
 			if (bl >= 2 && ((b[0] == '"' && b[bl - 1] == '"') || (b[0] == '<' && b[bl - 1] == '>')))
-				r = def_add(jb, name, b[0] == '"' ? SCAN_QUOTE : SCAN_ANGLE, b);
+				r = def_add(l, b[0] == '"' ? SCAN_QUOTE : SCAN_ANGLE, b);
 			else
-				r = def_add(jb, name, is_identifier(b) ? SCAN_COMPUTED : SCAN_OPAQUE, b);
+				r = def_add(l, is_identifier(b) ? SCAN_COMPUTED : SCAN_OPAQUE, b);
 		}
 	}
-	for (; *upto < jb->res->nin && !r; (*upto)++) {
-		const struct filetab_content *c = jb->cont[*upto];
-		for (size_t k = 0; c && k < c->dirs.n && !r; k++) {
-			const struct scan_directive *d = &c->dirs.d[k];
-			if (d->kind == SCAN_DEFINE)
-				r = def_add(jb, scan_define_name(&c->dirs, d), d->form,
-					    scan_operand(&c->dirs, d));
+	for (; l->upto < jb->res->nin && !r; l->upto++) {
+		const struct filetab_content *c = jb->cont[l->upto];
+		for (size_t k2 = 0; c && k2 < c->dirs.n && !r; k2++) {
+			const struct scan_directive *d = &c->dirs.d[k2];
+			if (d->kind == SCAN_DEFINE && d->name_len == nl &&
+			    !memcmp(scan_define_name(&c->dirs, d), name, nl))
+				r = def_add(l, d->form, scan_operand(&c->dirs, d));
 		}
 	}
-	return r;
+	return r ? NULL : l;
 }
 
 /* Expands NAME through the defines, resolving every header name it can
  * stand for. false: some definition cannot be followed (a gap). */
 static bool expand(struct job *jb, const struct item *from, int kind, const char *name, int depth)
 {
-	void **slot = smap_get(&jb->defs, name);
-	struct defl *l = slot ? *slot : NULL;
+	struct defl *l = defs_of(jb, name);
 	bool ok = l && l->n && depth < SCAN_DEFINE_DEPTH;
+
+	if (!l)
+		job_oom(jb, -ENOMEM);
 
 	for (size_t i = 0; l && i < l->n && depth < SCAN_DEFINE_DEPTH; i++) {
 		const struct def *d = &l->v[i];
@@ -580,7 +659,7 @@ static int follow(struct job *jb, size_t idx, struct pend **pend, size_t *np)
 static int close_over(struct job *jb)
 {
 	struct pend *pend = NULL;
-	size_t np = 0, upto = 0, before;
+	size_t np = 0, before;
 	int r = 0;
 
 	for (;;) {
@@ -589,8 +668,6 @@ static int close_over(struct job *jb)
 		if (r || !np)
 			break;
 		before = jb->nitems;
-		if ((r = build_defs(jb, &upto)))
-			break;
 		computed_round(jb, pend, np, false);
 		if ((r = jb->err))
 			break;
@@ -607,15 +684,13 @@ static int close_over(struct job *jb)
 /* -imacros / -include NAME: the cwd ("./"), then the quote chain. */
 static int cmdline_file(struct job *jb, const char *name)
 {
-	char sp[PATH_MAX];
 	int r;
 	if (name[0] == '/')
 		return try_path(jb, name, FOUND_ABS, true);
-	if (!join(sp, sizeof sp, "./", 2, name) && (r = try_path(jb, sp, FOUND_CWD, true)))
+	if ((r = try_in(jb, "./", 2, name, FOUND_CWD, true)))
 		return r;
 	for (size_t d = 0; d < jb->ch->n; d++)
-		if (!join(sp, sizeof sp, jb->ch->dirs[d], strlen(jb->ch->dirs[d]), name) &&
-		    (r = try_path(jb, sp, (int)d, true)))
+		if ((r = try_in(jb, jb->ch->dirs[d], strlen(jb->ch->dirs[d]), name, (int)d, true)))
 			return r;
 	return 0;
 }
@@ -633,6 +708,7 @@ static void job_free(struct job *jb)
 	smap_free(&jb->visited, NULL);
 	smap_free(&jb->inputs, NULL);
 	smap_free(&jb->links, NULL);
+	smap_free(&jb->dirs, dirc_free);
 	for (size_t i = 0; i < jb->defs.cap; i++)
 		if (jb->defs.k[i] && jb->defs.v[i]) {
 			free(((struct defl *)jb->defs.v[i])->v);
