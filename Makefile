@@ -180,7 +180,7 @@ check:
 check-layers:
 	$(Q)scripts/check-layers
 
-bench: bench-link bench-dcc bench-sandbox
+bench: bench-link bench-dcc bench-sandbox bench-scan
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
