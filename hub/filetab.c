@@ -620,7 +620,9 @@ int filetab_content(struct filetab *t, const struct filetab_file *f,
 
 	if (n->epoch != t->epoch || n->err || !S_ISREG(n->id.mode))
 		return n->err ? -n->err : -EINVAL;
-	if (c && (c->epoch == t->epoch || (!c->racy && id_eq(&c->id, &n->id))))
+	/* only a content of this very identity: the node's old one may have
+	 * been hashed again in this job for another path (a rename) */
+	if (c && id_eq(&c->id, &n->id) && (c->epoch == t->epoch || !c->racy))
 		goto hit;
 	if ((c = content_find(t, &n->id)) && (c->epoch == t->epoch || !c->racy)) {
 		node_set_content(t, n, c);

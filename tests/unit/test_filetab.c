@@ -145,6 +145,17 @@ static void t_racy(void)
 		T_CHECK(filetab_resolve(t, path("nope.h"), &f, NULL, NULL) == -ENOENT, "absent");
 		T_CHECK(stats(t).neg_hits == n0, "trusted a racy directory");
 	}
+	T_CASE("filetab: a file renamed away and a new one in its place: each its own hash") {
+		const struct filetab_content *cm, *cn;
+		put("mv.h", "int old;\n");
+		filetab_begin(t);
+		T_CHECK(content_of(t, "mv.h", &c) == 0, "old");
+		rename(path("mv.h"), path("mv2.h"));
+		put("mv.h", "int new;\n");
+		filetab_begin(t);
+		T_CHECK(content_of(t, "mv2.h", &cm) == 0 && same_sha(cm, "int old;\n"), "moved file");
+		T_CHECK(content_of(t, "mv.h", &cn) == 0 && same_sha(cn, "int new;\n"), "the new file got the old hash");
+	}
 	filetab_free(t);
 }
 
