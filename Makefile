@@ -188,13 +188,17 @@ check-layers:
 check-sizes:
 	$(Q)scripts/check-sizes
 
-bench: bench-link bench-dcc bench-sandbox
+bench: bench-link bench-dcc bench-sandbox bench-scan
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
 	$(Q)scripts/bench-dcc
 bench-sandbox: all
 	$(Q)scripts/bench-sandbox
+# The hub's include scanner against gcc -E -fdirectives-only (issue 11).
+.PHONY: bench-scan
+bench-scan: all
+	$(Q)scripts/bench-scan
 
 demo: all
 	$(Q)scripts/demo
