@@ -559,6 +559,27 @@ int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint6
 	return fd;
 }
 
+int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
+	       const char *name)
+{
+	char proc[64];
+	uint64_t size;
+	int fd = store_get(st, hash, &size), r = 0;
+
+	if (fd < 0)
+		return fd;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not */
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH)) {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (errno != ENOENT && errno != EPERM)
+			r = -errno;
+		else if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW))
+			r = -errno;
+	}
+	close(fd);
+	return r;
+}
+
 size_t store_have(struct store *st, const uint8_t (*hashes)[STORE_HASH_LEN], size_t n,
 		  bool *have)
 {
