@@ -243,14 +243,19 @@ static int open_sub(int dfd, const char *comp, bool mk)
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 					   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
-	bool made = mk && mkdirat(dfd, comp, 0755) == 0;
+	bool made = false;
 	long fd;
 
-	if (mk && !made && errno != EEXIST)
-		return -errno;
-	fd = syscall(SYS_openat2, dfd, comp, &how, sizeof how);
-	if (fd < 0 && errno == ENOSYS)
-		fd = openat(dfd, comp, (int)how.flags);
+	for (int tries = 0;; tries++) {
+		fd = syscall(SYS_openat2, dfd, comp, &how, sizeof how);
+		if (fd < 0 && errno == ENOSYS)
+			fd = openat(dfd, comp, (int)how.flags);
+		if (fd >= 0 || errno != ENOENT || !mk || tries)
+			break;
+		made = mkdirat(dfd, comp, 0755) == 0;	/* then open what is there */
+		if (!made && errno != EEXIST)
+			return -errno;
+	}
 	if (fd < 0)
 		return -errno;
 	if (made && fchmod((int)fd, 0755)) {	/* whatever the umask */

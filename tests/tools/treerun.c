@@ -20,6 +20,9 @@
  *   treerun bench STORE LIST RUNS RO
  *       BENCH lines: tree assembly per job (median of RUNS), store insert
  *       rate, first-use verification cost.
+ *
+ * The job dirs are made under $TREERUN_TMP (default /tmp): it must be the
+ * store's filesystem for the tree's hard links.
  */
 #include "sandbox.h"
 #include "slots.h"
@@ -178,7 +181,8 @@ struct job {
 static int job_dirs(struct job *jb)
 {
 	char real[PATH_MAX];
-	strcpy(jb->top, "/tmp/treerun.t2.XXXXXX");
+	const char *tmp_root = getenv("TREERUN_TMP");	/* the store's filesystem */
+	snprintf(jb->top, sizeof jb->top, "%s/treerun.t2.XXXXXX", tmp_root ? tmp_root : "/tmp");
 	if (!mkdtemp(jb->top) || !realpath(jb->top, real) || chmod(real, 0711))
 		return -errno;
 	strcpy(jb->top, real);
