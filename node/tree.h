@@ -128,4 +128,13 @@ void tree_names_free(struct tree_names *u);
 int tree_readset_check(const struct manifest *m, const char *deps, size_t len, const char *cwd,
 		       struct tree_names *unsent);
 
+/* The sandbox's ro_paths for a tree job of compiler (tree_toolchain.c):
+ * the driver (its real path), the cc1 it runs (cc1: "cc1", "cc1plus"; NULL
+ * "cc1"), its as, the shared libraries each loads (ldd), /etc/ld.so.cache,
+ * every symlink hop; files only, ':'-separated, NUL-terminated into out.
+ * Probed once per compiler (at noded's start). 0 or -errno and why. */
+struct buf;
+int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char *why,
+		   size_t whylen);
+
 #endif

@@ -23,7 +23,7 @@ W=$(mktemp -d "/tmp/store_tree.${SIMFARM_TAG:-t2}.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/src" "$W/out" "$W/local"
 GCC=$(readlink -f "$(command -v gcc)")
-RO=$(toolchain_ro "$GCC")
+RO=$("$TR" toolchain "$GCC")
 FLAGS="-O2 -g -Wall"
 S=$W/store
 

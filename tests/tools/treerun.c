@@ -17,6 +17,8 @@
  *       Prints `tree …`, `missing HASH`, `unsent NAME` lines; exits with
  *       the compiler's status, else 3 (blobs missing), 4 (unsent files),
  *       5 (tree refused), 1 (anything else).
+ *   treerun toolchain COMPILER [CC1]
+ *       prints tree_toolchain()'s ro_paths for COMPILER
  *   treerun bench STORE LIST RUNS RO
  *       BENCH lines: tree assembly per job (median of RUNS), store insert
  *       rate, first-use verification cost.
@@ -373,10 +375,21 @@ int main(int argc, char **argv)
 		return cmd_fill(argv);
 	if (argc >= 9 && !strcmp(argv[1], "run"))
 		return cmd_run(argc, argv);
+	if (argc >= 3 && !strcmp(argv[1], "toolchain")) {
+		struct buf b = BUF_INIT;
+		char why[512] = "";
+		int r = tree_toolchain(argv[2], argc > 3 ? argv[3] : NULL, &b, why, sizeof why);
+		if (r)
+			fprintf(stderr, "treerun: %s\n", why);
+		else
+			printf("%s\n", (const char *)b.data);
+		buf_free(&b);
+		return r ? 1 : 0;
+	}
 	if (argc >= 6 && !strcmp(argv[1], "bench"))
 		return cmd_bench(argv);
 	fprintf(stderr, "usage: treerun fill STORE LIST | run STORE LIST CWD RO OUT "
-		"[--omit P]... -- ARGV... | bench STORE LIST RUNS RO\n");
+		"[--omit P]... -- ARGV... | toolchain COMPILER [CC1] | bench STORE LIST RUNS RO\n");
 	return 2;
 }
 

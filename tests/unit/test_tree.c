@@ -8,6 +8,7 @@
 #include "tree.h"
 #include "../lib/test.h"
 
+#include "../lib/buf.h"
 #include "../lib/sha256.h"
 
 #include <errno.h>
@@ -32,6 +33,45 @@ struct ent { enum op op; const char *path; size_t plen; const char *tgt; uint32_
 
 static char longcomp[300], longpath[5000], deep[400];
 
+static const struct {
+	const char *name;
+	struct ent e[3];
+	int add_err, check_err;	/* the add of the last entry / the check */
+} refusals[] = {
+	{ "tree_refuse_relative", { { F, "usr/include/a.h", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_empty", { { F, "", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_root", { { D, "/", 0, NULL, 0, 0 } }, -EINVAL, 0 },
+	{ "tree_refuse_double_slash", { { F, "/usr//a.h", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_dot", { { F, "/usr/./a.h", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_dotdot", { { F, "/usr/../etc/passwd", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_trailing_dotdot", { { D, "/usr/..", 0, NULL, 0, 0 } }, -EINVAL, 0 },
+	{ "tree_refuse_trailing_slash", { { F, "/usr/a.h/", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_nul_in_path", { { F, "/usr/a\0b.h", 10, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_long_component", { { F, longcomp, 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_long_path", { { F, longpath, 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_deep_path", { { F, deep, 0, NULL, 0644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_setuid_mode", { { F, "/a", 0, NULL, 04755, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_sticky_mode", { { F, "/a", 0, NULL, 01644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_type_bits_mode", { { F, "/a", 0, NULL, 0100644, 1 } }, -EINVAL, 0 },
+	{ "tree_refuse_oversized_file", { { F, "/a", 0, NULL, 0644, STORE_BLOB_MAX + 1 } },
+	  -EINVAL, 0 },
+	{ "tree_refuse_empty_target", { { L, "/a", 0, "", 0, 0 } }, -EINVAL, 0 },
+	{ "tree_refuse_nul_in_target", { { L, "/a", 0, "x\0y", 0, 3 } }, -EINVAL, 0 },
+	{ "tree_refuse_long_target", { { L, "/a", 0, longpath, 0, 0 } }, -EINVAL, 0 },
+	{ "tree_refuse_duplicate_files", { { F, "/a.h", 0, NULL, 0644, 1 },
+					   { F, "/a.h", 0, NULL, 0644, 1 } }, 0, -EINVAL },
+	{ "tree_refuse_duplicate_file_link", { { F, "/a.h", 0, NULL, 0644, 1 },
+					       { L, "/a.h", 0, "b.h", 0, 0 } }, 0, -EINVAL },
+	{ "tree_refuse_through_symlink", { { L, "/usr/include/sys", 0, "/etc", 0, 0 },
+					   { F, "/usr/include/sys/x.h", 0, NULL, 0644, 1 } },
+	  0, -EINVAL },
+	{ "tree_refuse_through_relative_symlink", { { L, "/inc", 0, "../../../tmp", 0, 0 },
+						    { D, "/inc/evil", 0, NULL, 0, 0 } },
+	  0, -EINVAL },
+	{ "tree_refuse_through_file", { { F, "/a.h", 0, NULL, 0644, 1 },
+					{ F, "/a.h/b.h", 0, NULL, 0644, 1 } }, 0, -EINVAL },
+};
+
 static void t_refusals(void)
 {
 	memset(longcomp, 'a', 299);
@@ -40,53 +80,15 @@ static void t_refusals(void)
 		longpath[i] = i % 100 == 0 ? '/' : 'b';
 	for (size_t i = 0; i < 129; i++)
 		memcpy(deep + 2 * i, "/d", 2);
-	static const struct {
-		const char *name;
-		struct ent e[3];
-		int add_err, check_err;	/* the add of the last entry / the check */
-	} cases[] = {
-		{ "tree_refuse_relative", { { F, "usr/include/a.h", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_empty", { { F, "", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_root", { { D, "/", 0, NULL, 0, 0 } }, -EINVAL, 0 },
-		{ "tree_refuse_double_slash", { { F, "/usr//a.h", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_dot", { { F, "/usr/./a.h", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_dotdot", { { F, "/usr/../etc/passwd", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_trailing_dotdot", { { D, "/usr/..", 0, NULL, 0, 0 } }, -EINVAL, 0 },
-		{ "tree_refuse_trailing_slash", { { F, "/usr/a.h/", 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_nul_in_path", { { F, "/usr/a\0b.h", 10, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_long_component", { { F, longcomp, 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_long_path", { { F, longpath, 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_deep_path", { { F, deep, 0, NULL, 0644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_setuid_mode", { { F, "/a", 0, NULL, 04755, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_sticky_mode", { { F, "/a", 0, NULL, 01644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_type_bits_mode", { { F, "/a", 0, NULL, 0100644, 1 } }, -EINVAL, 0 },
-		{ "tree_refuse_oversized_file", { { F, "/a", 0, NULL, 0644, STORE_BLOB_MAX + 1 } },
-		  -EINVAL, 0 },
-		{ "tree_refuse_empty_target", { { L, "/a", 0, "", 0, 0 } }, -EINVAL, 0 },
-		{ "tree_refuse_nul_in_target", { { L, "/a", 0, "x\0y", 0, 3 } }, -EINVAL, 0 },
-		{ "tree_refuse_long_target", { { L, "/a", 0, longpath, 0, 0 } }, -EINVAL, 0 },
-		{ "tree_refuse_duplicate_files", { { F, "/a.h", 0, NULL, 0644, 1 },
-						   { F, "/a.h", 0, NULL, 0644, 1 } }, 0, -EINVAL },
-		{ "tree_refuse_duplicate_file_link", { { F, "/a.h", 0, NULL, 0644, 1 },
-						       { L, "/a.h", 0, "b.h", 0, 0 } }, 0, -EINVAL },
-		{ "tree_refuse_through_symlink", { { L, "/usr/include/sys", 0, "/etc", 0, 0 },
-						   { F, "/usr/include/sys/x.h", 0, NULL, 0644, 1 } },
-		  0, -EINVAL },
-		{ "tree_refuse_through_relative_symlink", { { L, "/inc", 0, "../../../tmp", 0, 0 },
-							    { D, "/inc/evil", 0, NULL, 0, 0 } },
-		  0, -EINVAL },
-		{ "tree_refuse_through_file", { { F, "/a.h", 0, NULL, 0644, 1 },
-						{ F, "/a.h/b.h", 0, NULL, 0644, 1 } }, 0, -EINVAL },
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		T_CASE(cases[i].name) {
+	for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+		T_CASE(refusals[i].name) {
 			struct manifest m;
 			char why[200] = "";
 			int r = 0;
 			uint8_t h[32] = { 1 };
 			manifest_init(&m);
-			for (int k = 0; k < 3 && cases[i].e[k].path; k++) {
-				const struct ent *e = &cases[i].e[k];
+			for (int k = 0; k < 3 && refusals[i].e[k].path; k++) {
+				const struct ent *e = &refusals[i].e[k];
 				size_t pl = e->plen ? e->plen : strlen(e->path);
 				r = e->op == F ? manifest_add_file(&m, e->path, pl, h, e->size, e->mode)
 				    : e->op == L ? manifest_add_link(&m, e->path, pl, e->tgt,
@@ -95,11 +97,11 @@ static void t_refusals(void)
 				if (r)
 					break;
 			}
-			T_CHECK(r == cases[i].add_err, "add: %d, want %d", r, cases[i].add_err);
+			T_CHECK(r == refusals[i].add_err, "add: %d, want %d", r, refusals[i].add_err);
 			if (!r) {
 				r = manifest_check(&m, why, sizeof why);
-				T_CHECK(r == cases[i].check_err, "check: %d (%s), want %d", r, why,
-					cases[i].check_err);
+				T_CHECK(r == refusals[i].check_err, "check: %d (%s), want %d", r, why,
+					refusals[i].check_err);
 			}
 			manifest_free(&m);
 		}
@@ -413,6 +415,32 @@ static void t_readset(void)
 	manifest_free(&m);
 }
 
+static void t_toolchain(void)
+{
+	T_CASE("tree_toolchain_gcc") {
+		struct buf b = BUF_INIT;
+		char why[256] = "", real[4096];
+		int r = tree_toolchain("/usr/bin/gcc", NULL, &b, why, sizeof why);
+		T_CHECK(r == 0, "%d %s", r, why);
+		const char *l = r == 0 ? (const char *)b.data : "";
+		T_CHECK(realpath("/usr/bin/gcc", real) && strstr(l, real), "the driver %s", real);
+		T_CHECK(strstr(l, "/cc1:") || strstr(l, "/cc1\0"), "cc1: %s", l);
+		T_CHECK(strstr(l, "/libc.so.6") && strstr(l, "/etc/ld.so.cache"), "libc, ld.so.cache");
+		T_CHECK(!strstr(l, "/include"), "no include dir");
+		char *c = strdup(l), *save = NULL;
+		for (char *p = strtok_r(c, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+			struct stat sb;
+			T_CHECK(p[0] == '/' && lstat(p, &sb) == 0 && !S_ISDIR(sb.st_mode),
+				"%s: an absolute file", p);
+		}
+		free(c);
+		buf_free(&b);
+		r = tree_toolchain("/nonexistent/gcc", NULL, &b, why, sizeof why);
+		T_CHECK(r == -ENOENT, "a missing compiler: %d", r);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	strcpy(root, "/tmp/test_tree.XXXXXX");
@@ -425,6 +453,7 @@ int main(void)
 	t_missing();
 	t_mount_conflicts();
 	t_readset();
+	t_toolchain();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
 	if (system(cmd)) {
