@@ -531,17 +531,19 @@ static void unpin_all(struct tree *t)
 static int assemble(struct tree *t, const struct tree_req *req, char *why, size_t whylen)
 {
 	struct dstack d = { .depth = 0 };
-	int r;
+	int r = 0;
 
 	d.fd[0] = open_sub(req->dirfd, req->name, false);
 	if (d.fd[0] < 0)
 		return why_set(why, whylen, d.fd[0], "tree dir: %s", strerror(-d.fd[0]));
 	d.path[0] = 0;
-	r = store_lock_shared(t->st);
 	for (size_t i = 0; i < t->m->n && !r; i++)
-		if ((r = make_entry(t, &d, &t->m->e[i])))
+		if ((r = make_entry(t, &d, &t->m->e[i]))) {
+			/* verified and pinned in pass 1, under the same lock: gone
+			 * now only if the disk lost it (not a "missing" answer) */
+			r = r == -ENOENT ? -ESTALE : r;
 			why_set(why, whylen, r, "%s: %s", t->m->e[i].path, strerror(-r));
-	store_unlock(t->st);
+		}
 	if (!r)
 		r = each_mount(req, make_mount, t, &d, why, whylen);
 	ds_pop_to(&d, 0);
@@ -567,20 +569,27 @@ int tree_build(const struct tree_req *req, struct tree **out, struct tree_missin
 	t->m = req->m;
 	t->dirfd = req->dirfd;
 	strcpy(t->name, req->name);
+	/* shared: no process evicts between a blob's check and its link */
 	if ((r = each_mount(req, mount_conflict, t, NULL, why, whylen)) ||
-	    (r = pin_all(t, miss, why, whylen)))
+	    (r = store_lock_shared(t->st)))
 		goto fail;
+	if ((r = pin_all(t, miss, why, whylen)))
+		goto fail_locked;
 	if (mkdirat(req->dirfd, req->name, 0755) || fchmodat(req->dirfd, req->name, 0755, 0)) {
 		r = why_set(why, whylen, -errno, "tree dir %s: %s", req->name, strerror(errno));
-		goto fail;
+		goto fail_locked;
 	}
-	if ((r = assemble(t, req, why, whylen))) {
+	r = assemble(t, req, why, whylen);
+	store_unlock(t->st);
+	if (r) {
 		tree_release(t);
 		return r;
 	}
 	t->s.build_us = now_us() - t0;
 	*out = t;
 	return 0;
+fail_locked:
+	store_unlock(t->st);
 fail:
 	unpin_all(t);
 	free(t);

@@ -106,8 +106,10 @@ struct tree_missing {
 };
 
 /* 0 and *out; -ENOENT with *miss filled when blobs are missing (nothing
- * made); -EPERM when a mount point meets the manifest; other -errno. why
- * says what. The tree's blobs stay pinned until tree_release(). */
+ * made); -EPERM when a mount point meets the manifest; -ESTALE when a
+ * verified blob vanished while linking (a disk fault); other -errno. why
+ * says what. Holds the store's shared lock throughout. The tree's blobs
+ * stay pinned until tree_release(). */
 int tree_build(const struct tree_req *req, struct tree **out, struct tree_missing *miss,
 	       char *why, size_t whylen);
 /* The tree's path under dirfd ("<name>") and its stats. */
