@@ -242,12 +242,16 @@ static void t_two_processes(void)
 	T_CASE("store_two_processes_same_blobs") {
 		enum { N = 40, LEN = 200000 };
 		pid_t pid[2];
-		int st_code[2];
+		int st_code[2], go[2];
+		T_CHECK(pipe(go) == 0, "pipe");
 		for (int k = 0; k < 2; k++) {
 			pid[k] = fork();
 			if (pid[k] == 0) {
 				struct store *st = NULL;
-				char d[128];
+				char d[128], ch;
+				close(go[1]);
+				if (read(go[0], &ch, 1) != 0)	/* both start when it closes */
+					_exit(4);
 				snprintf(d, sizeof d, "%s/shared", root);
 				struct store_cfg c = { .dir = d };
 				if (store_open(&c, &st))
@@ -262,6 +266,8 @@ static void t_two_processes(void)
 				_exit(0);
 			}
 		}
+		close(go[0]);
+		close(go[1]);
 		for (int k = 0; k < 2; k++) {
 			waitpid(pid[k], &st_code[k], 0);
 			T_CHECK(WIFEXITED(st_code[k]) && WEXITSTATUS(st_code[k]) == 0,
