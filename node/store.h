@@ -28,6 +28,9 @@
  *    blobs are counted once), then removes least recently used blobs that
  *    are neither pinned here nor linked elsewhere (st_nlink > 1: a job
  *    tree of any process holds it). Pinned bytes may exceed the cap.
+ *  - One handle per process, opened after any fork (an flock belongs to
+ *    the open file description: a handle inherited across fork shares its
+ *    lock with the parent). Not thread-safe.
  *  - Errors are negative errno; the store never logs or exits.
  */
 #ifndef USBFARM_NODE_STORE_H
