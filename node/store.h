@@ -77,8 +77,13 @@ int store_put(struct store *st, const uint8_t hash[static STORE_HASH_LEN], const
  * deleted and counted). Counts a hit or a miss; marks it used. */
 int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size);
 
+/* store_get that counts and touches nothing (a second read of a blob
+ * the same job already asked for). */
+int store_peek(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size);
+
 /* Links the verified blob as dirfd/name (the exact inode verified: linkat
- * of its fd); counts a hit or a miss like store_get. -ENOENT when missing
+ * of its fd); counts and touches nothing (the caller's store_get of the
+ * same job did). -ENOENT when missing
  * or corrupt, -EXDEV on another filesystem (then copy from store_get),
  * -EEXIST when name exists. */
 int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,

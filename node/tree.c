@@ -324,7 +324,7 @@ static int ds_go(struct dstack *d, const char *p, size_t len)
 static int copy_blob(struct tree *t, const struct tree_entry *e, int dfd, const char *leaf)
 {
 	uint64_t size, off = 0;
-	int in = store_get(t->st, e->hash, &size), out, r = 0;
+	int in = store_peek(t->st, e->hash, &size), out, r = 0;
 	mode_t mode = e->mode & 0111 ? 0555 : 0444;
 
 	if (in < 0)

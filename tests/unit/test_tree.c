@@ -222,6 +222,12 @@ static void t_build(void)
 		const struct tree_stats *ts = t ? tree_stats(t) : NULL;
 		T_CHECK(ts && ts->files == 4 && ts->linked == 3 && ts->copied == 1 && ts->links == 2,
 			"stats");
+		struct store_stats ss;
+		store_stats(st, &ss);
+		T_CHECK(ss.hits == 4 && ss.misses == 0 && ss.pinned == 4,
+			"one hit per file: %llu hits %llu misses %llu pinned",
+			(unsigned long long)ss.hits, (unsigned long long)ss.misses,
+			(unsigned long long)ss.pinned);
 		/* pinned and linked: not evicted; after release: evictable */
 		T_CHECK(store_evict_to(st, 0) == 0, "nothing evicted while the tree lives");
 		tree_release(t);
