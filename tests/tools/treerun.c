@@ -335,7 +335,10 @@ static int cmd_run(int argc, char **argv)
 		       (unsigned long long)ts->mounts, (unsigned long long)ts->build_us);
 		fflush(stdout);
 		char **av = job_argv(argv + i, argc - i, jb.j);
-		rc = spawn_wait(&jb, argv[5], argv[4], av);
+		rc = av ? spawn_wait(&jb, argv[5], argv[4], av) : -1;
+		for (int k = 0; av && k < argc - i; k++)
+			free(av[k]);
+		free(av);
 		int unsent = collect(&jb, &m, argv[4], argv[6]);
 		printf("status %d\n", rc);
 		if (rc == 0 && unsent)
