@@ -308,6 +308,26 @@ static void t_have(void)
 	}
 }
 
+static void t_durable_and_caps(void)
+{
+	T_CASE("store_durable_put_and_caps") {
+		char d[128];
+		uint8_t h[32];
+		uint8_t *p = mk(500, 4096, h);
+		struct store *st = NULL;
+		snprintf(d, sizeof d, "%s/durable", root);
+		struct store_cfg c = { .dir = d, .durable = true };
+		T_CHECK(store_open(&c, &st) == 0, "open");
+		T_CHECK(st && store_put(st, h, p, 4096) == 0 && present(st, h), "durable put");
+		T_CHECK(st && store_put(st, h, p, (size_t)STORE_BLOB_MAX + 1) == -EFBIG, "blob cap");
+		T_CHECK(st && store_pin(st, (const uint8_t[32]){ 9 }) == -ENOENT, "pin of an absent blob");
+		store_close(st);
+		struct store_cfg rel = { .dir = "relative/dir" };
+		T_CHECK(store_open(&rel, &st) == -EINVAL, "a relative dir is refused");
+		free(p);
+	}
+}
+
 int main(void)
 {
 	strcpy(root, "/tmp/test_store.XXXXXX");
@@ -321,6 +341,7 @@ int main(void)
 	t_restart();
 	t_two_processes();
 	t_have();
+	t_durable_and_caps();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
 	if (system(cmd)) {
