@@ -240,7 +240,7 @@ static void t_restart(void)
 static void t_two_processes(void)
 {
 	T_CASE("store_two_processes_same_blobs") {
-		enum { N = 40, LEN = 200000 };
+		enum { N = 40, LEN = 65536 };
 		pid_t pid[2];
 		int st_code[2], go[2];
 		T_CHECK(pipe(go) == 0, "pipe");
