@@ -296,7 +296,7 @@ static int scan_sub(struct store *st, int sub)
 	snprintf(xx, sizeof xx, "%02x", sub);
 	fd = openat(st->objfd, xx, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT ? 0 : -errno;	/* no blob there yet */
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -381,15 +381,7 @@ static int open_dirs(struct store *st)
 		r = -errno;
 		goto out;
 	}
-	for (int i = 0; i < 256; i++) {
-		char xx[3];
-		snprintf(xx, sizeof xx, "%02x", i);
-		if (mkdirat(st->objfd, xx, 0755) && errno != EEXIST) {
-			r = -errno;
-			goto out;
-		}
-	}
-	r = 0;
+	r = 0;	/* the fan-out dirs are made at their first blob */
 out:
 	close(dfd);
 	return r;
@@ -623,6 +615,12 @@ static int write_blob(struct store *st, const char *name, const void *data, size
 	char sub[3] = { name[0], name[1], 0 }, proc[64], tmp[96];
 	int fd = openat(st->objfd, sub, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444), r;
 	bool named = false;
+
+	if (fd < 0 && errno == ENOENT) {	/* the fan-out dir's first blob */
+		if (mkdirat(st->objfd, sub, 0755) && errno != EEXIST)
+			return -errno;
+		fd = openat(st->objfd, sub, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
+	}
 
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		snprintf(tmp, sizeof tmp, "%s/.tmp.%d.%lld", sub, (int)getpid(), (long long)now_ns());

@@ -4,9 +4,9 @@
  * nodeds on one machine.
  *
  * Layout under dir (default STORE_DIR_DEFAULT): objects/xx/<64 hex> (xx =
- * the first byte), each blob root-owned, mode 0444, never written in place;
- * lock (flock: shared while a caller links blobs out, exclusive while one
- * evicts or deletes a corrupt blob).
+ * the first byte; each fan-out dir made at its first blob), each blob
+ * root-owned, mode 0444, never written in place; lock (flock: shared while
+ * a caller links blobs out, exclusive while one evicts).
  *
  * Invariants:
  *  - A name is only ever created by linking a fully written O_TMPFILE whose
@@ -62,7 +62,7 @@ struct store_stats {
 	uint64_t pinned;		/* blobs with pins now */
 };
 
-/* 0 and *out, or -errno. Makes dir/objects/00..ff when missing. */
+/* 0 and *out, or -errno. Makes dir and dir/objects when missing. */
 int store_open(const struct store_cfg *cfg, struct store **out);
 void store_close(struct store *st);
 
