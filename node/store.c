@@ -551,22 +551,11 @@ int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint6
 	return fd;
 }
 
-int store_peek(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size)
-{
-	struct blob *b = NULL;
-	int fd = lookup(st, hash, &b);
-
-	if (fd >= 0 && size)
-		*size = b->size;
-	return fd;
-}
-
 int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
-	       const char *name)
+	       const char *name, uint64_t *size)
 {
 	char proc[64];
-	struct blob *b = NULL;
-	int fd = lookup(st, hash, &b), r = 0;
+	int fd = store_get(st, hash, size), r = 0;
 
 	if (fd < 0)
 		return fd;

@@ -77,17 +77,12 @@ int store_put(struct store *st, const uint8_t hash[static STORE_HASH_LEN], const
  * deleted and counted). Counts a hit or a miss; marks it used. */
 int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size);
 
-/* store_get that counts and touches nothing (a second read of a blob
- * the same job already asked for). */
-int store_peek(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size);
-
 /* Links the verified blob as dirfd/name (the exact inode verified: linkat
- * of its fd); counts and touches nothing (the caller's store_get of the
- * same job did). -ENOENT when missing
- * or corrupt, -EXDEV on another filesystem (then copy from store_get),
- * -EEXIST when name exists. */
+ * of its fd) and gives its size; counts a hit or a miss and marks it used,
+ * as store_get. -ENOENT when missing or corrupt, -EXDEV on another
+ * filesystem (then copy from store_get), -EEXIST when name exists. */
 int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
-	       const char *name);
+	       const char *name, uint64_t *size);
 
 /* "Which of these do you have?": have[i] = blob i is in the store (index
  * or disk; not re-hashed here: store_get does that). Returns how many are

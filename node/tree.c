@@ -32,7 +32,8 @@ struct tree {
 	const struct manifest *m;
 	int dirfd;
 	char name[TREE_NAME_MAX + 1];
-	size_t pinned;		/* the first `pinned` file entries hold a pin */
+	bool *pinned;		/* per entry: this tree holds a pin of its blob */
+	struct tree_missing miss;	/* blobs not in the store (may repeat) */
 	struct tree_stats s;
 };
 
@@ -321,14 +322,16 @@ static int ds_go(struct dstack *d, const char *p, size_t len)
 /* ---- the entries ---- */
 
 /* A copy of the blob (another filesystem, or a mode with exec bits). */
-static int copy_blob(struct tree *t, const struct tree_entry *e, int dfd, const char *leaf)
+static int copy_blob(struct tree *t, const struct tree_entry *e, int dfd, const char *leaf,
+		     uint64_t *sizep)
 {
 	uint64_t size, off = 0;
-	int in = store_peek(t->st, e->hash, &size), out, r = 0;
+	int in = store_get(t->st, e->hash, &size), out, r = 0;
 	mode_t mode = e->mode & 0111 ? 0555 : 0444;
 
 	if (in < 0)
 		return in;
+	*sizep = size;
 	out = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
 		r = -errno;
@@ -351,8 +354,39 @@ done:
 	return r;
 }
 
-static int make_entry(struct tree *t, struct dstack *d, const struct tree_entry *e)
+/* A file: its verified blob linked (or copied) and pinned; a blob the
+ * store lacks is listed, not made. 0 or -errno. */
+static int make_file(struct tree *t, size_t i, int dfd, const char *leaf)
 {
+	const struct tree_entry *e = &t->m->e[i];
+	uint64_t size = 0;
+	int r;
+
+	t->s.files++;
+	t->s.bytes += e->size;
+	if (e->mode & 0111)
+		r = copy_blob(t, e, dfd, leaf, &size);
+	else if ((r = store_link(t->st, e->hash, dfd, leaf, &size)) == 0)
+		t->s.linked++;
+	else if (r == -EXDEV)
+		r = copy_blob(t, e, dfd, leaf, &size);
+	if (r == -ENOENT) {
+		void *nv = realloc(t->miss.hash, (t->miss.n + 1) * STORE_HASH_LEN);
+		if (!nv)
+			return -ENOMEM;
+		t->miss.hash = nv;
+		memcpy(t->miss.hash[t->miss.n++], e->hash, STORE_HASH_LEN);
+		return 0;
+	}
+	if (r)
+		return r;
+	t->pinned[i] = store_pin(t->st, e->hash) == 0;
+	return size == e->size ? 0 : -EBADMSG;	/* the manifest lied about its size */
+}
+
+static int make_entry(struct tree *t, struct dstack *d, size_t i)
+{
+	const struct tree_entry *e = &t->m->e[i];
 	const char *leaf = strrchr(e->path, '/');
 	int r = ds_go(d, e->path, (size_t)(leaf - e->path)), dfd = d->fd[d->depth];
 
@@ -361,13 +395,7 @@ static int make_entry(struct tree *t, struct dstack *d, const struct tree_entry 
 		return r;
 	switch (e->kind) {
 	case TREE_FILE:
-		t->s.files++;
-		t->s.bytes += e->size;
-		if (!(e->mode & 0111) && (r = store_link(t->st, e->hash, dfd, leaf)) == 0) {
-			t->s.linked++;
-			return 0;
-		}
-		return e->mode & 0111 || r == -EXDEV ? copy_blob(t, e, dfd, leaf) : r;
+		return make_file(t, i, dfd, leaf);
 	case TREE_LINK:
 		t->s.links++;
 		return symlinkat(e->target, dfd, leaf) ? -errno : 0;
@@ -480,54 +508,33 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Pass 1: every file's blob verified and pinned; the missing listed. */
-static int pin_all(struct tree *t, struct tree_missing *miss, char *why, size_t whylen)
+static int by_hash(const void *a, const void *b)
 {
-	const struct manifest *m = t->m;
-	size_t nmiss = 0;
+	return memcmp(a, b, STORE_HASH_LEN);
+}
 
-	for (size_t i = 0; i < m->n; i++) {
-		uint64_t size;
-		int fd;
-		if (m->e[i].kind != TREE_FILE)
-			continue;
-		fd = store_get(t->st, m->e[i].hash, &size);
-		if (fd >= 0)
-			close(fd);
-		if (fd >= 0 && size != m->e[i].size)
-			return why_set(why, whylen, -EINVAL, "manifest: %s: size %llu, blob %llu",
-				       m->e[i].path, (unsigned long long)m->e[i].size,
-				       (unsigned long long)size);
-		if (fd == -ENOENT) {
-			if (miss) {
-				void *nv = realloc(miss->hash, (nmiss + 1) * STORE_HASH_LEN);
-				if (!nv)
-					return -ENOMEM;
-				miss->hash = nv;
-				memcpy(miss->hash[nmiss], m->e[i].hash, STORE_HASH_LEN);
-			}
-			nmiss++;
-		} else if (fd < 0) {
-			return why_set(why, whylen, fd, "store: %s", strerror(-fd));
-		} else if (!nmiss) {
-			store_pin(t->st, m->e[i].hash);
-			t->pinned = i + 1;
-		}
+/* The missing list, each hash once, handed to the caller. */
+static size_t give_missing(struct tree *t, struct tree_missing *miss)
+{
+	size_t n = 0;
+
+	if (t->miss.n)
+		qsort(t->miss.hash, t->miss.n, STORE_HASH_LEN, by_hash);
+	for (size_t i = 0; i < t->miss.n; i++)
+		if (!n || memcmp(t->miss.hash[n - 1], t->miss.hash[i], STORE_HASH_LEN))
+			memmove(t->miss.hash[n++], t->miss.hash[i], STORE_HASH_LEN);
+	if (miss) {
+		miss->hash = t->miss.hash;
+		miss->n = n;
+	} else {
+		free(t->miss.hash);
 	}
-	if (miss)
-		miss->n = nmiss;
-	return nmiss ? why_set(why, whylen, -ENOENT, "%zu blobs missing", nmiss) : 0;
+	t->miss = (struct tree_missing){ 0 };
+	return n;
 }
 
-static void unpin_all(struct tree *t)
-{
-	for (size_t i = 0; i < t->pinned; i++)
-		if (t->m->e[i].kind == TREE_FILE)
-			store_unpin(t->st, t->m->e[i].hash);
-	t->pinned = 0;
-}
-
-/* Pass 2: the tree itself. */
+/* The tree itself, one lookup per file (the missing case, rare, is
+ * undone by the caller), then the mount points. */
 static int assemble(struct tree *t, const struct tree_req *req, char *why, size_t whylen)
 {
 	struct dstack d = { .depth = 0 };
@@ -538,12 +545,11 @@ static int assemble(struct tree *t, const struct tree_req *req, char *why, size_
 		return why_set(why, whylen, d.fd[0], "tree dir: %s", strerror(-d.fd[0]));
 	d.path[0] = 0;
 	for (size_t i = 0; i < t->m->n && !r; i++)
-		if ((r = make_entry(t, &d, &t->m->e[i]))) {
-			/* verified and pinned in pass 1, under the same lock: gone
-			 * now only if the disk lost it (not a "missing" answer) */
-			r = r == -ENOENT ? -ESTALE : r;
-			why_set(why, whylen, r, "%s: %s", t->m->e[i].path, strerror(-r));
-		}
+		if ((r = make_entry(t, &d, i)))
+			why_set(why, whylen, r, "%s: %s", t->m->e[i].path,
+				r == -EBADMSG ? "size differs from its blob" : strerror(-r));
+	if (!r && t->miss.n)
+		r = why_set(why, whylen, -ENOENT, "%zu files' blobs missing", t->miss.n);
 	if (!r)
 		r = each_mount(req, make_mount, t, &d, why, whylen);
 	ds_pop_to(&d, 0);
@@ -563,35 +569,37 @@ int tree_build(const struct tree_req *req, struct tree **out, struct tree_missin
 	if (!req->m->checked || !req->ro_paths || strlen(req->name) > TREE_NAME_MAX ||
 	    strchr(req->name, '/') || !strcmp(req->name, ".") || !strcmp(req->name, ".."))
 		return why_set(why, whylen, -EINVAL, "tree_build: bad request");
-	if (!(t = calloc(1, sizeof *t)))
+	if (!(t = calloc(1, sizeof *t)) || !(t->pinned = calloc(req->m->n + 1, sizeof *t->pinned))) {
+		free(t);
 		return -ENOMEM;
+	}
 	t->st = req->store;
 	t->m = req->m;
 	t->dirfd = req->dirfd;
 	strcpy(t->name, req->name);
-	/* shared: no process evicts between a blob's check and its link */
-	if ((r = each_mount(req, mount_conflict, t, NULL, why, whylen)) ||
-	    (r = store_lock_shared(t->st)))
+	if ((r = each_mount(req, mount_conflict, t, NULL, why, whylen)))
 		goto fail;
-	if ((r = pin_all(t, miss, why, whylen)))
-		goto fail_locked;
 	if (mkdirat(req->dirfd, req->name, 0755) || fchmodat(req->dirfd, req->name, 0755, 0)) {
 		r = why_set(why, whylen, -errno, "tree dir %s: %s", req->name, strerror(errno));
-		goto fail_locked;
+		goto fail;
+	}
+	/* shared: no process evicts between a blob's check and its link */
+	if ((r = store_lock_shared(t->st))) {
+		tree_release(t);
+		return r;
 	}
 	r = assemble(t, req, why, whylen);
 	store_unlock(t->st);
 	if (r) {
-		tree_release(t);
+		give_missing(t, r == -ENOENT ? miss : NULL);
+		tree_release(t);	/* nothing is left of it */
 		return r;
 	}
 	t->s.build_us = now_us() - t0;
 	*out = t;
 	return 0;
-fail_locked:
-	store_unlock(t->st);
 fail:
-	unpin_all(t);
+	free(t->pinned);
 	free(t);
 	return r;
 }
@@ -613,6 +621,10 @@ void tree_release(struct tree *t)
 		close(fd);
 		unlinkat(t->dirfd, t->name, AT_REMOVEDIR);
 	}
-	unpin_all(t);
+	for (size_t i = 0; i < t->m->n; i++)
+		if (t->pinned[i])
+			store_unpin(t->st, t->m->e[i].hash);
+	free(t->pinned);
+	free(t->miss.hash);
 	free(t);
 }

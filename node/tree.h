@@ -25,9 +25,10 @@
  * the board's file would hide the hub's) refuses the job. Root creates
  * everything with *at() calls on directory fds opened one component at a
  * time with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so nothing
- * lands outside the tree whatever the manifest says. Blobs the store lacks
- * (or found corrupt) are all reported, before anything is made: the
- * protocol's "missing" answer.
+ * lands outside the tree whatever the manifest says. Each file costs one
+ * store lookup (verification at the blob's first use in this process).
+ * Blobs the store lacks (or found corrupt) are all reported, each hash
+ * once, and nothing of the tree is left: the protocol's "missing" answer.
  *
  * tree_readset_check() reads the compile's own make-style dependency
  * output (gcc -MD -MF: "\ " spaces, "\#", "$$", "\" continuations, -MP's
@@ -105,11 +106,11 @@ struct tree_missing {
 	size_t n;
 };
 
-/* 0 and *out; -ENOENT with *miss filled when blobs are missing (nothing
- * made); -EPERM when a mount point meets the manifest; -ESTALE when a
- * verified blob vanished while linking (a disk fault); other -errno. why
- * says what. Holds the store's shared lock throughout. The tree's blobs
- * stay pinned until tree_release(). */
+/* 0 and *out; -ENOENT with *miss filled when blobs are missing (the tree
+ * removed); -EPERM when a mount point meets the manifest (nothing made);
+ * -EBADMSG when a file's size is not its blob's; other -errno. why says
+ * what. Holds the store's shared lock while it links (no process evicts
+ * meanwhile). The tree's blobs stay pinned until tree_release(). */
 int tree_build(const struct tree_req *req, struct tree **out, struct tree_missing *miss,
 	       char *why, size_t whylen);
 /* The tree's path under dirfd ("<name>") and its stats. */
