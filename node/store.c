@@ -31,6 +31,7 @@ struct blob {
 	int64_t used;		/* last use, CLOCK_REALTIME ns (the blob's atime) */
 	uint32_t pins;
 	bool verified;
+	bool dirty;		/* used since its atime was last written */
 	unsigned gen;		/* last rescan that saw it */
 	struct blob *next, *prev_lru, *next_lru;
 };
@@ -225,25 +226,39 @@ static void drop(struct store *st, struct blob *b)
 	free(b);
 }
 
-/* Marks b used now: MRU in memory, atime on disk (kept across restarts). */
+/* Marks b used now: MRU in memory; its atime is written by
+ * store_sync_lru() (batched: a blob used by many jobs costs one write). */
 static void touch(struct store *st, struct blob *b)
 {
-	char name[68];
-	int64_t t = now_ns();
-	struct timespec ts[2];
-
 	/* explicit ns (the kernel's own "now" is jiffy-coarse): one order */
+	int64_t t = now_ns();
+
 	if (st->mru && t <= st->mru->used)
 		t = st->mru->used + 1;
 	b->used = t;
-	ts[0] = (struct timespec){ (time_t)(t / 1000000000), (long)(t % 1000000000) };
-	ts[1] = (struct timespec){ 0, UTIME_OMIT };
+	b->dirty = true;
 	lru_unlink(st, b);
 	lru_front(st, b);
-	blob_name(b->hash, name);
-	if (utimensat(st->objfd, name, ts, AT_SYMLINK_NOFOLLOW)) {
-		/* LRU order across restarts is best effort */
+}
+
+uint64_t store_sync_lru(struct store *st)
+{
+	uint64_t n = 0;
+
+	for (struct blob *b = st->mru; b; b = b->next_lru) {
+		char name[68];
+		struct timespec ts[2] = {
+			{ (time_t)(b->used / 1000000000), (long)(b->used % 1000000000) },
+			{ 0, UTIME_OMIT } };
+		if (!b->dirty)
+			continue;
+		blob_name(b->hash, name);
+		/* best effort: the order across restarts, not correctness */
+		if (utimensat(st->objfd, name, ts, AT_SYMLINK_NOFOLLOW) == 0)
+			n++;
+		b->dirty = false;
 	}
+	return n;
 }
 
 /* Updates the index from what is on disk now (blob's new size/inode
@@ -424,6 +439,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_sync_lru(st);
 	while (st->mru)
 		drop(st, st->mru);
 	free(st->tab);

@@ -22,7 +22,8 @@
  *    from the directory at open (one fstatat per blob: bounded by the cap);
  *    a blob another process added is found by fstatat when asked for, one
  *    it removed is dropped from the index when found gone. LRU order
- *    survives restarts through the blobs' atime, set on every use.
+ *    survives restarts through the blobs' atime, written in batches by
+ *    store_sync_lru() (and store_close).
  *  - Eviction (when the index's bytes exceed the cap, down to 90 % of it)
  *    rescans the directory under the exclusive lock first (so two nodeds'
  *    blobs are counted once), then removes least recently used blobs that
@@ -99,6 +100,11 @@ void store_unpin(struct store *st, const uint8_t hash[static STORE_HASH_LEN]);
  * process evicts a blob between its store_get and its link. 0 or -errno. */
 int store_lock_shared(struct store *st);
 void store_unlock(struct store *st);
+
+/* Writes the atime of every blob used since the last call (the LRU order
+ * a restart sees): noded calls it from a timer, store_close() too.
+ * Returns how many were written. */
+uint64_t store_sync_lru(struct store *st);
 
 /* Evicts now as if over cap (down to target bytes); returns blobs removed. */
 uint64_t store_evict_to(struct store *st, uint64_t target);
