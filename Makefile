@@ -244,3 +244,9 @@ check-usb:
 	$(Q)scripts/install-deps --usb
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/usb/check-usb.sh
+
+# The board's store and job tree (issue 11): tree assembly per job, store
+# insert rate, verification cost; BENCH lines (root; not in make check).
+.PHONY: bench-store
+bench-store: all
+	$(Q)scripts/bench-store
