@@ -55,22 +55,12 @@ int ident_fd(void)
 
 int ident_start(void)
 {
-	int sv[2];
-	pid_t pid;
+	int fd = -1;
+	pid_t pid = privsep_fork_helper(&fd);
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]), close(sv[1]);
-		return -e;
-	}
+	if (pid < 0)
+		return (int)pid;
 	if (pid == 0) {
-		close(sv[0]);
-		if (sv[1] != 3 && dup3(sv[1], 3, O_CLOEXEC) < 0)
-			_exit(1);
-		close_range(4, ~0u, 0);
 		if (privsep_root()) {
 			int rc = privsep_become(privsep_uid(), privsep_gid(),
 						PRIVSEP_CAP(CAP_SETUID) | PRIVSEP_CAP(CAP_SETGID));
@@ -81,8 +71,7 @@ int ident_start(void)
 		}
 		ident_serve(3, privsep_root());
 	}
-	close(sv[1]);
-	I.sp = sv[0];
+	I.sp = fd;
 	I.pid = pid;
 	fcntl(I.sp, F_SETFL, fcntl(I.sp, F_GETFL) | O_NONBLOCK);
 	return 0;

@@ -238,26 +238,15 @@ int opener_allow(const char *ifname)
 
 int opener_start(void)
 {
-	int sv[2];
-	pid_t pid;
+	int fd = -1;
+	pid_t pid = privsep_fork_helper(&fd);
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]), close(sv[1]);
-		return -e;
-	}
+	if (pid < 0)
+		return (int)pid;
 	if (pid == 0) {
-		close(sv[0]);
-		if (sv[1] != 3 && dup3(sv[1], 3, O_CLOEXEC) < 0)
-			_exit(1);
-		close_range(4, ~0u, 0);
 		opener_main();
 	}
-	close(sv[1]);
-	O.sp = sv[0];
+	O.sp = fd;
 	O.pid = pid;
 	return 0;
 }

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -198,4 +200,29 @@ void privsep_drop_dispatcher(void)
 		fatal("cannot drop privileges to uid %u: %s", (unsigned)P.uid, strerror(-rc));
 	log_info("running as uid %u gid %u with no capabilities (permitted, effective, bounding: "
 		 "none); links come from the link opener", (unsigned)P.uid, (unsigned)P.gid);
+}
+
+pid_t privsep_fork_helper(int *fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]), close(sv[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		if (sv[1] != 3 && dup3(sv[1], 3, O_CLOEXEC) < 0)
+			_exit(1);
+		close_range(4, ~0u, 0);
+		return 0;
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return pid;
 }

@@ -66,6 +66,12 @@ int privsep_become(uid_t uid, gid_t gid, uint64_t keep);
  * on error (fatal). */
 void privsep_drop_dispatcher(void);
 
+/* Forks a helper process joined to us by a SOCK_SEQPACKET socketpair.
+ * In the child (returns 0): its end is fd 3 and every other fd above 2 is
+ * closed. In the parent (returns the child's pid): *fd is our end
+ * (CLOEXEC). -errno on failure. */
+pid_t privsep_fork_helper(int *fd);
+
 /* Drops every capability (permitted, effective). 0 or -errno. */
 int privsep_caps_clear(void);
 /* The effective and permitted capabilities of this process, one mask. */
