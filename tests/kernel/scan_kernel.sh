@@ -16,7 +16,7 @@ source "$ROOT/scripts/lib/scan-kernel.sh"
 scan_kernel_ready
 case $? in
 0) ;;
-2) skip scan_kernel "$KSRC is not installed: the demo's workload (scripts/install-deps --demo installs linux-source-6.1)"; exit 0 ;;
+2) fail scan_kernel "$KSRC is not installed (make check-scan-kernel installs it: scripts/install-deps --demo)"; t_done; exit ;;
 *) fail scan_kernel_tree "cannot prepare $KDIR"; t_done; exit ;;
 esac
 W=$(mktemp -d /tmp/scan_kernel.XXXXXX)
