@@ -1575,7 +1575,11 @@ static int enroll_iface(const char *name)
 		add_iface(name);
 		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
 	}
+	/* usb2 fix: setting it up and its MTU needs CAP_NET_ADMIN, which the
+	 * dropped dispatcher has effective only around such a call */
+	privsep_net_caps(true);
 	rc = enroll_link_up(name, ENROLL_MTU);
+	privsep_net_caps(false);
 	if (rc < 0)
 		log_warn("%s: cannot bring it up: %s", name, strerror(-rc));
 	if (!H.nodes[i].link)
