@@ -138,10 +138,11 @@ phase() {
 }
 
 # kept_local NAME N: the jobs of the build that no board served (dcc's trace)
-# are exactly the ones hubctl status counted local in it, by reason
+# are exactly the ones hubctl status counted local in it, by reason (a job
+# hubd sampled for --verify was served too: dcc compared its object)
 kept_local() {
 	local name=$1 n=$2 served total
-	served=$(grep -c ' compiled on [^ ;]*$' "$FARM_TMP/$name-farm.log")
+	served=$(grep -c ' compiled on ' "$FARM_TMP/$name-farm.log")
 	status_json | jq -c '.local_reasons // {total: 0, by_reason: {}}' >"$FARM_TMP/$name-reasons1"
 	total=$(jq -n --slurpfile a "$FARM_TMP/$name-reasons0" --slurpfile b "$FARM_TMP/$name-reasons1" '$b[0].total - $a[0].total')
 	echo "# $name: $served served by boards, $((n - served)) kept local; hubctl status counted $total local, by reason:"
