@@ -218,7 +218,8 @@ soak: all
 # emulated arm64 farm end to end (board root, pair proofs, three builds
 # through the farm). Only what the tests run is cross-built: the unit tests,
 # and the arm64 noded the emulated boards run (the hub side is the native
-# build). About 12 min of 2 cores (README, "Boards are ARM").
+# build). About 2 min on a quiet 2-core machine, 10 min at load 10-22
+# (README, "Boards are ARM").
 check-arm:
 	$(Q)scripts/install-deps --arm
 	$(Q)$(MAKE) --no-print-directory all
