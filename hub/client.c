@@ -145,15 +145,17 @@ static int read_answer(int fd, uint8_t **payload, long *len)
 /* Copies the answer's fields and outputs (they point into its frame). */
 static int take_answer(const struct proto_answer *a, struct hub_result *res)
 {
-	res->status = a->status;
+	const struct job_outcome *o = &a->o;
+
+	res->status = o->status;
 	snprintf(res->node, sizeof res->node, "%s", a->node);
-	snprintf(res->error, sizeof res->error, "%s", a->error);
+	snprintf(res->error, sizeof res->error, "%s", o->error);
 	res->queue_us = a->queue_us;
-	res->compile_us = a->compile_us;
-	put(&res->out, a->out, a->out_len);
-	put(&res->err, a->err, a->err_len);
-	put(&res->obj, a->obj, a->obj_len);
-	put(&res->dwo, a->dwo, a->dwo_len);
+	res->compile_us = o->wall_us;
+	put(&res->out, o->out, o->out_len);
+	put(&res->err, o->err, o->err_len);
+	put(&res->obj, o->obj, o->obj_len);
+	put(&res->dwo, o->dwo, o->dwo_len);
 	if (!buf_ok(&res->out) || !buf_ok(&res->err) || !buf_ok(&res->obj) ||
 	    !buf_ok(&res->dwo)) {
 		buf_free(&res->out);
@@ -173,27 +175,18 @@ static int encode_job(const struct hub_job *job, struct buf *head, struct hub_re
 
 	memset(&s, 0, sizeof s);
 	if (snprintf(s.compiler, sizeof s.compiler, "%s", job->compiler ? job->compiler : "") >=
-		    (int)sizeof s.compiler ||
-	    snprintf(s.input_name, sizeof s.input_name, "%s", job->input_name ? job->input_name : "") >=
-		    (int)sizeof s.input_name ||
-	    snprintf(s.output_name, sizeof s.output_name, "%s",
-		     job->output_name ? job->output_name : "") >= (int)sizeof s.output_name) {
+	    (int)sizeof s.compiler) {
 		failed(res, "job names too long for the farm");
 		return -EINVAL;
 	}
 	/* the node names the cwd in DW_AT_comp_dir: whole or not at all */
-	if (!job->cwd || job->cwd[0] != '/' ||
-	    snprintf(s.cwd, sizeof s.cwd, "%s", job->cwd) >= (int)sizeof s.cwd) {
+	if (job->d.cwd[0] != '/') {
 		failed(res, "working directory not absolute or too long for the farm");
 		return -EINVAL;
 	}
 	snprintf(s.source, sizeof s.source, "%s", job->source ? job->source : "");
-	s.args = (char **)job->args;
-	s.nargs = job->nargs;
-	s.want_dwo = job->want_dwo;
+	s.d = job->d;
 	s.preprocess_us = job->preprocess_us;
-	s.input = job->input;
-	s.input_len = job->input_len;
 	rc = proto_encode_submit_head(head, &s);
 	if (rc < 0)
 		failed(res, "job not representable for the farm (%s)", strerror(-rc));
@@ -236,7 +229,7 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 	}
 	rc = proto_set_deadlines(fd, HUB_SEND_MS, HUB_SILENT_MS);
 	if (rc == 0)
-		rc = send_two(fd, head.data, head.len, job->input, job->input_len);
+		rc = send_two(fd, head.data, head.len, job->d.input, job->d.input_len);
 	if (rc < 0) {
 		if (is_timeout(rc))
 			hub_silent_mark(path);

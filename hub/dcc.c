@@ -606,14 +606,17 @@ int main(int argc, char **argv)
 
 	memset(&job, 0, sizeof job);
 	job.compiler = compiler;
-	job.args = plan.node_args;
-	job.nargs = plan.node_nargs;
-	job.input_name = plan.input_name;
-	job.input = pp.data;
-	job.input_len = pp.len;
-	job.output_name = plan.output_name;
-	job.want_dwo = plan.want_dwo;
-	job.cwd = cwd;
+	job.d.args = plan.node_args;
+	job.d.nargs = plan.node_nargs;
+	job.d.input = pp.data;
+	job.d.input_len = pp.len;
+	job.d.want_dwo = plan.want_dwo;
+	if (job_desc_set_names(&job.d, plan.input_name, plan.output_name, cwd) < 0) {
+		local_why("job names too long for the farm");
+		buf_free(&pp);
+		args_plan_free(&plan);
+		exec_local(compiler, cargv);
+	}
 	job.source = plan.source;
 	job.preprocess_us = now_us() - t0;
 	trace("distribute %s (%zu bytes preprocessed in %llu us)", plan.source, pp.len,

@@ -62,31 +62,25 @@ static bool fits(const char *s, size_t cap)
 
 int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 {
+	const struct job_desc *d = &s->d;
 	size_t n;
 
-	if (s->nargs < 0 || s->nargs > JOB_MAX_ARGS || s->input_len > JOB_MAX_INPUT ||
-	    !fits(s->compiler, sizeof s->compiler) || !fits(s->input_name, JOB_NAME_MAX) ||
-	    !fits(s->output_name, JOB_NAME_MAX) || !fits(s->cwd, sizeof s->cwd) ||
+	if (!job_desc_ok(d) || !fits(s->compiler, sizeof s->compiler) ||
 	    !fits(s->source, sizeof s->source))
 		return -EINVAL;
-	for (int i = 0; i < s->nargs; i++)
-		if (strnlen(s->args[i], JOB_MAX_ARG_LEN) >= JOB_MAX_ARG_LEN)
-			return -EINVAL;
 	proto_begin(b, PROTO_SUBMIT);
 	buf_str(b, s->compiler);
-	buf_u16(b, (uint16_t)s->nargs);
-	for (int i = 0; i < s->nargs; i++)
-		buf_str(b, s->args[i]);
-	buf_str(b, s->input_name);
-	buf_str(b, s->output_name);
-	buf_u8(b, s->want_dwo);
-	buf_str(b, s->cwd);
+	job_desc_put_args(b, d);
+	buf_str(b, d->input_name);
+	buf_str(b, d->output_name);
+	buf_u8(b, d->want_dwo);
+	buf_str(b, d->cwd);
 	buf_str(b, s->source);
 	buf_u64(b, s->preprocess_us);
-	buf_u32(b, (uint32_t)s->input_len);
+	buf_u32(b, (uint32_t)d->input_len);
 	if (!buf_ok(b))
 		return -ENOMEM;
-	n = b->len - 4 + s->input_len;
+	n = b->len - 4 + d->input_len;
 	if (n > PROTO_MAX_FRAME)
 		return -EMSGSIZE;
 	b->data[0] = (uint8_t)(n >> 24);
@@ -99,47 +93,27 @@ int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
 {
 	struct cursor c = cur_init(p, len);
-	size_t text = 0;
-	char *t;
+	struct job_desc *d = &s->d;
+	int rc;
 
 	memset(s, 0, sizeof *s);
 	head(&c, PROTO_SUBMIT);
 	cur_str(&c, s->compiler, sizeof s->compiler);
-	s->nargs = cur_u16(&c);
-	if (c.err || s->nargs > JOB_MAX_ARGS)
+	if (c.err)
 		return -EPROTO;
-	/* Sizing pass over the args, then copy. */
-	struct cursor scan = c;
-	for (int i = 0; i < s->nargs; i++) {
-		uint16_t l = cur_u16(&scan);
-		const uint8_t *a = cur_take(&scan, l);
-		if (!a || l >= JOB_MAX_ARG_LEN || memchr(a, 0, l))
-			return -EPROTO;
-		text += (size_t)l + 1;
-	}
-	s->args = malloc((size_t)(s->nargs + 1) * sizeof *s->args + text + 1);
-	if (!s->args)
-		return -ENOMEM;
-	t = (char *)(s->args + s->nargs + 1);
-	for (int i = 0; i < s->nargs; i++) {
-		uint16_t l = cur_u16(&c);
-		const uint8_t *a = cur_take(&c, l);
-		s->args[i] = t;
-		memcpy(t, a, l);
-		t[l] = 0;
-		t += l + 1;
-	}
-	s->args[s->nargs] = NULL;
-	cur_str(&c, s->input_name, sizeof s->input_name);
-	cur_str(&c, s->output_name, sizeof s->output_name);
+	rc = job_desc_get_args(&c, d);	/* the one argv codec, with its caps */
+	if (rc < 0)
+		return rc;
+	cur_str(&c, d->input_name, sizeof d->input_name);
+	cur_str(&c, d->output_name, sizeof d->output_name);
 	uint8_t dwo = cur_u8(&c);
 	if (dwo > 1)
 		c.err = true;
-	s->want_dwo = dwo;
-	cur_str(&c, s->cwd, sizeof s->cwd);
+	d->want_dwo = dwo;
+	cur_str(&c, d->cwd, sizeof d->cwd);
 	cur_str(&c, s->source, sizeof s->source);
 	s->preprocess_us = cur_u64(&c);
-	s->input = cur_blob(&c, JOB_MAX_INPUT, &s->input_len);
+	d->input = cur_blob(&c, JOB_MAX_INPUT, &d->input_len);
 	if (!cur_done(&c)) {
 		proto_submit_free(s);
 		return -EPROTO;
@@ -149,52 +123,51 @@ int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
 
 void proto_submit_free(struct proto_submit *s)
 {
-	free(s->args);
-	s->args = NULL;
-	s->nargs = 0;
+	job_desc_free(&s->d);
 }
 
 /* ---- ANSWER ---- */
 
 int proto_encode_answer(struct buf *b, const struct proto_answer *a)
 {
-	if (a->out_len > JOB_MAX_TEXT || a->err_len > JOB_MAX_TEXT ||
-	    a->obj_len > JOB_MAX_OUTPUT || a->dwo_len > JOB_MAX_OUTPUT ||
-	    !fits(a->node, sizeof a->node) || !fits(a->error, sizeof a->error) || a->outcome > 2)
+	const struct job_outcome *o = &a->o;
+
+	if (!job_outcome_ok(o) || !fits(a->node, sizeof a->node) || a->outcome > 2)
 		return -EINVAL;
 	proto_begin(b, PROTO_ANSWER);
 	buf_u8(b, a->outcome);
-	buf_u32(b, (uint32_t)a->status);
+	buf_u32(b, (uint32_t)o->status);
 	buf_str(b, a->node);
-	buf_str(b, a->error);
+	buf_str(b, o->error);
 	buf_u64(b, a->queue_us);
-	buf_u64(b, a->compile_us);
+	buf_u64(b, o->wall_us);
 	buf_u64(b, a->total_us);
-	buf_blob(b, a->out, a->out_len);
-	buf_blob(b, a->err, a->err_len);
-	buf_blob(b, a->obj, a->obj_len);
-	buf_blob(b, a->dwo, a->dwo_len);
+	buf_blob(b, o->out, o->out_len);
+	buf_blob(b, o->err, o->err_len);
+	buf_blob(b, o->obj, o->obj_len);
+	buf_blob(b, o->dwo, o->dwo_len);
 	return proto_end(b);
 }
 
 int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a)
 {
 	struct cursor c = cur_init(p, len);
+	struct job_outcome *o = &a->o;
 
 	memset(a, 0, sizeof *a);
 	head(&c, PROTO_ANSWER);
 	a->outcome = cur_u8(&c);
-	a->status = (int32_t)cur_u32(&c);
+	o->status = (int32_t)cur_u32(&c);
 	cur_str(&c, a->node, sizeof a->node);
-	cur_str(&c, a->error, sizeof a->error);
+	cur_str(&c, o->error, sizeof o->error);
 	a->queue_us = cur_u64(&c);
-	a->compile_us = cur_u64(&c);
+	o->wall_us = cur_u64(&c);
 	a->total_us = cur_u64(&c);
-	a->out = cur_blob(&c, JOB_MAX_TEXT, &a->out_len);
-	a->err = cur_blob(&c, JOB_MAX_TEXT, &a->err_len);
-	a->obj = cur_blob(&c, JOB_MAX_OUTPUT, &a->obj_len);
-	a->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &a->dwo_len);
-	if (a->outcome > 2 || a->status < 0 || a->status > 255)
+	o->out = cur_blob(&c, JOB_MAX_TEXT, &o->out_len);
+	o->err = cur_blob(&c, JOB_MAX_TEXT, &o->err_len);
+	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
+	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
+	if (a->outcome > 2 || o->status < 0 || o->status > 255)
 		c.err = true;
 	if (!cur_done(&c)) {
 		memset(a, 0, sizeof *a);

@@ -34,6 +34,7 @@
 #include "../lib/job.h"
 #include "../lib/link.h"
 #include "exec.h"
+#include "exec_job.h"
 #include "sandbox.h"
 #include "slots.h"
 
@@ -137,9 +138,9 @@ static void send_farm_error(uint64_t job_id, int err, const char *fmt, ...)
 	r.job_id = job_id;
 	r.farm_error = err < 0 ? err : -EIO;
 	va_start(ap, fmt);
-	vsnprintf(r.error, sizeof r.error, fmt, ap);
+	vsnprintf(r.o.error, sizeof r.o.error, fmt, ap);
 	va_end(ap);
-	log_info("job %llu refused: %s", (unsigned long long)job_id, r.error);
+	log_info("job %llu refused: %s", (unsigned long long)job_id, r.o.error);
 	N.jobs_refused++;
 	job_encode_result(&b, &r);
 	send_msg(job_id, &b);
@@ -200,14 +201,7 @@ static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec
 
 	memset(&ej, 0, sizeof ej);
 	ej.compiler = cc->path;
-	ej.args = s->args;
-	ej.nargs = s->nargs;
-	ej.input_name = s->input_name;
-	ej.input = s->input;
-	ej.input_len = s->input_len;
-	ej.output_name = s->output_name;
-	ej.want_dwo = s->want_dwo;
-	ej.hub_cwd = s->hub_cwd;	/* absolute, checked by job_decode_job */
+	exec_job_from_desc(&ej, &s->d);	/* its cwd absolute, checked by job_decode_job */
 	slot_dir(slot, dir, sizeof dir);
 	ej.tmp_root = dir;
 	ej.limits.cpu_s = (uint32_t)eff(s->limits.cpu_s, N.ceil.cpu_s);
@@ -223,26 +217,16 @@ static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec
 
 	memset(&r, 0, sizeof r);
 	r.job_id = s->job_id;
-	r.status = er.status < 0 || er.status > 255 ? 255 : er.status;
 	r.farm_error = er.farm_error > 0 ? -er.farm_error : er.farm_error;
-	snprintf(r.error, sizeof r.error, "%s", er.error);
-	r.out = er.out.data;
-	r.out_len = er.out.len;
-	r.err = er.err.data;
-	r.err_len = er.err.len;
-	r.obj = er.obj.data;
-	r.obj_len = er.obj.len;
-	r.dwo = er.dwo.data;
-	r.dwo_len = er.dwo.len;
-	r.wall_us = er.wall_us;
-	r.cpu_us = er.cpu_us;
+	exec_outcome(&er, &r.o);
+	r.o.status = er.status < 0 || er.status > 255 ? 255 : er.status;
 	r.node_us = now_us() - t0;
 	if (job_encode_result(&b, &r) < 0) {
 		struct job_result f;
 		memset(&f, 0, sizeof f);
 		f.job_id = s->job_id;
 		f.farm_error = -E2BIG;
-		snprintf(f.error, sizeof f.error, "outputs over the protocol's caps");
+		snprintf(f.o.error, sizeof f.o.error, "outputs over the protocol's caps");
 		buf_free(&b);
 		job_encode_result(&b, &f);
 	}
@@ -328,7 +312,7 @@ static void start_job(uint8_t *data, size_t len)
 	w->fd = p[0];
 	w->t_start = t0;
 	log_debug("job %llu: started (pid %d, %zu bytes, %s)", (unsigned long long)s.job_id,
-		  (int)pid, s.input_len, s.input_name);
+		  (int)pid, s.d.input_len, s.d.input_name);
 out:
 	job_spec_free(&s);
 }
@@ -365,10 +349,10 @@ static void worker_done(struct worker *w)
 		   job_decode_result(w->res.data, w->res.len, &r) == 0 && r.job_id == w->job_id) {
 		N.jobs_done++;
 		log_debug("job %llu: done, status %d, %zu-byte object, %llu ms",
-			  (unsigned long long)w->job_id, r.status, r.obj_len,
+			  (unsigned long long)w->job_id, r.o.status, r.o.obj_len,
 			  (unsigned long long)((now_us() - w->t_start) / 1000));
 		if (r.farm_error)
-			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.error);
+			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.o.error);
 		send_msg(w->job_id, &w->res);
 	} else {
 		send_farm_error(w->job_id, -EIO, "worker died (%s %d)",
