@@ -104,7 +104,7 @@ phase() {
 	local objs=() left
 	mapfile -t objs < <(cd "$P/ref" && find . -name '*.o' | sed 's|^\./|obj/|' | sort)
 	n=${#objs[@]}
-	left=$(grep -o '^[^ :]*\.c:[0-9]*:[0-9]*: error' "$FARM_TMP/$name-local.log" | cut -d: -f1 | sort -u | tr '\n' ' ')
+	left=$(grep -o '^[^ :]*\.c:[0-9]*:[0-9]*: \(fatal \)\?error' "$FARM_TMP/$name-local.log" | cut -d: -f1 | sort -u | tr '\n' ' ')
 	[ -z "$left" ] || echo "# $name: left out, they do not compile locally with these flags: $left"
 	before=$(remote_jobs_done)
 	status_json | jq -c '.local_reasons // {total: 0, by_reason: {}}' >"$FARM_TMP/$name-reasons0"
