@@ -13,6 +13,7 @@
  * (EACCES: not in hubd's group) is said on stderr once per build.
  */
 #include "buildonce.h"
+#include "../lib/clock.h"
 #include "client.h"
 #include "proto.h"
 
@@ -47,13 +48,6 @@ int hub_socket_path(char *buf, size_t len)
 	return 0;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void failed(struct hub_result *res, const char *fmt, ...)
 {
 	va_list ap;
@@ -61,28 +55,6 @@ static void failed(struct hub_result *res, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(res->error, sizeof res->error, fmt, ap);
 	va_end(ap);
-}
-
-/* send(2) with MSG_NOSIGNAL over two pieces, owning EINTR and short writes. */
-static int send_two(int fd, const void *a, size_t alen, const void *b, size_t blen)
-{
-	const void *p[2] = { a, b };
-	size_t n[2] = { alen, blen };
-	for (int i = 0; i < 2; i++) {
-		const uint8_t *q = p[i];
-		size_t left = n[i];
-		while (left) {
-			ssize_t w = send(fd, q, left, MSG_NOSIGNAL);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-			q += w;
-			left -= (size_t)w;
-		}
-	}
-	return 0;
 }
 
 static void put(struct buf *b, const uint8_t *p, size_t n)
@@ -193,19 +165,81 @@ static int encode_job(const struct hub_job *job, struct buf *head, struct hub_re
 	return rc;
 }
 
-void hub_client_compile(const struct hub_job *job, struct hub_result *res)
+/* Connects to hubd at path and sends the SUBMIT (head, then the input:
+ * write_full, dcc ignores SIGPIPE). The socket, or -1 (res failed). */
+static int submit(const char *path, const struct buf *head, const struct hub_job *job,
+		  struct hub_result *res)
+{
+	int fd, rc = proto_connect(path, &fd);
+
+	if (rc == -EACCES || rc == -EPERM)
+		say_no_access(path, rc);
+	if (rc < 0) {
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "hubd not reachable at %s: %s", path,
+		       is_timeout(rc) ? "connect timed out" : strerror(-rc));
+		return -1;
+	}
+	rc = proto_set_deadlines(fd, HUB_SEND_MS, HUB_SILENT_MS);
+	if (rc == 0)
+		rc = write_full(fd, head->data, head->len);
+	if (rc == 0)
+		rc = write_full(fd, job->d.input, job->d.input_len);
+	if (rc < 0) {
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "sending the job to hubd: %s",
+		       is_timeout(rc) ? "no progress within the deadline" : strerror(-rc));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* hubd's ANSWER into res. With HUB_LOCAL the socket moves to res (the
+ * local slot lasts until hub_result_free) and *fd becomes -1. */
+static void receive(int *fd, const char *path, struct hub_result *res)
 {
 	struct proto_answer a;
-	struct buf head = BUF_INIT;
 	uint8_t *payload = NULL;
+	long n;
+	int rc = read_answer(*fd, &payload, &n);
+
+	if (rc < 0) {
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
+		       rc == -EPIPE ? "hubd closed the connection (no answer)" :
+		       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
+	} else if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||
+		   proto_decode_answer(payload, (size_t)n, &a) < 0) {
+		failed(res, "malformed answer from hubd");
+	} else if (take_answer(&a, res) < 0) {
+		failed(res, "out of memory for the result");
+	} else if (a.outcome == HUB_DONE) {
+		res->outcome = HUB_DONE;
+	} else if (a.outcome == HUB_LOCAL) {
+		res->outcome = HUB_LOCAL;
+		res->fd = *fd;
+		*fd = -1;
+	} else {
+		res->outcome = HUB_FAILED;
+		if (!res->error[0])
+			snprintf(res->error, sizeof res->error, "farm failed");
+	}
+	free(payload);
+}
+
+void hub_client_compile(const struct hub_job *job, struct hub_result *res)
+{
+	struct buf head = BUF_INIT;
 	char path[256];
 	uint64_t t0 = now_us();
-	long n;
-	int fd = -1, rc;
+	int fd = -1;
 
 	memset(res, 0, sizeof *res);
 	res->fd = -1;
-
 	if (hub_socket_path(path, sizeof path) < 0) {
 		failed(res, "hubd socket path too long");
 		return;
@@ -217,64 +251,13 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 		       "(within %d s)", HUB_SILENT_SKIP_S);
 		goto out;
 	}
-	rc = proto_connect(path, &fd);
-	if (rc == -EACCES || rc == -EPERM)
-		say_no_access(path, rc);
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "hubd not reachable at %s: %s", path,
-		       is_timeout(rc) ? "connect timed out" : strerror(-rc));
-		goto out;
-	}
-	rc = proto_set_deadlines(fd, HUB_SEND_MS, HUB_SILENT_MS);
-	if (rc == 0)
-		rc = send_two(fd, head.data, head.len, job->d.input, job->d.input_len);
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "sending the job to hubd: %s",
-		       is_timeout(rc) ? "no progress within the deadline" : strerror(-rc));
-		goto out;
-	}
-	rc = read_answer(fd, &payload, &n);
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
-		       rc == -EPIPE ? "hubd closed the connection (no answer)" :
-		       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
-		goto out;
-	}
-	if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||
-	    proto_decode_answer(payload, (size_t)n, &a) < 0) {
-		failed(res, "malformed answer from hubd");
-		goto out;
-	}
-	if (take_answer(&a, res) < 0) {
-		failed(res, "out of memory for the result");
-		goto out;
-	}
-	switch (a.outcome) {
-	case HUB_DONE:
-		res->outcome = HUB_DONE;
-		break;
-	case HUB_LOCAL:
-		res->outcome = HUB_LOCAL;
-		res->fd = fd;	/* held: the local slot lasts until hub_result_free */
-		fd = -1;
-		break;
-	default:
-		res->outcome = HUB_FAILED;
-		if (!res->error[0])
-			snprintf(res->error, sizeof res->error, "farm failed");
-		break;
-	}
+	fd = submit(path, &head, job, res);
+	if (fd >= 0)
+		receive(&fd, path, res);
 out:
 	res->total_us = now_us() - t0;
 	if (fd >= 0)
 		close(fd);
-	free(payload);
 	buf_free(&head);
 }
 

@@ -41,6 +41,7 @@
 #include "guard.h"
 #include "hub.h"
 #include "ident.h"
+#include "opener.h"
 #include "jobs.h"
 #include "nodes.h"
 #include "privsep.h"
@@ -121,9 +122,10 @@ static void usage(FILE *to, int code)
 "                         the group can use dcc. Not as root: 0700 and 0660,\n"
 "                         this user's clients only.\n"
 "  -u, --user NAME        started as root, hubd runs as NAME (default usbfarm,\n"
-"                         else nobody) keeping only CAP_NET_RAW/CAP_NET_ADMIN;\n"
-"                         compilers named by clients are run (to identify them)\n"
-"                         only as the client's own uid, gid and groups\n"
+"                         else nobody) with no capabilities; its link opener\n"
+"                         keeps only CAP_NET_RAW/CAP_NET_ADMIN; compilers named\n"
+"                         by clients are run (to identify them) only as the\n"
+"                         client's own uid, gid and groups\n"
 "  -g, --group NAME       the socket's group (default usbfarm)\n"
 "  -l, --local-slots N    compile jobs this machine runs itself at once\n"
 "                         (default max(1, CPUs/2): the other half of the CPUs\n"
@@ -159,6 +161,12 @@ static void usage(FILE *to, int code)
 "                         for a node gets a keepalive every %d ms.\n"
 "  Out of file descriptors, a new connection is accepted on a spare one and\n"
 "  closed at once (its dcc compiles locally); one log line per episode.\n"
+"\n"
+"Processes: the dispatcher (no capabilities), the link opener \"hubd-opener\"\n"
+"(CAP_NET_RAW, CAP_NET_ADMIN: brings boards up, opens each link's socket for a\n"
+"configured interface or a usbfarm board only) and the compiler identifier\n"
+"(CAP_SETUID, CAP_SETGID). If the link opener dies, hubd says so and exits\n"
+"with status 1 (the service restarts it): it could not open links any more.\n"
 "\n"
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
@@ -313,6 +321,11 @@ static void setup(const struct guard_cfg *gc, bool use_syslog, const char *user,
 	int irc = ident_start();
 	if (irc < 0)
 		fatal("cannot start the compiler identifier: %s", strerror(-irc));
+	for (int i = 0; i < nnodes; i++)
+		if (opener_allow(nodes[i].iface) < 0)
+			fatal("bad interface name '%s'", nodes[i].iface);
+	if ((irc = opener_start()) < 0)
+		fatal("cannot start the link opener: %s", strerror(-irc));
 	privsep_drop_dispatcher();
 	hub.started = now_us();
 	hub.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
@@ -437,6 +450,7 @@ static void loop(void)
 	struct pollset ps = { 0 };
 
 	while (!stop_signal) {
+		opener_check();	/* gone: hubd says so and exits */
 		if (hub.need_sched)
 			schedule();
 		conns_reap();

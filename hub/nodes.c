@@ -12,7 +12,7 @@
 #include "enroll.h"
 #include "hub.h"
 #include "jobs.h"
-#include "privsep.h"
+#include "opener.h"
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
@@ -230,9 +230,7 @@ void node_open(struct node *n)
 {
 	struct link_io *io;
 	struct link_config cfg = { .ident = hub.ident };
-	privsep_net_caps(true);	/* CAP_NET_RAW/ADMIN effective only to open it */
-	int rc = link_io_packet(n->iface, &io);
-	privsep_net_caps(false);
+	int rc = opener_open(n->iface, &io);	/* the link opener makes the socket */
 
 	if (rc == 0)
 		rc = link_new(io, &cfg, &node_cb, n, &n->link);
@@ -343,11 +341,9 @@ int nodes_enroll_iface(const char *name)
 		n = &nodes[nnodes - 1];
 		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
 	}
-	/* usb2 fix: setting it up and its MTU needs CAP_NET_ADMIN, which the
-	 * dropped dispatcher has effective only around such a call */
-	privsep_net_caps(true);
-	rc = enroll_link_up(name, ENROLL_MTU);
-	privsep_net_caps(false);
+	/* setting it up and its MTU needs CAP_NET_ADMIN, which only the link
+	 * opener holds: it does it for us */
+	rc = opener_link_up(name, ENROLL_MTU);
 	if (rc < 0)
 		log_warn("%s: cannot bring it up: %s", name, strerror(-rc));
 	if (!n->link)

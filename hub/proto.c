@@ -1,5 +1,11 @@
-/* proto.c — frames and messages on hubd's unix socket (see proto.h). */
+/*
+ * proto.c — frames and messages on hubd's unix socket (see proto.h).
+ * Every decoder reads through a bounds-checked cursor and must consume the
+ * frame exactly; every count and length has its cap (the argv's are
+ * lib/argv_wire.c's, shared with the hub–node JOB message).
+ */
 #include "proto.h"
+#include "../lib/argv_wire.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,12 +30,9 @@ void proto_begin(struct buf *b, enum proto_type t)
 	buf_u8(b, (uint8_t)t);
 }
 
-int proto_end(struct buf *b)
+/* The frame's length n (the payload, big-endian) into its header. */
+static int put_len(struct buf *b, size_t n)
 {
-	size_t n;
-	if (!buf_ok(b) || b->len < 6)
-		return -ENOMEM;
-	n = b->len - 4;
 	if (n > PROTO_MAX_FRAME)
 		return -EMSGSIZE;
 	b->data[0] = (uint8_t)(n >> 24);
@@ -37,6 +40,13 @@ int proto_end(struct buf *b)
 	b->data[2] = (uint8_t)(n >> 8);
 	b->data[3] = (uint8_t)n;
 	return 0;
+}
+
+int proto_end(struct buf *b)
+{
+	if (!buf_ok(b) || b->len < 6)
+		return -ENOMEM;
+	return put_len(b, b->len - 4);
 }
 
 int proto_type(const uint8_t *p, size_t len)
@@ -63,7 +73,6 @@ static bool fits(const char *s, size_t cap)
 int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 {
 	const struct job_desc *d = &s->d;
-	size_t n;
 
 	if (!job_desc_ok(d) || !fits(s->compiler, sizeof s->compiler) ||
 	    !fits(s->source, sizeof s->source))
@@ -80,14 +89,7 @@ int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 	buf_u32(b, (uint32_t)d->input_len);
 	if (!buf_ok(b))
 		return -ENOMEM;
-	n = b->len - 4 + d->input_len;
-	if (n > PROTO_MAX_FRAME)
-		return -EMSGSIZE;
-	b->data[0] = (uint8_t)(n >> 24);
-	b->data[1] = (uint8_t)(n >> 16);
-	b->data[2] = (uint8_t)(n >> 8);
-	b->data[3] = (uint8_t)n;
-	return 0;
+	return put_len(b, b->len - 4 + d->input_len);
 }
 
 int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
@@ -240,9 +242,83 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 	return proto_end(b);
 }
 
+/* One node of a STATUS: 0, or -ENOMEM; c->err when malformed. */
+static int decode_node(struct cursor *c, struct status_node *n)
+{
+	size_t nc;
+	uint8_t ht;
+
+	cur_str(c, n->iface, sizeof n->iface);
+	cur_str(c, n->state, sizeof n->state);
+	cur_str(c, n->peer, sizeof n->peer);
+	cur_str(c, n->name, sizeof n->name);
+	n->epoch = cur_u64(c);
+	n->slots = cur_u16(c);
+	n->running = cur_u16(c);
+	n->jobs_done = cur_u64(c);
+	n->jobs_failed = cur_u64(c);
+	n->bytes_out = cur_u64(c);
+	n->bytes_in = cur_u64(c);
+	n->wire_tx = cur_u64(c);
+	n->wire_rx = cur_u64(c);
+	n->frames_tx = cur_u64(c);
+	n->frames_rx = cur_u64(c);
+	n->retransmits = cur_u64(c);
+	n->drops = cur_u64(c);
+	n->sessions = cur_u64(c);
+	n->srtt_us = cur_u32(c);
+	n->speed = cur_u32(c);
+	ht = cur_u8(c);
+	if (ht > 1)
+		c->err = true;
+	n->has_tele = ht;
+	n->tele.load_milli = cur_u32(c);
+	n->tele.running = cur_u16(c);
+	n->tele.slots = cur_u16(c);
+	n->tele.temp_mc = (int32_t)cur_u32(c);
+	n->tele.freq_cur_khz = cur_u32(c);
+	n->tele.freq_max_khz = cur_u32(c);
+	n->tele.mem_total_kb = cur_u64(c);
+	n->tele.mem_avail_kb = cur_u64(c);
+	fo_decode_node(c, &n->fo);
+	nc = cur_u16(c);
+	if (c->err || nc > JOB_MAX_COMPILERS) {
+		c->err = true;
+		return 0;
+	}
+	if (nc && !(n->compilers = calloc(nc, sizeof *n->compilers)))
+		return -ENOMEM;
+	n->ncompilers = nc;
+	for (size_t k = 0; k < nc; k++)
+		cur_str(c, n->compilers[k], STATUS_COMPILER_MAX);
+	return 0;
+}
+
+/* Which board serves which compiler asked for, and why not: 0 or -ENOMEM. */
+static int decode_serve(struct cursor *c, struct hub_status *st)
+{
+	size_t ns = cur_u16(c);
+
+	if (ns > STATUS_SERVE_LINES) {
+		c->err = true;
+		return 0;
+	}
+	if (!ns)
+		return 0;
+	st->serve = calloc(ns, sizeof *st->serve);
+	if (!st->serve)
+		return -ENOMEM;
+	st->nserve = ns;
+	for (size_t k = 0; k < ns; k++)
+		cur_str(c, st->serve[k], STATUS_SERVE_MAX);
+	return 0;
+}
+
 int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 {
 	struct cursor c = cur_init(p, len);
+	size_t nn;
+	int rc = 0;
 
 	memset(st, 0, sizeof *st);
 	head(&c, PROTO_STATUS);
@@ -257,84 +333,19 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 	st->jobs_failed = cur_u64(&c);
 	st->jobs_retried = cur_u64(&c);
 	fo_decode_counters(&c, &st->fo);
-	size_t nn = cur_u16(&c);
+	nn = cur_u16(&c);
 	if (c.err || nn > PROTO_MAX_NODES)
 		return -EPROTO;
-	if (nn) {
-		st->nodes = calloc(nn, sizeof *st->nodes);
-		if (!st->nodes)
-			return -ENOMEM;
-	}
+	if (nn && !(st->nodes = calloc(nn, sizeof *st->nodes)))
+		return -ENOMEM;
 	st->nnodes = nn;
-	for (size_t i = 0; i < nn && !c.err; i++) {
-		struct status_node *n = &st->nodes[i];
-		cur_str(&c, n->iface, sizeof n->iface);
-		cur_str(&c, n->state, sizeof n->state);
-		cur_str(&c, n->peer, sizeof n->peer);
-		cur_str(&c, n->name, sizeof n->name);
-		n->epoch = cur_u64(&c);
-		n->slots = cur_u16(&c);
-		n->running = cur_u16(&c);
-		n->jobs_done = cur_u64(&c);
-		n->jobs_failed = cur_u64(&c);
-		n->bytes_out = cur_u64(&c);
-		n->bytes_in = cur_u64(&c);
-		n->wire_tx = cur_u64(&c);
-		n->wire_rx = cur_u64(&c);
-		n->frames_tx = cur_u64(&c);
-		n->frames_rx = cur_u64(&c);
-		n->retransmits = cur_u64(&c);
-		n->drops = cur_u64(&c);
-		n->sessions = cur_u64(&c);
-		n->srtt_us = cur_u32(&c);
-		n->speed = cur_u32(&c);
-		uint8_t ht = cur_u8(&c);
-		if (ht > 1)
-			c.err = true;
-		n->has_tele = ht;
-		n->tele.load_milli = cur_u32(&c);
-		n->tele.running = cur_u16(&c);
-		n->tele.slots = cur_u16(&c);
-		n->tele.temp_mc = (int32_t)cur_u32(&c);
-		n->tele.freq_cur_khz = cur_u32(&c);
-		n->tele.freq_max_khz = cur_u32(&c);
-		n->tele.mem_total_kb = cur_u64(&c);
-		n->tele.mem_avail_kb = cur_u64(&c);
-		fo_decode_node(&c, &n->fo);
-		size_t nc = cur_u16(&c);
-		if (c.err || nc > JOB_MAX_COMPILERS) {
-			c.err = true;
-			break;
-		}
-		if (nc) {
-			n->compilers = calloc(nc, sizeof *n->compilers);
-			if (!n->compilers) {
-				proto_status_free(st);
-				return -ENOMEM;
-			}
-		}
-		n->ncompilers = nc;
-		for (size_t k = 0; k < nc; k++)
-			cur_str(&c, n->compilers[k], STATUS_COMPILER_MAX);
-	}
-	if (!c.err) {	/* which board serves which compiler asked for, and why not */
-		size_t ns = cur_u16(&c);
-		if (ns > STATUS_SERVE_LINES)
-			c.err = true;
-		else if (ns) {
-			st->serve = calloc(ns, sizeof *st->serve);
-			if (!st->serve) {
-				proto_status_free(st);
-				return -ENOMEM;
-			}
-			st->nserve = ns;
-			for (size_t k = 0; k < ns; k++)
-				cur_str(&c, st->serve[k], STATUS_SERVE_MAX);
-		}
-	}
-	if (!cur_done(&c)) {
+	for (size_t i = 0; i < nn && !c.err && !rc; i++)
+		rc = decode_node(&c, &st->nodes[i]);
+	if (!c.err && !rc)
+		rc = decode_serve(&c, st);
+	if (rc || !cur_done(&c)) {
 		proto_status_free(st);
-		return -EPROTO;
+		return rc ? rc : -EPROTO;
 	}
 	return 0;
 }

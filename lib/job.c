@@ -14,9 +14,9 @@
  * compiler = compiler_encode()'s form (lib/compiler.c; no path).
  */
 #include "job.h"
+#include "argv_wire.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,80 +76,21 @@ int job_desc_set_names(struct job_desc *d, const char *input_name, const char *o
 
 bool job_desc_ok(const struct job_desc *d)
 {
-	size_t total = 0;
-
-	if (d->nargs < 0 || d->nargs > JOB_MAX_ARGS || !fits(d->input_name, JOB_NAME_MAX) ||
-	    !fits(d->output_name, JOB_NAME_MAX) || !fits(d->cwd, JOB_CWD_MAX) ||
-	    d->input_len > JOB_MAX_INPUT || (d->input_len && !d->input))
-		return false;
-	for (int i = 0; i < d->nargs; i++) {
-		size_t l = strnlen(d->args[i], JOB_MAX_ARG_LEN);
-		if (l >= JOB_MAX_ARG_LEN)
-			return false;
-		total += l + 1;
-	}
-	return total <= JOB_MAX_ARGS_BYTES;
+	return argv_wire_check(d->args, d->nargs) == 0 && fits(d->input_name, JOB_NAME_MAX) &&
+	       fits(d->output_name, JOB_NAME_MAX) && fits(d->cwd, JOB_CWD_MAX) &&
+	       d->input_len <= JOB_MAX_INPUT && (d->input_len == 0 || d->input);
 }
 
 void job_desc_put_args(struct buf *b, const struct job_desc *d)
 {
-	buf_u16(b, (uint16_t)d->nargs);
-	for (int i = 0; i < d->nargs; i++)
-		buf_str(b, d->args[i]);
-}
-
-/* Reads nargs strings into one malloc'd block: pointer array then the text. */
-static char **get_args(struct cursor *c, int nargs)
-{
-	struct cursor scan = *c;
-	size_t text = 0;
-	char **argv;
-	char *p;
-
-	/* First pass: validate and size. */
-	for (int i = 0; i < nargs; i++) {
-		uint16_t l = cur_u16(&scan);
-		const uint8_t *s;
-		if (scan.err || l >= JOB_MAX_ARG_LEN) {
-			c->err = true;
-			return NULL;
-		}
-		s = cur_take(&scan, l);
-		if (!s || memchr(s, 0, l)) {
-			c->err = true;
-			return NULL;
-		}
-		text += (size_t)l + 1;
-	}
-	if (text > JOB_MAX_ARGS_BYTES) {
-		c->err = true;
-		return NULL;
-	}
-	argv = malloc((size_t)(nargs + 1) * sizeof *argv + text + 1);
-	if (!argv)
-		return NULL;
-	p = (char *)(argv + nargs + 1);
-	for (int i = 0; i < nargs; i++) {
-		uint16_t l = cur_u16(c);
-		const uint8_t *s = cur_take(c, l);
-		argv[i] = p;
-		memcpy(p, s, l);
-		p[l] = 0;
-		p += l + 1;
-	}
-	argv[nargs] = NULL;
-	return argv;
+	argv_wire_encode(b, d->args, d->nargs);
 }
 
 int job_desc_get_args(struct cursor *c, struct job_desc *d)
 {
-	int nargs = cur_u16(c);
+	int nargs = 0;
 
-	if (c->err || nargs > JOB_MAX_ARGS) {
-		c->err = true;
-		return -EPROTO;
-	}
-	d->args = get_args(c, nargs);
+	d->args = argv_wire_decode(c, &nargs);
 	if (!d->args)
 		return c->err ? -EPROTO : -ENOMEM;
 	d->nargs = nargs;
@@ -402,68 +343,4 @@ void job_nodeinfo_free(struct job_nodeinfo *ni)
 	free(ni->compilers);
 	ni->compilers = NULL;
 	ni->ncompilers = 0;
-}
-
-/* ---- telemetry sources ---- */
-
-static bool read_u64_file(const char *path, unsigned long long *v)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-	if (!f)
-		return false;
-	ok = fscanf(f, "%llu", v) == 1;
-	fclose(f);
-	return ok;
-}
-
-void job_telemetry_read(struct job_telemetry *t)
-{
-	char line[256];
-	FILE *f;
-	DIR *d;
-	unsigned long long v;
-	double l1;
-
-	memset(t, 0, sizeof *t);
-	t->temp_mc = JOB_TEMP_UNKNOWN;
-	f = fopen("/proc/loadavg", "re");
-	if (f) {
-		if (fscanf(f, "%lf", &l1) == 1 && l1 >= 0 && l1 < 4e6)
-			t->load_milli = (uint32_t)(l1 * 1000);
-		fclose(f);
-	}
-	f = fopen("/proc/meminfo", "re");
-	if (f) {
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "MemTotal: %llu", &v) == 1)
-				t->mem_total_kb = v;
-			else if (sscanf(line, "MemAvailable: %llu", &v) == 1)
-				t->mem_avail_kb = v;
-		}
-		fclose(f);
-	}
-	if (read_u64_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", &v))
-		t->freq_cur_khz = (uint32_t)v;
-	if (read_u64_file("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", &v))
-		t->freq_max_khz = (uint32_t)v;
-	d = opendir("/sys/class/thermal");
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			char p[300];
-			if (strncmp(e->d_name, "thermal_zone", 12))
-				continue;
-			snprintf(p, sizeof p, "/sys/class/thermal/%s/temp", e->d_name);
-			long long tv;
-			FILE *tf = fopen(p, "re");
-			if (!tf)
-				continue;
-			if (fscanf(tf, "%lld", &tv) == 1 && tv > -300000 && tv < 1000000 &&
-			    (t->temp_mc == JOB_TEMP_UNKNOWN || tv > t->temp_mc))
-				t->temp_mc = (int32_t)tv;
-			fclose(tf);
-		}
-		closedir(d);
-	}
 }

@@ -171,7 +171,4 @@ int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t);
 int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni);
 void job_nodeinfo_free(struct job_nodeinfo *ni);
 
-/* Fills t from /proc and /sys (whatever is present). */
-void job_telemetry_read(struct job_telemetry *t);
-
 #endif

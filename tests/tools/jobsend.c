@@ -14,6 +14,7 @@
  * answers -ECANCELED). Exit 0 when a RESULT came, 1 otherwise, 2 usage.
  */
 #include "../lib/job.h"
+#include "../lib/clock.h"
 #include "../lib/link.h"
 
 #include <errno.h>
@@ -33,13 +34,6 @@ static struct {
 	int cancel_ms;
 	const char *obj_out;
 } S = { .kind = "gcc", .triple = "x86_64", .cancel_ms = -1 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 static void pick(const uint8_t *p, size_t len)
 {

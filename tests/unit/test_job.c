@@ -1,6 +1,7 @@
 /* test_job.c — the hub<->node codec: round trips, every truncation refused,
  * trailing bytes refused, oversize counts and lengths refused, versions checked. */
 #include "job.h"
+#include "telemetry.h"
 #include "../lib/test.h"
 
 #include <errno.h>
@@ -167,7 +168,7 @@ int main(void)
 		T_CHECK(job_decode_telemetry(msgs[3].data, msgs[3].len, &d) == 0, "decode");
 		T_CHECK(!memcmp(&t, &d, sizeof t), "fields differ");
 		struct job_telemetry r;
-		job_telemetry_read(&r);
+		telemetry_read(&r);
 		T_CHECK(r.mem_total_kb > 0, "/proc/meminfo not read");
 	}
 	T_CASE("nodeinfo_roundtrip") {
