@@ -519,24 +519,48 @@ static void drain_all(struct run *r, int o, int e, bool *timed_out, bool *over)
 	}
 }
 
+/* Until the job's process ends or the deadline: its pidfd polled (no
+ * polling loop); where the kernel has no pidfd_open, a 2 ms sleep. */
+static void wait_exit_or_deadline(const struct run *r, int pidfd)
+{
+	uint64_t t = now_us();
+	int ms = t >= r->deadline ? 0 : (int)((r->deadline - t + 999) / 1000);
+	struct pollfd pf = { pidfd, POLLIN, 0 };
+
+	if (pidfd < 0) {
+		usleep(2000);
+		return;
+	}
+	if (poll(&pf, 1, ms > 1000 ? 1000 : ms) < 0 && errno != EINTR)
+		usleep(2000);
+}
+
 /* Waits for the job's process; kills the whole job at the deadline. */
 static pid_t wait_job(struct run *r, pid_t pid, int *st, struct rusage *ru, bool *timed_out)
 {
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pid_t ret = pid;
+
 	if (*timed_out)
 		sandbox_kill(&r->sb, pid);
 	for (;;) {
 		pid_t w = wait4(pid, st, *timed_out ? 0 : WNOHANG, ru);
-		if (w == pid)
-			return -1;
+		if (w == pid) {
+			ret = -1;
+			break;
+		}
 		if (w < 0 && errno != EINTR)
-			return pid;
+			break;
 		if (!*timed_out && now_us() >= r->deadline) {
 			*timed_out = true;
 			sandbox_kill(&r->sb, pid);
 		}
 		if (!*timed_out)
-			usleep(2000);
+			wait_exit_or_deadline(r, pidfd);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
 }
 
 /* Runs the compiler: 0 when it ran (its status in *st), else the farm error. */
