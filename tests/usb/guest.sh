@@ -185,35 +185,50 @@ build_local() {
 }
 CFLAGS_SET="-std=c11 -O1 -g -D_GNU_SOURCE -Ilib -Ihub -Inode $(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2)"
 
+running_on() { status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p) | .running] | add // 0'; }
+
+# the farm build; with DEPTH full, BOARD-2 is unplugged in the middle of
+# it (its gadget unbound from the UDC once it runs a job) and plugged back:
+# the build completes, its objects equal the local ones, BOARD-2 re-enrolls
 check_build() {
 	build_local || return 1
-	local before after s
+	local before after s bp rc out=$T/$MODE-farm
 	before=$(remote_done); s=$SECONDS
-	build_set "$T/$MODE-farm" "$B/bin/dcc" || { fail build_farm "$(tail -n 3 "$T/$MODE-farm.log")"; return 1; }
+	build_set "$out" "$B/bin/dcc" &
+	bp=$!
+	[ "$DEPTH" = full ] && unplug_midway "$bp"
+	wait "$bp"; rc=$?
 	after=$(remote_done)
-	note "farm build: $((SECONDS - s)) s, $((after - before)) jobs on the boards: $(status_json | jq -c '[.nodes[] | .peer + "=" + (.jobs_done | tostring)]')"
-	same_objects "$T/local" "$T/$MODE-farm" && ok build_objects_equal || fail build_objects_equal "objects differ"
+	note "farm build: $((SECONDS - s)) s, exit $rc, $((after - before)) jobs on the boards: $(status_json | jq -c '[.nodes[] | .peer + "=" + (.jobs_done | tostring)]')"
+	if [ "$DEPTH" = full ]; then
+		[ $rc -eq 0 ] && ok unplug_build_completes || fail unplug_build_completes "$(tail -n 3 "$out.log")"
+	fi
+	[ $rc -eq 0 ] || { fail build_farm "$(tail -n 3 "$out.log")"; return 1; }
+	same_objects "$T/local" "$out" && ok build_objects_equal || fail build_objects_equal "objects differ"
 	[ "$((after - before))" -gt 0 ] && ok build_through_usb || fail build_through_usb "no job ran on a board"
+	[ "$DEPTH" = full ] && check_reenroll
+	return 0
 }
 
-check_unplug() {
-	local g=/sys/kernel/config/usb_gadget/b2 s=$SECONDS before
-	before=$(status_json | jq '[.nodes[] | select(.peer == "BOARD-2") | .sessions] | add // 0')
-	build_set "$T/$MODE-farm2" "$B/bin/dcc" &
-	local bp=$!
-	# unplug once BOARD-2 has a job, or after 60 s of trying
-	wait_for 60 eval '[ "$(status_json | jq "[.nodes[] | select(.peer == \"BOARD-2\") | .running] | add // 0")" -gt 0 ]'
+# unplug_midway BUILD-PID: BOARD-2 out once it runs a job (or after 60 s of
+# trying), back 2 s later; the build must still be running when it goes
+unplug_midway() {
+	local g=/sys/kernel/config/usb_gadget/b2 s=$SECONDS
+	UNPLUG_SESSIONS=$(sessions_of BOARD-2)
+	wait_for 60 eval '[ "$(running_on BOARD-2)" -gt 0 ]' || note "BOARD-2 got no job in 60 s"
+	kill -0 "$1" 2>/dev/null || fail unplug_midway "the build was over before the unplug"
 	echo "" >"$g/UDC"
 	note "BOARD-2 unplugged at +$((SECONDS - s)) s"
 	sleep 2
 	echo dummy_udc.1 >"$g/UDC"
 	note "BOARD-2 plugged back at +$((SECONDS - s)) s"
-	if wait "$bp"; then ok unplug_build_completes; else fail unplug_build_completes "$(tail -n 3 "$T/$MODE-farm2.log")"; fi
-	same_objects "$T/local" "$T/$MODE-farm2" && ok unplug_objects_equal || fail unplug_objects_equal "objects differ"
+}
+
+check_reenroll() {
+	local after
 	if wait_for 180 node_up BOARD-2; then
-		local after
-		after=$(status_json | jq '[.nodes[] | select(.peer == "BOARD-2") | .sessions] | add // 0')
-		[ "$after" -gt "$before" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions $before -> $after"
+		after=$(sessions_of BOARD-2)
+		[ "$after" -gt "$UNPLUG_SESSIONS" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions $UNPLUG_SESSIONS -> $after"
 	else
 		fail unplug_node_reenrolls "BOARD-2 not up again: $(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
 	fi
@@ -296,7 +311,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 # ratios
 check_bench() {
 	kill "$HUBD" "$NODED_1" 2>/dev/null; wait "$HUBD" "$NODED_1" 2>/dev/null
-	BENCH_BYTES=${BENCH_BYTES:-16M} BENCH_RUNS=${BENCH_RUNS:-5}
+	BENCH_BYTES=${BENCH_BYTES:-8M} BENCH_RUNS=${BENCH_RUNS:-3}
 	local hif lg tg r b=$T/$MODE-bench
 	hif=$(host_if BOARD-1)
 	ip addr add 10.99.0.1/24 dev "$hif"
@@ -345,7 +360,6 @@ run_mode() {
 	check_enroll
 	check_build
 	if [ "$DEPTH" = full ]; then
-		check_unplug
 		check_power
 		check_rogues
 	fi
