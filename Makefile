@@ -3,6 +3,7 @@
 #   make              build all programs into build/bin
 #   make SAN=1        the same with ASan+UBSan, into build/asan
 #   make check        unit, integration, fuzz-smoke tests; plain and sanitized
+#   make check-sizes  no function over 100 lines, no file over 1000 (lib/ hub/ node/; also in make check)
 #   make fuzz         run every fuzzer for FUZZ_TIME seconds (default 60)
 #   make bench        every benchmark; make bench-link: the transport vs TCP
 #   make demo         the virtual farm compiling a real code base (see README)
@@ -172,6 +173,7 @@ fuzz: fuzzers
 # The whole suite: plain build, sanitized build, fuzzers; tests/run counts.
 check:
 	$(Q)scripts/check-layers
+	$(Q)scripts/check-sizes
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory SAN=1 all
 	$(Q)$(MAKE) --no-print-directory fuzzers
@@ -180,13 +182,23 @@ check:
 check-layers:
 	$(Q)scripts/check-layers
 
-bench: bench-link bench-dcc bench-sandbox
+# No function in lib/, hub/, node/ over 100 lines, no file over 1000
+# (Universal Ctags; tests/integration/check_sizes.sh checks the checker).
+.PHONY: check-sizes
+check-sizes:
+	$(Q)scripts/check-sizes
+
+bench: bench-link bench-dcc bench-sandbox bench-scan
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
 	$(Q)scripts/bench-dcc
 bench-sandbox: all
 	$(Q)scripts/bench-sandbox
+# The hub's include scanner against gcc -E -fdirectives-only (issue 11).
+.PHONY: bench-scan
+bench-scan: all
+	$(Q)scripts/bench-scan
 
 demo: all
 	$(Q)scripts/demo
@@ -232,3 +244,9 @@ check-usb:
 	$(Q)scripts/install-deps --usb
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/usb/check-usb.sh
+
+# The board's store and job tree (issue 11): tree assembly per job, store
+# insert rate, verification cost; BENCH lines (root; not in make check).
+.PHONY: bench-store
+bench-store: all
+	$(Q)scripts/bench-store

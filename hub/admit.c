@@ -9,13 +9,13 @@
 
 int admit_job(const struct proto_submit *s, char *why, size_t whylen)
 {
-	if (policy_check_args(s->args, s->nargs, why, whylen) < 0)
+	if (policy_check_args(s->d.args, s->d.nargs, why, whylen) < 0)
 		return -EPERM;
-	if (!policy_input_name_ok(s->input_name)) {
+	if (!policy_input_name_ok(s->d.input_name)) {
 		snprintf(why, whylen, "input name refused by the node policy");
 		return -EPERM;
 	}
-	if (!policy_output_name_ok(s->output_name)) {
+	if (!policy_output_name_ok(s->d.output_name)) {
 		snprintf(why, whylen, "output name refused by the node policy");
 		return -EPERM;
 	}

@@ -13,6 +13,7 @@
  * (EACCES: not in hubd's group) is said on stderr once per build.
  */
 #include "buildonce.h"
+#include "../lib/clock.h"
 #include "client.h"
 #include "proto.h"
 
@@ -47,13 +48,6 @@ int hub_socket_path(char *buf, size_t len)
 	return 0;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void failed(struct hub_result *res, const char *fmt, ...)
 {
 	va_list ap;
@@ -61,28 +55,6 @@ static void failed(struct hub_result *res, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(res->error, sizeof res->error, fmt, ap);
 	va_end(ap);
-}
-
-/* send(2) with MSG_NOSIGNAL over two pieces, owning EINTR and short writes. */
-static int send_two(int fd, const void *a, size_t alen, const void *b, size_t blen)
-{
-	const void *p[2] = { a, b };
-	size_t n[2] = { alen, blen };
-	for (int i = 0; i < 2; i++) {
-		const uint8_t *q = p[i];
-		size_t left = n[i];
-		while (left) {
-			ssize_t w = send(fd, q, left, MSG_NOSIGNAL);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-			q += w;
-			left -= (size_t)w;
-		}
-	}
-	return 0;
 }
 
 static void put(struct buf *b, const uint8_t *p, size_t n)
@@ -145,15 +117,17 @@ static int read_answer(int fd, uint8_t **payload, long *len)
 /* Copies the answer's fields and outputs (they point into its frame). */
 static int take_answer(const struct proto_answer *a, struct hub_result *res)
 {
-	res->status = a->status;
+	const struct job_outcome *o = &a->o;
+
+	res->status = o->status;
 	snprintf(res->node, sizeof res->node, "%s", a->node);
-	snprintf(res->error, sizeof res->error, "%s", a->error);
+	snprintf(res->error, sizeof res->error, "%s", o->error);
 	res->queue_us = a->queue_us;
-	res->compile_us = a->compile_us;
-	put(&res->out, a->out, a->out_len);
-	put(&res->err, a->err, a->err_len);
-	put(&res->obj, a->obj, a->obj_len);
-	put(&res->dwo, a->dwo, a->dwo_len);
+	res->compile_us = o->wall_us;
+	put(&res->out, o->out, o->out_len);
+	put(&res->err, o->err, o->err_len);
+	put(&res->obj, o->obj, o->obj_len);
+	put(&res->dwo, o->dwo, o->dwo_len);
 	if (!buf_ok(&res->out) || !buf_ok(&res->err) || !buf_ok(&res->obj) ||
 	    !buf_ok(&res->dwo)) {
 		buf_free(&res->out);
@@ -173,46 +147,99 @@ static int encode_job(const struct hub_job *job, struct buf *head, struct hub_re
 
 	memset(&s, 0, sizeof s);
 	if (snprintf(s.compiler, sizeof s.compiler, "%s", job->compiler ? job->compiler : "") >=
-		    (int)sizeof s.compiler ||
-	    snprintf(s.input_name, sizeof s.input_name, "%s", job->input_name ? job->input_name : "") >=
-		    (int)sizeof s.input_name ||
-	    snprintf(s.output_name, sizeof s.output_name, "%s",
-		     job->output_name ? job->output_name : "") >= (int)sizeof s.output_name) {
+	    (int)sizeof s.compiler) {
 		failed(res, "job names too long for the farm");
 		return -EINVAL;
 	}
 	/* the node names the cwd in DW_AT_comp_dir: whole or not at all */
-	if (!job->cwd || job->cwd[0] != '/' ||
-	    snprintf(s.cwd, sizeof s.cwd, "%s", job->cwd) >= (int)sizeof s.cwd) {
+	if (job->d.cwd[0] != '/') {
 		failed(res, "working directory not absolute or too long for the farm");
 		return -EINVAL;
 	}
 	snprintf(s.source, sizeof s.source, "%s", job->source ? job->source : "");
-	s.args = (char **)job->args;
-	s.nargs = job->nargs;
-	s.want_dwo = job->want_dwo;
+	s.d = job->d;
 	s.preprocess_us = job->preprocess_us;
-	s.input = job->input;
-	s.input_len = job->input_len;
 	rc = proto_encode_submit_head(head, &s);
 	if (rc < 0)
 		failed(res, "job not representable for the farm (%s)", strerror(-rc));
 	return rc;
 }
 
-void hub_client_compile(const struct hub_job *job, struct hub_result *res)
+/* Connects to hubd at path and sends the SUBMIT (head, then the input:
+ * write_full, dcc ignores SIGPIPE). The socket, or -1 (res failed). */
+static int submit(const char *path, const struct buf *head, const struct hub_job *job,
+		  struct hub_result *res)
+{
+	int fd, rc = proto_connect(path, &fd);
+
+	if (rc == -EACCES || rc == -EPERM)
+		say_no_access(path, rc);
+	if (rc < 0) {
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "hubd not reachable at %s: %s", path,
+		       is_timeout(rc) ? "connect timed out" : strerror(-rc));
+		return -1;
+	}
+	rc = proto_set_deadlines(fd, HUB_SEND_MS, HUB_SILENT_MS);
+	if (rc == 0)
+		rc = write_full(fd, head->data, head->len);
+	if (rc == 0)
+		rc = write_full(fd, job->d.input, job->d.input_len);
+	if (rc < 0) {
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "sending the job to hubd: %s",
+		       is_timeout(rc) ? "no progress within the deadline" : strerror(-rc));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* hubd's ANSWER into res. With HUB_LOCAL the socket moves to res (the
+ * local slot lasts until hub_result_free) and *fd becomes -1. */
+static void receive(int *fd, const char *path, struct hub_result *res)
 {
 	struct proto_answer a;
-	struct buf head = BUF_INIT;
 	uint8_t *payload = NULL;
+	long n;
+	int rc = read_answer(*fd, &payload, &n);
+
+	if (rc < 0) {
+		if (is_timeout(rc))
+			hub_silent_mark(path);
+		failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
+		       rc == -EPIPE ? "hubd closed the connection (no answer)" :
+		       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
+	} else if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||
+		   proto_decode_answer(payload, (size_t)n, &a) < 0) {
+		failed(res, "malformed answer from hubd");
+	} else if (take_answer(&a, res) < 0) {
+		failed(res, "out of memory for the result");
+	} else if (a.outcome == HUB_DONE) {
+		res->outcome = HUB_DONE;
+	} else if (a.outcome == HUB_LOCAL) {
+		res->outcome = HUB_LOCAL;
+		res->fd = *fd;
+		*fd = -1;
+	} else {
+		res->outcome = HUB_FAILED;
+		if (!res->error[0])
+			snprintf(res->error, sizeof res->error, "farm failed");
+	}
+	free(payload);
+}
+
+void hub_client_compile(const struct hub_job *job, struct hub_result *res)
+{
+	struct buf head = BUF_INIT;
 	char path[256];
 	uint64_t t0 = now_us();
-	long n;
-	int fd = -1, rc;
+	int fd = -1;
 
 	memset(res, 0, sizeof *res);
 	res->fd = -1;
-
 	if (hub_socket_path(path, sizeof path) < 0) {
 		failed(res, "hubd socket path too long");
 		return;
@@ -224,64 +251,13 @@ void hub_client_compile(const struct hub_job *job, struct hub_result *res)
 		       "(within %d s)", HUB_SILENT_SKIP_S);
 		goto out;
 	}
-	rc = proto_connect(path, &fd);
-	if (rc == -EACCES || rc == -EPERM)
-		say_no_access(path, rc);
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "hubd not reachable at %s: %s", path,
-		       is_timeout(rc) ? "connect timed out" : strerror(-rc));
-		goto out;
-	}
-	rc = proto_set_deadlines(fd, HUB_SEND_MS, HUB_SILENT_MS);
-	if (rc == 0)
-		rc = send_two(fd, head.data, head.len, job->input, job->input_len);
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "sending the job to hubd: %s",
-		       is_timeout(rc) ? "no progress within the deadline" : strerror(-rc));
-		goto out;
-	}
-	rc = read_answer(fd, &payload, &n);
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
-		       rc == -EPIPE ? "hubd closed the connection (no answer)" :
-		       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
-		goto out;
-	}
-	if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||
-	    proto_decode_answer(payload, (size_t)n, &a) < 0) {
-		failed(res, "malformed answer from hubd");
-		goto out;
-	}
-	if (take_answer(&a, res) < 0) {
-		failed(res, "out of memory for the result");
-		goto out;
-	}
-	switch (a.outcome) {
-	case HUB_DONE:
-		res->outcome = HUB_DONE;
-		break;
-	case HUB_LOCAL:
-		res->outcome = HUB_LOCAL;
-		res->fd = fd;	/* held: the local slot lasts until hub_result_free */
-		fd = -1;
-		break;
-	default:
-		res->outcome = HUB_FAILED;
-		if (!res->error[0])
-			snprintf(res->error, sizeof res->error, "farm failed");
-		break;
-	}
+	fd = submit(path, &head, job, res);
+	if (fd >= 0)
+		receive(&fd, path, res);
 out:
 	res->total_us = now_us() - t0;
 	if (fd >= 0)
 		close(fd);
-	free(payload);
 	buf_free(&head);
 }
 

@@ -28,31 +28,24 @@
 #include <stdint.h>
 
 #include "../lib/buf.h"
+#include "../lib/job.h"
 
 struct hub_job {
 	/* The compiler as dcc resolved it: an absolute path to the real binary
 	 * (never dcc itself). hubd derives its identity (triple, version,
 	 * fingerprint) from this path. */
 	const char *compiler;
-	/* Arguments for the compile step on the node, without the compiler,
-	 * without the input file and without -o: e.g. {"-O2", "-g", "-c"}.
-	 * Preprocessor-only options are already removed by dcc. The node adds
-	 * `<input_name> -o <output_name>`. */
-	char *const *args;
-	int nargs;
-	/* Name of the input file on the node: the source's own relative path
-	 * (e.g. "src/foo.c"; for .S, "foo.s"), and its bytes (the
-	 * directives-only text, built-ins stripped: see hub/args.h). */
-	const char *input_name;
-	const uint8_t *input;
-	size_t input_len;
-	/* Relative output path the node passes to -o (e.g. "foo.o" or
-	 * "obj/foo.o"; it matters for -gsplit-dwarf), no "..", not absolute. */
-	const char *output_name;
-	bool want_dwo;		/* -gsplit-dwarf: bring back <output stem>.dwo */
-	/* dcc's working directory as gcc names it (absolute): the node maps its
-	 * private dir to it, so DW_AT_comp_dir is the local one. */
-	const char *cwd;
+	/* The job description (lib/job.h), as it travels to the node:
+	 * args for the compile step, without the compiler, the input file and
+	 * -o (e.g. {"-O2", "-g", "-c"}; preprocessor-only options already
+	 * removed by dcc; the node adds `<input_name> -o <output_name>`);
+	 * input_name the source's own relative path (e.g. "src/foo.c"; for .S,
+	 * "foo.s") and input its bytes (the directives-only text, built-ins
+	 * stripped: see hub/args.h); output_name relative (it matters for
+	 * -gsplit-dwarf), no "..", not absolute; cwd dcc's working directory
+	 * as gcc names it (absolute: the node maps its private dir to it, so
+	 * DW_AT_comp_dir is the local one). */
+	struct job_desc d;
 	const char *source;	/* the source file as named on the command line */
 	uint64_t preprocess_us;	/* time dcc spent preprocessing (trace) */
 };

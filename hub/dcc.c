@@ -16,8 +16,11 @@
  * torn object.
  */
 #include "args.h"
+#include "../lib/clock.h"
 #include "client.h"
+#include "../lib/pathwalk.h"
 #include "../lib/policy.h"
+#include "../lib/spawn.h"
 #include "ppcheck.h"
 #include "reasons.h"
 #include "verify.h"
@@ -90,13 +93,6 @@ static void local_why(const char *fmt, ...)
 	va_end(ap);
 	trace("local: %s", b);
 	reasons_tell(b);
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
 static bool env_on(const char *name)
@@ -185,12 +181,39 @@ static bool is_self(const char *cand, const char *self)
 	return self && realpath(cand, r) && !strcmp(r, self);
 }
 
-/* Sets out to an absolute path of the real compiler named `name`. */
+struct find {
+	const char *name, *self;
+	char *out;
+	size_t len;
+	bool looped;		/* a PATH entry held dcc itself */
+};
+
+/* One PATH entry: 1 when it holds the compiler (then in f->out). */
+static int find_in(const char *dir, void *arg)
+{
+	struct find *f = arg;
+	char cand[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(cand, sizeof cand, "%s/%s", dir, f->name) >= sizeof cand)
+		return 0;
+	if (stat(cand, &st) || !S_ISREG(st.st_mode) || access(cand, X_OK))
+		return 0;
+	if (is_self(cand, f->self)) {
+		f->looped = true;	/* a masquerade dir: keep looking */
+		return 0;
+	}
+	snprintf(f->out, f->len, "%s", cand);
+	return 1;
+}
+
+/* Sets out to an absolute path of the real compiler named `name` (a path,
+ * or searched on PATH: lib/pathwalk.h). 0, -ELOOP (only dcc itself was
+ * found), -ENOENT or -errno. */
 static int find_compiler(const char *name, const char *self, char *out, size_t len)
 {
-	const char *path = getenv("PATH");
-	char *copy, *save = NULL;
-	int r = -ENOENT;
+	struct find f = { name, self, out, len, false };
+	int r;
 
 	if (strchr(name, '/')) {
 		char cwd[PATH_MAX];
@@ -207,35 +230,10 @@ static int find_compiler(const char *name, const char *self, char *out, size_t l
 			return -ENOENT;
 		return is_self(out, self) ? -ELOOP : 0;
 	}
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	copy = strdup(path);
-	if (!copy)
-		return -ENOMEM;
-	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char cand[PATH_MAX], cwd[PATH_MAX];
-		struct stat st;
-		if (d[0] != '/') {
-			if (!getcwd(cwd, sizeof cwd))
-				continue;
-			if ((size_t)snprintf(cand, sizeof cand, "%s/%s/%s", cwd,
-					     *d ? d : ".", name) >= sizeof cand)
-				continue;
-		} else if ((size_t)snprintf(cand, sizeof cand, "%s/%s", d, name) >= sizeof cand) {
-			continue;
-		}
-		if (stat(cand, &st) || !S_ISREG(st.st_mode) || access(cand, X_OK))
-			continue;
-		if (is_self(cand, self)) {
-			r = -ELOOP;	/* a masquerade dir: keep looking */
-			continue;
-		}
-		snprintf(out, len, "%s", cand);
-		r = 0;
-		break;
-	}
-	free(copy);
-	return r;
+	r = pathwalk(NULL, true, find_in, &f);
+	if (r < 0)
+		return r;
+	return r ? 0 : f.looped ? -ELOOP : -ENOENT;
 }
 
 /* The working directory as gcc names it (libiberty getpwd, which gives
@@ -259,30 +257,22 @@ static int gcc_pwd(char *out, size_t len)
 /* ---- running things ------------------------------------------------------ */
 
 /* Replaces dcc with the real compiler; never returns. */
-static void exec_local(const char *path, char **argv)
+static void __attribute__((noreturn)) exec_local(const char *path, char **argv)
 {
 	execv(path, argv);
 	fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(errno));
 	exit(EXIT_NO_COMPILER);
 }
 
-/* Runs the compiler and waits; returns its status (128+sig). */
+/* Runs the compiler and waits (lib/spawn.c); its status (128+sig), or
+ * -errno (said on stderr) when it could not run. */
 static int run_local(const char *path, char **argv)
 {
-	pid_t pid = fork();
-	int st;
+	int st = spawn_run(path, argv);
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execv(path, argv);
-		fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(errno));
-		_exit(EXIT_NO_COMPILER);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	if (st < 0)
+		fprintf(stderr, "dcc: cannot run %s: %s\n", path, strerror(-st));
+	return st;
 }
 
 /* Runs argv with stdout into out and stderr into err. Status or -errno. */
@@ -298,19 +288,17 @@ static int run_capture(const char *path, char **argv, struct buf *out, struct bu
 		close(po[0]), close(po[1]);
 		return -errno;
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		execv(path, argv);
-		_exit(EXIT_NO_COMPILER);
+	{
+		struct spawn_opts o = { .path = path, .argv = argv, .fd_in = 0,
+					.fd_out = po[1], .fd_err = pe[1] };
+		pid = spawn_start(&o, NULL);
 	}
 	close(po[1]);
 	close(pe[1]);
+	if (pid < 0) {
+		close(po[0]), close(pe[0]);
+		return (int)pid;
+	}
 	while (oo || eo) {
 		struct pollfd pf[2] = { { oo ? po[0] : -1, POLLIN, 0 },
 					{ eo ? pe[0] : -1, POLLIN, 0 } };
@@ -342,14 +330,14 @@ static int run_capture(const char *path, char **argv, struct buf *out, struct bu
 	}
 	close(po[0]);
 	close(pe[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	st = spawn_wait(pid);
+	if (st < 0)
+		return st;
 	if (over)
 		return -EFBIG;
 	if (!buf_ok(out) || !buf_ok(err))
 		return -ENOMEM;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return st;
 }
 
 /* ---- writing outputs --------------------------------------------------- */
@@ -426,25 +414,23 @@ static void remote(const struct hub_job *job, struct attempt *a)
 	snprintf(a->error, sizeof a->error, "%s", a->res.error);
 }
 
-/* ---- main --------------------------------------------------------------- */
+/* ---- main: how dcc was called ------------------------------------------ */
 
-int main(int argc, char **argv)
-{
-	char self[PATH_MAX], *selfp = NULL, compiler[PATH_MAX], cwd[PATH_MAX];
-	char **cargv;
-	int cargc, depth = 0, r;
-	const char *v, *self_name = base_of(argv[0]);
+/* The compiler's command: argv[0] its name (then its absolute path), and
+ * that path. */
+struct call {
+	char **argv;
+	int argc;
 	bool explicit_dcc;
-	struct args_plan plan;
-	struct args_opts opts;
-	struct buf pp = BUF_INIT, pperr = BUF_INIT;
-	struct hub_job job;
-	struct attempt at;
-	uint64_t t0;
+	char compiler[PATH_MAX];
+};
 
-	signal(SIGPIPE, SIG_IGN);
+/* dcc's own notes: UNCACHED_ERR_FD (ccache), else stderr when verbose. */
+static void notes_setup(void)
+{
+	const char *v = getenv("UNCACHED_ERR_FD");
+
 	verbose = env_on("DCC_VERBOSE");
-	v = getenv("UNCACHED_ERR_FD");
 	if (v && *v) {
 		char *end;
 		long fd = strtol(v, &end, 10);
@@ -453,252 +439,327 @@ int main(int argc, char **argv)
 	}
 	if (note_fd < 0 && verbose)
 		note_fd = 2;
-	if (realpath("/proc/self/exe", self))
-		selfp = self;
+}
 
-	/* how were we called? */
-	explicit_dcc = !strcmp(self_name, "dcc") ||
-		       (selfp && !strcmp(self_name, base_of(self)));
-	if (explicit_dcc) {
-		bool is_src;
-		if (argc < 2) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[1], "--version")) {
-			printf("dcc (usbfarm) %s\n", DCC_VERSION);
-			return 0;
-		}
-		args_lang_of(argv[1], false, &is_src);
-		if (argv[1][0] == '-' || is_src) {
-			/* implicit: dcc -c a.c → cc -c a.c */
-			cargc = argc;
-			cargv = dcc_implicit_argv = calloc((size_t)argc + 1, sizeof *cargv);
-			if (!cargv)
-				return 1;
-			cargv[0] = "cc";
-			for (int i = 1; i < argc; i++)
-				cargv[i] = argv[i];
-		} else {
-			cargc = argc - 1;
-			cargv = argv + 1;
-		}
-	} else {
-		cargc = argc;
-		cargv = argv;	/* masquerading: argv[0] is the compiler's name */
+/* The options: explicit (dcc gcc …), implicit (dcc -c a.c → cc -c a.c)
+ * or masquerading (argv[0] is the compiler's name). -1 to go on, else the
+ * exit code (--help, --version, usage). */
+static int invocation(int argc, char **argv, const char *selfp, struct call *c)
+{
+	const char *self_name = base_of(argv[0]);
+	bool is_src;
+
+	c->explicit_dcc = !strcmp(self_name, "dcc") ||
+			  (selfp && !strcmp(self_name, base_of(selfp)));
+	c->argc = argc;
+	c->argv = argv;
+	if (!c->explicit_dcc)
+		return -1;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("dcc (usbfarm) %s\n", DCC_VERSION);
+		return 0;
+	}
+	args_lang_of(argv[1], false, &is_src);
+	if (argv[1][0] != '-' && !is_src) {
+		c->argc = argc - 1;
+		c->argv = argv + 1;
+		return -1;
+	}
+	c->argv = dcc_implicit_argv = calloc((size_t)argc + 1, sizeof *c->argv);
+	if (!c->argv)
+		return 1;
+	c->argv[0] = "cc";
+	for (int i = 1; i < argc; i++)
+		c->argv[i] = argv[i];
+	return -1;
+}
 
-	v = getenv("DCC_RECURSION");
-	if (v && *v)
-		depth = atoi(v);
-	r = find_compiler(cargv[0], selfp, compiler, sizeof compiler);
+/* The real compiler (never dcc again: DCC_RECURSION counts the depth),
+ * its absolute path as argv[0]: gcc finds cc1 relative to argv[0]
+ * searched on PATH, which in masquerade mode would be dcc's directory;
+ * the basename, all gcc/clang show in messages or switch modes on, stays.
+ * -1 to go on, else the exit code. */
+static int locate_compiler(struct call *c, const char *selfp, int depth)
+{
+	char d[16];
+	int r = find_compiler(c->argv[0], selfp, c->compiler, sizeof c->compiler);
+
 	if (r == -ELOOP || depth >= 2) {
 		fprintf(stderr, "dcc: recursion: '%s' leads back to dcc (check PATH "
-				"and masquerade directories)\n", cargv[0]);
+				"and masquerade directories)\n", c->argv[0]);
 		return EXIT_RECURSION;
 	}
 	if (r) {
-		fprintf(stderr, "dcc: %s: compiler not found%s\n", cargv[0],
-			explicit_dcc ? "" : " on PATH (outside dcc's own directory)");
+		fprintf(stderr, "dcc: %s: compiler not found%s\n", c->argv[0],
+			c->explicit_dcc ? "" : " on PATH (outside dcc's own directory)");
 		return EXIT_NO_COMPILER;
 	}
-	{
-		char d[16];
-		snprintf(d, sizeof d, "%d", depth + 1);
-		setenv("DCC_RECURSION", d, 1);
-	}
-	/* The real compiler gets its absolute path as argv[0]: gcc finds cc1
-	 * relative to argv[0] searched on PATH, which in masquerade mode would
-	 * be dcc's directory. The basename, which is all gcc/clang show in
-	 * messages or switch modes on, stays the same. */
-	if (strcmp(base_of(cargv[0]), base_of(compiler)) == 0 || strchr(cargv[0], '/')) {
-		char **nv = dcc_abs_argv = calloc((size_t)cargc + 1, sizeof *nv);
+	snprintf(d, sizeof d, "%d", depth + 1);
+	setenv("DCC_RECURSION", d, 1);
+	if (strcmp(base_of(c->argv[0]), base_of(c->compiler)) == 0 || strchr(c->argv[0], '/')) {
+		char **nv = dcc_abs_argv = calloc((size_t)c->argc + 1, sizeof *nv);
 		if (!nv)
 			return 1;
-		memcpy(nv, cargv, (size_t)cargc * sizeof *nv);
-		nv[0] = compiler;
-		cargv = nv;
+		memcpy(nv, c->argv, (size_t)c->argc * sizeof *nv);
+		nv[0] = c->compiler;
+		c->argv = nv;
 	}
+	return -1;
+}
 
+/* ---- main: the remote attempt's phases ---------------------------------- */
+
+/* Classifies the command and checks it against the node's policy; false
+ * (the reason told, the plan freed): compile locally. */
+static bool plan_remote(const struct call *c, struct args_plan *plan, char *cwd, size_t cwdlen)
+{
+	struct args_opts opts;
+	char why[200];
+	int refused;
+
+	memset(&opts, 0, sizeof opts);
+	opts.cxx_driver = strstr(base_of(c->argv[0]), "++") || strstr(base_of(c->compiler), "++");
+	opts.clang = strstr(base_of(c->argv[0]), "clang") || strstr(base_of(c->compiler), "clang");
+	if (args_plan(c->argv, c->argc, &opts, plan)) {
+		local_why("out of memory classifying");
+		return false;
+	}
+	if (!plan->distribute) {
+		local_why("%s", plan->reason);
+		goto local;
+	}
+	refused = policy_check_args(plan->node_args, plan->node_nargs, why, sizeof why);
+	if (!refused && !policy_input_name_ok(plan->input_name)) {
+		snprintf(why, sizeof why, "input name %s", plan->input_name);
+		refused = -EPERM;
+	}
+	if (refused) {
+		local_why("a node would refuse: %s", why);
+		goto local;
+	}
+	/* the node maps its dir to this one: it must be whole */
+	if (gcc_pwd(cwd, cwdlen) || strlen(cwd) >= POLICY_CWD_MAX) {
+		local_why("working directory unknown or too long for the farm");
+		goto local;
+	}
+	return true;
+local:
+	args_plan_free(plan);
+	return false;
+}
+
+/* What the directives-only text would not carry (ppcheck.c), or where
+ * the node's expansion would differ: NULL, or why not. */
+static const char *pp_unfit(const struct args_plan *plan, struct buf *pp, const char *cwd,
+			    char *why, size_t wlen)
+{
+	struct ppcheck_opts po;
+	uint64_t tc;
+	int bad;
+
+	if (plan->lang == ARGS_LANG_ASM_CPP)
+		return NULL;
+	if (args_node_source(pp->data, &pp->len, cwd))
+		return "the compiler's working directory is not the one dcc sees";
+	if (args_time_macro(pp->data, pp->len))
+		return "__DATE__/__TIME__/__TIMESTAMP__ would be expanded on the node";
+	tc = now_us();
+	ppcheck_opts_from_argv(plan->argv, plan->argc, &po);
+	bad = ppcheck_text(pp->data, pp->len, &po, why, wlen);
+	trace("ppcheck: %llu us", (unsigned long long)(now_us() - tc));
+	return bad ? why : NULL;
+}
+
+/* Preprocesses here into pp; false (the reason told, pp and the plan
+ * freed): compile locally. An error or a warning of the preprocessor
+ * goes local too: the local compile says it exactly as it would. */
+static bool preprocess(const struct call *c, struct args_plan *plan, const char *cwd,
+		       struct buf *pp)
+{
+	struct buf pperr = BUF_INIT;
+	char why[320];
+	const char *unfit;
+	int r = run_capture(c->compiler, plan->cpp_argv, pp, &pperr);
+
+	if (r != 0 || pperr.len) {
+		local_why("preprocessing %s", r ? "failed" : "printed diagnostics");
+		buf_free(&pperr);
+		goto local;
+	}
+	buf_free(&pperr);
+	unfit = pp_unfit(plan, pp, cwd, why, sizeof why);
+	if (unfit) {
+		local_why("%s", unfit);
+		goto local;
+	}
+	return true;
+local:
+	buf_free(pp);
+	args_plan_free(plan);
+	return false;
+}
+
+/* "No board can take this build's jobs", once per build. */
+static void say_no_board(const char *compiler, const char *error)
+{
+	char m[400];
+
+	snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
+		 "compile on this machine; `hubctl status` says why (said once per "
+		 "build)", base_of(compiler), error);
+	reasons_say_once(2, m);
+}
+
+/* A node's clean result: the object (and .dwo) written atomically, or
+ * hubd's sample compared with a local compile. The exit code, or -1:
+ * compile locally. */
+static int take_result(const struct call *c, const struct args_plan *plan, struct attempt *at)
+{
+	int r;
+
+	if (!strncmp(at->error, VERIFY_TAG, strlen(VERIFY_TAG))) {
+		/* hubd samples this job: the local compile writes the
+		 * outputs, the node's object is only compared */
+		struct verify_job vj = { c->compiler, c->argv, plan->output,
+					 plan->want_dwo ? plan->dwo : NULL, &at->obj, &at->dwo,
+					 at->error + strlen(VERIFY_TAG), at->where,
+					 plan->source, 2 };
+		trace("%s compiled on %s; verifying with a local compile", plan->source,
+		      at->where);
+		return verify_locally(&vj);
+	}
+	if (at->obj.len == 0) {
+		note("%s: empty object from %s; compiling locally", plan->source, at->where);
+		return -1;
+	}
+	if (plan->want_dwo && (r = write_atomic(plan->dwo, &at->dwo))) {
+		note("%s: %s; compiling locally", plan->dwo, strerror(-r));
+		return -1;
+	}
+	if ((r = write_atomic(plan->output, &at->obj))) {
+		note("%s: %s; compiling locally", plan->output, strerror(-r));
+		return -1;
+	}
+	/* the compiler's stdout and stderr (empty here, by the rule in
+	 * outcome()) in the order the user would see them */
+	write_full(1, at->out.data, at->out.len);
+	write_full(2, at->err.data, at->err.len);
+	trace("%s compiled on %s", plan->source, at->where);
+	return 0;
+}
+
+/* What hubd said. The exit code, or -1: compile locally. */
+static int outcome(const struct call *c, const struct args_plan *plan, struct attempt *at)
+{
+	int st;
+
+	switch (at->outcome) {
+	case HUB_DONE:
+		if (at->status != 0 || at->err.len || at->out.len) {
+			note("%s %s on %s; compiling locally for the compiler's own "
+			     "diagnostics", plan->source,
+			     at->status ? "failed" : "printed diagnostics", at->where);
+			reasons_tell(at->status ? "failed on a node" : "printed diagnostics on a node");
+			return -1;
+		}
+		return take_result(c, plan, at);
+	case HUB_LOCAL:
+		trace("hubd: compile locally%s%s", at->error[0] ? ": " : "", at->error);
+		if (at->error[0])
+			say_no_board(c->compiler, at->error);
+		st = run_local(c->compiler, c->argv);
+		return st < 0 ? EXIT_NO_COMPILER : st;
+	case HUB_FAILED:
+	default:
+		note("farm: %s; compiling locally", at->error[0] ? at->error : "failed");
+		if (strstr(at->error, "no node offers"))
+			say_no_board(c->compiler, at->error);
+		return -1;
+	}
+}
+
+/* The job for hubd: the preprocessed text, compiled on the node under the
+ * same source name, and our cwd for its DW_AT_comp_dir. The exit code, or
+ * -1: compile locally. pp is freed. */
+static int distribute(const struct call *c, const struct args_plan *plan, const char *cwd,
+		      struct buf *pp, uint64_t t0)
+{
+	struct hub_job job;
+	struct attempt at;
+	int r;
+
+	memset(&job, 0, sizeof job);
+	job.compiler = c->compiler;
+	job.d.args = plan->node_args;
+	job.d.nargs = plan->node_nargs;
+	job.d.input = pp->data;
+	job.d.input_len = pp->len;
+	job.d.want_dwo = plan->want_dwo;
+	if (job_desc_set_names(&job.d, plan->input_name, plan->output_name, cwd) < 0) {
+		local_why("job names too long for the farm");
+		buf_free(pp);
+		return -1;
+	}
+	job.source = plan->source;
+	job.preprocess_us = now_us() - t0;
+	trace("distribute %s (%zu bytes preprocessed in %llu us)", plan->source, pp->len,
+	      (unsigned long long)job.preprocess_us);
+	memset(&at, 0, sizeof at);
+	remote(&job, &at);
+	buf_free(pp);
+	r = outcome(c, plan, &at);
+	attempt_free(&at);	/* after run_local: releases hubd's local slot */
+	return r;
+}
+
+/* Options, setup, then the remote attempt; every way out that is not the
+ * farm's clean result ends in the local compile (exec_local). */
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX], *selfp = NULL, cwd[PATH_MAX];
+	const char *v;
+	int depth = 0, r;
+	struct call c;
+	struct args_plan plan;
+	struct buf pp = BUF_INIT;
+	uint64_t t0;
+
+	signal(SIGPIPE, SIG_IGN);
+	notes_setup();
+	if (realpath("/proc/self/exe", self))
+		selfp = self;
+	memset(&c, 0, sizeof c);
+	if ((r = invocation(argc, argv, selfp, &c)) >= 0)
+		return r;
+	v = getenv("DCC_RECURSION");
+	if (v && *v)
+		depth = atoi(v);
+	if ((r = locate_compiler(&c, selfp, depth)) >= 0)
+		return r;
 	if (depth > 0 || env_on("DCC_LOCAL")) {
 		if (depth > 0)
 			trace("local: called from within dcc");
 		else
 			local_why("DCC_LOCAL");
-		exec_local(compiler, cargv);
+		exec_local(c.compiler, c.argv);
 	}
-	memset(&opts, 0, sizeof opts);
-	opts.cxx_driver = strstr(base_of(cargv[0]), "++") || strstr(base_of(compiler), "++");
-	opts.clang = strstr(base_of(cargv[0]), "clang") || strstr(base_of(compiler), "clang");
-	if (args_plan(cargv, cargc, &opts, &plan)) {
-		local_why("out of memory classifying");
-		exec_local(compiler, cargv);
-	}
-	if (!plan.distribute) {
-		local_why("%s", plan.reason);
-		args_plan_free(&plan);
-		exec_local(compiler, cargv);
-	}
-	{
-		char why[200];
-		int refused = policy_check_args(plan.node_args, plan.node_nargs, why, sizeof why);
-		if (!refused && !policy_input_name_ok(plan.input_name)) {
-			snprintf(why, sizeof why, "input name %s", plan.input_name);
-			refused = -EPERM;
-		}
-		if (refused) {
-			local_why("a node would refuse: %s", why);
-			args_plan_free(&plan);
-			exec_local(compiler, cargv);
-		}
-	}
-	/* the node maps its dir to this one: it must be whole */
-	if (gcc_pwd(cwd, sizeof cwd) || strlen(cwd) >= POLICY_CWD_MAX) {
-		local_why("working directory unknown or too long for the farm");
-		args_plan_free(&plan);
-		exec_local(compiler, cargv);
-	}
-
-	/* preprocess here */
+	if (!plan_remote(&c, &plan, cwd, sizeof cwd))
+		exec_local(c.compiler, c.argv);
 	t0 = now_us();
-	r = run_capture(compiler, plan.cpp_argv, &pp, &pperr);
-	if (r != 0 || pperr.len) {
-		/* an error or a warning of the preprocessor: the local compile
-		 * says it exactly as it would */
-		local_why("preprocessing %s", r ? "failed" : "printed diagnostics");
-		buf_free(&pp);
-		buf_free(&pperr);
-		args_plan_free(&plan);
-		exec_local(compiler, cargv);
-	}
-	buf_free(&pperr);
-	if (plan.lang != ARGS_LANG_ASM_CPP) {
-		const char *tm = NULL;
-		if (args_node_source(pp.data, &pp.len, cwd) ||
-		    (tm = args_time_macro(pp.data, pp.len))) {
-			local_why("%s", tm ? "__DATE__/__TIME__/__TIMESTAMP__ would be "
-				"expanded on the node" :
-				"the compiler's working directory is not the one dcc sees");
-			buf_free(&pp);
-			args_plan_free(&plan);
-			exec_local(compiler, cargv);
-		}
-		{	/* constructs the directives-only text does not carry */
-			struct ppcheck_opts po;
-			char why[320];
-			uint64_t tc = now_us();
-			int bad;
-			ppcheck_opts_from_argv(plan.argv, plan.argc, &po);
-			bad = ppcheck_text(pp.data, pp.len, &po, why, sizeof why);
-			trace("ppcheck: %llu us", (unsigned long long)(now_us() - tc));
-			if (bad) {
-				local_why("%s", why);
-				buf_free(&pp);
-				args_plan_free(&plan);
-				exec_local(compiler, cargv);
-			}
-		}
-	}
-
-	memset(&job, 0, sizeof job);
-	job.compiler = compiler;
-	job.args = plan.node_args;
-	job.nargs = plan.node_nargs;
-	job.input_name = plan.input_name;
-	job.input = pp.data;
-	job.input_len = pp.len;
-	job.output_name = plan.output_name;
-	job.want_dwo = plan.want_dwo;
-	job.cwd = cwd;
-	job.source = plan.source;
-	job.preprocess_us = now_us() - t0;
-	trace("distribute %s (%zu bytes preprocessed in %llu us)", plan.source, pp.len,
-	      (unsigned long long)job.preprocess_us);
-
-	memset(&at, 0, sizeof at);
-	remote(&job, &at);
-	buf_free(&pp);
-
-	switch (at.outcome) {
-	case HUB_DONE:
-		if (at.status != 0 || at.err.len || at.out.len) {
-			note("%s %s on %s; compiling locally for the compiler's own "
-			     "diagnostics", plan.source,
-			     at.status ? "failed" : "printed diagnostics", at.where);
-			reasons_tell(at.status ? "failed on a node" : "printed diagnostics on a node");
-			break;
-		}
-		if (!strncmp(at.error, VERIFY_TAG, strlen(VERIFY_TAG))) {
-			/* hubd samples this job: the local compile writes the
-			 * outputs, the node's object is only compared */
-			struct verify_job vj = { compiler, cargv, plan.output,
-						 plan.want_dwo ? plan.dwo : NULL, &at.obj, &at.dwo,
-						 at.error + strlen(VERIFY_TAG), at.where,
-						 plan.source, 2 };
-			trace("%s compiled on %s; verifying with a local compile", plan.source,
-			      at.where);
-			r = verify_locally(&vj);
-			attempt_free(&at);
-			args_plan_free(&plan);
-			return r;
-		}
-		if (at.obj.len == 0) {
-			note("%s: empty object from %s; compiling locally", plan.source, at.where);
-			break;
-		}
-		if (plan.want_dwo) {
-			r = write_atomic(plan.dwo, &at.dwo);
-			if (r) {
-				note("%s: %s; compiling locally", plan.dwo, strerror(-r));
-				break;
-			}
-		}
-		r = write_atomic(plan.output, &at.obj);
-		if (r) {
-			note("%s: %s; compiling locally", plan.output, strerror(-r));
-			break;
-		}
-		/* the compiler's stdout and stderr (empty here, by the rule
-		 * above) in the order the user would see them */
-		write_full(1, at.out.data, at.out.len);
-		write_full(2, at.err.data, at.err.len);
-		trace("%s compiled on %s", plan.source, at.where);
-		attempt_free(&at);
-		args_plan_free(&plan);
-		return 0;
-	case HUB_LOCAL: {
-		int st;
-		trace("hubd: compile locally%s%s", at.error[0] ? ": " : "", at.error);
-		if (at.error[0]) {
-			char m[400];
-			snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
-				 "compile on this machine; `hubctl status` says why (said once per "
-				 "build)", base_of(compiler), at.error);
-			reasons_say_once(2, m);
-		}
-		st = run_local(compiler, cargv);
-		attempt_free(&at);	/* releases the slot */
-		args_plan_free(&plan);
-		return st < 0 ? EXIT_NO_COMPILER : st;
-	}
-	case HUB_FAILED:
-	default:
-		note("farm: %s; compiling locally", at.error[0] ? at.error : "failed");
-		if (strstr(at.error, "no node offers")) {
-			char m[400];
-			snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
-				 "compile on this machine; `hubctl status` says why (said once per "
-				 "build)", base_of(compiler), at.error);
-			reasons_say_once(2, m);
-		}
-		break;
-	}
-	attempt_free(&at);
+	if (!preprocess(&c, &plan, cwd, &pp))
+		exec_local(c.compiler, c.argv);
+	r = distribute(&c, &plan, cwd, &pp, t0);
 	args_plan_free(&plan);
-	exec_local(compiler, cargv);
+	if (r >= 0)
+		return r;
+	exec_local(c.compiler, c.argv);
 	return EXIT_NO_COMPILER;
 }

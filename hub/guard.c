@@ -4,6 +4,7 @@
  * spare descriptor is open except for the instant of an EMFILE accept.
  */
 #include "guard.h"
+#include "../lib/clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -22,13 +23,6 @@ static struct {
 	uint64_t refused, episode_refused;
 	uint64_t paused_until;	/* ms, monotonic */
 } G = { .spare = -1 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 void guard_init(const struct guard_cfg *cfg)
 {
@@ -82,7 +76,7 @@ static void out_of_fds(int listen_fd, int err)
 		G.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	if (G.spare < 0)
-		G.paused_until = mono_ms() + PAUSE_MS;
+		G.paused_until = now_ms() + PAUSE_MS;
 }
 
 int guard_accept(int listen_fd, size_t nclients)
@@ -113,7 +107,7 @@ int guard_accept(int listen_fd, size_t nclients)
 
 bool guard_may_accept(int *timeout_ms)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = now_ms();
 	if (G.spare < 0 && G.paused_until <= now)
 		G.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (G.paused_until <= now)

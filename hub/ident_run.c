@@ -7,12 +7,19 @@
  * becomes exactly that client (groups, gid, uid; no capabilities left for a
  * non-root client), runs compiler_identify() and writes one struct
  * ident_rep into its pipe. A child still running at its deadline has its
- * process group killed. Invariants: the identifier itself never runs a
+ * process group killed. The children are started by lib/spawn.c (its fn
+ * mode): the ids the kernel reports for the connection are read here, the
+ * child takes them (groups, gid, uid), clears its capabilities and checks
+ * they held in spawn's hooks, and a failure there comes back as an error
+ * before it runs anything. Invariants: the identifier itself never runs a
  * client's file; no child runs with an id the kernel did not report for
  * the client's connection; every request gets exactly one reply.
  */
 #include "ident_run.h"
+#include "../lib/clock.h"
 #include "privsep.h"
+#include "../lib/pathwalk.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,13 +50,6 @@ struct run {
 };
 
 static struct run R[IDENT_MAX_RUNNING];
-
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 static void reply(int sp, struct ident_rep *rep)
 {
@@ -111,86 +111,149 @@ static int recv_req(int sp, struct ident_req *rq, int *cfd)
 	return 1;
 }
 
-/* In the child: becomes the client of cfd. 0 or -errno (why set). */
-static int become_client(int cfd, bool switch_ids, char *why, size_t wlen)
-{
+/* The identity the kernel reports for the client of cfd. */
+struct client {
 	struct ucred cr;
-	socklen_t cl = sizeof cr;
-	static gid_t groups[IDENT_MAX_GROUPS];
-	socklen_t gl = sizeof groups;
+	gid_t groups[IDENT_MAX_GROUPS];
+	size_t ngroups;
+	bool switch_ids;	/* become the client (hubd was root) */
+	const struct ident_req *rq;
+};
 
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 ||
-	    getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, groups, &gl) < 0) {
+/* Our stages in the child (lib/spawn.h: the caller's numbers). */
+enum { ST_KEEPCAPS = 1, ST_CAPS, ST_HELD, ST_NNP };
+
+/* Reads c's credentials from cfd. 0 or -EPERM (why set). */
+static int client_of(int cfd, struct client *c, char *why, size_t wlen)
+{
+	socklen_t cl = sizeof c->cr, gl = sizeof c->groups;
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cr, &cl) < 0 ||
+	    getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &gl) < 0) {
 		snprintf(why, wlen, "cannot read the client's credentials: %s", strerror(errno));
 		return -EPERM;
 	}
-	close(cfd);
-	if (!switch_ids) {
-		if (cr.uid != geteuid()) {
-			snprintf(why, wlen, "hubd runs as uid %u, not root: it identifies "
-				 "compilers for uid %u only", (unsigned)geteuid(), (unsigned)geteuid());
-			return -EPERM;
-		}
-		return 0;
-	}
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
-	    setgroups(gl / sizeof(gid_t), groups) < 0 ||
-	    setresgid(cr.gid, cr.gid, cr.gid) < 0 || setresuid(cr.uid, cr.uid, cr.uid) < 0 ||
-	    privsep_caps_clear() < 0) {
-		snprintf(why, wlen, "cannot become uid %u: %s", (unsigned)cr.uid, strerror(errno));
-		return -EPERM;
-	}
-	if (getuid() != cr.uid || geteuid() != cr.uid || getgid() != cr.gid ||
-	    privsep_caps() != 0) {
-		snprintf(why, wlen, "the switch to uid %u did not hold", (unsigned)cr.uid);
+	c->ngroups = gl / sizeof(gid_t);
+	if (!c->switch_ids && c->cr.uid != geteuid()) {
+		snprintf(why, wlen, "hubd runs as uid %u, not root: it identifies "
+			 "compilers for uid %u only", (unsigned)geteuid(), (unsigned)geteuid());
 		return -EPERM;
 	}
 	return 0;
 }
 
-static void child(int wfd, const struct ident_req *rq, int cfd, bool switch_ids)
+/* Before the id change: no capability survives it. */
+static int keepcaps_off(void *arg, int *stage)
 {
+	(void)arg;
+	*stage = ST_KEEPCAPS;
+	return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? errno : 0;
+}
+
+/* After it: exactly the client's ids, no capability left, none gained
+ * by exec later. */
+static int ids_held(void *arg, int *stage)
+{
+	const struct client *c = arg;
+	int rc;
+
+	if (c->switch_ids) {
+		*stage = ST_CAPS;
+		if ((rc = privsep_caps_clear()) < 0)
+			return -rc;
+		*stage = ST_HELD;
+		if (getuid() != c->cr.uid || geteuid() != c->cr.uid || getgid() != c->cr.gid ||
+		    privsep_caps() != 0)
+			return EPERM;
+	}
+	*stage = ST_NNP;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0;
+}
+
+/* The child's work, as the client: identify, write one ident_rep to
+ * stdout (the answer pipe). No identity cache on disk (hubd keeps its
+ * own), English output, a CPU cap. */
+static int identify(void *arg)
+{
+	const struct client *c = arg;
 	struct ident_rep rep;
 	struct rlimit cpu = { 20, 20 };
 	int rc;
 
 	memset(&rep, 0, sizeof rep);
-	rep.serial = rq->serial;
-	setpgid(0, 0);
-	/* fds: 3 the answer pipe (close-on-exec: the compiler never sees it),
-	 * 4 the client's connection until its credentials are read */
-	int w2 = fcntl(wfd, F_DUPFD_CLOEXEC, 10), c2 = fcntl(cfd, F_DUPFD_CLOEXEC, 10);
-	if (w2 < 0 || c2 < 0 || dup3(w2, 3, O_CLOEXEC) < 0 || dup3(c2, 4, O_CLOEXEC) < 0)
-		_exit(127);
-	close_range(5, ~0u, 0);
-	rc = become_client(4, switch_ids, rep.res.why, sizeof rep.res.why);
-	if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		rc = -errno;
-	if (rc == 0) {
-		/* no identity cache on disk (hubd keeps its own), English output */
-		clearenv();
-		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
-		umask(077);
-		setrlimit(RLIMIT_CPU, &cpu);
-		if (chdir("/") < 0)
-			rc = -errno;
-	}
-	if (rc == 0) {
-		rc = compiler_identify(rq->path, &rep.res.id);
-		if (rc < 0)
-			snprintf(rep.res.why, sizeof rep.res.why, "%s",
-				 rc == -EINVAL ? "not a compiler hubd knows" : strerror(-rc));
-	}
+	rep.serial = c->rq->serial;
+	clearenv();
+	setenv("PATH", PATHWALK_DEFAULT, 1);
+	umask(077);
+	setrlimit(RLIMIT_CPU, &cpu);
+	rc = compiler_identify(c->rq->path, &rep.res.id);
+	if (rc < 0)
+		snprintf(rep.res.why, sizeof rep.res.why, "%s",
+			 rc == -EINVAL ? "not a compiler hubd knows" : strerror(-rc));
 	rep.res.rc = rc;
-	if (write(3, &rep, sizeof rep) < 0)
-		_exit(1);
-	_exit(0);
+	return write(1, &rep, sizeof rep) == (ssize_t)sizeof rep ? 0 : 1;
+}
+
+/* Why a child could not start. */
+static void start_failed(char *why, size_t wlen, const struct client *c, pid_t rc,
+			 const struct spawn_err *e)
+{
+	if (e->stage == SPAWN_STAGE_IDS || e->stage == ST_KEEPCAPS || e->stage == ST_CAPS)
+		snprintf(why, wlen, "cannot become uid %u: %s", (unsigned)c->cr.uid,
+			 strerror((int)-rc));
+	else if (e->stage == ST_HELD)
+		snprintf(why, wlen, "the switch to uid %u did not hold", (unsigned)c->cr.uid);
+	else
+		snprintf(why, wlen, "cannot start the identification: %s", strerror((int)-rc));
+}
+
+/* A child (lib/spawn.c, fn mode) for rq, as the client of cfd; its answer
+ * comes through the pipe r->fd. 0, or -errno with why set. */
+static int spawn_child(struct run *r, const struct ident_req *rq, int cfd, bool switch_ids,
+		       char *why, size_t wlen)
+{
+	static struct client c;	/* the child's copy is its own after the fork */
+	struct spawn_opts o = { .fd_in = -1, .fd_err = 2, .new_pgrp = true, .cwd = "/",
+				.pdeathsig = SIGKILL, .pre_ids = keepcaps_off,
+				.post_ids = ids_held, .fn = identify, .arg = &c };
+	struct spawn_err e;
+	int p[2], rc;
+	pid_t pid;
+
+	memset(&c, 0, sizeof c);
+	c.switch_ids = switch_ids;
+	c.rq = rq;
+	if ((rc = client_of(cfd, &c, why, wlen)) < 0)
+		return rc;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(why, wlen, "pipe failed");
+		return -errno;
+	}
+	o.fd_out = p[1];
+	if (switch_ids) {
+		o.set_ids = true;
+		o.uid = c.cr.uid;
+		o.gid = c.cr.gid;
+		o.groups = c.groups;
+		o.ngroups = c.ngroups;
+	}
+	pid = spawn_start(&o, &e);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		start_failed(why, wlen, &c, pid, &e);
+		return (int)pid;
+	}
+	r->pid = pid;
+	r->fd = p[0];
+	return 0;
 }
 
 static void start(int sp, const struct ident_req *rq, int cfd, bool switch_ids)
 {
 	struct run *r = NULL;
-	int p[2];
+	char why[sizeof r->rep.res.why];
+	int rc;
 
 	for (int i = 0; i < IDENT_MAX_RUNNING && !r; i++)
 		if (!R[i].used)
@@ -200,30 +263,16 @@ static void start(int sp, const struct ident_req *rq, int cfd, bool switch_ids)
 		reply_err(sp, rq->serial, -EBUSY, "too many compilers being identified at once");
 		return;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		close(cfd);
-		reply_err(sp, rq->serial, -errno, "pipe failed");
-		return;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		child(p[1], rq, cfd, switch_ids);
-	}
-	close(cfd);
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		reply_err(sp, rq->serial, -EAGAIN, "fork failed");
-		return;
-	}
-	setpgid(pid, pid);
 	memset(r, 0, sizeof *r);
+	rc = spawn_child(r, rq, cfd, switch_ids, why, sizeof why);
+	close(cfd);
+	if (rc < 0) {
+		reply_err(sp, rq->serial, rc, why);
+		return;
+	}
 	r->used = true;
 	r->serial = rq->serial;
-	r->pid = pid;
-	r->fd = p[0];
-	r->deadline = mono_ms() + IDENT_TIMEOUT_MS;
+	r->deadline = now_ms() + IDENT_TIMEOUT_MS;
 }
 
 static void finish(int sp, struct run *r, bool timed_out)
@@ -267,7 +316,7 @@ void ident_serve(int sp, bool switch_ids)
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		size_t n = 0;
-		uint64_t now = mono_ms();
+		uint64_t now = now_ms();
 		int timeout = -1;
 
 		pf[n] = (struct pollfd){ sp, POLLIN, 0 };
@@ -286,7 +335,7 @@ void ident_serve(int sp, bool switch_ids)
 		for (size_t i = 1; i < n; i++)
 			if (pf[i].revents)
 				child_readable(sp, who[i]);
-		now = mono_ms();
+		now = now_ms();
 		for (int i = 0; i < IDENT_MAX_RUNNING; i++)
 			if (R[i].used && R[i].deadline <= now)
 				finish(sp, &R[i], true);

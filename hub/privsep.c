@@ -4,8 +4,8 @@
  * Capabilities are set with the raw capset(2) system call (no libcap): the
  * masks are small and fixed. Invariant: after privsep_become() the process
  * has no uid 0 (real, effective, saved), its bounding set holds only the
- * kept capabilities, and no_new_privs is set; any step that fails is an
- * error, never a silently weaker drop.
+ * kept capabilities (read back, not assumed), and no_new_privs is set; any
+ * step that fails is an error, never a silently weaker drop.
  */
 #include "privsep.h"
 #include "log.h"
@@ -167,6 +167,9 @@ int privsep_become(uid_t uid, gid_t gid, uint64_t keep)
 		return -EPERM;
 	if (privsep_caps() & ~keep)
 		return -EPERM;
+	for (int c = 0; c <= last; c++)
+		if (!(keep & PRIVSEP_CAP(c)) && prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			return -EPERM;
 	if (!(keep & PRIVSEP_CAP(CAP_SETUID)) && setuid(0) == 0)
 		return -EPERM;
 #ifdef __SANITIZE_ADDRESS__
@@ -177,42 +180,22 @@ int privsep_become(uid_t uid, gid_t gid, uint64_t keep)
 	return 0;
 }
 
-#define NET_CAPS (PRIVSEP_CAP(CAP_NET_RAW) | PRIVSEP_CAP(CAP_NET_ADMIN))
-
-static bool dropped;
-
-/* Permitted stays NET_CAPS; effective is NET_CAPS or nothing. */
-static int caps_effective(uint64_t eff)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof d);
-	d[0].permitted = (uint32_t)NET_CAPS;
-	d[1].permitted = (uint32_t)(NET_CAPS >> 32);
-	d[0].effective = (uint32_t)eff;
-	d[1].effective = (uint32_t)(eff >> 32);
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
-}
-
-void privsep_net_caps(bool on)
-{
-	if (dropped && caps_effective(on ? NET_CAPS : 0) < 0)
-		log_warn("capset: %m");
-}
-
 void privsep_drop_dispatcher(void)
 {
 	int rc;
 
-	if (!P.root)
+	if (!P.root) {
+		/* hubd started by a normal user changes no ids, but whatever
+		 * capabilities it was given (file or ambient) stay with the opener */
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+			fatal("cannot clear the ambient capabilities: %s", strerror(errno));
+		if (privsep_caps() && (privsep_caps_clear() < 0 || privsep_caps()))
+			fatal("cannot drop the capabilities hubd was started with");
 		return;
-	rc = privsep_become(P.uid, P.gid, NET_CAPS);
-	if (rc == 0)
-		rc = caps_effective(0);
+	}
+	rc = privsep_become(P.uid, P.gid, 0);
 	if (rc < 0)
 		fatal("cannot drop privileges to uid %u: %s", (unsigned)P.uid, strerror(-rc));
-	dropped = true;
-	log_info("running as uid %u gid %u; CAP_NET_RAW, CAP_NET_ADMIN permitted (effective "
-		 "only while a link is opened), nothing else", (unsigned)P.uid, (unsigned)P.gid);
+	log_info("running as uid %u gid %u with no capabilities (permitted, effective, bounding: "
+		 "none); links come from the link opener", (unsigned)P.uid, (unsigned)P.gid);
 }

@@ -2,18 +2,22 @@
  * privsep.h — hubd's privilege separation: who hubd runs as, which
  * capabilities each of its processes keeps, and who may use its socket.
  *
- * hubd started by root ends up as two processes, neither of them root:
+ * hubd started by root ends up as three processes, none of them root:
  *   - the dispatcher (hubd.c: links, the unix socket, every byte a client
  *     or a node sends) runs as the run-as user (--user, default `usbfarm`,
- *     else `nobody`) with only CAP_NET_RAW and CAP_NET_ADMIN permitted
- *     (raw sockets, socket buffer sizes beyond the sysctl limits), effective
- *     only while it opens a link, no_new_privs, and an empty bounding set
- *     beyond those two;
+ *     else `nobody`) with no capability at all: permitted, effective,
+ *     inheritable, ambient and bounding sets empty, no_new_privs. It gets
+ *     every link's socket from the opener;
+ *   - the link opener (opener.c) runs as the same user with only
+ *     CAP_NET_RAW and CAP_NET_ADMIN: on request it brings a board's
+ *     interface up and opens and binds its AF_PACKET socket, for
+ *     interfaces hubd was configured with or that are usbfarm boards, and
+ *     passes the socket back (SCM_RIGHTS);
  *   - the identifier (ident.c) runs as the same user with only CAP_SETUID
  *     and CAP_SETGID: it runs a client's compiler in a child that has the
  *     client's own uid, gid and groups (read by the kernel, SO_PEERCRED /
  *     SO_PEERGROUPS) and no capabilities.
- * Both drops fail closed: hubd exits if a drop cannot be verified.
+ * Every drop fails closed: hubd exits if a drop cannot be verified.
  * The socket's directory is created 0750 and the socket is 0660, both owned
  * by the run-as user and the socket group (--group, default `usbfarm`): any
  * member of that group can use dcc. hubd started by a normal user changes
@@ -50,18 +54,17 @@ int privsep_socket_bound(const char *path);
 /* Becomes uid/gid (supplementary groups: gid only) keeping exactly the
  * capabilities in `keep` (permitted and effective; bounding set reduced to
  * them, nothing inheritable or ambient), sets no_new_privs. Must be root.
- * 0 or -errno; verified: nothing beyond `keep` (and unless `keep` holds
- * CAP_SETUID, setuid(0) must fail). */
+ * 0 or -errno; verified: nothing beyond `keep` in the permitted, effective
+ * and bounding sets (and unless `keep` holds CAP_SETUID, setuid(0) must
+ * fail). */
 int privsep_become(uid_t uid, gid_t gid, uint64_t keep);
 
-/* The dispatcher's drop (as root: to the run-as user with CAP_NET_RAW and
- * CAP_NET_ADMIN permitted but not effective). Call after the socket is
- * bound and the identifier is started. Exits on error (fatal). */
+/* The dispatcher's drop (as root: to the run-as user with no capability
+ * left in any set, no_new_privs; started by a normal user: ambient,
+ * permitted and effective capabilities cleared, ids unchanged). Call after
+ * the socket is bound and the identifier and the opener are started. Exits
+ * on error (fatal). */
 void privsep_drop_dispatcher(void);
-/* The dispatcher raises its two capabilities to effective only around
- * opening a link (raw socket, forced buffer sizes), then lowers them: no
- * client byte is parsed with a capability effective. No-op unless dropped. */
-void privsep_net_caps(bool on);
 
 /* Drops every capability (permitted, effective). 0 or -errno. */
 int privsep_caps_clear(void);

@@ -1,5 +1,11 @@
-/* proto.c — frames and messages on hubd's unix socket (see proto.h). */
+/*
+ * proto.c — frames and messages on hubd's unix socket (see proto.h).
+ * Every decoder reads through a bounds-checked cursor and must consume the
+ * frame exactly; every count and length has its cap (the argv's are
+ * lib/argv_wire.c's, shared with the hub–node JOB message).
+ */
 #include "proto.h"
+#include "../lib/argv_wire.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,12 +30,9 @@ void proto_begin(struct buf *b, enum proto_type t)
 	buf_u8(b, (uint8_t)t);
 }
 
-int proto_end(struct buf *b)
+/* The frame's length n (the payload, big-endian) into its header. */
+static int put_len(struct buf *b, size_t n)
 {
-	size_t n;
-	if (!buf_ok(b) || b->len < 6)
-		return -ENOMEM;
-	n = b->len - 4;
 	if (n > PROTO_MAX_FRAME)
 		return -EMSGSIZE;
 	b->data[0] = (uint8_t)(n >> 24);
@@ -37,6 +40,13 @@ int proto_end(struct buf *b)
 	b->data[2] = (uint8_t)(n >> 8);
 	b->data[3] = (uint8_t)n;
 	return 0;
+}
+
+int proto_end(struct buf *b)
+{
+	if (!buf_ok(b) || b->len < 6)
+		return -ENOMEM;
+	return put_len(b, b->len - 4);
 }
 
 int proto_type(const uint8_t *p, size_t len)
@@ -62,84 +72,50 @@ static bool fits(const char *s, size_t cap)
 
 int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
 {
-	size_t n;
+	const struct job_desc *d = &s->d;
 
-	if (s->nargs < 0 || s->nargs > JOB_MAX_ARGS || s->input_len > JOB_MAX_INPUT ||
-	    !fits(s->compiler, sizeof s->compiler) || !fits(s->input_name, JOB_NAME_MAX) ||
-	    !fits(s->output_name, JOB_NAME_MAX) || !fits(s->cwd, sizeof s->cwd) ||
+	if (!job_desc_ok(d) || !fits(s->compiler, sizeof s->compiler) ||
 	    !fits(s->source, sizeof s->source))
 		return -EINVAL;
-	for (int i = 0; i < s->nargs; i++)
-		if (strnlen(s->args[i], JOB_MAX_ARG_LEN) >= JOB_MAX_ARG_LEN)
-			return -EINVAL;
 	proto_begin(b, PROTO_SUBMIT);
 	buf_str(b, s->compiler);
-	buf_u16(b, (uint16_t)s->nargs);
-	for (int i = 0; i < s->nargs; i++)
-		buf_str(b, s->args[i]);
-	buf_str(b, s->input_name);
-	buf_str(b, s->output_name);
-	buf_u8(b, s->want_dwo);
-	buf_str(b, s->cwd);
+	job_desc_put_args(b, d);
+	buf_str(b, d->input_name);
+	buf_str(b, d->output_name);
+	buf_u8(b, d->want_dwo);
+	buf_str(b, d->cwd);
 	buf_str(b, s->source);
 	buf_u64(b, s->preprocess_us);
-	buf_u32(b, (uint32_t)s->input_len);
+	buf_u32(b, (uint32_t)d->input_len);
 	if (!buf_ok(b))
 		return -ENOMEM;
-	n = b->len - 4 + s->input_len;
-	if (n > PROTO_MAX_FRAME)
-		return -EMSGSIZE;
-	b->data[0] = (uint8_t)(n >> 24);
-	b->data[1] = (uint8_t)(n >> 16);
-	b->data[2] = (uint8_t)(n >> 8);
-	b->data[3] = (uint8_t)n;
-	return 0;
+	return put_len(b, b->len - 4 + d->input_len);
 }
 
 int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
 {
 	struct cursor c = cur_init(p, len);
-	size_t text = 0;
-	char *t;
+	struct job_desc *d = &s->d;
+	int rc;
 
 	memset(s, 0, sizeof *s);
 	head(&c, PROTO_SUBMIT);
 	cur_str(&c, s->compiler, sizeof s->compiler);
-	s->nargs = cur_u16(&c);
-	if (c.err || s->nargs > JOB_MAX_ARGS)
+	if (c.err)
 		return -EPROTO;
-	/* Sizing pass over the args, then copy. */
-	struct cursor scan = c;
-	for (int i = 0; i < s->nargs; i++) {
-		uint16_t l = cur_u16(&scan);
-		const uint8_t *a = cur_take(&scan, l);
-		if (!a || l >= JOB_MAX_ARG_LEN || memchr(a, 0, l))
-			return -EPROTO;
-		text += (size_t)l + 1;
-	}
-	s->args = malloc((size_t)(s->nargs + 1) * sizeof *s->args + text + 1);
-	if (!s->args)
-		return -ENOMEM;
-	t = (char *)(s->args + s->nargs + 1);
-	for (int i = 0; i < s->nargs; i++) {
-		uint16_t l = cur_u16(&c);
-		const uint8_t *a = cur_take(&c, l);
-		s->args[i] = t;
-		memcpy(t, a, l);
-		t[l] = 0;
-		t += l + 1;
-	}
-	s->args[s->nargs] = NULL;
-	cur_str(&c, s->input_name, sizeof s->input_name);
-	cur_str(&c, s->output_name, sizeof s->output_name);
+	rc = job_desc_get_args(&c, d);	/* the one argv codec, with its caps */
+	if (rc < 0)
+		return rc;
+	cur_str(&c, d->input_name, sizeof d->input_name);
+	cur_str(&c, d->output_name, sizeof d->output_name);
 	uint8_t dwo = cur_u8(&c);
 	if (dwo > 1)
 		c.err = true;
-	s->want_dwo = dwo;
-	cur_str(&c, s->cwd, sizeof s->cwd);
+	d->want_dwo = dwo;
+	cur_str(&c, d->cwd, sizeof d->cwd);
 	cur_str(&c, s->source, sizeof s->source);
 	s->preprocess_us = cur_u64(&c);
-	s->input = cur_blob(&c, JOB_MAX_INPUT, &s->input_len);
+	d->input = cur_blob(&c, JOB_MAX_INPUT, &d->input_len);
 	if (!cur_done(&c)) {
 		proto_submit_free(s);
 		return -EPROTO;
@@ -149,52 +125,51 @@ int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
 
 void proto_submit_free(struct proto_submit *s)
 {
-	free(s->args);
-	s->args = NULL;
-	s->nargs = 0;
+	job_desc_free(&s->d);
 }
 
 /* ---- ANSWER ---- */
 
 int proto_encode_answer(struct buf *b, const struct proto_answer *a)
 {
-	if (a->out_len > JOB_MAX_TEXT || a->err_len > JOB_MAX_TEXT ||
-	    a->obj_len > JOB_MAX_OUTPUT || a->dwo_len > JOB_MAX_OUTPUT ||
-	    !fits(a->node, sizeof a->node) || !fits(a->error, sizeof a->error) || a->outcome > 2)
+	const struct job_outcome *o = &a->o;
+
+	if (!job_outcome_ok(o) || !fits(a->node, sizeof a->node) || a->outcome > 2)
 		return -EINVAL;
 	proto_begin(b, PROTO_ANSWER);
 	buf_u8(b, a->outcome);
-	buf_u32(b, (uint32_t)a->status);
+	buf_u32(b, (uint32_t)o->status);
 	buf_str(b, a->node);
-	buf_str(b, a->error);
+	buf_str(b, o->error);
 	buf_u64(b, a->queue_us);
-	buf_u64(b, a->compile_us);
+	buf_u64(b, o->wall_us);
 	buf_u64(b, a->total_us);
-	buf_blob(b, a->out, a->out_len);
-	buf_blob(b, a->err, a->err_len);
-	buf_blob(b, a->obj, a->obj_len);
-	buf_blob(b, a->dwo, a->dwo_len);
+	buf_blob(b, o->out, o->out_len);
+	buf_blob(b, o->err, o->err_len);
+	buf_blob(b, o->obj, o->obj_len);
+	buf_blob(b, o->dwo, o->dwo_len);
 	return proto_end(b);
 }
 
 int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a)
 {
 	struct cursor c = cur_init(p, len);
+	struct job_outcome *o = &a->o;
 
 	memset(a, 0, sizeof *a);
 	head(&c, PROTO_ANSWER);
 	a->outcome = cur_u8(&c);
-	a->status = (int32_t)cur_u32(&c);
+	o->status = (int32_t)cur_u32(&c);
 	cur_str(&c, a->node, sizeof a->node);
-	cur_str(&c, a->error, sizeof a->error);
+	cur_str(&c, o->error, sizeof o->error);
 	a->queue_us = cur_u64(&c);
-	a->compile_us = cur_u64(&c);
+	o->wall_us = cur_u64(&c);
 	a->total_us = cur_u64(&c);
-	a->out = cur_blob(&c, JOB_MAX_TEXT, &a->out_len);
-	a->err = cur_blob(&c, JOB_MAX_TEXT, &a->err_len);
-	a->obj = cur_blob(&c, JOB_MAX_OUTPUT, &a->obj_len);
-	a->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &a->dwo_len);
-	if (a->outcome > 2 || a->status < 0 || a->status > 255)
+	o->out = cur_blob(&c, JOB_MAX_TEXT, &o->out_len);
+	o->err = cur_blob(&c, JOB_MAX_TEXT, &o->err_len);
+	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
+	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
+	if (a->outcome > 2 || o->status < 0 || o->status > 255)
 		c.err = true;
 	if (!cur_done(&c)) {
 		memset(a, 0, sizeof *a);
@@ -267,9 +242,83 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 	return proto_end(b);
 }
 
+/* One node of a STATUS: 0, or -ENOMEM; c->err when malformed. */
+static int decode_node(struct cursor *c, struct status_node *n)
+{
+	size_t nc;
+	uint8_t ht;
+
+	cur_str(c, n->iface, sizeof n->iface);
+	cur_str(c, n->state, sizeof n->state);
+	cur_str(c, n->peer, sizeof n->peer);
+	cur_str(c, n->name, sizeof n->name);
+	n->epoch = cur_u64(c);
+	n->slots = cur_u16(c);
+	n->running = cur_u16(c);
+	n->jobs_done = cur_u64(c);
+	n->jobs_failed = cur_u64(c);
+	n->bytes_out = cur_u64(c);
+	n->bytes_in = cur_u64(c);
+	n->wire_tx = cur_u64(c);
+	n->wire_rx = cur_u64(c);
+	n->frames_tx = cur_u64(c);
+	n->frames_rx = cur_u64(c);
+	n->retransmits = cur_u64(c);
+	n->drops = cur_u64(c);
+	n->sessions = cur_u64(c);
+	n->srtt_us = cur_u32(c);
+	n->speed = cur_u32(c);
+	ht = cur_u8(c);
+	if (ht > 1)
+		c->err = true;
+	n->has_tele = ht;
+	n->tele.load_milli = cur_u32(c);
+	n->tele.running = cur_u16(c);
+	n->tele.slots = cur_u16(c);
+	n->tele.temp_mc = (int32_t)cur_u32(c);
+	n->tele.freq_cur_khz = cur_u32(c);
+	n->tele.freq_max_khz = cur_u32(c);
+	n->tele.mem_total_kb = cur_u64(c);
+	n->tele.mem_avail_kb = cur_u64(c);
+	fo_decode_node(c, &n->fo);
+	nc = cur_u16(c);
+	if (c->err || nc > JOB_MAX_COMPILERS) {
+		c->err = true;
+		return 0;
+	}
+	if (nc && !(n->compilers = calloc(nc, sizeof *n->compilers)))
+		return -ENOMEM;
+	n->ncompilers = nc;
+	for (size_t k = 0; k < nc; k++)
+		cur_str(c, n->compilers[k], STATUS_COMPILER_MAX);
+	return 0;
+}
+
+/* Which board serves which compiler asked for, and why not: 0 or -ENOMEM. */
+static int decode_serve(struct cursor *c, struct hub_status *st)
+{
+	size_t ns = cur_u16(c);
+
+	if (ns > STATUS_SERVE_LINES) {
+		c->err = true;
+		return 0;
+	}
+	if (!ns)
+		return 0;
+	st->serve = calloc(ns, sizeof *st->serve);
+	if (!st->serve)
+		return -ENOMEM;
+	st->nserve = ns;
+	for (size_t k = 0; k < ns; k++)
+		cur_str(c, st->serve[k], STATUS_SERVE_MAX);
+	return 0;
+}
+
 int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 {
 	struct cursor c = cur_init(p, len);
+	size_t nn;
+	int rc = 0;
 
 	memset(st, 0, sizeof *st);
 	head(&c, PROTO_STATUS);
@@ -284,84 +333,19 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 	st->jobs_failed = cur_u64(&c);
 	st->jobs_retried = cur_u64(&c);
 	fo_decode_counters(&c, &st->fo);
-	size_t nn = cur_u16(&c);
+	nn = cur_u16(&c);
 	if (c.err || nn > PROTO_MAX_NODES)
 		return -EPROTO;
-	if (nn) {
-		st->nodes = calloc(nn, sizeof *st->nodes);
-		if (!st->nodes)
-			return -ENOMEM;
-	}
+	if (nn && !(st->nodes = calloc(nn, sizeof *st->nodes)))
+		return -ENOMEM;
 	st->nnodes = nn;
-	for (size_t i = 0; i < nn && !c.err; i++) {
-		struct status_node *n = &st->nodes[i];
-		cur_str(&c, n->iface, sizeof n->iface);
-		cur_str(&c, n->state, sizeof n->state);
-		cur_str(&c, n->peer, sizeof n->peer);
-		cur_str(&c, n->name, sizeof n->name);
-		n->epoch = cur_u64(&c);
-		n->slots = cur_u16(&c);
-		n->running = cur_u16(&c);
-		n->jobs_done = cur_u64(&c);
-		n->jobs_failed = cur_u64(&c);
-		n->bytes_out = cur_u64(&c);
-		n->bytes_in = cur_u64(&c);
-		n->wire_tx = cur_u64(&c);
-		n->wire_rx = cur_u64(&c);
-		n->frames_tx = cur_u64(&c);
-		n->frames_rx = cur_u64(&c);
-		n->retransmits = cur_u64(&c);
-		n->drops = cur_u64(&c);
-		n->sessions = cur_u64(&c);
-		n->srtt_us = cur_u32(&c);
-		n->speed = cur_u32(&c);
-		uint8_t ht = cur_u8(&c);
-		if (ht > 1)
-			c.err = true;
-		n->has_tele = ht;
-		n->tele.load_milli = cur_u32(&c);
-		n->tele.running = cur_u16(&c);
-		n->tele.slots = cur_u16(&c);
-		n->tele.temp_mc = (int32_t)cur_u32(&c);
-		n->tele.freq_cur_khz = cur_u32(&c);
-		n->tele.freq_max_khz = cur_u32(&c);
-		n->tele.mem_total_kb = cur_u64(&c);
-		n->tele.mem_avail_kb = cur_u64(&c);
-		fo_decode_node(&c, &n->fo);
-		size_t nc = cur_u16(&c);
-		if (c.err || nc > JOB_MAX_COMPILERS) {
-			c.err = true;
-			break;
-		}
-		if (nc) {
-			n->compilers = calloc(nc, sizeof *n->compilers);
-			if (!n->compilers) {
-				proto_status_free(st);
-				return -ENOMEM;
-			}
-		}
-		n->ncompilers = nc;
-		for (size_t k = 0; k < nc; k++)
-			cur_str(&c, n->compilers[k], STATUS_COMPILER_MAX);
-	}
-	if (!c.err) {	/* which board serves which compiler asked for, and why not */
-		size_t ns = cur_u16(&c);
-		if (ns > STATUS_SERVE_LINES)
-			c.err = true;
-		else if (ns) {
-			st->serve = calloc(ns, sizeof *st->serve);
-			if (!st->serve) {
-				proto_status_free(st);
-				return -ENOMEM;
-			}
-			st->nserve = ns;
-			for (size_t k = 0; k < ns; k++)
-				cur_str(&c, st->serve[k], STATUS_SERVE_MAX);
-		}
-	}
-	if (!cur_done(&c)) {
+	for (size_t i = 0; i < nn && !c.err && !rc; i++)
+		rc = decode_node(&c, &st->nodes[i]);
+	if (!c.err && !rc)
+		rc = decode_serve(&c, st);
+	if (rc || !cur_done(&c)) {
 		proto_status_free(st);
-		return -EPROTO;
+		return rc ? rc : -EPROTO;
 	}
 	return 0;
 }

@@ -41,28 +41,22 @@ enum proto_type {
 	PROTO_ENROLL = 7,
 };
 
+/* SUBMIT: the job description (lib/job.h; its cwd absolute: dcc refuses to
+ * submit otherwise) and what only the hub wants to know. */
 struct proto_submit {
 	char compiler[COMPILER_PATH_MAX];
-	char **args;		/* decode: malloc'd */
-	int nargs;
-	char input_name[JOB_NAME_MAX];
-	char output_name[JOB_NAME_MAX];
-	bool want_dwo;
-	char cwd[JOB_CWD_MAX];	/* absolute (dcc refuses to submit otherwise) */
+	struct job_desc d;	/* decode: args malloc'd */
 	char source[1024];
 	uint64_t preprocess_us;
-	const uint8_t *input;
-	size_t input_len;
 };
 
+/* ANSWER: the job outcome (lib/job.h; o.wall_us is the compile time, cpu_us
+ * is not sent) and where and how long. */
 struct proto_answer {
 	uint8_t outcome;	/* enum hub_outcome */
-	int32_t status;
 	char node[64];
-	char error[256];
-	uint64_t queue_us, compile_us, total_us;
-	const uint8_t *out, *err, *obj, *dwo;
-	size_t out_len, err_len, obj_len, dwo_len;
+	struct job_outcome o;
+	uint64_t queue_us, total_us;
 };
 
 #define STATUS_COMPILER_MAX 128

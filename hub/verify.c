@@ -14,6 +14,8 @@
 #include "proto.h"
 #include "log.h"
 #include "../lib/cursor.h"
+#include "../lib/clock.h"
+#include "../lib/spawn.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -103,9 +105,8 @@ static uint64_t rand64(void)
 	uint64_t v = 0;
 
 	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		v ^= ((uint64_t)t.tv_nsec << 20) ^ (uint64_t)t.tv_sec ^ ((uint64_t)getpid() << 40);
+		uint64_t t = now_ns();
+		v ^= ((t % 1000000000u) << 20) ^ (t / 1000000000u) ^ ((uint64_t)getpid() << 40);
 	}
 	return v;
 }
@@ -278,21 +279,12 @@ void verify_encode(struct buf *b)
 
 /* ---- dcc side ----------------------------------------------------------- */
 
+/* The local compile (lib/spawn.c): its status, 127 when it could not run. */
 static int run_wait(const char *path, char **argv)
 {
-	pid_t pid = fork();
-	int st;
+	int st = spawn_run(path, argv);
 
-	if (pid < 0)
-		return 127;
-	if (pid == 0) {
-		execv(path, argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 127;
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+	return st < 0 ? 127 : st;
 }
 
 /* Compares file path with the node's bytes; "" when equal, else why. */

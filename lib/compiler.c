@@ -30,6 +30,9 @@
  * that is not ours or does not parse is ignored.
  */
 #include "compiler.h"
+#include "clock.h"
+#include "pathwalk.h"
+#include "spawn.h"
 #include "sha256.h"
 
 #include <dirent.h>
@@ -56,30 +59,18 @@ extern char **environ;
 
 /* ---- running the compiler --------------------------------------------- */
 
-static uint64_t mono_ms(void)
+/* Our environment with the messages in English (LC_ALL=C, LANGUAGE=C);
+ * the strings are environ's; free() the array. NULL: out of memory. */
+static char **english_env(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
-/* Runs argv (argv[0] = path), stdout+stderr into out. Returns the exit
- * status (>= 0) or -errno. */
-static int run(const char *path, char *const *argv, struct buf *out)
-{
-	char **env = NULL;
 	size_t ne = 0;
-	int p[2], ps[2], st = 0, r = 0;
-	pid_t pid;
-	uint64_t deadline = mono_ms() + RUN_TIMEOUT_MS;
-	bool killed = false;
+	char **env;
 
-	/* environment: ours, but the messages in English */
 	for (char **e = environ; *e; e++)
 		ne++;
 	env = calloc(ne + 3, sizeof *env);
 	if (!env)
-		return -ENOMEM;
+		return NULL;
 	ne = 0;
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "LC_ALL=", 7) && strncmp(*e, "LANGUAGE=", 9))
@@ -87,82 +78,68 @@ static int run(const char *path, char *const *argv, struct buf *out)
 	env[ne++] = "LC_ALL=C";
 	env[ne++] = "LANGUAGE=C";
 	env[ne] = NULL;
+	return env;
+}
 
-	if (pipe2(p, O_CLOEXEC)) {
-		free(env);
-		return -errno;
-	}
-	if (pipe2(ps, O_CLOEXEC)) {
-		r = -errno;
-		close(p[0]), close(p[1]);
-		free(env);
-		return r;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(p[0]), close(p[1]), close(ps[0]), close(ps[1]);
-		free(env);
-		return r;
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY), e;
-		setpgid(0, 0);
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execve(path, argv, env);
-		e = errno;
-		if (write(ps[1], &e, sizeof e) < 0) {
-			/* nothing to add */
-		}
-		_exit(127);
-	}
-	free(env);
-	close(p[1]);
-	close(ps[1]);
+/* Reads fd into out (the first RUN_CAP bytes kept) until EOF or an error;
+ * false when the deadline (ms, monotonic) came first. */
+static bool drain_until(int fd, struct buf *out, uint64_t deadline)
+{
 	for (;;) {
-		struct pollfd pf = { p[0], POLLIN, 0 };
-		uint64_t now = mono_ms();
+		struct pollfd pf = { fd, POLLIN, 0 };
+		uint64_t now = now_ms();
 		char tmp[4096];
 		ssize_t n;
-		if (now >= deadline) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
+
+		if (now >= deadline)
+			return false;
 		if (poll(&pf, 1, (int)(deadline - now)) < 0 && errno != EINTR)
-			break;
+			return true;
 		if (!pf.revents)
 			continue;
-		n = read(p[0], tmp, sizeof tmp);
+		n = read(fd, tmp, sizeof tmp);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			return true;
 		if (out->len + (size_t)n <= RUN_CAP)
 			buf_put(out, tmp, (size_t)n);
 	}
-	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	{
-		int e = 0;
-		if (read(ps[0], &e, sizeof e) == (ssize_t)sizeof e && e)
-			r = -e;
+}
+
+/* Runs argv (argv[0] = path; lib/spawn.c, in its own process group, stdin
+ * /dev/null), stdout+stderr into out, killed at RUN_TIMEOUT_MS. Returns
+ * the exit status (>= 0; 128 + signal) or -errno (-ETIMEDOUT). */
+static int run(const char *path, char *const *argv, struct buf *out)
+{
+	struct spawn_opts o = { .path = path, .argv = argv, .fd_in = -1, .new_pgrp = true };
+	int p[2], st;
+	pid_t pid;
+	bool in_time;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	o.fd_out = o.fd_err = p[1];
+	o.envp = english_env();
+	pid = o.envp ? spawn_start(&o, NULL) : -ENOMEM;
+	free((void *)o.envp);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return (int)pid;
 	}
-	close(ps[0]);
-	if (r)
-		return r;
-	if (killed)
+	in_time = drain_until(p[0], out, now_ms() + RUN_TIMEOUT_MS);
+	if (!in_time) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	close(p[0]);
+	st = spawn_wait(pid);
+	if (st < 0)
+		return st;
+	if (!in_time)
 		return -ETIMEDOUT;
-	if (!buf_ok(out))
-		return -ENOMEM;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	return buf_ok(out) ? st : -ENOMEM;
 }
 
 /* First line of a run's output, trimmed, into dst. */
@@ -604,88 +581,92 @@ static int scan_dir(const char *dir, char ***names, size_t *nn)
 	return r;
 }
 
+/* What a scan has found so far. */
+struct scan_acc {
+	struct compiler_id *v;
+	size_t cnt, cap;
+	char **seen;		/* paths identified (a directory listed twice) */
+	size_t nseen, capseen;
+};
+
+static bool seen_before(struct scan_acc *a, const char *full)
+{
+	for (size_t k = 0; k < a->nseen; k++)
+		if (!strcmp(a->seen[k], full))
+			return true;
+	return false;
+}
+
+/* Records full as seen and id as found (unless an alias of one found:
+ * a symlinked /bin, gcc vs gcc-12 collapse by identity). 0 or -ENOMEM. */
+static int scan_add(struct scan_acc *a, const char *full, const struct compiler_id *id)
+{
+	if (a->nseen == a->capseen) {
+		size_t nc = a->capseen ? a->capseen * 2 : 32;
+		char **t = realloc(a->seen, nc * sizeof *t);
+		if (!t)
+			return -ENOMEM;
+		a->seen = t, a->capseen = nc;
+	}
+	a->seen[a->nseen] = strdup(full);
+	if (a->seen[a->nseen])
+		a->nseen++;
+	for (size_t k = 0; k < a->cnt; k++)
+		if (compiler_match(&a->v[k], id))
+			return 0;
+	if (a->cnt == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 8;
+		struct compiler_id *t = realloc(a->v, nc * sizeof *t);
+		if (!t)
+			return -ENOMEM;
+		a->v = t, a->cap = nc;
+	}
+	a->v[a->cnt++] = *id;
+	return 0;
+}
+
+/* One PATH directory (absolute: relative entries are not trusted). */
+static int scan_path_dir(const char *dir, void *arg)
+{
+	struct scan_acc *a = arg;
+	char **names = NULL;
+	size_t nn = 0;
+	int r = scan_dir(dir, &names, &nn);
+
+	for (size_t i = 0; i < nn && !r; i++) {
+		char full[PATH_MAX];
+		struct compiler_id id;
+
+		if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, names[i]) >= sizeof full)
+			continue;
+		if (seen_before(a, full) || compiler_identify(full, &id))
+			continue;
+		r = scan_add(a, full, &id);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
 int compiler_scan(struct compiler_id **list, size_t *n)
 {
-	const char *pathenv = getenv("PATH");
-	char *pcopy, *save = NULL;
-	struct compiler_id *v = NULL;
-	size_t cnt = 0, cap = 0;
-	char **seen = NULL;
-	size_t nseen = 0, capseen = 0;
-	int r = 0;
+	struct scan_acc a;
+	int r;
 
+	memset(&a, 0, sizeof a);
 	*list = NULL;
 	*n = 0;
-	if (!pathenv)
-		pathenv = "/usr/local/bin:/usr/bin:/bin";
-	pcopy = strdup(pathenv);
-	if (!pcopy)
-		return -ENOMEM;
-	for (char *dir = strtok_r(pcopy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char **names = NULL;
-		size_t nn = 0;
-
-		if (dir[0] != '/')
-			continue;	/* relative PATH entries are not trusted */
-		r = scan_dir(dir, &names, &nn);
-		for (size_t i = 0; i < nn && !r; i++) {
-			char full[PATH_MAX];
-			struct compiler_id id;
-			bool dup = false;
-
-			if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, names[i]) >= sizeof full)
-				continue;
-			/* a directory listed twice in PATH; other aliases (a
-			 * symlinked /bin, gcc vs gcc-12) collapse by identity */
-			for (size_t k = 0; k < nseen; k++)
-				if (!strcmp(seen[k], full))
-					dup = true;
-			if (dup || compiler_identify(full, &id))
-				continue;
-			if (nseen == capseen) {
-				size_t nc = capseen ? capseen * 2 : 32;
-				char **t = realloc(seen, nc * sizeof *t);
-				if (!t) {
-					r = -ENOMEM;
-					break;
-				}
-				seen = t, capseen = nc;
-			}
-			seen[nseen] = strdup(full);
-			if (seen[nseen])
-				nseen++;
-			for (size_t k = 0; k < cnt; k++)
-				if (compiler_match(&v[k], &id))
-					dup = true;
-			if (dup)
-				continue;
-			if (cnt == cap) {
-				size_t nc = cap ? cap * 2 : 8;
-				struct compiler_id *t = realloc(v, nc * sizeof *t);
-				if (!t) {
-					r = -ENOMEM;
-					break;
-				}
-				v = t, cap = nc;
-			}
-			v[cnt++] = id;
-		}
-		for (size_t i = 0; i < nn; i++)
-			free(names[i]);
-		free(names);
-		if (r)
-			break;
-	}
-	free(pcopy);
-	for (size_t k = 0; k < nseen; k++)
-		free(seen[k]);
-	free(seen);
+	r = pathwalk(NULL, false, scan_path_dir, &a);
+	for (size_t k = 0; k < a.nseen; k++)
+		free(a.seen[k]);
+	free(a.seen);
 	if (r) {
-		free(v);
+		free(a.v);
 		return r;
 	}
-	*list = v;
-	*n = cnt;
+	*list = a.v;
+	*n = a.cnt;
 	return 0;
 }
 

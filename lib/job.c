@@ -14,9 +14,9 @@
  * compiler = compiler_encode()'s form (lib/compiler.c; no path).
  */
 #include "job.h"
+#include "argv_wire.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,115 +60,109 @@ static bool cwd_ok(const char *cwd)
 	return cwd[0] == '/' && fits(cwd, JOB_CWD_MAX);
 }
 
+/* ---- the job description and outcome ---- */
+
+int job_desc_set_names(struct job_desc *d, const char *input_name, const char *output_name,
+		       const char *cwd)
+{
+	if (!fits(input_name, JOB_NAME_MAX) || !fits(output_name, JOB_NAME_MAX) ||
+	    !fits(cwd, JOB_CWD_MAX))
+		return -ENAMETOOLONG;
+	snprintf(d->input_name, sizeof d->input_name, "%s", input_name);
+	snprintf(d->output_name, sizeof d->output_name, "%s", output_name);
+	snprintf(d->cwd, sizeof d->cwd, "%s", cwd);
+	return 0;
+}
+
+bool job_desc_ok(const struct job_desc *d)
+{
+	return argv_wire_check(d->args, d->nargs) == 0 && fits(d->input_name, JOB_NAME_MAX) &&
+	       fits(d->output_name, JOB_NAME_MAX) && fits(d->cwd, JOB_CWD_MAX) &&
+	       d->input_len <= JOB_MAX_INPUT && (d->input_len == 0 || d->input);
+}
+
+void job_desc_put_args(struct buf *b, const struct job_desc *d)
+{
+	argv_wire_encode(b, d->args, d->nargs);
+}
+
+int job_desc_get_args(struct cursor *c, struct job_desc *d)
+{
+	int nargs = 0;
+
+	d->args = argv_wire_decode(c, &nargs);
+	if (!d->args)
+		return c->err ? -EPROTO : -ENOMEM;
+	d->nargs = nargs;
+	return 0;
+}
+
+void job_desc_free(struct job_desc *d)
+{
+	free(d->args);
+	d->args = NULL;
+	d->nargs = 0;
+}
+
+bool job_outcome_ok(const struct job_outcome *o)
+{
+	return o->out_len <= JOB_MAX_TEXT && o->err_len <= JOB_MAX_TEXT &&
+	       o->obj_len <= JOB_MAX_OUTPUT && o->dwo_len <= JOB_MAX_OUTPUT &&
+	       fits(o->error, JOB_ERROR_MAX);
+}
+
 /* ---- JOB ---- */
 
 int job_encode_job(struct buf *b, const struct job_spec *j)
 {
-	size_t total = 0;
+	const struct job_desc *d = &j->d;
 
-	if (j->nargs < 0 || j->nargs > JOB_MAX_ARGS || !compiler_wire_ok(&j->compiler) ||
-	    !fits(j->input_name, JOB_NAME_MAX) || !fits(j->output_name, JOB_NAME_MAX) ||
-	    !cwd_ok(j->hub_cwd) || j->input_len > JOB_MAX_INPUT || (j->input_len && !j->input))
+	if (!compiler_wire_ok(&j->compiler) || !job_desc_ok(d) || !cwd_ok(d->cwd))
 		return -EINVAL;
-	for (int i = 0; i < j->nargs; i++) {
-		size_t l = strnlen(j->args[i], JOB_MAX_ARG_LEN);
-		if (l >= JOB_MAX_ARG_LEN)
-			return -EINVAL;
-		total += l + 1;
-	}
-	if (total > JOB_MAX_ARGS_BYTES)
-		return -EINVAL;
-
 	put_header(b, JOB_MSG_JOB);
 	buf_u64(b, j->job_id);
 	compiler_encode(b, &j->compiler);
-	buf_u16(b, (uint16_t)j->nargs);
-	for (int i = 0; i < j->nargs; i++)
-		buf_str(b, j->args[i]);
-	buf_str(b, j->input_name);
-	buf_str(b, j->output_name);
-	buf_str(b, j->hub_cwd);
-	buf_u8(b, j->want_dwo ? 1 : 0);
+	job_desc_put_args(b, d);
+	buf_str(b, d->input_name);
+	buf_str(b, d->output_name);
+	buf_str(b, d->cwd);
+	buf_u8(b, d->want_dwo ? 1 : 0);
 	buf_u32(b, j->limits.cpu_s);
 	buf_u64(b, j->limits.mem_bytes);
 	buf_u64(b, j->limits.out_bytes);
 	buf_u32(b, j->limits.timeout_ms);
-	buf_blob(b, j->input, j->input_len);
+	buf_blob(b, d->input, d->input_len);
 	return 0;
-}
-
-/* Reads nargs strings into one malloc'd block: pointer array then the text. */
-static char **get_args(struct cursor *c, int nargs)
-{
-	struct cursor scan = *c;
-	size_t text = 0;
-	char **argv;
-	char *p;
-
-	/* First pass: validate and size. */
-	for (int i = 0; i < nargs; i++) {
-		uint16_t l = cur_u16(&scan);
-		const uint8_t *s;
-		if (scan.err || l >= JOB_MAX_ARG_LEN) {
-			c->err = true;
-			return NULL;
-		}
-		s = cur_take(&scan, l);
-		if (!s || memchr(s, 0, l)) {
-			c->err = true;
-			return NULL;
-		}
-		text += (size_t)l + 1;
-	}
-	if (text > JOB_MAX_ARGS_BYTES) {
-		c->err = true;
-		return NULL;
-	}
-	argv = malloc((size_t)(nargs + 1) * sizeof *argv + text + 1);
-	if (!argv)
-		return NULL;
-	p = (char *)(argv + nargs + 1);
-	for (int i = 0; i < nargs; i++) {
-		uint16_t l = cur_u16(c);
-		const uint8_t *s = cur_take(c, l);
-		argv[i] = p;
-		memcpy(p, s, l);
-		p[l] = 0;
-		p += l + 1;
-	}
-	argv[nargs] = NULL;
-	return argv;
 }
 
 int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 {
 	struct cursor c = cur_init(msg, len);
-	int nargs;
+	struct job_desc *d = &j->d;
+	int rc;
 
 	memset(j, 0, sizeof *j);
 	get_header(&c, JOB_MSG_JOB);
 	j->job_id = cur_u64(&c);
 	compiler_decode(&c, &j->compiler);
-	nargs = cur_u16(&c);
-	if (c.err || nargs > JOB_MAX_ARGS)
+	if (c.err)
 		return -EPROTO;
-	j->args = get_args(&c, nargs);
-	if (!j->args)
-		return c.err ? -EPROTO : -ENOMEM;
-	j->nargs = nargs;
-	cur_str(&c, j->input_name, sizeof j->input_name);
-	cur_str(&c, j->output_name, sizeof j->output_name);
-	if (cur_str(&c, j->hub_cwd, sizeof j->hub_cwd) && !cwd_ok(j->hub_cwd))
+	rc = job_desc_get_args(&c, d);
+	if (rc < 0)
+		return rc;
+	cur_str(&c, d->input_name, sizeof d->input_name);
+	cur_str(&c, d->output_name, sizeof d->output_name);
+	if (cur_str(&c, d->cwd, sizeof d->cwd) && !cwd_ok(d->cwd))
 		c.err = true;
 	uint8_t flags = cur_u8(&c);
 	if (flags & ~1u)
 		c.err = true;
-	j->want_dwo = flags & 1;
+	d->want_dwo = flags & 1;
 	j->limits.cpu_s = cur_u32(&c);
 	j->limits.mem_bytes = cur_u64(&c);
 	j->limits.out_bytes = cur_u64(&c);
 	j->limits.timeout_ms = cur_u32(&c);
-	j->input = cur_blob(&c, JOB_MAX_INPUT, &j->input_len);
+	d->input = cur_blob(&c, JOB_MAX_INPUT, &d->input_len);
 	if (!cur_done(&c)) {
 		job_spec_free(j);
 		return -EPROTO;
@@ -178,53 +172,52 @@ int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 
 void job_spec_free(struct job_spec *j)
 {
-	free(j->args);
-	j->args = NULL;
-	j->nargs = 0;
+	job_desc_free(&j->d);
 }
 
 /* ---- RESULT ---- */
 
 int job_encode_result(struct buf *b, const struct job_result *r)
 {
-	if (r->out_len > JOB_MAX_TEXT || r->err_len > JOB_MAX_TEXT ||
-	    r->obj_len > JOB_MAX_OUTPUT || r->dwo_len > JOB_MAX_OUTPUT ||
-	    !fits(r->error, JOB_ERROR_MAX))
+	const struct job_outcome *o = &r->o;
+
+	if (!job_outcome_ok(o))
 		return -EINVAL;
 	put_header(b, JOB_MSG_RESULT);
 	buf_u64(b, r->job_id);
-	buf_u32(b, (uint32_t)r->status);
+	buf_u32(b, (uint32_t)o->status);
 	buf_u32(b, (uint32_t)r->farm_error);
-	buf_str(b, r->error);
-	buf_u64(b, r->wall_us);
-	buf_u64(b, r->cpu_us);
+	buf_str(b, o->error);
+	buf_u64(b, o->wall_us);
+	buf_u64(b, o->cpu_us);
 	buf_u64(b, r->node_us);
-	buf_blob(b, r->out, r->out_len);
-	buf_blob(b, r->err, r->err_len);
-	buf_blob(b, r->obj, r->obj_len);
-	buf_blob(b, r->dwo, r->dwo_len);
+	buf_blob(b, o->out, o->out_len);
+	buf_blob(b, o->err, o->err_len);
+	buf_blob(b, o->obj, o->obj_len);
+	buf_blob(b, o->dwo, o->dwo_len);
 	return 0;
 }
 
 int job_decode_result(const void *msg, size_t len, struct job_result *r)
 {
 	struct cursor c = cur_init(msg, len);
+	struct job_outcome *o = &r->o;
 
 	memset(r, 0, sizeof *r);
 	get_header(&c, JOB_MSG_RESULT);
 	r->job_id = cur_u64(&c);
-	r->status = (int32_t)cur_u32(&c);
+	o->status = (int32_t)cur_u32(&c);
 	r->farm_error = (int32_t)cur_u32(&c);
-	cur_str(&c, r->error, sizeof r->error);
-	r->wall_us = cur_u64(&c);
-	r->cpu_us = cur_u64(&c);
+	cur_str(&c, o->error, sizeof o->error);
+	o->wall_us = cur_u64(&c);
+	o->cpu_us = cur_u64(&c);
 	r->node_us = cur_u64(&c);
-	r->out = cur_blob(&c, JOB_MAX_TEXT, &r->out_len);
-	r->err = cur_blob(&c, JOB_MAX_TEXT, &r->err_len);
-	r->obj = cur_blob(&c, JOB_MAX_OUTPUT, &r->obj_len);
-	r->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &r->dwo_len);
+	o->out = cur_blob(&c, JOB_MAX_TEXT, &o->out_len);
+	o->err = cur_blob(&c, JOB_MAX_TEXT, &o->err_len);
+	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
+	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
 	/* A farm error is negative; a status is an exit code or 128+signal. */
-	if (r->farm_error > 0 || r->status < 0 || r->status > 255)
+	if (r->farm_error > 0 || o->status < 0 || o->status > 255)
 		c.err = true;
 	if (!cur_done(&c)) {
 		memset(r, 0, sizeof *r);
@@ -350,68 +343,4 @@ void job_nodeinfo_free(struct job_nodeinfo *ni)
 	free(ni->compilers);
 	ni->compilers = NULL;
 	ni->ncompilers = 0;
-}
-
-/* ---- telemetry sources ---- */
-
-static bool read_u64_file(const char *path, unsigned long long *v)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-	if (!f)
-		return false;
-	ok = fscanf(f, "%llu", v) == 1;
-	fclose(f);
-	return ok;
-}
-
-void job_telemetry_read(struct job_telemetry *t)
-{
-	char line[256];
-	FILE *f;
-	DIR *d;
-	unsigned long long v;
-	double l1;
-
-	memset(t, 0, sizeof *t);
-	t->temp_mc = JOB_TEMP_UNKNOWN;
-	f = fopen("/proc/loadavg", "re");
-	if (f) {
-		if (fscanf(f, "%lf", &l1) == 1 && l1 >= 0 && l1 < 4e6)
-			t->load_milli = (uint32_t)(l1 * 1000);
-		fclose(f);
-	}
-	f = fopen("/proc/meminfo", "re");
-	if (f) {
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "MemTotal: %llu", &v) == 1)
-				t->mem_total_kb = v;
-			else if (sscanf(line, "MemAvailable: %llu", &v) == 1)
-				t->mem_avail_kb = v;
-		}
-		fclose(f);
-	}
-	if (read_u64_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", &v))
-		t->freq_cur_khz = (uint32_t)v;
-	if (read_u64_file("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", &v))
-		t->freq_max_khz = (uint32_t)v;
-	d = opendir("/sys/class/thermal");
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			char p[300];
-			if (strncmp(e->d_name, "thermal_zone", 12))
-				continue;
-			snprintf(p, sizeof p, "/sys/class/thermal/%s/temp", e->d_name);
-			long long tv;
-			FILE *tf = fopen(p, "re");
-			if (!tf)
-				continue;
-			if (fscanf(tf, "%lld", &tv) == 1 && tv > -300000 && tv < 1000000 &&
-			    (t->temp_mc == JOB_TEMP_UNKNOWN || tv > t->temp_mc))
-				t->temp_mc = (int32_t)tv;
-			fclose(tf);
-		}
-		closedir(d);
-	}
 }

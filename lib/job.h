@@ -65,37 +65,66 @@ struct job_limits {
 	uint32_t timeout_ms;
 };
 
-/* JOB: one compile. */
-struct job_spec {
-	uint64_t job_id;
-	struct compiler_id compiler;	/* path is not sent */
-	char **args;			/* decode: malloc'd (one block) */
+/*
+ * The one job description: what dcc asks for, hubd checks and forwards, and
+ * noded runs. SUBMIT (hub/proto.h) and JOB (below) both carry it; dcc fills
+ * it (hub/client.h), hubd passes it on whole, noded hands it to the executor.
+ */
+struct job_desc {
+	char **args;			/* decode: malloc'd (one block, job_desc_free) */
 	int nargs;
 	/* The source's relative path on the hub (e.g. "src/a.c"): the node
 	 * writes the input there and compiles it as that source. */
 	char input_name[JOB_NAME_MAX];
-	const uint8_t *input;
-	size_t input_len;
-	char output_name[JOB_NAME_MAX];
+	char output_name[JOB_NAME_MAX];	/* relative path for -o */
 	/* dcc's working directory on the hub: absolute (starts with '/'), no
 	 * NUL, < JOB_CWD_MAX. The node only names it in its
 	 * -fdebug-prefix-map (DW_AT_comp_dir), never touches it. */
-	char hub_cwd[JOB_CWD_MAX];
-	bool want_dwo;
+	char cwd[JOB_CWD_MAX];
+	bool want_dwo;			/* -gsplit-dwarf: bring back the .dwo */
+	const uint8_t *input;
+	size_t input_len;
+};
+
+/* The one job outcome: what the compiler did. RESULT (below) and ANSWER
+ * (hub/proto.h) both carry it; the byte strings are views (into a message,
+ * or into the buffers of whoever produced them). */
+struct job_outcome {
+	int32_t status;		/* exit code or 128+signal */
+	char error[JOB_ERROR_MAX];	/* why it did not run (or a note) */
+	const uint8_t *out, *err, *obj, *dwo;
+	size_t out_len, err_len, obj_len, dwo_len;
+	uint64_t wall_us, cpu_us;	/* of the compiler; cpu_us is not in ANSWER */
+};
+
+/* JOB: one compile. */
+struct job_spec {
+	uint64_t job_id;
+	struct compiler_id compiler;	/* path is not sent */
+	struct job_desc d;
 	struct job_limits limits;
 };
 
 /* RESULT: what the node's compiler did, or why it could not run. */
 struct job_result {
 	uint64_t job_id;
-	int32_t status;		/* exit code or 128+signal */
 	int32_t farm_error;	/* 0, or -errno: the node could not run it */
-	char error[JOB_ERROR_MAX];
-	const uint8_t *out, *err, *obj, *dwo;
-	size_t out_len, err_len, obj_len, dwo_len;
-	uint64_t wall_us, cpu_us;	/* compiler */
+	struct job_outcome o;
 	uint64_t node_us;		/* on the node, from JOB received to RESULT */
 };
+
+/* Sets d's names and cwd: -ENAMETOOLONG (d unchanged) if one does not fit. */
+int job_desc_set_names(struct job_desc *d, const char *input_name, const char *output_name,
+		       const char *cwd);
+/* The caps of a description every encoder checks (args, names, input);
+ * the cwd is checked by each protocol (JOB wants it absolute). */
+bool job_desc_ok(const struct job_desc *d);
+/* The args as u16 count then strings; the decoder checks every cap. */
+void job_desc_put_args(struct buf *b, const struct job_desc *d);
+int job_desc_get_args(struct cursor *c, struct job_desc *d);	/* 0, -EPROTO, -ENOMEM */
+void job_desc_free(struct job_desc *d);
+/* The caps of an outcome (texts, outputs, error). */
+bool job_outcome_ok(const struct job_outcome *o);
 
 /* TELEMETRY. Unknown values: temp JOB_TEMP_UNKNOWN, others 0. */
 #define JOB_TEMP_UNKNOWN INT32_MIN
@@ -135,14 +164,11 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 /* Decoders: 0, or -EPROTO (malformed, over a cap, trailing bytes), -ENOMEM.
  * On failure nothing needs freeing. */
 int job_decode_job(const void *msg, size_t len, struct job_spec *j);
-void job_spec_free(struct job_spec *j);
+void job_spec_free(struct job_spec *j);	/* job_desc_free(&j->d) */
 int job_decode_result(const void *msg, size_t len, struct job_result *r);
 int job_decode_cancel(const void *msg, size_t len, uint64_t *job_id);
 int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t);
 int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni);
 void job_nodeinfo_free(struct job_nodeinfo *ni);
-
-/* Fills t from /proc and /sys (whatever is present). */
-void job_telemetry_read(struct job_telemetry *t);
 
 #endif

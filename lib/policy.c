@@ -165,117 +165,139 @@ static bool wa_ok(const char *list)
 	return true;
 }
 
+/* Options a compile may always pass, exactly. */
+static const char *const safe_words[] = {
+	"-w", "-ansi", "-pedantic", "-pedantic-errors", "-pthread", "-pipe",
+	"-fpreprocessed", "-fdirectives-only", "-p", "-pg", "-Wpedantic",
+	"-fno-working-directory", "-fworking-directory", "-nostdinc", "-nostdinc++",
+	NULL
+};
+
+/* -f options with a value (NAME=...) a node allows, by prefix. */
+static const char *const f_valued_ok[] = {
+	"-fvisibility=", "-fabi-version=", "-fmax-errors=", "-ftemplate-depth=",
+	"-fconstexpr-", "-fdiagnostics-", "-fstack-", "-fcf-protection",
+	"-fmessage-length=", "-ftabstop=", "-fpermitted-flt-eval-methods=",
+	"-fexcess-precision=", "-ffp-contract=", "-ftls-model=", "-fzero-call-used-regs=",
+	"-fstrong-eval-order", "-fno-", "-flimit-function-alignment", "-falign-",
+	"-fpatchable-function-entry=", "-ftrivial-auto-var-init=", "-fasan-shadow-offset=",
+	"-fsso-struct=", "-fchar8_t", "-fmin-function-alignment=", "-fstrict-flex-arrays",
+	"-fharden", "-fcoroutines", "-fconcepts", "-fsched", "-fira-", "-flive-patching=",
+	"-fprofile-update=", "-fvect-cost-model", "-fsimd-cost-model", "-frandom-seed=",
+	NULL
+};
+
+static bool in_words(const char *a, const char *const *w)
+{
+	for (int i = 0; w[i]; i++)
+		if (!strcmp(a, w[i]))
+			return true;
+	return false;
+}
+
+static bool in_prefixes(const char *a, const char *const *p)
+{
+	for (int i = 0; p[i]; i++)
+		if (starts(a, p[i]))
+			return true;
+	return false;
+}
+
+/* An option whose value is the next argument (-x, -Xassembler, --param):
+ * 1 (the value checked too), 0 (not one of them) or -EPERM. */
+static int check_pair(char *const *args, int nargs, int i, int *nx, char *why, size_t whylen)
+{
+	const char *a = args[i], *v = i + 1 < nargs ? args[i + 1] : NULL;
+
+	if (!strcmp(a, "-x")) {
+		if (!v || !x_lang_ok(v))
+			return refuse(why, whylen, "-x %s: language not allowed", v ? v : "");
+		(*nx)++;
+		return 1;
+	}
+	if (!strcmp(a, "-Xassembler")) {
+		if (!v || !wa_ok(v))
+			return refuse(why, whylen, "-Xassembler %s: not allowed", v ? v : "");
+		return 1;
+	}
+	if (!strcmp(a, "--param")) {
+		if (!v || strchr(v, '/'))
+			return refuse(why, whylen, "--param: bad value%s", "");
+		return 1;
+	}
+	return 0;
+}
+
+/* The allow-listed families, each with its denials; no member may name a
+ * file. 0 or -EPERM. */
+static int check_family(const char *a, char *why, size_t whylen)
+{
+	if (strchr(a, '/'))
+		return refuse(why, whylen, "%s: names a path", a);
+	if (a[1] == 'O' || a[1] == 'W' || starts(a, "-std=") || starts(a, "--std="))
+		return 0;
+	if (a[1] == 'g')
+		return 0;	/* debug info options name no files */
+	if (a[1] == 'm')
+		return strstr(a, "=native") ? refuse(why, whylen, "%s: host-dependent", a) : 0;
+	if (a[1] == 'f') {
+		if (f_denied(a))
+			return refuse(why, whylen, "%s: not allowed on a node", a);
+		if (starts(a, "-fsanitize") || !strchr(a, '=') || in_prefixes(a, f_valued_ok))
+			return 0;
+		return refuse(why, whylen, "%s: option value not on the allow-list", a);
+	}
+	if (starts(a, "--param="))
+		return 0;
+	return refuse(why, whylen, "%s: not on the allow-list", a);
+}
+
+/* One option on its own. 0 or -EPERM; counts -c/-S and -xLANG. */
+static int check_one(const char *a, int *ncs, int *nx, char *why, size_t whylen)
+{
+	if (a[0] != '-')
+		return refuse(why, whylen, "%s: not an option (inputs are the node's)", a);
+	if (!strcmp(a, "-c") || !strcmp(a, "-S")) {
+		(*ncs)++;
+		return 0;
+	}
+	if (in_words(a, safe_words))
+		return 0;
+	if (starts(a, "-x")) {
+		if (!x_lang_ok(a + 2))
+			return refuse(why, whylen, "%s: language not allowed", a);
+		(*nx)++;
+		return 0;
+	}
+	if (starts(a, "-Wa,"))
+		return wa_ok(a + 4) ? 0 : refuse(why, whylen, "%s: assembler option not allowed", a);
+	if (starts(a, "-Wp,") || starts(a, "-Wl,") || starts(a, "-Xlinker") ||
+	    starts(a, "-Xpreprocessor") || starts(a, "-Xclang"))
+		return refuse(why, whylen, "%s: not allowed on a node", a);
+	if (is_prefix_map(a))
+		return 0;	/* only rewrites names in the output */
+	return check_family(a, why, whylen);
+}
+
 int policy_check_args(char *const *args, int nargs, char *why, size_t whylen)
 {
-	int ncs = 0, nx = 0;
+	int ncs = 0, nx = 0, r;
 
 	if (nargs < 0 || nargs > MAX_ARGS)
 		return refuse(why, whylen, "too many arguments%s", "");
 	for (int i = 0; i < nargs; i++) {
-		const char *a = args[i];
-
-		if (!a)
+		if (!args[i])
 			return refuse(why, whylen, "missing argument%s", "");
-		if (strlen(a) > MAX_ARG_LEN)
+		if (strlen(args[i]) > MAX_ARG_LEN)
 			return refuse(why, whylen, "argument too long%s", "");
-		if (a[0] != '-')
-			return refuse(why, whylen, "%s: not an option (inputs are the node's)", a);
-		if (!strcmp(a, "-c") || !strcmp(a, "-S")) {
-			ncs++;
-			continue;
-		}
-		/* exact safe words */
-		if (!strcmp(a, "-w") ||
-		    !strcmp(a, "-ansi") || !strcmp(a, "-pedantic") ||
-		    !strcmp(a, "-pedantic-errors") || !strcmp(a, "-pthread") ||
-		    !strcmp(a, "-pipe") || !strcmp(a, "-fpreprocessed") ||
-		    !strcmp(a, "-fdirectives-only") || !strcmp(a, "-p") ||
-		    !strcmp(a, "-pg") || !strcmp(a, "-Wpedantic") ||
-		    !strcmp(a, "-fno-working-directory") ||
-		    !strcmp(a, "-fworking-directory") || !strcmp(a, "-nostdinc") ||
-		    !strcmp(a, "-nostdinc++"))
-			continue;
-		if (!strcmp(a, "-x")) {
-			if (i + 1 >= nargs || !x_lang_ok(args[i + 1]))
-				return refuse(why, whylen, "-x %s: language not allowed",
-					      i + 1 < nargs ? args[i + 1] : "");
-			i++;
-			nx++;
-			continue;
-		}
-		if (starts(a, "-x")) {
-			if (!x_lang_ok(a + 2))
-				return refuse(why, whylen, "%s: language not allowed", a);
-			nx++;
-			continue;
-		}
-		if (!strcmp(a, "-Xassembler")) {
-			if (i + 1 >= nargs || !wa_ok(args[i + 1]))
-				return refuse(why, whylen, "-Xassembler %s: not allowed",
-					      i + 1 < nargs ? args[i + 1] : "");
+		if (args[i][0] == '-' && (r = check_pair(args, nargs, i, &nx, why, whylen))) {
+			if (r < 0)
+				return r;
 			i++;
 			continue;
 		}
-		if (starts(a, "-Wa,")) {
-			if (!wa_ok(a + 4))
-				return refuse(why, whylen, "%s: assembler option not allowed", a);
-			continue;
-		}
-		if (starts(a, "-Wp,") || starts(a, "-Wl,") || starts(a, "-Xlinker") ||
-		    starts(a, "-Xpreprocessor") || starts(a, "-Xclang"))
-			return refuse(why, whylen, "%s: not allowed on a node", a);
-		if (is_prefix_map(a))
-			continue;	/* only rewrites names in the output */
-		/* everything below is an allow-listed family with denials;
-		 * no member may name a file */
-		if (strchr(a, '/'))
-			return refuse(why, whylen, "%s: names a path", a);
-		if (a[1] == 'O' || a[1] == 'W' || starts(a, "-std=") ||
-		    starts(a, "--std="))
-			continue;
-		if (a[1] == 'g')
-			continue;	/* debug info options name no files */
-		if (a[1] == 'm') {
-			if (strstr(a, "=native"))
-				return refuse(why, whylen, "%s: host-dependent", a);
-			continue;
-		}
-		if (a[1] == 'f') {
-			if (f_denied(a))
-				return refuse(why, whylen, "%s: not allowed on a node", a);
-			if (starts(a, "-fsanitize") || !strchr(a, '=') ||
-			    starts(a, "-fvisibility=") || starts(a, "-fabi-version=") ||
-			    starts(a, "-fmax-errors=") || starts(a, "-ftemplate-depth=") ||
-			    starts(a, "-fconstexpr-") || starts(a, "-fdiagnostics-") ||
-			    starts(a, "-fstack-") || starts(a, "-fcf-protection") ||
-			    starts(a, "-fmessage-length=") || starts(a, "-ftabstop=") ||
-			    starts(a, "-fpermitted-flt-eval-methods=") ||
-			    starts(a, "-fexcess-precision=") || starts(a, "-ffp-contract=") ||
-			    starts(a, "-ftls-model=") || starts(a, "-fzero-call-used-regs=") ||
-			    starts(a, "-fstrong-eval-order") || starts(a, "-fno-") ||
-			    starts(a, "-flimit-function-alignment") ||
-			    starts(a, "-falign-") || starts(a, "-fpatchable-function-entry=") ||
-			    starts(a, "-ftrivial-auto-var-init=") ||
-			    starts(a, "-fasan-shadow-offset=") || starts(a, "-fsso-struct=") ||
-			    starts(a, "-fchar8_t") || starts(a, "-fmin-function-alignment=") ||
-			    starts(a, "-fstrict-flex-arrays") || starts(a, "-fharden") ||
-			    starts(a, "-fcoroutines") || starts(a, "-fconcepts") ||
-			    starts(a, "-fsched") || starts(a, "-fira-") ||
-			    starts(a, "-flive-patching=") || starts(a, "-fprofile-update=") ||
-			    starts(a, "-fvect-cost-model") || starts(a, "-fsimd-cost-model") ||
-			    starts(a, "-frandom-seed="))
-				continue;
-			return refuse(why, whylen, "%s: option value not on the allow-list", a);
-		}
-		if (!strcmp(a, "--param")) {
-			if (i + 1 >= nargs || strchr(args[i + 1], '/'))
-				return refuse(why, whylen, "--param: bad value%s", "");
-			i++;
-			continue;
-		}
-		if (starts(a, "--param="))
-			continue;
-		return refuse(why, whylen, "%s: not on the allow-list", a);
+		if ((r = check_one(args[i], &ncs, &nx, why, whylen)))
+			return r;
 	}
 	if (ncs != 1)
 		return refuse(why, whylen, "a job is a compile: exactly one -c or -S%s", "");

@@ -12,11 +12,18 @@
  * ring (setsockopt refused) it falls back to recvmmsg. Device errors the
  * kernel reports on the socket (sk_err: ENETDOWN when the device goes down)
  * are picked up with SO_ERROR when the ring is empty.
+ *
+ * An AF_PACKET I/O is made in two halves (rawio.h): the socket, its ring
+ * request, forced buffer sizes and bind need CAP_NET_RAW/CAP_NET_ADMIN
+ * (link_io_packet_socket); adopting it (checks, ring mapping, MTU) needs
+ * nothing (link_io_packet_adopt), so hubd's dispatcher holds no capability.
  */
-#include "link.h"
+#include "rawio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -231,31 +238,45 @@ static const struct link_io_ops raw_ops = {
 	.close = raw_close,
 };
 
-/* The TPACKET_V2 receive ring; on any failure the socket stays as it was. */
-static void ring_setup(struct rawio *r)
+/* Asks for the TPACKET_V2 receive ring (the privileged half: before bind, so
+ * no frame is queued outside it). On failure the socket stays TPACKET_V1
+ * with no ring: the version tells the adopting half which it got. */
+static void ring_request(int fd)
 {
 	int v = TPACKET_V2;
 	struct tpacket_req req;
 
-	if (setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0)
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0)
 		return;
 	memset(&req, 0, sizeof req);
 	req.tp_block_size = RING_BLOCK;
 	req.tp_block_nr = RING_BLOCKS;
 	req.tp_frame_size = RING_FRAME;
 	req.tp_frame_nr = RING_FRAMES;
-	if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
-		goto plain;
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) {
+		v = TPACKET_V1;
+		(void)setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v);
+	}
+}
+
+/* Maps the ring ring_request() made; when that fails the ring is torn down
+ * again (frames then wait in the socket buffer, read with recvmmsg). */
+static void ring_map(struct rawio *r)
+{
+	int v = 0;
+	socklen_t vl = sizeof v;
+	struct tpacket_req req;
+
+	if (getsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, &vl) < 0 || v != TPACKET_V2)
+		return;
 	r->ring_len = (size_t)RING_BLOCK * RING_BLOCKS;
 	void *m = mmap(NULL, r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (m == MAP_FAILED) {
-		memset(&req, 0, sizeof req); /* tear the ring down again */
-		(void)setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req);
-		goto plain;
+	if (m != MAP_FAILED) {
+		r->ring = m;
+		return;
 	}
-	r->ring = m;
-	return;
-plain:
+	memset(&req, 0, sizeof req);
+	(void)setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req);
 	v = TPACKET_V1;
 	(void)setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v);
 	r->ring_len = 0;
@@ -269,37 +290,104 @@ static void set_buf(int fd, int force_opt, int opt, int bytes)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);
 }
 
-int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct link_io **out)
+int link_io_packet_socket(const char *ifname, const struct link_io_opts *o, int *fd,
+			  int *ifindex)
 {
 	struct link_io_opts def = { 0 };
+	struct sockaddr_ll sll;
+	unsigned idx;
+	int s, rc;
+
+	*fd = -1;
+	if (!o)
+		o = &def;
+	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	s = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(LINK_ETHERTYPE));
+	if (s < 0)
+		return -errno;
+	idx = if_nametoindex(ifname);
+	if (idx == 0 || idx > INT_MAX) {
+		rc = idx ? -ERANGE : -errno;
+		goto fail;
+	}
+	ring_request(s);
+	set_buf(s, SO_RCVBUFFORCE, SO_RCVBUF, o->rcvbuf ? o->rcvbuf : LINK_IO_RCVBUF_DEFAULT);
+	set_buf(s, SO_SNDBUFFORCE, SO_SNDBUF, o->sndbuf ? o->sndbuf : LINK_IO_SNDBUF_DEFAULT);
+	memset(&sll, 0, sizeof sll);
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(LINK_ETHERTYPE);
+	sll.sll_ifindex = (int)idx;
+	if (bind(s, (struct sockaddr *)&sll, sizeof sll) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	*fd = s;
+	*ifindex = (int)idx;
+	return 0;
+fail:
+	close(s);
+	return rc;
+}
+
+/* Is FD an AF_PACKET datagram socket bound to IFINDEX and our EtherType? */
+static int check_packet_socket(int fd, int ifindex)
+{
+	struct sockaddr_ll sll;
+	socklen_t sl = sizeof sll;
+	int v = 0;
+	socklen_t vl = sizeof v;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl) < 0)
+		return errno == ENOTSOCK ? -ENOTSOCK : -errno;
+	if (v != AF_PACKET)
+		return -EAFNOSUPPORT;
+	vl = sizeof v;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) < 0)
+		return -errno;
+	if (v != SOCK_DGRAM)
+		return -EPROTOTYPE;
+	memset(&sll, 0, sizeof sll);
+	if (getsockname(fd, (struct sockaddr *)&sll, &sl) < 0)
+		return -errno;
+	if (sl < sizeof sll - sizeof sll.sll_addr || sll.sll_family != AF_PACKET ||
+	    sll.sll_protocol != htons(LINK_ETHERTYPE) || ifindex <= 0 || sll.sll_ifindex != ifindex)
+		return -EADDRNOTAVAIL;
+	return 0;
+}
+
+int link_io_packet_adopt(int fd, int ifindex, const struct link_io_opts *o, struct link_io **out)
+{
 	struct rawio *r;
 	struct ifreq ifr;
-	struct sockaddr_ll sll;
-	int rc, rcvbuf = 0;
+	int rc, fl, rcvbuf = 0;
 	socklen_t sl = sizeof rcvbuf;
 
 	*out = NULL;
-	if (!o)
-		o = &def;
-	if (!ifname || strlen(ifname) >= IFNAMSIZ)
-		return -EINVAL;
+	if (fd < 0)
+		return -EBADF;
+	rc = check_packet_socket(fd, ifindex);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
 	r = calloc(1, sizeof *r);
-	if (!r)
+	if (!r) {
+		close(fd);
 		return -ENOMEM;
+	}
 	r->packet = true;
-	r->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(LINK_ETHERTYPE));
-	if (r->fd < 0) {
+	r->fd = fd;
+	r->ifindex = ifindex;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	memset(&ifr, 0, sizeof ifr);
-	memcpy(ifr.ifr_name, ifname, strlen(ifname));
-	if (ioctl(r->fd, SIOCGIFINDEX, &ifr) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	r->ifindex = ifr.ifr_ifindex;
-	if (ioctl(r->fd, SIOCGIFMTU, &ifr) < 0) {
+	ifr.ifr_ifindex = ifindex;
+	if (ioctl(fd, SIOCGIFNAME, &ifr) < 0 || ioctl(fd, SIOCGIFMTU, &ifr) < 0) {
 		rc = -errno;
 		goto fail;
 	}
@@ -308,19 +396,9 @@ int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct
 		goto fail;
 	}
 	r->io.mtu = (uint32_t)ifr.ifr_mtu;
-	if (o->mtu && o->mtu < r->io.mtu)
+	if (o && o->mtu && o->mtu < r->io.mtu)
 		r->io.mtu = o->mtu < 256 ? 256 : o->mtu;
-	ring_setup(r);
-	set_buf(r->fd, SO_RCVBUFFORCE, SO_RCVBUF, o->rcvbuf ? o->rcvbuf : LINK_IO_RCVBUF_DEFAULT);
-	set_buf(r->fd, SO_SNDBUFFORCE, SO_SNDBUF, o->sndbuf ? o->sndbuf : LINK_IO_SNDBUF_DEFAULT);
-	memset(&sll, 0, sizeof sll);
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(LINK_ETHERTYPE);
-	sll.sll_ifindex = r->ifindex;
-	if (bind(r->fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-		rc = -errno;
-		goto fail;
-	}
+	ring_map(r);
 	/* what fits in the receive buffer, at a conservative per-frame truesize;
 	 * ring: its slots, when a frame fits one (else the ring only truncates) */
 	if (r->ring && r->io.mtu + TPACKET2_HDRLEN + 64 <= RING_FRAME)
@@ -335,6 +413,17 @@ int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct
 fail:
 	raw_close(&r->io);
 	return rc;
+}
+
+int link_io_packet_opts(const char *ifname, const struct link_io_opts *o, struct link_io **out)
+{
+	int fd, ifindex, rc;
+
+	*out = NULL;
+	rc = link_io_packet_socket(ifname, o, &fd, &ifindex);
+	if (rc < 0)
+		return rc;
+	return link_io_packet_adopt(fd, ifindex, o, out);
 }
 
 int link_io_packet(const char *ifname, struct link_io **out)

@@ -55,6 +55,17 @@ static void cloexec_from_3(void)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* Every fd above 2 closed (fn mode: no exec will close them). */
+static void close_from_3(void)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+		return;
+#endif
+	for (int fd = 3; fd < 4096; fd++)
+		close(fd);
+}
+
 /* fd onto target, or /dev/null when fd < 0. */
 static int set_fd(int fd, int target)
 {
@@ -89,7 +100,7 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, int efd)
 	if (o->pre_ids && (r = o->pre_ids(o->arg, &stage)))
 		child_fail(efd, stage, r);
 	if (o->set_ids) {
-		if (setgroups(0, NULL) || setresgid(o->gid, o->gid, o->gid) ||
+		if (setgroups(o->ngroups, o->groups) || setresgid(o->gid, o->gid, o->gid) ||
 		    setresuid(o->uid, o->uid, o->uid))
 			child_fail(efd, SPAWN_STAGE_IDS, errno);
 		if ((o->uid && (geteuid() == 0 || getuid() == 0)) ||
@@ -108,6 +119,10 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o, int efd)
 		child_fail(efd, stage, r);
 	if (o->cwd && chdir(o->cwd))
 		child_fail(efd, SPAWN_STAGE_CWD, errno);
+	if (o->fn) {
+		close_from_3();	/* the error pipe too: spawn_start() returns */
+		_exit(o->fn(o->arg));
+	}
 	cloexec_from_3();
 	execve(o->path ? o->path : o->argv[0], o->argv, o->envp ? o->envp : environ);
 	child_fail(efd, SPAWN_STAGE_EXEC, errno);
@@ -122,7 +137,7 @@ pid_t spawn_start(const struct spawn_opts *o, struct spawn_err *e)
 
 	if (e)
 		*e = got;
-	if (!o->argv || !o->argv[0])
+	if (!o->fn && (!o->argv || !o->argv[0]))
 		return -EINVAL;
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
@@ -155,4 +170,22 @@ pid_t spawn_start(const struct spawn_opts *o, struct spawn_err *e)
 		return -got.err;
 	}
 	return pid;
+}
+
+int spawn_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+int spawn_run(const char *path, char *const *argv)
+{
+	struct spawn_opts o = { .path = path, .argv = argv, .fd_in = 0, .fd_out = 1, .fd_err = 2 };
+	pid_t pid = spawn_start(&o, NULL);
+
+	return pid < 0 ? (int)pid : spawn_wait(pid);
 }

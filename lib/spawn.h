@@ -15,6 +15,13 @@
  * hook (with the new ids); chdir; every fd above 2 marked CLOEXEC; execve.
  * With clone_flags (CLONE_NEW* namespaces) the child is made by clone()
  * with fork() semantics, so in a new PID namespace it is PID 1 there.
+ *
+ * With fn instead of a program (the identifier's children: our own code,
+ * run as a client), the same steps are taken up to the chdir; then the
+ * error pipe and every fd above 2 are closed (spawn_start() returns) and
+ * the child exits with fn(arg). fn runs as an ordinary process: only a
+ * single-threaded caller may use it (the child has the caller's memory,
+ * malloc included).
  */
 #ifndef USBFARM_LIB_SPAWN_H
 #define USBFARM_LIB_SPAWN_H
@@ -46,17 +53,26 @@ struct spawn_opts {
 	bool set_ids;
 	uid_t uid;
 	gid_t gid;
+	const gid_t *groups;	/* with set_ids: the supplementary groups */
+	size_t ngroups;		/* (0: none) */
 	bool new_pgrp;		/* its own process group (kill(-pid) ends it all) */
 	int pdeathsig;		/* 0, or the signal the child gets when its parent
 				 * dies (set after the id change, which clears it) */
 	unsigned long clone_flags;	/* CLONE_NEW*; 0: plain fork */
 	spawn_hook pre_ids, post_ids;
+	int (*fn)(void *arg);	/* run instead of a program (see above) */
 	void *arg;
 };
 
 /* The child's pid once the program runs, or -errno (then *e, if given,
  * says where; the child is reaped). */
 pid_t spawn_start(const struct spawn_opts *o, struct spawn_err *e);
+/* Waits for pid (EINTR-safe): its exit status, 128 + the signal that
+ * ended it, or -errno. */
+int spawn_wait(pid_t pid);
+/* Runs path (argv[0] as given) with the caller's stdio and environment and
+ * waits: the status as spawn_wait(), or -errno when it could not start. */
+int spawn_run(const char *path, char *const *argv);
 /* "exec", "ids", … for our stages; NULL for the caller's own. */
 const char *spawn_stage_name(int stage);
 

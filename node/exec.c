@@ -12,6 +12,7 @@
  * is removed only once no process of the job is left.
  */
 #include "exec.h"
+#include "../lib/clock.h"
 #include "sandbox.h"
 #include "slots.h"
 
@@ -62,13 +63,6 @@ struct run {
 };
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static uint64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
 
 static int fail(struct exec_result *res, int err, const char *fmt, ...)
 {

@@ -1,14 +1,14 @@
 /*
- * noded.c — the node daemon: one link to the hub, one worker process per
- * running job.
+ * noded.c — the node daemon: options, setup, and its one poll loop (the
+ * job side, one worker process per running job, is workers.c).
  *
- * The parent owns the link and never blocks: it decodes each JOB, forks a
- * worker (which runs exec_run() and writes the encoded RESULT to a CLOEXEC
- * pipe, then exits), reads the workers' pipes in the same poll loop, and
- * sends each RESULT. Every JOB gets exactly one RESULT: the compiler's, or a
- * farm error (no such compiler, busy, worker died, cancelled). CANCEL kills
- * the worker's process group. A lost session kills every running job: the
- * hub has already failed them over. TELEMETRY goes out every few seconds.
+ * The loop owns the link and never blocks: it polls the link, the netlink
+ * socket and the workers' pipes (workers_pollfds), and fires its timers:
+ * TELEMETRY every TELEMETRY_MS while the session is up, and, while there is
+ * no link (it died: the gadget went away), an attempt to reopen it every
+ * RELINK_MS; the workers' pipes are served all the while. Every JOB gets
+ * exactly one RESULT (workers.h). A lost session kills every running job:
+ * the hub has already failed them over.
  *
  * Privileges: the raw socket needs root or CAP_NET_RAW; jobs do not. Run as
  * root, noded runs each compile in the sandbox (sandbox.h) as its slot's
@@ -28,14 +28,18 @@
  * ceilings are options, the memory one sized from the board's RAM.
  */
 #include "log.h"
+#include "../lib/clock.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
 #include "../lib/job.h"
 #include "../lib/link.h"
 #include "exec.h"
+#include "exec_job.h"
 #include "sandbox.h"
+#include "workers.h"
 #include "slots.h"
+#include "telemetry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,359 +59,27 @@
 #include <unistd.h>
 
 #define TELEMETRY_MS 2000
-#define RESULT_PIPE_MAX ((size_t)JOB_MAX_OUTPUT * 2 + (size_t)JOB_MAX_TEXT * 2 + 4096)
-
-struct worker {
-	bool used;
-	bool dirty;		/* ended from outside: slot_clean() before reuse */
-	uint64_t job_id;
-	pid_t pid;
-	int fd;			/* read end of the result pipe */
-	struct buf res;
-	bool cancelled;
-	uint64_t t_start;
-};
-
+#define RELINK_MS 1000	/* between attempts to reopen a dead link */
 static struct {
 	const char *iface;
 	char ident[LINK_IDENT_MAX];
 	char name[JOB_NODE_NAME_MAX];
-	int slots;
 	const char *tmp_root;
-	struct slots sl;
 	uid_t uid_base;		/* of the reserved range (--uid-base) */
-	struct exec_launch launch;
-	char refuse[200];	/* non-empty: every job is refused, and why */
-	struct {
-		uint32_t cpu_s, timeout_ms, nproc, nofile;
-		uint64_t mem_bytes;
-	} ceil;
+	struct workers_cfg sv;	/* slots, ceilings, sandbox, compilers: workers.h */
+	struct compiler_id *compilers;	/* sv.compilers */
 	int verbose;
-	struct compiler_id *compilers;
-	size_t ncompilers;
 	struct link *link;
-	struct worker *w;
-	uint64_t next_tele;
-	uint64_t jobs_done, jobs_refused;
+	struct link_config cfg;
+	/* the poll loop's timers (µs, monotonic; 0: off) */
+	uint64_t next_tele;	/* TELEMETRY, while the session is up */
+	uint64_t relink_at;	/* reopening the link, while there is none */
 	uint8_t hello[LINK_APP_HELLO_MAX];
 	size_t hello_len;
 	bool hello_complete;
 } N;
 
 static volatile sig_atomic_t stop_signal;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int running(void)
-{
-	int r = 0;
-	for (int i = 0; i < N.slots; i++)
-		r += N.w[i].used;
-	return r;
-}
-
-static void send_msg(uint64_t job_id, struct buf *b)
-{
-	int rc;
-	if (!N.link)
-		return;
-	if (!buf_ok(b)) {
-		log_warn("job %llu: out of memory encoding a message", (unsigned long long)job_id);
-		return;
-	}
-	rc = link_send(N.link, job_id ? job_stream(job_id) : 0, b->data, b->len, NULL);
-	if (rc < 0)
-		log_warn("job %llu: cannot send: %s", (unsigned long long)job_id, strerror(-rc));
-}
-
-static void send_farm_error(uint64_t job_id, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void send_farm_error(uint64_t job_id, int err, const char *fmt, ...)
-{
-	struct job_result r;
-	struct buf b = BUF_INIT;
-	va_list ap;
-
-	memset(&r, 0, sizeof r);
-	r.job_id = job_id;
-	r.farm_error = err < 0 ? err : -EIO;
-	va_start(ap, fmt);
-	vsnprintf(r.error, sizeof r.error, fmt, ap);
-	va_end(ap);
-	log_info("job %llu refused: %s", (unsigned long long)job_id, r.error);
-	N.jobs_refused++;
-	job_encode_result(&b, &r);
-	send_msg(job_id, &b);
-	buf_free(&b);
-}
-
-static const struct compiler_id *find_compiler(const struct compiler_id *want)
-{
-	for (size_t i = 0; i < N.ncompilers; i++)
-		if (compiler_match(&N.compilers[i], want))
-			return &N.compilers[i];
-	return NULL;
-}
-
-_Static_assert(EXEC_CWD_MAX == JOB_CWD_MAX, "exec and job agree on the hub cwd cap");
-
-/* In the worker: run the job, write the encoded RESULT, exit. */
-/* min(the hub's request, our ceiling); 0 asks for the ceiling. */
-static uint64_t eff(uint64_t req, uint64_t ceiling)
-{
-	return req && req < ceiling ? req : ceiling;
-}
-
-/* The slot's own dir under the job root. */
-static void slot_dir(int slot, char *p, size_t len)
-{
-	snprintf(p, len, "%s/%d", N.sl.root, slot);
-}
-
-/* After a job that did not end by itself: no process of the slot's uid
- * and nothing in its dir is left (see the top). */
-static void slot_clean(int slot)
-{
-	char p[4200];
-	int fd;
-	unsigned k = geteuid() == 0 ? slots_kill_uids(slots_uid(&N.sl, slot), 1) : 0;
-
-	slot_dir(slot, p, sizeof p);
-	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	unsigned n = fd >= 0 ? slots_empty_dir(fd) : 0;
-	if (fd >= 0)
-		close(fd);
-	if (k || n)
-		log_info("slot %d: ended %u process(es), removed %u entr%s", slot, k, n,
-			 n == 1 ? "y" : "ies");
-}
-
-static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec *s,
-						   const struct compiler_id *cc, uint64_t t0,
-						   int slot)
-{
-	char dir[4200];
-
-	struct exec_job ej;
-	struct exec_result er;
-	struct job_result r;
-	struct buf b = BUF_INIT;
-
-	memset(&ej, 0, sizeof ej);
-	ej.compiler = cc->path;
-	ej.args = s->args;
-	ej.nargs = s->nargs;
-	ej.input_name = s->input_name;
-	ej.input = s->input;
-	ej.input_len = s->input_len;
-	ej.output_name = s->output_name;
-	ej.want_dwo = s->want_dwo;
-	ej.hub_cwd = s->hub_cwd;	/* absolute, checked by job_decode_job */
-	slot_dir(slot, dir, sizeof dir);
-	ej.tmp_root = dir;
-	ej.limits.cpu_s = (uint32_t)eff(s->limits.cpu_s, N.ceil.cpu_s);
-	ej.limits.mem_bytes = eff(s->limits.mem_bytes, N.ceil.mem_bytes);
-	ej.limits.out_bytes = eff(s->limits.out_bytes, JOB_MAX_OUTPUT);
-	ej.limits.timeout_ms = (uint32_t)eff(s->limits.timeout_ms, N.ceil.timeout_ms);
-	ej.limits.nproc = N.ceil.nproc;
-	ej.limits.nofile = N.ceil.nofile;
-	if (geteuid() == 0)
-		ej.limits.uid = ej.limits.gid = slots_uid(&N.sl, slot);
-	ej.launch = N.launch;
-	exec_run(&ej, &er);
-
-	memset(&r, 0, sizeof r);
-	r.job_id = s->job_id;
-	r.status = er.status < 0 || er.status > 255 ? 255 : er.status;
-	r.farm_error = er.farm_error > 0 ? -er.farm_error : er.farm_error;
-	snprintf(r.error, sizeof r.error, "%s", er.error);
-	r.out = er.out.data;
-	r.out_len = er.out.len;
-	r.err = er.err.data;
-	r.err_len = er.err.len;
-	r.obj = er.obj.data;
-	r.obj_len = er.obj.len;
-	r.dwo = er.dwo.data;
-	r.dwo_len = er.dwo.len;
-	r.wall_us = er.wall_us;
-	r.cpu_us = er.cpu_us;
-	r.node_us = now_us() - t0;
-	if (job_encode_result(&b, &r) < 0) {
-		struct job_result f;
-		memset(&f, 0, sizeof f);
-		f.job_id = s->job_id;
-		f.farm_error = -E2BIG;
-		snprintf(f.error, sizeof f.error, "outputs over the protocol's caps");
-		buf_free(&b);
-		job_encode_result(&b, &f);
-	}
-	if (!buf_ok(&b) || write_full(wfd, b.data, b.len) < 0)
-		_exit(2);
-	_exit(0);
-}
-
-static void start_job(uint8_t *data, size_t len)
-{
-	struct job_spec s;
-	const struct compiler_id *cc;
-	struct worker *w = NULL;
-	int p[2], rc;
-	pid_t pid;
-	uint64_t t0 = now_us();
-
-	rc = job_decode_job(data, len, &s);
-	if (rc < 0) {
-		/* The id is the first field after the header; answer if readable. */
-		struct cursor c = cur_init(data, len);
-		cur_u16(&c);
-		uint64_t id = cur_u64(&c);
-		log_warn("malformed JOB (%zu bytes): %s", len, strerror(-rc));
-		if (!c.err)
-			send_farm_error(id, -EPROTO, "malformed job");
-		return;
-	}
-	if (N.refuse[0]) {
-		send_farm_error(s.job_id, -EPERM, "%s", N.refuse);
-		goto out;
-	}
-	cc = find_compiler(&s.compiler);
-	if (!cc) {
-		char d[160];
-		compiler_describe(&s.compiler, d, sizeof d);
-		send_farm_error(s.job_id, -ENOENT, "no compiler %s on this node", d);
-		goto out;
-	}
-	for (int i = 0; i < N.slots; i++)
-		if (N.w[i].used && N.w[i].job_id == s.job_id) {
-			send_farm_error(s.job_id, -EEXIST, "job already running");
-			goto out;
-		}
-	for (int i = 0; i < N.slots && !w; i++)
-		if (!N.w[i].used)
-			w = &N.w[i];
-	if (!w) {
-		send_farm_error(s.job_id, -EBUSY, "all %d slots busy", N.slots);
-		goto out;
-	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		send_farm_error(s.job_id, -errno, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		send_farm_error(s.job_id, -errno, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		goto out;
-	}
-	if (pid == 0) {
-		pid_t parent = getppid();
-		setpgid(0, 0);
-		/* the worker, and through it the job, dies with noded */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		close(p[0]);
-		worker_main(p[1], &s, cc, t0, (int)(w - N.w));
-	}
-	setpgid(pid, pid);
-	close(p[1]);
-	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-	memset(w, 0, sizeof *w);
-	w->used = true;
-	w->job_id = s.job_id;
-	w->pid = pid;
-	w->fd = p[0];
-	w->t_start = t0;
-	log_debug("job %llu: started (pid %d, %zu bytes, %s)", (unsigned long long)s.job_id,
-		  (int)pid, s.input_len, s.input_name);
-out:
-	job_spec_free(&s);
-}
-
-static void worker_kill(struct worker *w)
-{
-	if (!w->used)
-		return;
-	kill(-w->pid, SIGKILL);
-	kill(w->pid, SIGKILL);
-	w->cancelled = true;
-	w->dirty = true;
-}
-
-/* The worker's pipe reached EOF (or failed): reap it and answer. */
-static void worker_done(struct worker *w)
-{
-	int st = 0;
-	enum job_msg_type t;
-	struct job_result r;
-
-	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	/* The compiler may have left grandchildren: the group goes. */
-	kill(-w->pid, SIGKILL);
-	close(w->fd);
-	if (w->dirty || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		slot_clean((int)(w - N.w));
-	if (w->cancelled) {
-		if (N.link && link_state(N.link) == LINK_UP)
-			send_farm_error(w->job_id, -ECANCELED, "cancelled");
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
-		   job_peek_type(w->res.data, w->res.len, &t) == 0 && t == JOB_MSG_RESULT &&
-		   job_decode_result(w->res.data, w->res.len, &r) == 0 && r.job_id == w->job_id) {
-		N.jobs_done++;
-		log_debug("job %llu: done, status %d, %zu-byte object, %llu ms",
-			  (unsigned long long)w->job_id, r.status, r.obj_len,
-			  (unsigned long long)((now_us() - w->t_start) / 1000));
-		if (r.farm_error)
-			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.error);
-		send_msg(w->job_id, &w->res);
-	} else {
-		send_farm_error(w->job_id, -EIO, "worker died (%s %d)",
-				WIFSIGNALED(st) ? "signal" : "exit",
-				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-	}
-	buf_free(&w->res);
-	memset(w, 0, sizeof *w);
-	w->fd = -1;
-}
-
-static void worker_readable(struct worker *w)
-{
-	for (;;) {
-		if (buf_reserve(&w->res, 1 << 16) < 0) {
-			worker_kill(w);
-			worker_done(w);
-			return;
-		}
-		ssize_t r = read(w->fd, w->res.data + w->res.len, w->res.cap - w->res.len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
-			worker_done(w);
-			return;
-		}
-		w->res.len += (size_t)r;
-		if (w->res.len > RESULT_PIPE_MAX) {
-			worker_kill(w);
-			w->dirty = true;
-			buf_free(&w->res);
-			w->cancelled = false; /* answered as "worker died" */
-			worker_done(w);
-			return;
-		}
-	}
-}
 
 /* ---- link callbacks ---- */
 
@@ -416,11 +88,11 @@ static void send_telemetry(void)
 	struct job_telemetry t;
 	struct buf b = BUF_INIT;
 
-	job_telemetry_read(&t);
-	t.running = (uint16_t)running();
-	t.slots = (uint16_t)N.slots;
+	telemetry_read(&t);
+	t.running = (uint16_t)workers_running();
+	t.slots = (uint16_t)N.sv.slots;
 	job_encode_telemetry(&b, &t);
-	send_msg(0, &b);
+	workers_send(0, &b);
 	buf_free(&b);
 }
 
@@ -430,11 +102,11 @@ static void on_up(struct link *l, const struct link_peer *peer, void *user)
 	(void)user;
 	log_info("session up with %s", peer->ident);
 	if (!N.hello_complete) {
-		struct job_nodeinfo ni = { (uint16_t)N.slots, true, "", N.compilers, N.ncompilers };
+		struct job_nodeinfo ni = { (uint16_t)N.sv.slots, true, "", N.compilers, N.sv.ncompilers };
 		struct buf b = BUF_INIT;
 		snprintf(ni.name, sizeof ni.name, "%s", N.name);
 		job_encode_nodeinfo(&b, &ni, (size_t)-1);
-		send_msg(0, &b);
+		workers_send(0, &b);
 		buf_free(&b);
 	}
 	send_telemetry();
@@ -445,34 +117,16 @@ static void on_down(struct link *l, int reason, void *user)
 {
 	(void)l;
 	(void)user;
-	log_info("session down: %s; stopping %d running job(s)", strerror(-reason), running());
-	for (int i = 0; i < N.slots; i++)
-		worker_kill(&N.w[i]);
+	log_info("session down: %s; stopping %d running job(s)", strerror(-reason), workers_running());
+	workers_kill_all(WEV_LINK_LOST);
 }
 
 static void on_message(struct link *l, uint32_t stream, uint8_t *data, size_t len, void *user)
 {
-	enum job_msg_type t;
-	uint64_t id;
 	(void)l;
 	(void)stream;
 	(void)user;
-
-	if (job_peek_type(data, len, &t) < 0) {
-		log_warn("unknown message (%zu bytes) dropped", len);
-	} else if (t == JOB_MSG_JOB) {
-		start_job(data, len);
-	} else if (t == JOB_MSG_CANCEL) {
-		if (job_decode_cancel(data, len, &id) == 0) {
-			for (int i = 0; i < N.slots; i++)
-				if (N.w[i].used && N.w[i].job_id == id) {
-					log_debug("job %llu: cancelled", (unsigned long long)id);
-					worker_kill(&N.w[i]);
-				}
-		}
-	} else {
-		log_warn("unexpected message type %d dropped", t);
-	}
+	workers_message(data, len);
 	free(data);
 }
 
@@ -608,8 +262,8 @@ static void load_compilers(const char *allow)
 	if (!N.compilers)
 		fatal("out of memory");
 	if (!allow) {
-		for (size_t i = 0; i < nscan && N.ncompilers < JOB_MAX_COMPILERS; i++)
-			N.compilers[N.ncompilers++] = scan[i];
+		for (size_t i = 0; i < nscan && N.sv.ncompilers < JOB_MAX_COMPILERS; i++)
+			N.compilers[N.sv.ncompilers++] = scan[i];
 	} else {
 		list = strdup(allow);
 		if (!list)
@@ -622,23 +276,23 @@ static void load_compilers(const char *allow)
 					log_warn("compiler %s: %s (not offered)", tok, strerror(-rc));
 					continue;
 				}
-				if (N.ncompilers < JOB_MAX_COMPILERS)
-					N.compilers[N.ncompilers++] = id;
+				if (N.sv.ncompilers < JOB_MAX_COMPILERS)
+					N.compilers[N.sv.ncompilers++] = id;
 			} else {
 				for (size_t i = 0; i < nscan; i++)
-					if (!strcmp(scan[i].kind, tok) && N.ncompilers < JOB_MAX_COMPILERS)
-						N.compilers[N.ncompilers++] = scan[i];
+					if (!strcmp(scan[i].kind, tok) && N.sv.ncompilers < JOB_MAX_COMPILERS)
+						N.compilers[N.sv.ncompilers++] = scan[i];
 			}
 		}
 		free(list);
 	}
 	free(scan);
-	for (size_t i = 0; i < N.ncompilers; i++) {
+	for (size_t i = 0; i < N.sv.ncompilers; i++) {
 		char d[160];
 		compiler_describe(&N.compilers[i], d, sizeof d);
 		log_info("offers %s (%s)", d, N.compilers[i].path);
 	}
-	if (!N.ncompilers)
+	if (!N.sv.ncompilers)
 		log_warn("no compilers to offer: every job will be refused");
 }
 
@@ -650,16 +304,16 @@ static void default_ceilings(void)
 
 	if (sysinfo(&si) == 0)
 		ram = (uint64_t)si.totalram * si.mem_unit;
-	if (!N.ceil.mem_bytes)
-		N.ceil.mem_bytes = ram > (512ull << 20) ? ram : 512ull << 20;
-	if (!N.ceil.cpu_s)
-		N.ceil.cpu_s = 600;
-	if (!N.ceil.timeout_ms)
-		N.ceil.timeout_ms = 900000;
-	if (!N.ceil.nproc)
-		N.ceil.nproc = 64;
-	if (!N.ceil.nofile)
-		N.ceil.nofile = 256;
+	if (!N.sv.ceil.mem_bytes)
+		N.sv.ceil.mem_bytes = ram > (512ull << 20) ? ram : 512ull << 20;
+	if (!N.sv.ceil.cpu_s)
+		N.sv.ceil.cpu_s = 600;
+	if (!N.sv.ceil.timeout_ms)
+		N.sv.ceil.timeout_ms = 900000;
+	if (!N.sv.ceil.nproc)
+		N.sv.ceil.nproc = 64;
+	if (!N.sv.ceil.nofile)
+		N.sv.ceil.nofile = 256;
 }
 
 /* The sandbox checked, the slots' uid block claimed, what a predecessor
@@ -673,70 +327,104 @@ static void setup_jobs(void)
 	default_ceilings();
 	if (!root || !*root)
 		root = "/tmp";
-	if (N.launch.insecure) {
+	if (N.sv.launch.insecure) {
 		log_warn("--insecure-no-sandbox: jobs run WITHOUT the sandbox (only the uid "
 			 "drop and limits)");
 	} else if (geteuid() != 0) {
-		snprintf(N.refuse, sizeof N.refuse, "this node has no sandbox (noded is not root)");
+		snprintf(N.sv.refuse, sizeof N.sv.refuse, "this node has no sandbox (noded is not root)");
 	} else if (sandbox_probe(why, sizeof why) < 0) {
-		snprintf(N.refuse, sizeof N.refuse, "this node has no sandbox: %.150s", why);
+		snprintf(N.sv.refuse, sizeof N.sv.refuse, "this node has no sandbox: %.150s", why);
 	}
-	if (N.refuse[0])
+	if (N.sv.refuse[0])
 		log_warn("%s: every job is refused (--insecure-no-sandbox runs them without)",
-			 N.refuse);
-	if (N.launch.launcher && (N.launch.launcher[0] != '/' || access(N.launch.launcher, X_OK)))
-		fatal("--launcher %s: not an absolute path of a program", N.launch.launcher);
-	rc = slots_claim(&N.sl, N.uid_base, root, why, sizeof why);
+			 N.sv.refuse);
+	if (N.sv.launch.launcher && (N.sv.launch.launcher[0] != '/' || access(N.sv.launch.launcher, X_OK)))
+		fatal("--launcher %s: not an absolute path of a program", N.sv.launch.launcher);
+	rc = slots_claim(&N.sv.sl, N.uid_base, root, why, sizeof why);
 	if (rc < 0)
 		fatal("slots: %s", why);
-	for (int i = 0; i < N.slots; i++) {
+	for (int i = 0; i < N.sv.slots; i++) {
 		char p[4200];
-		slot_dir(i, p, sizeof p);
+		workers_slot_dir(i, p, sizeof p);
 		if (mkdir(p, 0711) && errno != EEXIST)
 			fatal("%s: %s", p, strerror(errno));
 	}
 	log_info("slots: uids %u..%u (block %u), jobs under %s; before starting: ended %u "
 		 "leftover process(es), removed %u stale entr%s; ceilings: %llu MiB, %u s CPU, "
-		 "%u s wall, %u procs, %u files", (unsigned)slots_uid(&N.sl, 0),
-		 (unsigned)slots_uid(&N.sl, N.slots - 1), N.sl.block, N.sl.root, N.sl.killed,
-		 N.sl.swept, N.sl.swept == 1 ? "y" : "ies",
-		 (unsigned long long)(N.ceil.mem_bytes >> 20), (unsigned)N.ceil.cpu_s,
-		 (unsigned)(N.ceil.timeout_ms / 1000), (unsigned)N.ceil.nproc,
-		 (unsigned)N.ceil.nofile);
+		 "%u s wall, %u procs, %u files", (unsigned)slots_uid(&N.sv.sl, 0),
+		 (unsigned)slots_uid(&N.sv.sl, N.sv.slots - 1), N.sv.sl.block, N.sv.sl.root, N.sv.sl.killed,
+		 N.sv.sl.swept, N.sv.sl.swept == 1 ? "y" : "ies",
+		 (unsigned long long)(N.sv.ceil.mem_bytes >> 20), (unsigned)N.sv.ceil.cpu_s,
+		 (unsigned)(N.sv.ceil.timeout_ms / 1000), (unsigned)N.sv.ceil.nproc,
+		 (unsigned)N.sv.ceil.nofile);
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "id", required_argument, NULL, 'i' },
-		{ "slots", required_argument, NULL, 'n' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "uid-base", required_argument, NULL, 1 },
-		{ "insecure-no-sandbox", no_argument, NULL, 2 },
-		{ "launcher", required_argument, NULL, 3 },
-		{ "toolchain", required_argument, NULL, 4 },
-		{ "max-mem", required_argument, NULL, 5 },
-		{ "max-cpu", required_argument, NULL, 6 },
-		{ "max-time", required_argument, NULL, 7 },
-		{ "max-procs", required_argument, NULL, 8 },
-		{ "max-files", required_argument, NULL, 9 },
-		{ "compilers", required_argument, NULL, 'C' },
-		{ "tmpdir", required_argument, NULL, 'T' },
-		{ "syslog", no_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *allow = NULL;
-	bool use_syslog = false;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	struct link_io *io;
-	int o, rc;
+/* ---- options ---- */
 
-	N.slots = ncpu > 0 ? (int)ncpu : 1;
+static const struct option long_opts[] = {
+	{ "id", required_argument, NULL, 'i' },
+	{ "slots", required_argument, NULL, 'n' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "uid-base", required_argument, NULL, 1 },
+	{ "insecure-no-sandbox", no_argument, NULL, 2 },
+	{ "launcher", required_argument, NULL, 3 },
+	{ "toolchain", required_argument, NULL, 4 },
+	{ "max-mem", required_argument, NULL, 5 },
+	{ "max-cpu", required_argument, NULL, 6 },
+	{ "max-time", required_argument, NULL, 7 },
+	{ "max-procs", required_argument, NULL, 8 },
+	{ "max-files", required_argument, NULL, 9 },
+	{ "compilers", required_argument, NULL, 'C' },
+	{ "tmpdir", required_argument, NULL, 'T' },
+	{ "syslog", no_argument, NULL, 'S' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option of the job side (limits, sandbox, slots); false: not one. */
+static bool job_option(int o, const char *arg)
+{
+	struct workers_ceil *c = &N.sv.ceil;
+
+	switch (o) {
+	case 'n': {
+		char *e;
+		long v = strtol(arg, &e, 10);
+		if (*e || v < 1 || v > 1024)
+			fatal("bad --slots '%s' (1..1024)", arg);
+		N.sv.slots = (int)v;
+		break;
+	}
+	case 1: N.uid_base = parse_u32(arg, "--uid-base", 1000,
+				       0xfffffffeu - SLOTS_BLOCKS * SLOTS_BLOCK_UIDS); break;
+	case 2: N.sv.launch.insecure = true; break;
+	case 3: N.sv.launch.launcher = arg; break;
+	case 4: N.sv.launch.ro_paths = arg; break;
+	case 5: if (!(c->mem_bytes = parse_size(arg)))
+			fatal("bad --max-mem '%s'", arg);
+		break;
+	case 6: c->cpu_s = parse_u32(arg, "--max-cpu", 1, 86400); break;
+	case 7: c->timeout_ms = 1000 * parse_u32(arg, "--max-time", 1, 86400); break;
+	case 8: c->nproc = parse_u32(arg, "--max-procs", 4, 4096); break;
+	case 9: c->nofile = parse_u32(arg, "--max-files", 16, 65536); break;
+	default: return false;
+	}
+	return true;
+}
+
+/* The command line into N; *allow: --compilers; *use_syslog. */
+static void parse_options(int argc, char **argv, const char **allow, bool *use_syslog)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int o;
+
+	N.sv.slots = ncpu > 0 ? (int)ncpu : 1;
 	N.uid_base = SLOTS_UID_BASE;
 	default_ident();
-	while ((o = getopt_long(argc, argv, "i:n:u:C:T:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "i:n:u:C:T:vh", long_opts, NULL)) != -1) {
+		if (job_option(o, optarg))
+			continue;
 		switch (o) {
 		case 'i':
 			if (!*optarg || strlen(optarg) >= sizeof N.ident)
@@ -744,30 +432,10 @@ int main(int argc, char **argv)
 			snprintf(N.ident, sizeof N.ident, "%s", optarg);
 			snprintf(N.name, sizeof N.name, "%s", optarg);
 			break;
-		case 'n': {
-			char *e;
-			long v = strtol(optarg, &e, 10);
-			if (*e || v < 1 || v > 1024)
-				fatal("bad --slots '%s' (1..1024)", optarg);
-			N.slots = (int)v;
-			break;
-		}
 		case 'u': fatal("--user is gone: each slot runs as a uid of its own (--uid-base)");
-		case 1: N.uid_base = parse_u32(optarg, "--uid-base", 1000,
-					       0xfffffffeu - SLOTS_BLOCKS * SLOTS_BLOCK_UIDS); break;
-		case 2: N.launch.insecure = true; break;
-		case 3: N.launch.launcher = optarg; break;
-		case 4: N.launch.ro_paths = optarg; break;
-		case 5: if (!(N.ceil.mem_bytes = parse_size(optarg)))
-				fatal("bad --max-mem '%s'", optarg);
-			break;
-		case 6: N.ceil.cpu_s = parse_u32(optarg, "--max-cpu", 1, 86400); break;
-		case 7: N.ceil.timeout_ms = 1000 * parse_u32(optarg, "--max-time", 1, 86400); break;
-		case 8: N.ceil.nproc = parse_u32(optarg, "--max-procs", 4, 4096); break;
-		case 9: N.ceil.nofile = parse_u32(optarg, "--max-files", 16, 65536); break;
-		case 'C': allow = optarg; break;
+		case 'C': *allow = optarg; break;
 		case 'T': N.tmp_root = optarg; break;
-		case 'S': use_syslog = true; break;
+		case 'S': *use_syslog = true; break;
 		case 'v': N.verbose++; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2); break;
@@ -776,139 +444,177 @@ int main(int argc, char **argv)
 	if (argc - optind > 1)
 		usage(stderr, 2);
 	N.iface = optind < argc ? argv[optind] : "usb0";
-	log_init("noded", N.verbose, use_syslog);
+}
 
-	setup_jobs();
+/* ---- setup ---- */
 
-	load_compilers(allow);
-	N.w = calloc((size_t)N.slots, sizeof *N.w);
-	if (!N.w)
-		fatal("out of memory");
-	for (int i = 0; i < N.slots; i++)
-		N.w[i].fd = -1;
-
-	/* The HELLO blob: as many compilers as fit; the rest in a NODEINFO message. */
-	struct job_nodeinfo ni = { (uint16_t)N.slots, true, "", N.compilers, N.ncompilers };
+/* The HELLO blob: as many compilers as fit; the rest in a NODEINFO message. */
+static void setup_hello(void)
+{
+	struct job_nodeinfo ni = { (uint16_t)N.sv.slots, true, "", N.compilers, N.sv.ncompilers };
 	struct buf hb = BUF_INIT;
+	int rc;
+
 	snprintf(ni.name, sizeof ni.name, "%s", N.name);
 	rc = job_encode_nodeinfo(&hb, &ni, LINK_APP_HELLO_MAX);
 	if (rc < 0 || !buf_ok(&hb))
 		fatal("cannot encode the node info");
 	memcpy(N.hello, hb.data, hb.len);
 	N.hello_len = hb.len;
-	N.hello_complete = (size_t)rc == N.ncompilers;
+	N.hello_complete = (size_t)rc == N.sv.ncompilers;
 	buf_free(&hb);
+	N.cfg = (struct link_config){ .ident = N.ident, .app_hello = N.hello,
+				      .app_hello_len = N.hello_len };
+}
 
-	rc = link_io_packet(N.iface, &io);
-	if (rc < 0)
-		fatal("cannot open %s: %s", N.iface, strerror(-rc));
-	struct link_config cfg = { .ident = N.ident, .app_hello = N.hello,
-				   .app_hello_len = N.hello_len };
-	rc = link_new(io, &cfg, &cb, NULL, &N.link);
-	if (rc < 0)
-		fatal("cannot start the link on %s: %s", N.iface, strerror(-rc));
+/* Opens the link on N.iface: 0 or -errno (N.link stays NULL). */
+static int open_link(void)
+{
+	struct link_io *io;
+	int rc = link_io_packet(N.iface, &io);
 
+	if (rc == 0)
+		rc = link_new(io, &N.cfg, &cb, NULL, &N.link);
+	if (rc < 0)
+		N.link = NULL;
+	workers_set_link(N.link);
+	return rc;
+}
+
+static void setup_signals(void)
+{
 	struct sigaction sa = { .sa_handler = on_signal };
+
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("serving on %s as %s: %d slot(s), %zu compiler(s)", N.iface, N.ident, N.slots,
-		 N.ncompilers);
+}
 
+/* ---- the poll loop: fds, timers ---- */
+
+/* Fires the timers that are due: TELEMETRY while the session is up; the
+ * link reopened while there is none (the gadget may come back: replug). */
+static void timers_fire(uint64_t now)
+{
+	if (N.link && link_state(N.link) == LINK_UP && now >= N.next_tele) {
+		send_telemetry();
+		N.next_tele = now + TELEMETRY_MS * 1000u;
+	}
+	if (!N.link && now >= N.relink_at) {
+		if (open_link() == 0)
+			log_info("link on %s reopened", N.iface);
+		else
+			N.relink_at = now + RELINK_MS * 1000u;
+	}
+}
+
+/* ms until the next timer or link deadline, at most 1000. */
+static int loop_timeout(uint64_t now)
+{
+	int timeout = N.link ? link_timeout_ms(N.link) : -1;
+	uint64_t at = 0;
+
+	if (N.link && link_state(N.link) == LINK_UP)
+		at = N.next_tele;
+	else if (!N.link)
+		at = N.relink_at;
+	if (at) {
+		int t = at > now ? (int)((at - now) / 1000) + 1 : 0;
+		if (timeout < 0 || t < timeout)
+			timeout = t;
+	}
+	return timeout < 0 || timeout > 1000 ? 1000 : timeout;
+}
+
+/* The link died (the gadget went away): its jobs end, the relink timer
+ * starts. */
+static void link_lost(int rc)
+{
+	log_warn("link on %s is dead: %s; reopening", N.iface, strerror(rc < 0 ? -rc : ENODEV));
+	workers_kill_all(WEV_LINK_LOST);
+	link_free(N.link);
+	N.link = NULL;
+	workers_set_link(NULL);
+	N.relink_at = now_us() + RELINK_MS * 1000u;
+}
+
+/* One round: poll the link, the netlink socket and the workers' pipes. */
+static void poll_once(struct ifwatch *ifw, struct pollfd *pfd, int *widx)
+{
+	nfds_t n = 0, first_worker;
+	uint64_t now = now_us();
+	int rc, timeout;
+
+	timers_fire(now);
+	timeout = loop_timeout(now);
+	if (N.link) {
+		pfd[n] = (struct pollfd){ link_fd(N.link),
+					  (short)(POLLIN | (link_want_write(N.link) ? POLLOUT : 0)), 0 };
+		widx[n++] = -1;
+	}
+	if (ifw) {
+		pfd[n] = (struct pollfd){ ifwatch_fd(ifw), POLLIN, 0 };
+		widx[n++] = -2;
+	}
+	first_worker = n;
+	n += workers_pollfds(pfd + n, widx + n);
+	rc = poll(pfd, n, timeout);
+	if (rc < 0 && errno != EINTR)
+		fatal("poll: %s", strerror(errno));
+	for (nfds_t i = 0; rc > 0 && i < n; i++) {
+		if (!pfd[i].revents || widx[i] == -1)
+			continue;
+		if (widx[i] == -2)
+			ifwatch_process(ifw);
+		else if (i >= first_worker)
+			workers_readable(widx[i]);
+	}
+	if (!N.link)
+		return;
+	rc = link_process(N.link);
+	if (rc < 0 || link_state(N.link) == LINK_DEAD)
+		link_lost(rc);
+}
+
+/* Options, setup, then the poll loop until SIGTERM/SIGINT. */
+int main(int argc, char **argv)
+{
+	const char *allow = NULL;
+	bool use_syslog = false;
+	struct ifwatch *ifw = NULL;
+	struct pollfd *pfd;
+	int *widx, rc;
+
+	parse_options(argc, argv, &allow, &use_syslog);
+	log_init("noded", N.verbose, use_syslog);
+	workers_init(&N.sv);	/* the config by pointer: filled in below */
+	setup_jobs();
+	load_compilers(allow);
+	N.sv.compilers = N.compilers;
+	setup_hello();
+	rc = open_link();
+	if (rc < 0)
+		fatal("cannot open %s: %s", N.iface, strerror(-rc));
+	setup_signals();
+	log_info("serving on %s as %s: %d slot(s), %zu compiler(s)", N.iface, N.ident, N.sv.slots,
+		 N.sv.ncompilers);
 	/* Netlink: a lost carrier (the host side unplugged) ends the session at
 	 * once instead of at the keepalive deadline; running jobs stop then. */
-	struct ifwatch *ifw = NULL;
 	rc = ifwatch_open(on_ifevent, NULL, &ifw);
 	if (rc < 0)
 		log_warn("netlink: %s: carrier loss is noticed by keepalives only", strerror(-rc));
-
-	struct pollfd *pfd = calloc((size_t)N.slots + 2, sizeof *pfd);
-	int *widx = calloc((size_t)N.slots + 2, sizeof *widx);
+	pfd = calloc((size_t)N.sv.slots + 2, sizeof *pfd);
+	widx = calloc((size_t)N.sv.slots + 2, sizeof *widx);
 	if (!pfd || !widx)
 		fatal("out of memory");
-	while (!stop_signal) {
-		nfds_t n = 0;
-		int timeout = link_timeout_ms(N.link);
-		uint64_t now = now_us();
-
-		if (link_state(N.link) == LINK_UP) {
-			if (now >= N.next_tele) {
-				send_telemetry();
-				N.next_tele = now + TELEMETRY_MS * 1000u;
-			}
-			int t = (int)((N.next_tele - now) / 1000) + 1;
-			if (timeout < 0 || t < timeout)
-				timeout = t;
-		}
-		pfd[n].fd = link_fd(N.link);
-		pfd[n].events = (short)(POLLIN | (link_want_write(N.link) ? POLLOUT : 0));
-		pfd[n].revents = 0;
-		widx[n++] = -1;
-		if (ifw) {
-			pfd[n].fd = ifwatch_fd(ifw);
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-			widx[n++] = -2;
-		}
-		for (int i = 0; i < N.slots; i++)
-			if (N.w[i].used) {
-				pfd[n].fd = N.w[i].fd;
-				pfd[n].events = POLLIN;
-				pfd[n].revents = 0;
-				widx[n++] = i;
-			}
-		if (timeout < 0 || timeout > 1000)
-			timeout = 1000;
-		rc = poll(pfd, n, timeout);
-		if (rc < 0 && errno != EINTR)
-			fatal("poll: %s", strerror(errno));
-		for (nfds_t i = 1; rc > 0 && i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (widx[i] == -2)
-				ifwatch_process(ifw);
-			else if (N.w[widx[i]].used)
-				worker_readable(&N.w[widx[i]]);
-		}
-		rc = link_process(N.link);
-		if (rc < 0 || link_state(N.link) == LINK_DEAD) {
-			log_warn("link on %s is dead: %s; reopening", N.iface,
-				 strerror(rc < 0 ? -rc : ENODEV));
-			for (int i = 0; i < N.slots; i++)
-				worker_kill(&N.w[i]);
-			link_free(N.link);
-			N.link = NULL;
-			while (!stop_signal && !N.link) {
-				/* The gadget may come back (replug): keep trying. */
-				for (int i = 0; i < N.slots; i++)
-					if (N.w[i].used)
-						worker_readable(&N.w[i]);
-				sleep(1);
-				if (link_io_packet(N.iface, &io) == 0 &&
-				    link_new(io, &cfg, &cb, NULL, &N.link) < 0)
-					N.link = NULL;
-			}
-			if (N.link)
-				log_info("link on %s reopened", N.iface);
-			else
-				break;
-		}
-	}
+	while (!stop_signal)
+		poll_once(ifw, pfd, widx);
 	log_info("signal %d: stopping", (int)stop_signal);
-	for (int i = 0; i < N.slots; i++)
-		if (N.w[i].used) {
-			worker_kill(&N.w[i]);
-			while (waitpid(N.w[i].pid, NULL, 0) < 0 && errno == EINTR)
-				;
-			close(N.w[i].fd);
-			buf_free(&N.w[i].res);
-			slot_clean(i);
-		}
+	workers_shutdown();
 	if (N.link)
 		link_free(N.link);
 	ifwatch_close(ifw);
-	free(N.w);
 	free(N.compilers);
 	free(pfd);
 	free(widx);

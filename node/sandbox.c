@@ -125,7 +125,8 @@ static int make_root(const struct sandbox_cfg *cfg)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return errno;
-	if (mount("tmpfs", st, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k"))
+	if (cfg->root_tree ? mount(cfg->root_tree, st, NULL, MS_BIND, NULL)
+			   : mount("tmpfs", st, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k"))
 		return errno;
 	while (*ro) {
 		const char *e = strchr(ro, ':');
@@ -152,7 +153,9 @@ static int make_root(const struct sandbox_cfg *cfg)
 	/* the old root is stacked under the new one: detach it */
 	if (umount2(".", MNT_DETACH) || chdir("/"))
 		return errno;
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL))
+	/* a bind (the tree) is remounted as a bind: never its filesystem */
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+		  (cfg->root_tree ? MS_BIND : 0), NULL))
 		return errno;
 	/* cosmetic (our own UTS namespace): systemd's ProtectHostname= forbids it */
 	if (sethostname("usbfarm-job", 11)) {

@@ -60,6 +60,10 @@ struct sandbox_cfg {
 	const char *stage_dir;	/* an empty root-owned dir, not under job_dir: the
 				 * new root is mounted there in the child's own
 				 * mount namespace (sandboxed only) */
+	const char *root_tree;	/* NULL, or a dir (node/tree.h) bound read-only as
+				 * the root instead of the empty tmpfs: ro_paths,
+				 * /dev, /proc and the job dir are mounted over it
+				 * at the mount points tree_build() made */
 	const char *cwd;	/* absolute; the child's cwd at exec */
 	char *const *envp;
 };

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (proto_decode_submit(data, size, &s) == 0) {
-		for (int i = 0; i < s.nargs; i++)
-			if (!s.args[i])
+		for (int i = 0; i < s.d.nargs; i++)
+			if (!s.d.args[i])
 				abort();
 		proto_submit_free(&s);
 	}

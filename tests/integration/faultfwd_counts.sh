@@ -7,7 +7,7 @@
 # asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
 set -u
-SIMFARM=$T_ROOT/scripts/simfarm
+. "$T_ROOT/scripts/lib/farm.sh"	# SIMFARM
 LF=$T_BUILD/tools/linkframes
 P=tf1-
 N=4000

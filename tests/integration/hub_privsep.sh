@@ -30,17 +30,29 @@ start_hubd_bare --local-slots 1
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s '\t ' ' '; }
 uf=$(id -u usbfarm)
 
-# ---- the dispatcher and the identifier
+# ---- the dispatcher, the link opener and the identifier
+# caps PID: its five capability sets and no_new_privs, one line
+caps() { echo "Prm $(field "$1" CapPrm) Eff $(field "$1" CapEff) Inh $(field "$1" CapInh) Amb $(field "$1" CapAmb) Bnd $(field "$1" CapBnd) NNP $(field "$1" NoNewPrivs)"; }
+NONE="Prm 0000000000000000 Eff 0000000000000000 Inh 0000000000000000 Amb 0000000000000000 Bnd 0000000000000000 NNP 1"
+NET="Prm 0000000000003000 Eff 0000000000003000 Inh 0000000000000000 Amb 0000000000000000 Bnd 0000000000003000 NNP 1"
 u=$(field "$HUBD_PID" Uid)
-if [ "$u" = "$uf $uf $uf $uf" ] && [ "$(field "$HUBD_PID" CapEff)" = 0000000000000000 ] &&
-   [ "$(field "$HUBD_PID" CapPrm)" = 0000000000003000 ] &&
-   [ "$(field "$HUBD_PID" CapBnd)" = 0000000000003000 ] &&
-   [ "$(field "$HUBD_PID" NoNewPrivs)" = 1 ]; then
-	ok dispatcher-usbfarm-net-caps-only
+echo "# dispatcher $HUBD_PID: Uid $u; $(caps "$HUBD_PID")"
+if [ "$u" = "$uf $uf $uf $uf" ] && [ "$(caps "$HUBD_PID")" = "$NONE" ]; then
+	ok dispatcher-usbfarm-no-caps-at-all
 else
-	fail dispatcher-usbfarm-net-caps-only "Uid $u CapEff $(field "$HUBD_PID" CapEff) CapBnd $(field "$HUBD_PID" CapBnd)"
+	fail dispatcher-usbfarm-no-caps-at-all "Uid $u; $(caps "$HUBD_PID")"
 fi
-ident=$(pgrep -P "$HUBD_PID" | head -n1)
+# the children: the link opener by its name, the identifier is the other one
+opener=""; ident=""
+for c in $(pgrep -P "$HUBD_PID"); do
+	if [ "$(cat "/proc/$c/comm")" = hubd-opener ]; then opener=$c; else ident=$c; fi
+done
+echo "# opener ${opener:-none}: $( [ -n "$opener" ] && caps "$opener")"
+if [ -n "$opener" ] && [ "$(field "$opener" Uid)" = "$uf $uf $uf $uf" ] && [ "$(caps "$opener")" = "$NET" ]; then
+	ok opener-net-raw-admin-only
+else
+	fail opener-net-raw-admin-only "pid '${opener}' $( [ -n "$opener" ] && echo "Uid $(field "$opener" Uid); $(caps "$opener")")"
+fi
 if [ -n "$ident" ] && [ "$(field "$ident" Uid)" = "$uf $uf $uf $uf" ] &&
    [ "$(field "$ident" CapEff)" = 00000000000000c0 ] &&
    [ "$(field "$ident" CapBnd)" = 00000000000000c0 ]; then

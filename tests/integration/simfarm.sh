@@ -5,7 +5,7 @@
 # timeout: 180
 source "$(dirname "$0")/../lib/sh.sh"
 set -u
-SF=$T_ROOT/scripts/simfarm
+. "$T_ROOT/scripts/lib/farm.sh"	# SF: simfarm
 LF=$T_BUILD/tools/linkframes
 export SIMFARM_FAULTFWD=$T_BUILD/tools/faultfwd
 P1=ts1- P2=ts2-

@@ -1,7 +1,7 @@
 # link.sh — shared by the link_*.sh integration tests: one virtual link
 # (simfarm prefix $P) with tests/tools/linkpeer at its ends. Source after
 # sh.sh with NAME (the test's short name) and P (its simfarm prefix) set.
-SF=$T_ROOT/scripts/simfarm
+. "$T_ROOT/scripts/lib/farm.sh"	# SF: simfarm
 LP=$T_BUILD/tools/linkpeer
 TMP=$(mktemp -d "/tmp/link-$NAME.XXXXXX")
 PIDS=()

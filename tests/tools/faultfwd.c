@@ -26,6 +26,8 @@
  *
  * This is what netem would do, for kernels without netem.
  */
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -84,13 +86,6 @@ static const char *stats_path, *if_a, *if_b;
 static uint64_t seed = 1;
 static struct dir dirs[2];
 static volatile sig_atomic_t want_stats, want_exit;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* splitmix64: small, fast, good enough to decide fates */
 static uint64_t rnd(uint64_t *s)

@@ -14,6 +14,7 @@
  * answers -ECANCELED). Exit 0 when a RESULT came, 1 otherwise, 2 usage.
  */
 #include "../lib/job.h"
+#include "../lib/clock.h"
 #include "../lib/link.h"
 
 #include <errno.h>
@@ -33,13 +34,6 @@ static struct {
 	int cancel_ms;
 	const char *obj_out;
 } S = { .kind = "gcc", .triple = "x86_64", .cancel_ms = -1 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 static void pick(const uint8_t *p, size_t len)
 {
@@ -90,13 +84,13 @@ static void on_message(struct link *l, uint32_t st, uint8_t *data, size_t len, v
 		pick(data, len);
 	if (job_peek_type(data, len, &t) == 0 && t == JOB_MSG_RESULT &&
 	    job_decode_result(data, len, &r) == 0 && r.job_id == S.job.job_id) {
-		printf("farm_error %d\nerror %s\nstatus %d\nobj_len %zu\n", r.farm_error, r.error,
-		       r.status, r.obj_len);
-		print_text("stderr", r.err, r.err_len);
-		print_text("stdout", r.out, r.out_len);
+		printf("farm_error %d\nerror %s\nstatus %d\nobj_len %zu\n", r.farm_error, r.o.error,
+		       r.o.status, r.o.obj_len);
+		print_text("stderr", r.o.err, r.o.err_len);
+		print_text("stdout", r.o.out, r.o.out_len);
 		if (S.obj_out) {
 			int fd = open(S.obj_out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			if (fd < 0 || write_full(fd, r.obj, r.obj_len) < 0)
+			if (fd < 0 || write_full(fd, r.o.obj, r.o.obj_len) < 0)
 				perror(S.obj_out);
 			if (fd >= 0)
 				close(fd);
@@ -156,21 +150,21 @@ int main(int argc, char **argv)
 	struct link_callbacks cb = { .up = on_up, .down = on_down, .message = on_message };
 	struct link_config cfg = { .ident = "hostile-hub" };
 
-	snprintf(S.job.hub_cwd, sizeof S.job.hub_cwd, "/w");
+	snprintf(S.job.d.cwd, sizeof S.job.d.cwd, "/w");
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 'i': iface = optarg; break;
 		case 'f': input = optarg; break;
-		case 'n': snprintf(S.job.input_name, sizeof S.job.input_name, "%s", optarg); break;
-		case 'o': snprintf(S.job.output_name, sizeof S.job.output_name, "%s", optarg); break;
-		case 'a': if (S.job.nargs < JOB_MAX_ARGS) args[S.job.nargs++] = optarg; break;
+		case 'n': snprintf(S.job.d.input_name, sizeof S.job.d.input_name, "%s", optarg); break;
+		case 'o': snprintf(S.job.d.output_name, sizeof S.job.d.output_name, "%s", optarg); break;
+		case 'a': if (S.job.d.nargs < JOB_MAX_ARGS) args[S.job.d.nargs++] = optarg; break;
 		case 'k': S.kind = optarg; break;
 		case 't': S.triple = optarg; break;
-		case 'c': snprintf(S.job.hub_cwd, sizeof S.job.hub_cwd, "%s", optarg); break;
+		case 'c': snprintf(S.job.d.cwd, sizeof S.job.d.cwd, "%s", optarg); break;
 		case 'm': S.job.limits.mem_bytes = strtoull(optarg, NULL, 10); break;
 		case 'C': S.job.limits.cpu_s = (uint32_t)atoi(optarg); break;
 		case 'T': S.job.limits.timeout_ms = (uint32_t)atoi(optarg); break;
-		case 'd': S.job.want_dwo = true; break;
+		case 'd': S.job.d.want_dwo = true; break;
 		case 'x': S.cancel_ms = atoi(optarg); break;
 		case 'O': S.obj_out = optarg; break;
 		case 'w': wait_s = atoi(optarg); break;
@@ -185,9 +179,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(fd);
-	S.job.args = args;
-	S.job.input = in.data;
-	S.job.input_len = in.len;
+	S.job.d.args = args;
+	S.job.d.input = in.data;
+	S.job.d.input_len = in.len;
 	S.job.job_id = ((uint64_t)getpid() << 20) | (now_ms() & 0xfffff);
 	if (link_io_packet(iface, &io) < 0 || link_new(io, &cfg, &cb, NULL, &l) < 0) {
 		fprintf(stderr, "jobsend: cannot open a link on %s\n", iface);

@@ -16,6 +16,7 @@
 #include "proto.h"
 
 #include "../../node/exec.h"
+#include "../../node/exec_job.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -57,7 +58,7 @@ static void answer_failed(struct proto_answer *a, const char *why)
 {
 	memset(a, 0, sizeof *a);
 	a->outcome = 2;	/* HUB_FAILED */
-	snprintf(a->error, sizeof a->error, "loophub: %s", why);
+	snprintf(a->o.error, sizeof a->o.error, "loophub: %s", why);
 }
 
 static void serve(int fd)
@@ -78,14 +79,7 @@ static void serve(int fd)
 		_exit(1);
 	memset(&ej, 0, sizeof ej);
 	ej.compiler = s.compiler;
-	ej.args = s.args;
-	ej.nargs = s.nargs;
-	ej.input_name = s.input_name;
-	ej.input = s.input;
-	ej.input_len = s.input_len;
-	ej.output_name = s.output_name;
-	ej.want_dwo = s.want_dwo;
-	ej.hub_cwd = s.cwd;
+	exec_job_from_desc(&ej, &s.d);	/* the one job description, whole */
 	ej.launch.insecure = true;	/* a test stand-in, as the user: no sandbox */
 	ka = keepalive(fd);
 	exec_run(&ej, &er);
@@ -98,13 +92,9 @@ static void serve(int fd)
 	} else {
 		memset(&a, 0, sizeof a);
 		a.outcome = 0;	/* HUB_DONE */
-		a.status = er.status;
+		exec_outcome(&er, &a.o);	/* the one job outcome */
+		a.o.error[0] = 0;
 		snprintf(a.node, sizeof a.node, "loopback");
-		a.out = er.out.data, a.out_len = er.out.len;
-		a.err = er.err.data, a.err_len = er.err.len;
-		a.obj = er.obj.data, a.obj_len = er.obj.len;
-		a.dwo = er.dwo.data, a.dwo_len = er.dwo.len;
-		a.compile_us = er.wall_us;
 	}
 	if (proto_encode_answer(&out, &a) < 0) {
 		buf_free(&out);

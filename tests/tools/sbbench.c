@@ -18,6 +18,7 @@
  * Run as root (direct and bwrap need it).
  */
 #include "exec.h"
+#include "../lib/clock.h"
 #include "slots.h"
 #include "../lib/buf.h"
 
@@ -81,13 +82,6 @@ static uint64_t cg_cpu(void)
 		fclose(f);
 	}
 	return v;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
 static int cmp(const void *a, const void *b)

@@ -1,6 +1,7 @@
 /* test_job.c — the hub<->node codec: round trips, every truncation refused,
  * trailing bytes refused, oversize counts and lengths refused, versions checked. */
 #include "job.h"
+#include "telemetry.h"
 #include "../lib/test.h"
 
 #include <errno.h>
@@ -19,14 +20,14 @@ static void make_job(struct job_spec *j)
 	memset(j, 0, sizeof *j);
 	j->job_id = 0x1122334455667788ull;
 	j->compiler = gcc_id;
-	j->args = args3;
-	j->nargs = 3;
-	strcpy(j->input_name, "a.i");
-	j->input = input;
-	j->input_len = sizeof input - 1;
-	strcpy(j->output_name, "obj/a.o");
-	strcpy(j->hub_cwd, "/home/u/proj");
-	j->want_dwo = true;
+	j->d.args = args3;
+	j->d.nargs = 3;
+	strcpy(j->d.input_name, "a.i");
+	j->d.input = input;
+	j->d.input_len = sizeof input - 1;
+	strcpy(j->d.output_name, "obj/a.o");
+	strcpy(j->d.cwd, "/home/u/proj");
+	j->d.want_dwo = true;
 	j->limits.cpu_s = 60;
 	j->limits.mem_bytes = 1ull << 32;
 	j->limits.out_bytes = 5 << 20;
@@ -44,19 +45,19 @@ static void make_result(struct job_result *r)
 {
 	memset(r, 0, sizeof *r);
 	r->job_id = 42;
-	r->status = 1;
+	r->o.status = 1;
 	r->farm_error = 0;
-	strcpy(r->error, "");
-	r->out = (const uint8_t *)"out";
-	r->out_len = 3;
-	r->err = (const uint8_t *)"a.c:1: error: x";
-	r->err_len = 15;
-	r->obj = (const uint8_t *)"\x7f" "ELF\0\0\1";
-	r->obj_len = 7;
-	r->dwo = NULL;
-	r->dwo_len = 0;
-	r->wall_us = 1234;
-	r->cpu_us = 999;
+	strcpy(r->o.error, "");
+	r->o.out = (const uint8_t *)"out";
+	r->o.out_len = 3;
+	r->o.err = (const uint8_t *)"a.c:1: error: x";
+	r->o.err_len = 15;
+	r->o.obj = (const uint8_t *)"\x7f" "ELF\0\0\1";
+	r->o.obj_len = 7;
+	r->o.dwo = NULL;
+	r->o.dwo_len = 0;
+	r->o.wall_us = 1234;
+	r->o.cpu_us = 999;
 	r->node_us = 2000;
 }
 
@@ -111,12 +112,12 @@ int main(void)
 			!strcmp(d.compiler.version, "12.2.0") &&
 			!strcmp(d.compiler.fingerprint, gcc_id.fingerprint), "compiler");
 		T_CHECK(d.compiler.path[0] == 0, "path must not travel");
-		T_CHECK(d.nargs == 3 && !strcmp(d.args[0], "-O2") && !strcmp(d.args[2], "-c") &&
-			d.args[3] == NULL, "args");
-		T_CHECK(!strcmp(d.input_name, "a.i") && !strcmp(d.output_name, "obj/a.o"), "names");
-		T_CHECK(!strcmp(d.hub_cwd, "/home/u/proj"), "hub_cwd '%s'", d.hub_cwd);
-		T_CHECK(d.input_len == j.input_len && !memcmp(d.input, input, j.input_len), "input");
-		T_CHECK(d.want_dwo && d.limits.cpu_s == 60 && d.limits.mem_bytes == 1ull << 32 &&
+		T_CHECK(d.d.nargs == 3 && !strcmp(d.d.args[0], "-O2") && !strcmp(d.d.args[2], "-c") &&
+			d.d.args[3] == NULL, "args");
+		T_CHECK(!strcmp(d.d.input_name, "a.i") && !strcmp(d.d.output_name, "obj/a.o"), "names");
+		T_CHECK(!strcmp(d.d.cwd, "/home/u/proj"), "hub_cwd '%s'", d.d.cwd);
+		T_CHECK(d.d.input_len == j.d.input_len && !memcmp(d.d.input, input, j.d.input_len), "input");
+		T_CHECK(d.d.want_dwo && d.limits.cpu_s == 60 && d.limits.mem_bytes == 1ull << 32 &&
 			d.limits.out_bytes == 5 << 20 && d.limits.timeout_ms == 120000, "limits");
 		job_spec_free(&d);
 	}
@@ -124,12 +125,12 @@ int main(void)
 		struct job_spec j, d;
 		struct buf b = BUF_INIT;
 		make_job(&j);
-		j.nargs = 0;
-		j.input = NULL;
-		j.input_len = 0;
+		j.d.nargs = 0;
+		j.d.input = NULL;
+		j.d.input_len = 0;
 		T_CHECK(job_encode_job(&msgs[5], &j) == 0, "encode");
 		T_CHECK(job_decode_job(msgs[5].data, msgs[5].len, &d) == 0, "decode");
-		T_CHECK(d.nargs == 0 && d.args && d.args[0] == NULL && d.input_len == 0, "empty");
+		T_CHECK(d.d.nargs == 0 && d.d.args && d.d.args[0] == NULL && d.d.input_len == 0, "empty");
 		job_spec_free(&d);
 		buf_free(&b);
 	}
@@ -138,22 +139,22 @@ int main(void)
 		make_result(&r);
 		T_CHECK(job_encode_result(&msgs[1], &r) == 0, "encode");
 		T_CHECK(job_decode_result(msgs[1].data, msgs[1].len, &d) == 0, "decode");
-		T_CHECK(d.job_id == 42 && d.status == 1 && d.farm_error == 0, "ids");
-		T_CHECK(d.out_len == 3 && !memcmp(d.out, "out", 3), "out");
-		T_CHECK(d.err_len == 15 && !memcmp(d.err, r.err, 15), "err");
-		T_CHECK(d.obj_len == 7 && !memcmp(d.obj, r.obj, 7), "obj");
-		T_CHECK(d.dwo_len == 0, "dwo");
-		T_CHECK(d.wall_us == 1234 && d.cpu_us == 999 && d.node_us == 2000, "times");
+		T_CHECK(d.job_id == 42 && d.o.status == 1 && d.farm_error == 0, "ids");
+		T_CHECK(d.o.out_len == 3 && !memcmp(d.o.out, "out", 3), "out");
+		T_CHECK(d.o.err_len == 15 && !memcmp(d.o.err, r.o.err, 15), "err");
+		T_CHECK(d.o.obj_len == 7 && !memcmp(d.o.obj, r.o.obj, 7), "obj");
+		T_CHECK(d.o.dwo_len == 0, "dwo");
+		T_CHECK(d.o.wall_us == 1234 && d.o.cpu_us == 999 && d.node_us == 2000, "times");
 	}
 	T_CASE("result_farm_error") {
 		struct job_result r, d;
 		struct buf b = BUF_INIT;
 		make_result(&r);
 		r.farm_error = -ENOENT;
-		strcpy(r.error, "no such compiler");
+		strcpy(r.o.error, "no such compiler");
 		T_CHECK(job_encode_result(&b, &r) == 0, "encode");
 		T_CHECK(job_decode_result(b.data, b.len, &d) == 0, "decode");
-		T_CHECK(d.farm_error == -ENOENT && !strcmp(d.error, "no such compiler"), "farm error");
+		T_CHECK(d.farm_error == -ENOENT && !strcmp(d.o.error, "no such compiler"), "farm error");
 		buf_free(&b);
 	}
 	T_CASE("cancel_roundtrip") {
@@ -167,7 +168,7 @@ int main(void)
 		T_CHECK(job_decode_telemetry(msgs[3].data, msgs[3].len, &d) == 0, "decode");
 		T_CHECK(!memcmp(&t, &d, sizeof t), "fields differ");
 		struct job_telemetry r;
-		job_telemetry_read(&r);
+		telemetry_read(&r);
 		T_CHECK(r.mem_total_kb > 0, "/proc/meminfo not read");
 	}
 	T_CASE("nodeinfo_roundtrip") {
@@ -325,7 +326,7 @@ int main(void)
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "positive farm_error");
 		buf_free(&b);
 		make_result(&x);
-		x.status = 300;
+		x.o.status = 300;
 		job_encode_result(&b, &x);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "status 300");
 		buf_free(&b);
@@ -338,24 +339,24 @@ int main(void)
 		make_job(&j);
 		memset(big, 'x', sizeof big - 1);
 		big[sizeof big - 1] = 0;
-		j.args = a;
-		j.nargs = 1;
+		j.d.args = a;
+		j.d.nargs = 1;
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "long arg");
 		make_job(&j);
-		j.nargs = JOB_MAX_ARGS + 1;
+		j.d.nargs = JOB_MAX_ARGS + 1;
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "nargs");
 		make_job(&j);
-		j.input_len = (size_t)JOB_MAX_INPUT + 1;
+		j.d.input_len = (size_t)JOB_MAX_INPUT + 1;
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "input");
 		make_job(&j);
-		strcpy(j.hub_cwd, "rel/dir");
+		strcpy(j.d.cwd, "rel/dir");
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "relative hub_cwd");
 		make_job(&j);
-		j.hub_cwd[0] = 0;
+		j.d.cwd[0] = 0;
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "empty hub_cwd");
 		make_job(&j);
-		memset(j.hub_cwd, 'x', sizeof j.hub_cwd);	/* no NUL within the cap */
-		j.hub_cwd[0] = '/';
+		memset(j.d.cwd, 'x', sizeof j.d.cwd);	/* no NUL within the cap */
+		j.d.cwd[0] = '/';
 		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "unterminated hub_cwd");
 		make_job(&j);
 		strcpy(j.compiler.fingerprint, "not-hex");
@@ -374,11 +375,11 @@ int main(void)
 			for (size_t i = 0; i < n; i++)
 				big[i] = (uint8_t)(i * 131 + (i >> 12));
 			make_job(&j);
-			j.input = big;
-			j.input_len = n;
+			j.d.input = big;
+			j.d.input_len = n;
 			T_CHECK(job_encode_job(&b, &j) == 0 && buf_ok(&b), "encode");
 			T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "decode");
-			T_CHECK(d.input_len == n && !memcmp(d.input, big, n), "content");
+			T_CHECK(d.d.input_len == n && !memcmp(d.d.input, big, n), "content");
 			job_spec_free(&d);
 		}
 		free(big);

@@ -52,25 +52,25 @@ int main(void)
 		const char *in = "int x;";
 		memset(&s, 0, sizeof s);
 		strcpy(s.compiler, "/usr/bin/gcc");
-		s.args = args;
-		s.nargs = 2;
-		strcpy(s.input_name, "x.i");
-		strcpy(s.output_name, "x.o");
-		s.want_dwo = true;
-		strcpy(s.cwd, "/src");
+		s.d.args = args;
+		s.d.nargs = 2;
+		strcpy(s.d.input_name, "x.i");
+		strcpy(s.d.output_name, "x.o");
+		s.d.want_dwo = true;
+		strcpy(s.d.cwd, "/src");
 		strcpy(s.source, "x.c");
 		s.preprocess_us = 77;
-		s.input = (const uint8_t *)in;
-		s.input_len = 6;
+		s.d.input = (const uint8_t *)in;
+		s.d.input_len = 6;
 		T_CHECK(proto_encode_submit_head(&b, &s) == 0, "encode");
 		buf_put(&b, in, 6);
 		long n = proto_frame_len(b.data);
 		T_CHECK(n == (long)b.len - 4, "frame length %ld vs %zu", n, b.len);
 		T_CHECK(proto_type(b.data + 4, b.len - 4) == PROTO_SUBMIT, "type");
 		T_CHECK(proto_decode_submit(b.data + 4, b.len - 4, &d) == 0, "decode");
-		T_CHECK(!strcmp(d.compiler, "/usr/bin/gcc") && d.nargs == 2 &&
-			!strcmp(d.args[1], "-c") && d.want_dwo && d.preprocess_us == 77 &&
-			d.input_len == 6 && !memcmp(d.input, in, 6) && !strcmp(d.source, "x.c"),
+		T_CHECK(!strcmp(d.compiler, "/usr/bin/gcc") && d.d.nargs == 2 &&
+			!strcmp(d.d.args[1], "-c") && d.d.want_dwo && d.preprocess_us == 77 &&
+			d.d.input_len == 6 && !memcmp(d.d.input, in, 6) && !strcmp(d.source, "x.c"),
 			"fields");
 		proto_submit_free(&d);
 		for (size_t k = 4; k < b.len - 1; k++)
@@ -81,17 +81,17 @@ int main(void)
 		buf_free(&b);
 	}
 	T_CASE("answer_roundtrip") {
-		struct proto_answer a = { .outcome = 0, .status = 1 }, d;
+		struct proto_answer a = { .outcome = 0, .o.status = 1 }, d;
 		struct buf b = BUF_INIT;
 		strcpy(a.node, "node1");
-		a.err = (const uint8_t *)"warning";
-		a.err_len = 7;
-		a.obj = (const uint8_t *)"OBJ";
-		a.obj_len = 3;
+		a.o.err = (const uint8_t *)"warning";
+		a.o.err_len = 7;
+		a.o.obj = (const uint8_t *)"OBJ";
+		a.o.obj_len = 3;
 		T_CHECK(proto_encode_answer(&b, &a) == 0, "encode");
 		T_CHECK(proto_decode_answer(b.data + 4, b.len - 4, &d) == 0, "decode");
-		T_CHECK(d.status == 1 && !strcmp(d.node, "node1") && d.err_len == 7 &&
-			d.obj_len == 3 && !memcmp(d.obj, "OBJ", 3), "fields");
+		T_CHECK(d.o.status == 1 && !strcmp(d.node, "node1") && d.o.err_len == 7 &&
+			d.o.obj_len == 3 && !memcmp(d.o.obj, "OBJ", 3), "fields");
 		for (size_t k = 4; k < b.len; k++)
 			T_CHECK(proto_decode_answer(b.data + 4, k - 4, &d) == -EPROTO, "cut %zu", k);
 		b.data[6] = 3; /* outcome out of range */

@@ -1,7 +1,8 @@
 /* test_spawn.c — lib/spawn.c: a program that runs gives its pid and its own
  * status; one that cannot run gives -errno and the stage (never an exit
  * status), the child reaped; fds, environment, cwd, process group, the
- * id change (as root) and CLOEXEC of every other fd. */
+ * id change (as root) and CLOEXEC of every other fd; spawn_run() waits and
+ * gives the status (128 + signal), -errno when nothing ran. */
 #include "spawn.h"
 #include "slots.h"
 #include "../lib/buf.h"
@@ -111,6 +112,17 @@ int main(void)
 		T_CHECK(st == 0 && pg && pg == pid, "pgid %ld pid %ld", pg, pid);
 	}
 	buf_free(&out);
+	T_CASE("run_waits_and_gives_status") {
+		char *ok[] = { "/bin/sh", "-c", "exit 5", NULL };
+		char *sig[] = { "/bin/sh", "-c", "kill -TERM $$", NULL };
+		char *none[] = { "/nonexistent/prog", NULL };
+		int a = spawn_run(ok[0], ok), b = spawn_run(sig[0], sig);
+		int c = spawn_run(none[0], none);
+		T_CHECK(a == 5, "exit 5 gave %d", a);
+		T_CHECK(b == 128 + 15, "SIGTERM gave %d", b);
+		T_CHECK(c == -ENOENT, "a missing program gave %d, not -ENOENT", c);
+		T_CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child left unreaped");
+	}
 	if (geteuid() == 0) {
 		T_CASE("ids_dropped") {
 			/* a slot uid of a block we hold (node/slots.h) */

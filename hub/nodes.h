@@ -1,0 +1,116 @@
+/*
+ * nodes.h — hubd's boards: one struct node per interface, its link, what the
+ * node told us (slots, compilers, telemetry) and what we measured of it.
+ *
+ * The node's own state says only whether it has a link; whether the node
+ * serves is the LINK's state, read through node_up() (never copied): a node
+ * is up exactly while its link's session is (link_state() == LINK_UP).
+ *
+ *   state      event            action                              next
+ *   NOLINK     NE_OPENED        link_new() on the interface worked  LINKED
+ *   NOLINK     NE_OPEN_FAILED   retry in RELINK_MS                  NOLINK
+ *   LINKED     NE_LINK_DEAD     the link's jobs fail over (as a     NOLINK
+ *                               session down), link freed, retry
+ *                               in RELINK_MS
+ *   LINKED     NE_IFACE_GONE    the same (netlink: interface gone)  NOLINK
+ *   anything else               refused and logged (a bug)          same
+ *
+ * The relink timer (relink_at) and a netlink carrier-up (on_ifevent) are
+ * what bring an NOLINK node to NE_OPENED/NE_OPEN_FAILED. Session up and down
+ * (the link's callbacks) change no node state: they reset the node's
+ * running count and hand its jobs to jobs.c.
+ *
+ * Invariants: node_state == NODE_LINKED iff link != NULL; `running` counts
+ * the job copies sent to it whose RESULT is still due (cancelled ones
+ * included, see fo.cancelling); nodes[i].idx == i.
+ */
+#ifndef USBFARM_HUB_NODES_H
+#define USBFARM_HUB_NODES_H
+
+#include "failover.h"
+
+#include "../lib/compiler.h"
+#include "../lib/ifwatch.h"
+#include "../lib/job.h"
+#include "../lib/link.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MAX_NODES 64
+#define RELINK_MS 2000
+
+enum node_state {
+	NODE_NOLINK,	/* no link: interface missing or not openable; relink_at set */
+	NODE_LINKED,	/* a link is open; up or not is link_state()'s */
+	NODE_NSTATES
+};
+
+enum node_event {
+	NE_OPENED,
+	NE_OPEN_FAILED,
+	NE_LINK_DEAD,
+	NE_IFACE_GONE,
+	NODE_NEVENTS
+};
+
+struct node {
+	int idx;
+	char iface[32];
+	struct link *link;
+	enum node_state state;	/* written by node_set_state() only */
+	uint64_t relink_at;	/* when to retry opening the interface */
+	char peer[LINK_IDENT_MAX];
+	char name[JOB_NODE_NAME_MAX];
+	uint64_t epoch;
+	uint16_t slots, running;
+	struct compiler_id *compilers;
+	size_t ncompilers;
+	struct job_telemetry tele;
+	bool has_tele;
+	uint64_t jobs_done, jobs_failed, bytes_out, bytes_in, sessions;
+	uint64_t carrier_losses;	/* sessions ended at once by netlink */
+	double speed;		/* EWMA input bytes/us; 0 unknown */
+	uint64_t last_dispatch;
+	struct fo_node fo;	/* deadlines, backoff (failover.h) */
+};
+
+extern struct node nodes[MAX_NODES];
+extern int nnodes;
+
+const char *node_state_name(enum node_state s);
+const char *node_event_name(enum node_event e);
+/* The transition table above: the next state, or -1 if ev is illegal in s. */
+int node_next(enum node_state s, enum node_event ev);
+/* The one writer of n->state; logs the change. -EINVAL (state kept, logged)
+ * if the table has no such transition. */
+int node_set_state(struct node *n, enum node_state to, enum node_event ev);
+
+/* Serving: a link whose session is up. */
+bool node_up(const struct node *n);
+const char *node_label(const struct node *n);
+
+/* Adds IFACE (fatal on a bad name or too many); an existing one is kept. */
+void nodes_add(const char *iface);
+struct node *nodes_find(const char *iface);
+/* Opens n's link (NE_OPENED), or arms the relink timer (NE_OPEN_FAILED). */
+void node_open(struct node *n);
+/* The link died or the interface went: jobs fail over, link freed. */
+void node_dead(struct node *n, int rc, enum node_event ev);
+/* The slowest measured up node's seconds per MB (deadline of unmeasured ones). */
+double nodes_slowest_spmb(void);
+
+/* netlink (ifwatch.h): carrier lost ends the session now; a gone interface
+ * closes the link; one that comes back is opened without waiting. */
+void nodes_on_ifevent(const struct ifw_info *in, void *user);
+/* Events were lost (netlink overflow): asks each interface's state. */
+void nodes_resync_carrier(void);
+/* Enrollment (hub/enroll.c): NAME may be a board's interface; if its USB
+ * device is ours, bring it up and give it a node. 1 / 0 not ours / -errno. */
+int nodes_enroll_iface(const char *name);
+void nodes_enroll_found(const char *name, void *user);
+/* The loop's part: poll timeout for relink timers, links processed, relinks due. */
+void nodes_relink_due(uint64_t now);
+void nodes_free_all(void);
+
+#endif

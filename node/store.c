@@ -1,0 +1,729 @@
+/*
+ * store.c — the board's content-addressed store (store.h).
+ *
+ * The index is a chained hash table of struct blob (keyed by the first 8
+ * bytes of the SHA-256, already uniform) threaded on one LRU list (mru ..
+ * lru). Everything on disk is reached through st->objfd with names
+ * "xx/<hex>" that this file builds itself (never from input), opened with
+ * O_NOFOLLOW. A blob is trusted only when this process hashed its bytes:
+ * written here, or re-hashed at first use per (inode, mtime, size).
+ */
+#include "store.h"
+
+#include "../lib/buf.h"
+#include "../lib/sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct blob {
+	uint8_t hash[STORE_HASH_LEN];
+	uint64_t size, ino, mtime_ns;
+	int64_t used;		/* last use, CLOCK_REALTIME ns (the blob's atime) */
+	uint32_t pins;
+	bool verified;
+	bool dirty;		/* used since its atime was last written */
+	unsigned gen;		/* last rescan that saw it */
+	struct blob *next, *prev_lru, *next_lru;
+};
+
+struct store {
+	char dir[PATH_MAX];
+	int objfd, lockfd;
+	uint64_t cap;
+	bool durable;
+	int shared;		/* store_lock_shared depth */
+	unsigned gen;
+	struct blob **tab;
+	size_t tabsz, n;
+	struct blob *mru, *lru;
+	struct store_stats s;
+};
+
+/* ---- names and hashing ---- */
+
+void store_hex(const uint8_t hash[static STORE_HASH_LEN], char hex[static 65])
+{
+	static const char d[] = "0123456789abcdef";
+	for (int i = 0; i < STORE_HASH_LEN; i++) {
+		hex[2 * i] = d[hash[i] >> 4];
+		hex[2 * i + 1] = d[hash[i] & 15];
+	}
+	hex[64] = 0;
+}
+
+static int nib(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int store_from_hex(const char *hex, uint8_t hash[static STORE_HASH_LEN])
+{
+	for (int i = 0; i < STORE_HASH_LEN; i++) {
+		int a = nib(hex[2 * i]), b = a < 0 ? -1 : nib(hex[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		hash[i] = (uint8_t)(a << 4 | b);
+	}
+	return hex[64] ? -EINVAL : 0;
+}
+
+/* "xx/<hex>" relative to objfd. */
+static void blob_name(const uint8_t *hash, char name[static 68])
+{
+	char hex[65];
+	store_hex(hash, hex);
+	memcpy(name, hex, 2);
+	name[2] = '/';
+	memcpy(name + 3, hex, 65);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static uint64_t ts_ns(const struct timespec *t)
+{
+	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
+}
+
+/* SHA-256 of everything fd holds from offset 0: 0, or -errno. */
+static int hash_fd(int fd, uint8_t out[static STORE_HASH_LEN], uint64_t *len)
+{
+	uint8_t tmp[1 << 16];
+	struct sha256 s;
+	uint64_t off = 0;
+
+	sha256_init(&s);
+	for (;;) {
+		ssize_t r = pread(fd, tmp, sizeof tmp, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		sha256_update(&s, tmp, (size_t)r);
+		off += (uint64_t)r;
+	}
+	sha256_final(&s, out);
+	*len = off;
+	return 0;
+}
+
+/* ---- the index ---- */
+
+static size_t slot_of(const struct store *st, const uint8_t *hash)
+{
+	uint64_t k;
+	memcpy(&k, hash, sizeof k);
+	return (size_t)k & (st->tabsz - 1);
+}
+
+static struct blob *find(const struct store *st, const uint8_t *hash)
+{
+	for (struct blob *b = st->tab[slot_of(st, hash)]; b; b = b->next)
+		if (!memcmp(b->hash, hash, STORE_HASH_LEN))
+			return b;
+	return NULL;
+}
+
+static void lru_unlink(struct store *st, struct blob *b)
+{
+	if (b->prev_lru)
+		b->prev_lru->next_lru = b->next_lru;
+	else
+		st->mru = b->next_lru;
+	if (b->next_lru)
+		b->next_lru->prev_lru = b->prev_lru;
+	else
+		st->lru = b->prev_lru;
+	b->prev_lru = b->next_lru = NULL;
+}
+
+static void lru_front(struct store *st, struct blob *b)
+{
+	b->next_lru = st->mru;
+	b->prev_lru = NULL;
+	if (st->mru)
+		st->mru->prev_lru = b;
+	st->mru = b;
+	if (!st->lru)
+		st->lru = b;
+}
+
+static int grow(struct store *st)
+{
+	size_t nsz = st->tabsz ? st->tabsz * 2 : 1024;
+	struct blob **nt = calloc(nsz, sizeof *nt);
+
+	if (!nt)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->tabsz; i++)
+		for (struct blob *b = st->tab[i], *nx; b; b = nx) {
+			uint64_t k;
+			nx = b->next;
+			memcpy(&k, b->hash, sizeof k);
+			b->next = nt[(size_t)k & (nsz - 1)];
+			nt[(size_t)k & (nsz - 1)] = b;
+		}
+	free(st->tab);
+	st->tab = nt;
+	st->tabsz = nsz;
+	return 0;
+}
+
+/* A new index entry at the MRU end (the caller fixes its place). */
+static struct blob *add(struct store *st, const uint8_t *hash, const struct stat *sb)
+{
+	struct blob *b;
+
+	if (st->n >= st->tabsz && grow(st))
+		return NULL;
+	b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	memcpy(b->hash, hash, STORE_HASH_LEN);
+	b->size = (uint64_t)sb->st_size;
+	b->ino = (uint64_t)sb->st_ino;
+	b->mtime_ns = ts_ns(&sb->st_mtim);
+	b->used = (int64_t)ts_ns(&sb->st_atim);
+	b->gen = st->gen;
+	b->next = st->tab[slot_of(st, hash)];
+	st->tab[slot_of(st, hash)] = b;
+	lru_front(st, b);
+	st->n++;
+	st->s.blobs++;
+	st->s.bytes += b->size;
+	return b;
+}
+
+static void drop(struct store *st, struct blob *b)
+{
+	struct blob **pp = &st->tab[slot_of(st, b->hash)];
+
+	while (*pp != b)
+		pp = &(*pp)->next;
+	*pp = b->next;
+	lru_unlink(st, b);
+	st->n--;
+	st->s.blobs--;
+	st->s.bytes -= b->size;
+	if (b->pins)
+		st->s.pinned--;
+	free(b);
+}
+
+/* Marks b used now: MRU in memory; its atime is written by
+ * store_sync_lru() (batched: a blob used by many jobs costs one write). */
+static void touch(struct store *st, struct blob *b)
+{
+	/* explicit ns (the kernel's own "now" is jiffy-coarse): one order */
+	int64_t t = now_ns();
+
+	if (st->mru && t <= st->mru->used)
+		t = st->mru->used + 1;
+	b->used = t;
+	b->dirty = true;
+	lru_unlink(st, b);
+	lru_front(st, b);
+}
+
+uint64_t store_sync_lru(struct store *st)
+{
+	uint64_t n = 0;
+
+	for (struct blob *b = st->mru; b; b = b->next_lru) {
+		char name[68];
+		struct timespec ts[2] = {
+			{ (time_t)(b->used / 1000000000), (long)(b->used % 1000000000) },
+			{ 0, UTIME_OMIT } };
+		if (!b->dirty)
+			continue;
+		blob_name(b->hash, name);
+		/* best effort: the order across restarts, not correctness */
+		if (utimensat(st->objfd, name, ts, AT_SYMLINK_NOFOLLOW) == 0)
+			n++;
+		b->dirty = false;
+	}
+	return n;
+}
+
+/* Updates the index from what is on disk now (blob's new size/inode
+ * forget its verification). */
+static void refresh(struct store *st, struct blob *b, const struct stat *sb)
+{
+	uint64_t m = ts_ns(&sb->st_mtim);
+
+	if (b->ino != (uint64_t)sb->st_ino || b->mtime_ns != m || b->size != (uint64_t)sb->st_size)
+		b->verified = false;
+	st->s.bytes = st->s.bytes - b->size + (uint64_t)sb->st_size;
+	b->size = (uint64_t)sb->st_size;
+	b->ino = (uint64_t)sb->st_ino;
+	b->mtime_ns = m;
+}
+
+static int by_used(const void *a, const void *b)
+{
+	const struct blob *x = *(struct blob *const *)a, *y = *(struct blob *const *)b;
+	return x->used < y->used ? 1 : x->used > y->used ? -1 : 0;
+}
+
+/* Puts the LRU list in atime order (newest first). */
+static int sort_lru(struct store *st)
+{
+	struct blob **v = malloc((st->n ? st->n : 1) * sizeof *v);
+	size_t k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (struct blob *b = st->mru; b; b = b->next_lru)
+		v[k++] = b;
+	qsort(v, k, sizeof *v, by_used);
+	st->mru = st->lru = NULL;
+	for (size_t i = k; i-- > 0;)
+		lru_front(st, v[i]);
+	free(v);
+	return 0;
+}
+
+/* One fan-out dir of the rescan. */
+static int scan_sub(struct store *st, int sub)
+{
+	char xx[3];
+	uint8_t hash[STORE_HASH_LEN];
+	int fd;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(xx, sizeof xx, "%02x", sub);
+	fd = openat(st->objfd, xx, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;	/* no blob there yet */
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct stat sb;
+		struct blob *b;
+		if (strlen(de->d_name) != 64 || store_from_hex(de->d_name, hash) ||
+		    memcmp(de->d_name, xx, 2))
+			continue;	/* not a blob name */
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode))
+			continue;
+		if ((b = find(st, hash))) {
+			refresh(st, b, &sb);
+			b->gen = st->gen;
+		} else if (!(b = add(st, hash, &sb))) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The index from the directory: adds what is new, drops what is gone. */
+static int rescan(struct store *st)
+{
+	int r;
+
+	st->gen++;
+	for (int i = 0; i < 256; i++)
+		if ((r = scan_sub(st, i)))
+			return r;
+	for (struct blob *b = st->mru, *nx; b; b = nx) {
+		nx = b->next_lru;
+		if (b->gen != st->gen)
+			drop(st, b);
+	}
+	return sort_lru(st);
+}
+
+/* ---- open/close ---- */
+
+static int mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+	size_t l = strlen(path);
+
+	if (l == 0 || l >= sizeof p)
+		return -ENAMETOOLONG;
+	memcpy(p, path, l + 1);
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -errno;
+		*s = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static int open_dirs(struct store *st)
+{
+	int dfd, r;
+
+	if ((r = mkdir_p(st->dir)))
+		return r;
+	dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (mkdirat(dfd, "objects", 0755) && errno != EEXIST) {
+		r = -errno;
+		goto out;
+	}
+	st->objfd = openat(dfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	st->lockfd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (st->objfd < 0 || st->lockfd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = 0;	/* the fan-out dirs are made at their first blob */
+out:
+	close(dfd);
+	return r;
+}
+
+int store_open(const struct store_cfg *cfg, struct store **out)
+{
+	struct store *st = calloc(1, sizeof *st);
+	const char *dir = cfg && cfg->dir ? cfg->dir : STORE_DIR_DEFAULT;
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	st->objfd = st->lockfd = -1;
+	st->cap = cfg && cfg->cap_bytes ? cfg->cap_bytes : STORE_CAP_DEFAULT;
+	st->durable = cfg && cfg->durable;
+	if (dir[0] != '/' || strlen(dir) >= sizeof st->dir) {
+		r = -EINVAL;
+		goto fail;
+	}
+	strcpy(st->dir, dir);
+	if ((r = open_dirs(st)) || (r = grow(st)))
+		goto fail;
+	if (flock(st->lockfd, LOCK_SH)) {
+		r = -errno;
+		goto fail;
+	}
+	r = rescan(st);
+	flock(st->lockfd, LOCK_UN);
+	if (r)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return r;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	store_sync_lru(st);
+	while (st->mru)
+		drop(st, st->mru);
+	free(st->tab);
+	if (st->objfd >= 0)
+		close(st->objfd);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
+	free(st);
+}
+
+/* ---- eviction ---- */
+
+int store_lock_shared(struct store *st)
+{
+	if (st->shared++ == 0 && flock(st->lockfd, LOCK_SH)) {
+		st->shared = 0;
+		return -errno;
+	}
+	return 0;
+}
+
+void store_unlock(struct store *st)
+{
+	if (st->shared > 0 && --st->shared == 0)
+		flock(st->lockfd, LOCK_UN);
+}
+
+uint64_t store_evict_to(struct store *st, uint64_t target)
+{
+	uint64_t n = 0;
+
+	if (flock(st->lockfd, LOCK_EX))
+		return 0;
+	if (rescan(st))
+		goto out;
+	for (struct blob *b = st->lru, *pv; b && st->s.bytes > target; b = pv) {
+		char name[68];
+		struct stat sb;
+		pv = b->prev_lru;
+		if (b->pins)
+			continue;
+		blob_name(b->hash, name);
+		if (fstatat(st->objfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_nlink > 1)
+			continue;	/* a job tree (of any process) links it */
+		if (unlinkat(st->objfd, name, 0) && errno != ENOENT)
+			continue;
+		drop(st, b);
+		st->s.evictions++;
+		n++;
+	}
+out:
+	flock(st->lockfd, st->shared ? LOCK_SH : LOCK_UN);
+	return n;
+}
+
+/* ---- lookups ---- */
+
+/* Deletes the blob named name if it is still the inode found corrupt. */
+static void delete_corrupt(struct store *st, const char *name, ino_t ino)
+{
+	struct stat sb;
+
+	if (fstatat(st->objfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_ino == ino)
+		unlinkat(st->objfd, name, 0);
+	st->s.corrupt++;
+}
+
+/* The verified blob's fd or -ENOENT (missing, or corrupt: deleted). */
+static int lookup(struct store *st, const uint8_t *hash, struct blob **bp)
+{
+	char name[68];
+	struct blob *b = find(st, hash);
+	struct stat sb;
+	uint8_t got[STORE_HASH_LEN];
+	uint64_t len;
+	int fd, r;
+
+	blob_name(hash, name);
+	fd = openat(st->objfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		r = fd < 0 && errno != ENOENT ? -errno : -ENOENT;
+		if (fd >= 0)
+			close(fd);
+		if (b)
+			drop(st, b);
+		return r;
+	}
+	if (b)
+		refresh(st, b, &sb);
+	else if (!(b = add(st, hash, &sb))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (!b->verified) {
+		if ((r = hash_fd(fd, got, &len)) < 0) {
+			close(fd);
+			return r;
+		}
+		st->s.verified_bytes += len;
+		if (memcmp(got, hash, STORE_HASH_LEN) || len != (uint64_t)sb.st_size) {
+			close(fd);
+			delete_corrupt(st, name, sb.st_ino);
+			drop(st, b);
+			return -ENOENT;
+		}
+		b->verified = true;
+	}
+	*bp = b;
+	return fd;
+}
+
+int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size)
+{
+	struct blob *b = NULL;
+	int fd = lookup(st, hash, &b);
+
+	if (fd < 0) {
+		st->s.misses++;
+		return fd;
+	}
+	st->s.hits++;
+	touch(st, b);
+	if (size)
+		*size = b->size;
+	return fd;
+}
+
+int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
+	       const char *name, uint64_t *size)
+{
+	char proc[64];
+	int fd = store_get(st, hash, size), r = 0;
+
+	if (fd < 0)
+		return fd;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not */
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH)) {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (errno != ENOENT && errno != EPERM)
+			r = -errno;
+		else if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW))
+			r = -errno;
+	}
+	close(fd);
+	return r;
+}
+
+size_t store_have(struct store *st, const uint8_t (*hashes)[STORE_HASH_LEN], size_t n,
+		  bool *have)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char name[68];
+		struct stat sb;
+		struct blob *b = find(st, hashes[i]);
+		blob_name(hashes[i], name);
+		have[i] = fstatat(st->objfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			  S_ISREG(sb.st_mode);
+		if (have[i] && b)
+			refresh(st, b, &sb);
+		else if (have[i])
+			add(st, hashes[i], &sb);	/* another process's: now indexed */
+		else if (b)
+			drop(st, b);
+		k += have[i];
+	}
+	return k;
+}
+
+/* ---- insertion ---- */
+
+/* Writes data as a new file linked at name (O_TMPFILE: never seen partial;
+ * a named temp + rename where the filesystem has no O_TMPFILE). Returns
+ * the written file's fd or -errno; -EEXIST when another writer was first. */
+static int write_blob(struct store *st, const char *name, const void *data, size_t len)
+{
+	char sub[3] = { name[0], name[1], 0 }, proc[64], tmp[96];
+	int fd = openat(st->objfd, sub, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444), r;
+	bool named = false;
+
+	if (fd < 0 && errno == ENOENT) {	/* the fan-out dir's first blob */
+		if (mkdirat(st->objfd, sub, 0755) && errno != EEXIST)
+			return -errno;
+		fd = openat(st->objfd, sub, O_TMPFILE | O_RDWR | O_CLOEXEC, 0444);
+	}
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		snprintf(tmp, sizeof tmp, "%s/.tmp.%d.%lld", sub, (int)getpid(), (long long)now_ns());
+		fd = openat(st->objfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+		named = true;
+	}
+	if (fd < 0)
+		return -errno;
+	if ((r = write_full(fd, data, len)) || (st->durable && fsync(fd) && (r = -errno)))
+		goto fail;
+	if (named) {
+		if (renameat(st->objfd, tmp, st->objfd, name) && (r = -errno))
+			goto fail;
+	} else {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, st->objfd, name, AT_SYMLINK_FOLLOW)) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	if (st->durable) {
+		int d = openat(st->objfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d >= 0) {
+			fsync(d);
+			close(d);
+		}
+	}
+	return fd;
+fail:
+	if (named)
+		unlinkat(st->objfd, tmp, 0);
+	close(fd);
+	return r;
+}
+
+int store_put(struct store *st, const uint8_t hash[static STORE_HASH_LEN], const void *data,
+	      size_t len)
+{
+	uint8_t got[STORE_HASH_LEN];
+	char name[68];
+	struct blob *b = NULL;
+	struct stat sb;
+	int fd;
+
+	if ((uint64_t)len > STORE_BLOB_MAX)
+		return -EFBIG;
+	sha256(data, len, got);
+	if (memcmp(got, hash, STORE_HASH_LEN))
+		return -EBADMSG;
+	if ((fd = lookup(st, hash, &b)) >= 0) {
+		close(fd);
+		touch(st, b);
+		return 0;
+	}
+	blob_name(hash, name);
+	fd = write_blob(st, name, data, len);
+	if (fd == -EEXIST)
+		return 0;	/* a concurrent writer's: complete, verified at use */
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &sb) == 0 && (b = add(st, hash, &sb))) {
+		b->verified = true;	/* these bytes were hashed above */
+		touch(st, b);
+	}
+	close(fd);
+	st->s.inserts++;
+	if (st->s.bytes > st->cap)
+		store_evict_to(st, st->cap / 10 * 9);
+	return b ? 0 : -ENOMEM;
+}
+
+/* ---- pins, stats ---- */
+
+int store_pin(struct store *st, const uint8_t hash[static STORE_HASH_LEN])
+{
+	struct blob *b = find(st, hash);
+
+	if (!b)
+		return -ENOENT;
+	if (b->pins++ == 0)
+		st->s.pinned++;
+	return 0;
+}
+
+void store_unpin(struct store *st, const uint8_t hash[static STORE_HASH_LEN])
+{
+	struct blob *b = find(st, hash);
+
+	if (b && b->pins && --b->pins == 0)
+		st->s.pinned--;
+}
+
+void store_stats(const struct store *st, struct store_stats *out)
+{
+	*out = st->s;
+}
+
+const char *store_dir(const struct store *st)
+{
+	return st->dir;
+}

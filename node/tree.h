@@ -1,0 +1,143 @@
+/*
+ * tree.h — a job's input tree, assembled from the board's store (store.h)
+ * so the compiler, with the tree as its root (sandbox.h, cfg.root_tree),
+ * sees every file of the hub at the hub's absolute path and none of the
+ * board's own headers.
+ *
+ * The manifest (what the hub sends; untrusted) lists files (absolute path,
+ * SHA-256, size, mode), symlinks (path → target text) and directories.
+ * manifest_check() refuses: a relative path, an empty / "." / ".."
+ * component, "//", a trailing "/", NUL in a path or target, a path or
+ * target or component over its cap, more than TREE_MAX_ENTRIES entries or
+ * TREE_MAX_BYTES of files, a duplicate path, a path through a symlink of
+ * the manifest or through one of its files, a mode other than permission
+ * bits (no setuid/setgid/sticky).
+ *
+ * tree_build() makes <dirfd>/<name> (root's, 0755) and in it every
+ * directory on the way (0755), every file as a hard link of the store's
+ * verified blob (read-only, 0444; a copy, 0555, for a mode with execute
+ * bits or when the store is on another filesystem), every symlink
+ * recreated verbatim (resolved only inside the sandbox, never by root), and
+ * the mount points the sandbox needs over it: the toolchain paths (the
+ * sandbox's ro_paths, each a board file, dir or symlink), the job dir,
+ * /dev's nodes and /proc. A mount point the manifest would meet (a
+ * manifest symlink or file on its way, a manifest entry at it or under it:
+ * the board's file would hide the hub's) refuses the job. Root creates
+ * everything with *at() calls on directory fds opened one component at a
+ * time with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so nothing
+ * lands outside the tree whatever the manifest says. Each file costs one
+ * store lookup (verification at the blob's first use in this process).
+ * Blobs the store lacks (or found corrupt) are all reported, each hash
+ * once, and nothing of the tree is left: the protocol's "missing" answer.
+ *
+ * tree_readset_check() reads the compile's own make-style dependency
+ * output (gcc -MD -MF: "\ " spaces, "\#", "$$", "\" continuations, -MP's
+ * empty rules) and resolves every prerequisite (relative ones against the
+ * compile's cwd) through the manifest's own symlinks; a name that is not
+ * a file of the manifest the tree was built from is returned as unsent.
+ */
+#ifndef USBFARM_NODE_TREE_H
+#define USBFARM_NODE_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define TREE_MAX_ENTRIES 200000u
+#define TREE_MAX_BYTES (4ull << 30)	/* all files of one manifest */
+#define TREE_PATH_MAX 4096u		/* a path or a target, NUL included */
+#define TREE_NAME_MAX 255u		/* one component */
+#define TREE_MAX_DEPTH 128u		/* components of a path */
+
+enum tree_kind { TREE_FILE, TREE_LINK, TREE_DIR };
+
+struct tree_entry {
+	char *path;		/* absolute, checked */
+	char *target;		/* TREE_LINK: the link's text */
+	uint8_t hash[STORE_HASH_LEN];	/* TREE_FILE */
+	uint64_t size;
+	uint32_t mode;		/* TREE_FILE: permission bits */
+	enum tree_kind kind;
+};
+
+struct manifest {
+	struct tree_entry *e;
+	size_t n, cap;
+	uint64_t bytes;
+	bool checked;		/* manifest_check passed: sorted by path */
+};
+
+void manifest_init(struct manifest *m);
+void manifest_free(struct manifest *m);
+/* Adds one entry (path and target as bytes with their lengths, as from
+ * the wire: NUL inside is refused later). 0, -ENOMEM, or -E2BIG over the
+ * entry cap. */
+int manifest_add_file(struct manifest *m, const char *path, size_t plen,
+		      const uint8_t hash[static STORE_HASH_LEN], uint64_t size, uint32_t mode);
+int manifest_add_link(struct manifest *m, const char *path, size_t plen, const char *target,
+		      size_t tlen);
+int manifest_add_dir(struct manifest *m, const char *path, size_t plen);
+/* The whole-manifest checks above; sorts. 0, or -EINVAL/-E2BIG and why. */
+int manifest_check(struct manifest *m, char *why, size_t whylen);
+/* The entry of path (exact, no symlink resolution), or NULL. Checked only. */
+const struct tree_entry *manifest_find(const struct manifest *m, const char *path);
+
+struct tree_req {
+	struct store *store;
+	const struct manifest *m;	/* checked; must outlive the tree */
+	int dirfd;			/* root's dir the tree is made in */
+	const char *name;		/* one component; must not exist */
+	const char *ro_paths;		/* the sandbox's toolchain list (':'), not NULL */
+	const char *job_dir;		/* absolute; NULL: none */
+};
+
+struct tree_stats {
+	uint64_t files, linked, copied, links, dirs, mounts, bytes;
+	uint64_t build_us;
+};
+
+struct tree;
+
+/* The list of blobs a build found missing (malloc'd; free it). */
+struct tree_missing {
+	uint8_t (*hash)[STORE_HASH_LEN];
+	size_t n;
+};
+
+/* 0 and *out; -ENOENT with *miss filled when blobs are missing (the tree
+ * removed); -EPERM when a mount point meets the manifest (nothing made);
+ * -EBADMSG when a file's size is not its blob's; other -errno. why says
+ * what. Holds the store's shared lock while it links (no process evicts
+ * meanwhile). The tree's blobs stay pinned until tree_release(). */
+int tree_build(const struct tree_req *req, struct tree **out, struct tree_missing *miss,
+	       char *why, size_t whylen);
+/* The tree's path under dirfd ("<name>") and its stats. */
+const struct tree_stats *tree_stats(const struct tree *t);
+/* Removes the tree (never following a link), unpins, frees. */
+void tree_release(struct tree *t);
+
+/* Names the compile read that the manifest lacks (malloc'd strings). */
+struct tree_names {
+	char **v;
+	size_t n;
+};
+void tree_names_free(struct tree_names *u);
+
+/* The read-set check: how many prerequisites of deps are not files of m
+ * (their names in *unsent), or -EINVAL for a malformed or over-long
+ * dependency text, -ENOMEM. cwd: the compile's (absolute). */
+int tree_readset_check(const struct manifest *m, const char *deps, size_t len, const char *cwd,
+		       struct tree_names *unsent);
+
+/* The sandbox's ro_paths for a tree job of compiler (tree_toolchain.c):
+ * the driver (its real path), the cc1 it runs (cc1: "cc1", "cc1plus"; NULL
+ * "cc1"), its as, the shared libraries each loads (ldd), /etc/ld.so.cache,
+ * every symlink hop; files only, ':'-separated, NUL-terminated into out.
+ * Probed once per compiler (at noded's start). 0 or -errno and why. */
+struct buf;
+int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char *why,
+		   size_t whylen);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * tree_toolchain.c — which board files a tree job's sandbox binds over the
+ * tree (tree.h, tree_toolchain()): the compiler's executables and the
+ * shared libraries they load, never a directory (on Debian cc1 lives in
+ * /usr/lib/gcc/<triple>/<v>/ beside gcc's own include dir, which must come
+ * from the manifest).
+ *
+ * It runs the board's own programs (the driver's -print-prog-name, ldd),
+ * never a job's, through lib/spawn.c with a deadline; their output is
+ * bounded. Every name is absolute, with no ':' (the list's separator);
+ * each symlink hop is named too, since the tree recreates links and binds
+ * files.
+ */
+#include "tree.h"
+
+#include "../lib/buf.h"
+#include "../lib/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_MS 20000
+#define RUN_CAP (256u << 10)
+#define MAX_PATHS 256
+
+struct paths {
+	char *v[MAX_PATHS];
+	size_t n;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* argv's stdout into out (capped); the exit status or -errno. */
+static int run(char *const *argv, struct buf *out)
+{
+	static char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	int p[2], st;
+	int64_t deadline = mono_ms() + RUN_MS;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	struct spawn_opts o = { .argv = argv, .envp = envp, .fd_in = -1, .fd_out = p[1],
+				.fd_err = -1, .new_pgrp = true, .pdeathsig = SIGKILL };
+	pid_t pid = spawn_start(&o, NULL);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return pid;
+	}
+	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		char tmp[4096];
+		int64_t left = deadline - mono_ms();
+		if (left <= 0 || (poll(&pf, 1, (int)left) < 0 && errno != EINTR)) {
+			kill(-pid, SIGKILL);
+			break;
+		}
+		ssize_t n = read(p[0], tmp, sizeof tmp);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (out->len + (size_t)n <= RUN_CAP)
+			buf_put(out, tmp, (size_t)n);
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!buf_ok(out))
+		return -ENOMEM;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Adds p and, while it is a symlink, every hop it leads to. */
+static int add(struct paths *ps, const char *p)
+{
+	char cur[PATH_MAX], t[PATH_MAX], nx[2 * PATH_MAX];
+	struct stat sb;
+
+	if (p[0] != '/' || strchr(p, ':') || strlen(p) >= sizeof cur)
+		return -EINVAL;
+	strcpy(cur, p);
+	for (int hops = 0; hops < 40; hops++) {
+		bool seen = false;
+		for (size_t i = 0; i < ps->n; i++)
+			seen |= !strcmp(ps->v[i], cur);
+		if (!seen) {
+			if (ps->n == MAX_PATHS || !(ps->v[ps->n] = strdup(cur)))
+				return -E2BIG;
+			ps->n++;
+		}
+		if (lstat(cur, &sb) || !S_ISLNK(sb.st_mode))
+			return 0;
+		ssize_t n = readlink(cur, t, sizeof t - 1);
+		if (n <= 0)
+			return -EINVAL;
+		t[n] = 0;
+		if (t[0] == '/')
+			snprintf(nx, sizeof nx, "%s", t);
+		else
+			snprintf(nx, sizeof nx, "%.*s/%s", (int)(strrchr(cur, '/') - cur), cur, t);
+		if (strlen(nx) >= sizeof cur || strchr(nx, ':'))
+			return -EINVAL;
+		strcpy(cur, nx);
+	}
+	return -ELOOP;
+}
+
+/* The program the driver runs for name (-print-prog-name), absolute. */
+static int prog_path(const char *driver, const char *name, char *dst, size_t len)
+{
+	char opt[64];
+	struct buf b = BUF_INIT;
+	snprintf(opt, sizeof opt, "-print-prog-name=%s", name);
+	char *argv[] = { (char *)driver, opt, NULL };
+	int r = run(argv, &b);
+
+	if (r == 0) {
+		size_t l = strcspn((const char *)b.data, "\n");
+		if (!b.len || l >= len || l >= b.len) {
+			r = -EINVAL;
+		} else if (b.data[0] == '/') {
+			memcpy(dst, b.data, l);
+			dst[l] = 0;
+		} else {	/* a bare name: found in the sandbox's PATH */
+			r = -ENOENT;
+			for (const char *d = "/usr/bin\0/bin\0"; *d && r; d += strlen(d) + 1)
+				if (snprintf(dst, len, "%s/%.*s", d, (int)l, (const char *)b.data) <
+					    (int)len && access(dst, X_OK) == 0)
+					r = 0;
+		}
+	} else if (r > 0) {
+		r = -EINVAL;
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* The libraries ldd names for bin: "x => /path (addr)" and "/path (addr)". */
+static int add_libs(struct paths *ps, const char *bin)
+{
+	struct buf b = BUF_INIT;
+	char *argv[] = { "/usr/bin/ldd", (char *)bin, NULL };
+	int r = run(argv, &b);
+
+	buf_put(&b, "", 1);
+	for (char *save = NULL, *l = r == 0 && buf_ok(&b) ? strtok_r((char *)b.data, "\n", &save)
+							   : NULL;
+	     l && !r; l = strtok_r(NULL, "\n", &save)) {
+		char *a = strstr(l, "=> ");
+		a = a ? a + 3 : l + strspn(l, " \t");
+		if (*a != '/')
+			continue;	/* linux-vdso.so.1, "not a dynamic executable" */
+		a[strcspn(a, " \t")] = 0;
+		r = add(ps, a);
+	}
+	buf_free(&b);
+	return r > 0 ? -EINVAL : r;
+}
+
+int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char *why,
+		   size_t whylen)
+{
+	struct paths ps = { .n = 0 };
+	char driver[PATH_MAX], progs[2][PATH_MAX];
+	const char *names[2] = { cc1 ? cc1 : "cc1", "as" };
+	int r = 0;
+
+	if (!realpath(compiler, driver))
+		r = -errno;
+	for (int i = 0; i < 2 && !r; i++)
+		if ((r = prog_path(driver, names[i], progs[i], sizeof progs[i])))
+			snprintf(why, whylen, "%s -print-prog-name=%s: %s", driver, names[i],
+				 strerror(-r));
+	if (!r && !((r = add(&ps, driver)) || (r = add(&ps, progs[0])) || (r = add(&ps, progs[1]))))
+		for (int i = 0; i < 3 && !r; i++)
+			if ((r = add_libs(&ps, i ? progs[i - 1] : driver)))
+				snprintf(why, whylen, "ldd %s: %s", i ? progs[i - 1] : driver,
+					 strerror(-r));
+	if (!r && access("/etc/ld.so.cache", R_OK) == 0)
+		r = add(&ps, "/etc/ld.so.cache");
+	for (size_t i = 0; i < ps.n; i++) {
+		if (!r) {
+			if (i)
+				buf_put(out, ":", 1);
+			buf_put(out, ps.v[i], strlen(ps.v[i]));
+		}
+		free(ps.v[i]);
+	}
+	if (!r)
+		buf_put(out, "", 1);
+	if (!r && !buf_ok(out))
+		r = -ENOMEM;
+	if (r && why && !why[0])
+		snprintf(why, whylen, "%s: %s", compiler, strerror(-r));
+	return r;
+}

@@ -1,0 +1,469 @@
+/*
+ * workers.c — noded's job side (workers.h): JOB → worker process → RESULT,
+ * the workers' state machine (its table is in workers.h), CANCEL, the
+ * slots' cleaning.
+ *
+ * Invariants: every JOB gets exactly one answer; a worker's state changes
+ * only in worker_set_state(); a worker not IDLE holds a live process (or
+ * a zombie) and the read end of its pipe; a slot whose job did not end by
+ * itself is cleaned before it takes the next job. The daemon never blocks
+ * here except to reap a worker whose pipe has ended (or that it just
+ * killed).
+ */
+#include "workers.h"
+#include "exec_job.h"
+#include "log.h"
+#include "../lib/clock.h"
+#include "../lib/cursor.h"
+#include "../lib/job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RESULT_PIPE_MAX ((size_t)JOB_MAX_OUTPUT * 2 + (size_t)JOB_MAX_TEXT * 2 + 4096)
+
+_Static_assert(EXEC_CWD_MAX == JOB_CWD_MAX, "exec and job agree on the hub cwd cap");
+
+struct worker {
+	enum worker_state state;
+	uint64_t job_id;
+	pid_t pid;
+	int fd;			/* read end of the result pipe */
+	struct buf res;
+	uint64_t t_start;
+};
+
+static struct {
+	const struct workers_cfg *cfg;
+	struct link *link;
+	struct worker *w;
+	uint64_t workers_done, workers_refused;
+} S;
+
+static const char *const state_name[] = { "idle", "running", "killed" };
+static const char *const event_name[] = {
+	"start", "exited", "cancel", "link lost", "result too big", "out of memory",
+	"shutdown",
+};
+
+static int slot_of(const struct worker *w)
+{
+	return (int)(w - S.w);
+}
+
+/* The one place a worker's state changes. */
+static void worker_set_state(struct worker *w, enum worker_state to, enum worker_event ev)
+{
+	log_debug("job %llu: slot %d: %s -> %s (%s)", (unsigned long long)w->job_id, slot_of(w),
+		  state_name[w->state], state_name[to], event_name[ev]);
+	w->state = to;
+}
+
+void workers_set_link(struct link *l)
+{
+	S.link = l;
+}
+
+void workers_send(uint64_t job_id, struct buf *b)
+{
+	int rc;
+
+	if (!S.link)
+		return;
+	if (!buf_ok(b)) {
+		log_warn("job %llu: out of memory encoding a message", (unsigned long long)job_id);
+		return;
+	}
+	rc = link_send(S.link, job_id ? job_stream(job_id) : 0, b->data, b->len, NULL);
+	if (rc < 0)
+		log_warn("job %llu: cannot send: %s", (unsigned long long)job_id, strerror(-rc));
+}
+
+static void send_farm_error(uint64_t job_id, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void send_farm_error(uint64_t job_id, int err, const char *fmt, ...)
+{
+	struct job_result r;
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	memset(&r, 0, sizeof r);
+	r.job_id = job_id;
+	r.farm_error = err < 0 ? err : -EIO;
+	va_start(ap, fmt);
+	vsnprintf(r.o.error, sizeof r.o.error, fmt, ap);
+	va_end(ap);
+	log_info("job %llu refused: %s", (unsigned long long)job_id, r.o.error);
+	S.workers_refused++;
+	job_encode_result(&b, &r);
+	workers_send(job_id, &b);
+	buf_free(&b);
+}
+
+void workers_slot_dir(int slot, char *p, size_t len)
+{
+	snprintf(p, len, "%s/%d", S.cfg->sl.root, slot);
+}
+
+/* After a job that did not end by itself: no process of the slot's uid
+ * and nothing in its dir is left. */
+static void slot_clean(int slot)
+{
+	char p[4200];
+	int fd;
+	unsigned k = geteuid() == 0 ? slots_kill_uids(slots_uid(&S.cfg->sl, slot), 1) : 0;
+	unsigned n;
+
+	workers_slot_dir(slot, p, sizeof p);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	n = fd >= 0 ? slots_empty_dir(fd) : 0;
+	if (fd >= 0)
+		close(fd);
+	if (k || n)
+		log_info("slot %d: ended %u process(es), removed %u entr%s", slot, k, n,
+			 n == 1 ? "y" : "ies");
+}
+
+/* ---- in the worker ------------------------------------------------------- */
+
+/* min(the hub's request, our ceiling); 0 asks for the ceiling. */
+static uint64_t eff(uint64_t req, uint64_t ceiling)
+{
+	return req && req < ceiling ? req : ceiling;
+}
+
+/* The executor's job: the hub's description within this node's ceilings,
+ * in the slot's dir, as the slot's uid. */
+static void exec_job_of(const struct job_spec *s, const struct compiler_id *cc, int slot,
+			char *dir, size_t dlen, struct exec_job *ej)
+{
+	const struct workers_cfg *c = S.cfg;
+
+	memset(ej, 0, sizeof *ej);
+	ej->compiler = cc->path;
+	exec_job_from_desc(ej, &s->d);	/* its cwd absolute, checked by job_decode_job */
+	workers_slot_dir(slot, dir, dlen);
+	ej->tmp_root = dir;
+	ej->limits.cpu_s = (uint32_t)eff(s->limits.cpu_s, c->ceil.cpu_s);
+	ej->limits.mem_bytes = eff(s->limits.mem_bytes, c->ceil.mem_bytes);
+	ej->limits.out_bytes = eff(s->limits.out_bytes, JOB_MAX_OUTPUT);
+	ej->limits.timeout_ms = (uint32_t)eff(s->limits.timeout_ms, c->ceil.timeout_ms);
+	ej->limits.nproc = c->ceil.nproc;
+	ej->limits.nofile = c->ceil.nofile;
+	if (geteuid() == 0)
+		ej->limits.uid = ej->limits.gid = slots_uid(&c->sl, slot);
+	ej->launch = c->launch;
+}
+
+/* Runs the job, writes the encoded RESULT to wfd, exits. */
+static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec *s,
+						   const struct compiler_id *cc, uint64_t t0,
+						   int slot)
+{
+	char dir[4200];
+	struct exec_job ej;
+	struct exec_result er;
+	struct job_result r;
+	struct buf b = BUF_INIT;
+
+	exec_job_of(s, cc, slot, dir, sizeof dir, &ej);
+	exec_run(&ej, &er);
+	memset(&r, 0, sizeof r);
+	r.job_id = s->job_id;
+	r.farm_error = er.farm_error > 0 ? -er.farm_error : er.farm_error;
+	exec_outcome(&er, &r.o);
+	r.o.status = er.status < 0 || er.status > 255 ? 255 : er.status;
+	r.node_us = now_us() - t0;
+	if (job_encode_result(&b, &r) < 0) {
+		struct job_result f;
+		memset(&f, 0, sizeof f);
+		f.job_id = s->job_id;
+		f.farm_error = -E2BIG;
+		snprintf(f.o.error, sizeof f.o.error, "outputs over the protocol's caps");
+		buf_free(&b);
+		job_encode_result(&b, &f);
+	}
+	if (!buf_ok(&b) || write_full(wfd, b.data, b.len) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+/* ---- starting a job ------------------------------------------------------ */
+
+static const struct compiler_id *find_compiler(const struct compiler_id *want)
+{
+	for (size_t i = 0; i < S.cfg->ncompilers; i++)
+		if (compiler_match(&S.cfg->compilers[i], want))
+			return &S.cfg->compilers[i];
+	return NULL;
+}
+
+/* The compiler and an idle worker for s, or NULL (the job refused). */
+static struct worker *admit(const struct job_spec *s, const struct compiler_id **cc)
+{
+	const struct workers_cfg *c = S.cfg;
+	struct worker *w = NULL;
+
+	if (c->refuse[0]) {
+		send_farm_error(s->job_id, -EPERM, "%s", c->refuse);
+		return NULL;
+	}
+	*cc = find_compiler(&s->compiler);
+	if (!*cc) {
+		char d[160];
+		compiler_describe(&s->compiler, d, sizeof d);
+		send_farm_error(s->job_id, -ENOENT, "no compiler %s on this node", d);
+		return NULL;
+	}
+	for (int i = 0; i < c->slots; i++)
+		if (S.w[i].state != WORKER_IDLE && S.w[i].job_id == s->job_id) {
+			send_farm_error(s->job_id, -EEXIST, "job already running");
+			return NULL;
+		}
+	for (int i = 0; i < c->slots && !w; i++)
+		if (S.w[i].state == WORKER_IDLE)
+			w = &S.w[i];
+	if (!w)
+		send_farm_error(s->job_id, -EBUSY, "all %d slots busy", c->slots);
+	return w;
+}
+
+/* Forks w's process for s (IDLE → RUNNING), or answers why not. */
+static void worker_start(struct worker *w, const struct job_spec *s,
+			 const struct compiler_id *cc, uint64_t t0)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		send_farm_error(s->job_id, -errno, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		send_farm_error(s->job_id, -errno, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		pid_t parent = getppid();
+		setpgid(0, 0);
+		/* the worker, and through it the job, dies with noded */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		close(p[0]);
+		worker_main(p[1], s, cc, t0, slot_of(w));
+	}
+	setpgid(pid, pid);
+	close(p[1]);
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	memset(w, 0, sizeof *w);
+	w->job_id = s->job_id;
+	w->pid = pid;
+	w->fd = p[0];
+	w->t_start = t0;
+	worker_set_state(w, WORKER_RUNNING, WEV_START);
+	log_debug("job %llu: started (pid %d, %zu bytes, %s)", (unsigned long long)s->job_id,
+		  (int)pid, s->d.input_len, s->d.input_name);
+}
+
+static void start_job(uint8_t *data, size_t len)
+{
+	struct job_spec s;
+	const struct compiler_id *cc = NULL;
+	struct worker *w;
+	uint64_t t0 = now_us();
+	int rc = job_decode_job(data, len, &s);
+
+	if (rc < 0) {
+		/* The id is the first field after the header; answer if readable. */
+		struct cursor c = cur_init(data, len);
+		cur_u16(&c);
+		uint64_t id = cur_u64(&c);
+		log_warn("malformed JOB (%zu bytes): %s", len, strerror(-rc));
+		if (!c.err)
+			send_farm_error(id, -EPROTO, "malformed job");
+		return;
+	}
+	w = admit(&s, &cc);
+	if (w)
+		worker_start(w, &s, cc, t0);
+	job_spec_free(&s);
+}
+
+/* ---- a worker's end -------------------------------------------------------- */
+
+static void worker_kill(struct worker *w, enum worker_event ev)
+{
+	if (w->state == WORKER_IDLE)
+		return;
+	kill(-w->pid, SIGKILL);
+	kill(w->pid, SIGKILL);
+	worker_set_state(w, WORKER_KILLED, ev);
+}
+
+/* The answer of a worker that exited by itself: its RESULT, or why not. */
+static void answer(struct worker *w, int st)
+{
+	enum job_msg_type t;
+	struct job_result r;
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+	    job_peek_type(w->res.data, w->res.len, &t) == 0 && t == JOB_MSG_RESULT &&
+	    job_decode_result(w->res.data, w->res.len, &r) == 0 && r.job_id == w->job_id) {
+		S.workers_done++;
+		log_debug("job %llu: done, status %d, %zu-byte object, %llu ms",
+			  (unsigned long long)w->job_id, r.o.status, r.o.obj_len,
+			  (unsigned long long)((now_us() - w->t_start) / 1000));
+		if (r.farm_error)
+			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.o.error);
+		workers_send(w->job_id, &w->res);
+		return;
+	}
+	send_farm_error(w->job_id, -EIO, "worker died (%s %d)",
+			WIFSIGNALED(st) ? "signal" : "exit",
+			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+
+/* Reaps the worker (its pipe ended, or it was just killed), answers as
+ * ev says, cleans the slot when the job did not end by itself: → IDLE. */
+static void worker_end(struct worker *w, enum worker_event ev)
+{
+	int st = 0;
+	bool killed = w->state == WORKER_KILLED;
+
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	/* The compiler may have left grandchildren: the group goes. */
+	kill(-w->pid, SIGKILL);
+	close(w->fd);
+	if (killed || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		slot_clean(slot_of(w));
+	if (ev == WEV_TOO_BIG)
+		send_farm_error(w->job_id, -EIO, "worker died (%s %d)",
+				WIFSIGNALED(st) ? "signal" : "exit",
+				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	else if (ev == WEV_SHUTDOWN)
+		;	/* noded stops: the hub retries elsewhere */
+	else if (killed && S.link && link_state(S.link) == LINK_UP)
+		send_farm_error(w->job_id, -ECANCELED, "cancelled");
+	else if (!killed)
+		answer(w, st);
+	buf_free(&w->res);
+	worker_set_state(w, WORKER_IDLE, ev);
+	memset(w, 0, sizeof *w);
+	w->fd = -1;
+}
+
+void workers_readable(int slot)
+{
+	struct worker *w = &S.w[slot];
+
+	while (w->state != WORKER_IDLE) {
+		if (buf_reserve(&w->res, 1 << 16) < 0) {
+			worker_kill(w, WEV_NOMEM);
+			worker_end(w, WEV_NOMEM);
+			return;
+		}
+		ssize_t r = read(w->fd, w->res.data + w->res.len, w->res.cap - w->res.len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			worker_end(w, WEV_EXITED);
+			return;
+		}
+		w->res.len += (size_t)r;
+		if (w->res.len > RESULT_PIPE_MAX) {
+			worker_kill(w, WEV_TOO_BIG);
+			worker_end(w, WEV_TOO_BIG);
+			return;
+		}
+	}
+}
+
+/* ---- the daemon's side ----------------------------------------------------- */
+
+void workers_init(const struct workers_cfg *cfg)
+{
+	S.cfg = cfg;
+	S.w = calloc((size_t)cfg->slots, sizeof *S.w);
+	if (!S.w)
+		fatal("out of memory");
+	for (int i = 0; i < cfg->slots; i++)
+		S.w[i].fd = -1;
+}
+
+void workers_message(uint8_t *data, size_t len)
+{
+	enum job_msg_type t;
+	uint64_t id;
+
+	if (job_peek_type(data, len, &t) < 0) {
+		log_warn("unknown message (%zu bytes) dropped", len);
+	} else if (t == JOB_MSG_JOB) {
+		start_job(data, len);
+	} else if (t == JOB_MSG_CANCEL) {
+		if (job_decode_cancel(data, len, &id) < 0)
+			return;
+		for (int i = 0; i < S.cfg->slots; i++)
+			if (S.w[i].state == WORKER_RUNNING && S.w[i].job_id == id) {
+				log_debug("job %llu: cancelled", (unsigned long long)id);
+				worker_kill(&S.w[i], WEV_CANCEL);
+			}
+	} else {
+		log_warn("unexpected message type %d dropped", t);
+	}
+}
+
+void workers_kill_all(enum worker_event ev)
+{
+	for (int i = 0; i < S.cfg->slots; i++)
+		worker_kill(&S.w[i], ev);
+}
+
+int workers_running(void)
+{
+	int r = 0;
+
+	for (int i = 0; i < S.cfg->slots; i++)
+		r += S.w[i].state != WORKER_IDLE;
+	return r;
+}
+
+size_t workers_pollfds(struct pollfd *pfd, int *idx)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < S.cfg->slots; i++)
+		if (S.w[i].state != WORKER_IDLE) {
+			pfd[n] = (struct pollfd){ S.w[i].fd, POLLIN, 0 };
+			idx[n++] = i;
+		}
+	return n;
+}
+
+void workers_shutdown(void)
+{
+	for (int i = 0; i < S.cfg->slots; i++)
+		if (S.w[i].state != WORKER_IDLE) {
+			worker_kill(&S.w[i], WEV_SHUTDOWN);
+			worker_end(&S.w[i], WEV_SHUTDOWN);
+		}
+	free(S.w);
+	S.w = NULL;
+}
