@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# guest.sh ROOT MODE [full|short] — the real-USB checks, run inside the QEMU guest that
-# tests/usb/check-usb.sh boots (scripts/qemu-usb): Debian's kernel, the
-# host's userland read-only, this checkout's build/ under ROOT. MODE is ecm
-# or ncm; short leaves out the unplug, power-cycle and refusal checks (they
-# do not depend on the function; check-usb runs them with ECM). dummy_hcd num=4 gives four UDC/root-hub-port pairs: three boards
+# guest.sh ROOT MODE[:full|:short]... — the real-USB checks, run inside the
+# QEMU guest that tests/usb/check-usb.sh boots (scripts/qemu-usb): Debian's
+# kernel, the host's userland read-only, this checkout's build/ under ROOT.
+# Each MODE (ecm or ncm) runs in turn in this one boot: hubd started, the
+# three boards' gadgets made with that function, the checks, everything
+# taken down again. short leaves out the unplug, power-cycle and refusal
+# checks (they do not depend on the function; check-usb runs them with
+# ECM). The local reference build is made once and compared with every
+# farm build. dummy_hcd num=4 gives four UDC/root-hub-port pairs: three boards
 # (each: `usbfarm-gadget up` on its UDC, its gadget interface moved into
 # its own network namespace, noded there) and one spare port for gadgets
 # the hub must refuse. The hub side runs systemd-udevd with the project's
@@ -12,11 +16,13 @@
 # Prints `ok NAME` / `FAIL NAME: why` / `skip NAME: why` and `BENCH` lines
 # to the console (check-usb.sh counts them), `# ` lines for the record.
 set -u -o pipefail
-ROOT=$1 MODE=$2 DEPTH=${3:-full}
+ROOT=$1
+shift
+MODES=("$@")
+MODE=setup DEPTH=full MODEFLAG=
 B=$ROOT/build
 T=/tmp/usbtest
 mkdir -p "$T"
-MODEFLAG=--$MODE
 N=3
 FAILS=0
 ok() { echo "ok ${MODE}_$1"; }
@@ -37,9 +43,15 @@ if [ -c /dev/ttyS1 ]; then
 	BASH_XTRACEFD=9
 	PS4='+ $SECONDS '
 	set -x
-	touch "$T/hubd.log" "$T/noded1.log" "$T/noded2.log" "$T/noded3.log"
-	tail -F "$T/hubd.log" "$T/noded1.log" "$T/noded2.log" "$T/noded3.log" >&9 2>&1 &
+	logs=()
+	for md in "${MODES[@]}"; do
+		for f in hubd noded1 noded2 noded3; do logs+=("$T/${md%%:*}-$f.log"); done
+	done
+	touch "${logs[@]}"
+	tail -F "${logs[@]}" >&9 2>&1 &
 fi
+# the log of daemon D (hubd, nodedI) in the current mode
+L() { echo "$T/$MODE-$1.log"; }
 
 setup_kernel() {
 	local m
@@ -62,7 +74,8 @@ start_udev() {
 }
 
 start_hubd() {
-	"$B/bin/hubd" -v --local-slots 1 >"$T/hubd.log" 2>&1 &
+	rm -f "$USBFARM_SOCKET"
+	"$B/bin/hubd" -v --local-slots 1 >"$(L hubd)" 2>&1 &
 	HUBD=$!
 	wait_for 30 test -S "$USBFARM_SOCKET" || { fail hubd "no socket"; return 1; }
 }
@@ -90,8 +103,8 @@ board_up() {
 	ip -n "b$i" link set lo up
 	ip -n "b$i" link set "$ifn" name usb0
 	ip -n "b$i" link set usb0 up
-	mkdir -p "$T/node$i"
-	ip netns exec "b$i" "$B/bin/noded" -v -i "BOARD-$i" -n 2 -C /usr/bin/gcc -T "$T/node$i" usb0 >"$T/noded$i.log" 2>&1 &
+	mkdir -p "$T/$MODE-node$i"
+	ip netns exec "b$i" "$B/bin/noded" -v -i "BOARD-$i" -n 2 -C /usr/bin/gcc -T "$T/$MODE-node$i" usb0 >"$(L "noded$i")" 2>&1 &
 	eval "NODED_$i=\$!"
 }
 
@@ -131,20 +144,22 @@ check_enroll() {
 		ok enrolled_link_up_mtu || fail enrolled_link_up_mtu "operstate/mtu $mtu"
 	# the board side of each gadget was in the hub's namespace before it
 	# moved: hubd never took it (it is not on USB from the hub's view)
-	if grep -q "enrolled board" "$T/hubd.log" && [ "$(grep -c 'enrolled board' "$T/hubd.log")" -eq "$N" ]; then
+	if grep -q "enrolled board" "$(L hubd)" && [ "$(grep -c 'enrolled board' "$(L hubd)")" -eq "$N" ]; then
 		ok enroll_only_boards
 	else
-		fail enroll_only_boards "$(grep 'enrolled' "$T/hubd.log" | tr '\n' ';')"
+		fail enroll_only_boards "$(grep 'enrolled' "$(L hubd)" | tr '\n' ';')"
 	fi
 }
 
-# build_set OUTDIR [CC-PREFIX]: the project's own lib/*.c (libnl, lzo and
-# glibc headers), 4 at a time, -O1 -g (TCG makes gcc ~20x slower: the
-# whole tree at -O2 would take most of the test's time)
+# build_set OUTDIR [CC-PREFIX]: a real C file set, the project's own twelve
+# smallest lib/*.c (glibc, lzo and libnl headers), 4 at a time, -O1 -g
+# (TCG makes gcc ~50x slower: the whole tree would take most of the test's
+# time)
+BUILD_FILES=12
 build_set() {
 	local out=$1 pre=${2:-}
 	mkdir -p "$out"
-	(cd "$T/src" && find lib -name '*.c' | sort | xargs -P 4 -I{} sh -c \
+	(cd "$T/src" && ls -S -r lib/*.c | head -n "$BUILD_FILES" | xargs -P 4 -I{} sh -c \
 		"$pre gcc $CFLAGS_SET -c {} -o $out/\$(echo {} | tr / _).o") >"$out.log" 2>&1
 }
 same_objects() {
@@ -157,40 +172,63 @@ same_objects() {
 }
 remote_done() { status_json | jq '[.nodes[].jobs_done] | add // 0'; }
 
-check_build() {
+# the reference objects, built once without the farm (the same compiler
+# and files as every farm build)
+build_local() {
+	[ -e "$T/local.done" ] && return 0
 	mkdir -p "$T/src"
 	cp -r "$ROOT/lib" "$T/src/"
-	CFLAGS_SET="-std=c11 -O1 -g -D_GNU_SOURCE -Ilib -Ihub -Inode $(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2)"
 	local s=$SECONDS
 	build_set "$T/local" || { fail build_local "$(tail -n 3 "$T/local.log")"; return 1; }
 	note "local build: $((SECONDS - s)) s, $(ls "$T/local" | wc -l) objects"
-	local before after
+	touch "$T/local.done"
+}
+CFLAGS_SET="-std=c11 -O1 -g -D_GNU_SOURCE -Ilib -Ihub -Inode $(pkg-config --cflags libnl-3.0 libnl-route-3.0 lzo2)"
+
+running_on() { status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p) | .running] | add // 0'; }
+
+# the farm build; with DEPTH full, BOARD-2 is unplugged in the middle of
+# it (its gadget unbound from the UDC once it runs a job) and plugged back:
+# the build completes, its objects equal the local ones, BOARD-2 re-enrolls
+check_build() {
+	build_local || return 1
+	local before after s bp rc out=$T/$MODE-farm
 	before=$(remote_done); s=$SECONDS
-	build_set "$T/farm" "$B/bin/dcc" || { fail build_farm "$(tail -n 3 "$T/farm.log")"; return 1; }
+	build_set "$out" "$B/bin/dcc" &
+	bp=$!
+	[ "$DEPTH" = full ] && unplug_midway "$bp"
+	wait "$bp"; rc=$?
 	after=$(remote_done)
-	note "farm build: $((SECONDS - s)) s, $((after - before)) jobs on the boards: $(status_json | jq -c '[.nodes[] | .peer + "=" + (.jobs_done | tostring)]')"
-	same_objects "$T/local" "$T/farm" && ok build_objects_equal || fail build_objects_equal "objects differ"
+	note "farm build: $((SECONDS - s)) s, exit $rc, $((after - before)) jobs on the boards: $(status_json | jq -c '[.nodes[] | .peer + "=" + (.jobs_done | tostring)]')"
+	if [ "$DEPTH" = full ]; then
+		[ $rc -eq 0 ] && ok unplug_build_completes || fail unplug_build_completes "$(tail -n 3 "$out.log")"
+	fi
+	[ $rc -eq 0 ] || { fail build_farm "$(tail -n 3 "$out.log")"; return 1; }
+	same_objects "$T/local" "$out" && ok build_objects_equal || fail build_objects_equal "objects differ"
 	[ "$((after - before))" -gt 0 ] && ok build_through_usb || fail build_through_usb "no job ran on a board"
+	[ "$DEPTH" = full ] && check_reenroll
+	return 0
 }
 
-check_unplug() {
-	local g=/sys/kernel/config/usb_gadget/b2 s=$SECONDS before
-	before=$(status_json | jq '[.nodes[] | select(.peer == "BOARD-2") | .sessions] | add // 0')
-	build_set "$T/farm2" "$B/bin/dcc" &
-	local bp=$!
-	# unplug once BOARD-2 has a job, or after 60 s of trying
-	wait_for 60 eval '[ "$(status_json | jq "[.nodes[] | select(.peer == \"BOARD-2\") | .running] | add // 0")" -gt 0 ]'
+# unplug_midway BUILD-PID: BOARD-2 out once it runs a job (or after 60 s of
+# trying), back 2 s later; the build must still be running when it goes
+unplug_midway() {
+	local g=/sys/kernel/config/usb_gadget/b2 s=$SECONDS
+	UNPLUG_SESSIONS=$(sessions_of BOARD-2)
+	wait_for 60 eval '[ "$(running_on BOARD-2)" -gt 0 ]' || note "BOARD-2 got no job in 60 s"
+	kill -0 "$1" 2>/dev/null || fail unplug_midway "the build was over before the unplug"
 	echo "" >"$g/UDC"
 	note "BOARD-2 unplugged at +$((SECONDS - s)) s"
 	sleep 2
 	echo dummy_udc.1 >"$g/UDC"
 	note "BOARD-2 plugged back at +$((SECONDS - s)) s"
-	if wait "$bp"; then ok unplug_build_completes; else fail unplug_build_completes "$(tail -n 3 "$T/farm2.log")"; fi
-	same_objects "$T/local" "$T/farm2" && ok unplug_objects_equal || fail unplug_objects_equal "objects differ"
+}
+
+check_reenroll() {
+	local after
 	if wait_for 180 node_up BOARD-2; then
-		local after
-		after=$(status_json | jq '[.nodes[] | select(.peer == "BOARD-2") | .sessions] | add // 0')
-		[ "$after" -gt "$before" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions $before -> $after"
+		after=$(sessions_of BOARD-2)
+		[ "$after" -gt "$UNPLUG_SESSIONS" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions $UNPLUG_SESSIONS -> $after"
 	else
 		fail unplug_node_reenrolls "BOARD-2 not up again: $(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
 	fi
@@ -264,29 +302,57 @@ goodput() {	# mean of both directions, Mbit/s
 	awk -v a="$(cat "$1.ga")" -v b="$(cat "$1.gb")" 'BEGIN { printf "%.1f\n", (a + b) / 2 }'
 }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 # the transport against TCP on board 1's real gadget link (hubd and noded
-# stopped first: they would take the link's frames)
+# stopped first: they would take the link's frames): BENCH_RUNS pairs of
+# runs, a link run then a TCP run, so that a change in the machine's load
+# hits both sides of a pair; medians of the goodputs and of the pairs'
+# ratios
 check_bench() {
 	kill "$HUBD" "$NODED_1" 2>/dev/null; wait "$HUBD" "$NODED_1" 2>/dev/null
-	BENCH_BYTES=${BENCH_BYTES:-32M}
-	local hif lg tg
+	BENCH_BYTES=${BENCH_BYTES:-8M} BENCH_RUNS=${BENCH_RUNS:-3}
+	local hif lg tg r b=$T/$MODE-bench
 	hif=$(host_if BOARD-1)
-	if lb link "$T/bl"; then lg=$(goodput "$T/bl"); else fail bench_link "$(cat "$T/bl.a.err" "$T/bl.b.err" | tail -n 3)"; return; fi
 	ip addr add 10.99.0.1/24 dev "$hif"
 	ip -n b1 addr add 10.99.0.2/24 dev usb0
-	if lb tcp "$T/bt"; then tg=$(goodput "$T/bt"); else fail bench_tcp "$(cat "$T/bt.a.err" "$T/bt.b.err" | tail -n 3)"; return; fi
+	: >"$b.link"; : >"$b.tcp"; : >"$b.ratio"
+	for r in $(seq "$BENCH_RUNS"); do
+		if lb link "$b-l$r"; then lg=$(goodput "$b-l$r"); else fail bench_link "$(cat "$b-l$r.a.err" "$b-l$r.b.err" | tail -n 3)"; return; fi
+		if lb tcp "$b-t$r"; then tg=$(goodput "$b-t$r"); else fail bench_tcp "$(cat "$b-t$r.a.err" "$b-t$r.b.err" | tail -n 3)"; return; fi
+		echo "$lg" >>"$b.link"; echo "$tg" >>"$b.tcp"
+		awk -v a="$lg" -v b="$tg" 'BEGIN { printf "%.3f\n", a / b }' >>"$b.ratio"
+	done
 	ip addr flush dev "$hif"
-	note "bench $MODE: $BENCH_BYTES each way, both directions at once; link $lg, TCP $tg Mbit/s per direction"
-	echo "BENCH usb_${MODE}_link_goodput $lg Mbit/s"
-	echo "BENCH usb_${MODE}_tcp_goodput $tg Mbit/s"
-	echo "BENCH usb_${MODE}_link_vs_tcp_goodput $(awk -v a="$lg" -v b="$tg" 'BEGIN { printf "%.3f", a / b }') ratio"
+	ip -n b1 addr flush dev usb0
+	note "bench $MODE: $BENCH_RUNS pairs of runs, $BENCH_BYTES each way, both directions at once; link $(tr '\n' ' ' <"$b.link")/ TCP $(tr '\n' ' ' <"$b.tcp")Mbit/s per direction"
+	echo "BENCH usb_${MODE}_link_goodput $(median <"$b.link") Mbit/s (median of $BENCH_RUNS)"
+	echo "BENCH usb_${MODE}_tcp_goodput $(median <"$b.tcp") Mbit/s (median of $BENCH_RUNS)"
+	echo "BENCH usb_${MODE}_link_vs_tcp_goodput $(median <"$b.ratio") ratio (median of $BENCH_RUNS pairs)"
 	ok bench
 }
 
-main() {
-	note "guest: $(uname -r), $(nproc) CPUs, mode $MODE, up at ${t0} s"
-	setup_kernel || return 1
-	start_udev || return 1
+# after a mode: the daemons stopped, the gadgets removed (their interfaces
+# go from the hub too), the boards' namespaces deleted
+boards_down() {
+	local i p
+	for i in $(seq "$N"); do
+		eval "p=\${NODED_$i:-}"
+		[ -n "$p" ] && { kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+		"$G" --name "b$i" down >/dev/null 2>&1 || fail teardown "usbfarm-gadget down b$i"
+		ip netns del "b$i" 2>/dev/null
+		eval "NODED_$i="
+	done
+	kill "$HUBD" 2>/dev/null; wait "$HUBD" 2>/dev/null
+	udevadm settle -t 30 2>/dev/null
+}
+
+# one mode: hubd, the three boards with this function, the checks
+run_mode() {
+	MODE=${1%%:*} DEPTH=${1#*:}
+	[ "$DEPTH" = "$1" ] && DEPTH=full
+	MODEFLAG=--$MODE
+	note "mode $MODE ($DEPTH)"
 	start_hubd || return 1
 	local i
 	for i in $(seq "$N"); do board_up "$i" || return 1; note "board $i up"; done
@@ -294,16 +360,26 @@ main() {
 	check_enroll
 	check_build
 	if [ "$DEPTH" = full ]; then
-		check_unplug
 		check_power
 		check_rogues
 	fi
 	check_bench
+}
+
+main() {
+	note "guest: $(uname -r), $(nproc) CPUs, modes ${MODES[*]}, up at ${t0} s"
+	setup_kernel || return 1
+	start_udev || return 1
+	local md
+	for md in "${MODES[@]}"; do
+		run_mode "$md"
+		boards_down
+	done
 	note "guest checks took $(awk -v a="$(cut -d' ' -f1 /proc/uptime)" -v b="$t0" 'BEGIN { printf "%.0f", a - b }') s"
 }
 main
 if [ "$FAILS" -gt 0 ] || [ -n "${USBTEST_LOGS:-}" ]; then
-	for f in "$T"/hubd.log "$T"/noded*.log "$T"/udevd.log; do
+	for f in "$T"/*-hubd.log "$T"/*-noded*.log "$T"/udevd.log; do
 		[ -f "$f" ] && { echo "# ---- $f"; tail -n 40 "$f" | sed 's/^/# /'; }
 	done
 fi
