@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # guest.sh ROOT MODE[:full|:short]... — the real-USB checks, run inside the
 # QEMU guest that tests/usb/check-usb.sh boots (scripts/qemu-usb): Debian's
-# kernel, the host's userland read-only, this checkout's build/ under ROOT.
+# kernel, a userland of Debian packages (scripts/guestroot) read-only, this
+# checkout's binaries and sources under ROOT.
 # Each MODE (ecm or ncm) runs in turn in this one boot: hubd started, the
 # three boards' gadgets made with that function, the checks, everything
 # taken down again. short leaves out the unplug, power-cycle and refusal
@@ -64,7 +65,7 @@ setup_kernel() {
 	ok modules
 }
 
-# udevd with the host's rules and ours (RUN path pointed at this build)
+# udevd with the udev package's rules and ours (RUN path pointed at this build)
 start_udev() {
 	mkdir -p /run/udev/rules.d
 	sed "s|/usr/bin/hubctl|$HUBCTL|" "$ROOT/udev/80-usbfarm-hub.rules" >/run/udev/rules.d/80-usbfarm-hub.rules
