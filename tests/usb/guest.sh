@@ -346,6 +346,17 @@ boards_down() {
 	done
 	kill "$HUBD" 2>/dev/null; wait "$HUBD" 2>/dev/null
 	udevadm settle -t 30 2>/dev/null
+	# the host side of each board goes when the kernel has seen the
+	# disconnect, which can be after udev settled. The next mode's boards
+	# have the same MACs (from the serials), so a leftover enx<MAC> makes
+	# udev's rename of the new one fail: wait until none is left.
+	local k
+	for k in $(seq 150); do
+		ip -o link show | grep -q ': enx' || break
+		sleep 0.2
+	done
+	ip -o link show | grep -q ': enx' && note "an enx interface is still there after teardown: $(ip -o link show | grep ': enx' | cut -d: -f2 | tr '\n' ' ')"
+	udevadm settle -t 30 2>/dev/null
 }
 
 # one mode: hubd, the three boards with this function, the checks
