@@ -506,8 +506,7 @@ int compiler_identify(const char *path, struct compiler_id *id)
 	sha256_update(&h, canon.data, canon.len);
 	buf_free(&canon);
 	sha256_final(&h, dg);
-	for (int i = 0; i < 16; i++)
-		snprintf(id->fingerprint + 2 * i, 3, "%02x", dg[i]);
+	sha256_hex(dg, 16, id->fingerprint);
 
 	cache_store(key, path, id);
 	return 0;

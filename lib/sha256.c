@@ -96,3 +96,14 @@ void sha256(const void *p, size_t n, uint8_t out[static 32])
 	sha256_update(&s, p, n);
 	sha256_final(&s, out);
 }
+
+void sha256_hex(const uint8_t *d, size_t n, char *out)
+{
+	static const char x[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = x[d[i] >> 4];
+		out[2 * i + 1] = x[d[i] & 15];
+	}
+	out[2 * n] = 0;
+}

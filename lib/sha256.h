@@ -17,6 +17,8 @@ struct sha256 {
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *p, size_t n);
 void sha256_final(struct sha256 *s, uint8_t out[static 32]);
+/* The first n bytes of a digest as 2n lowercase hex digits and a NUL. */
+void sha256_hex(const uint8_t *d, size_t n, char *out);
 /* One call: out = SHA-256(p[0..n)). */
 void sha256(const void *p, size_t n, uint8_t out[static 32]);
 

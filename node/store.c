@@ -53,12 +53,7 @@ struct store {
 
 void store_hex(const uint8_t hash[static STORE_HASH_LEN], char hex[static 65])
 {
-	static const char d[] = "0123456789abcdef";
-	for (int i = 0; i < STORE_HASH_LEN; i++) {
-		hex[2 * i] = d[hash[i] >> 4];
-		hex[2 * i + 1] = d[hash[i] & 15];
-	}
-	hex[64] = 0;
+	sha256_hex(hash, STORE_HASH_LEN, hex);
 }
 
 static int nib(char c)

@@ -44,12 +44,6 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void hex(const uint8_t *h, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
-}
-
 static int check_deps(const struct scan_result *r, const char *cwd, const char *depfile)
 {
 	char why[PATH_MAX + 128] = "";
@@ -65,7 +59,7 @@ static void print_result(const struct scan_result *r)
 {
 	char h[65];
 	for (size_t i = 0; i < r->nin; i++) {
-		hex(r->in[i].sha256, h);
+		sha256_hex(r->in[i].sha256, 32, h);
 		printf("in %s %llu %s %s\n", S_ISDIR(r->in[i].mode) ? "dir" : h,
 		       (unsigned long long)r->in[i].size, r->in[i].path, r->in[i].spelled);
 	}
