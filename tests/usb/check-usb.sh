@@ -20,10 +20,10 @@ for b in hubd noded dcc hubctl; do
 	[ -x "$BUILD/bin/$b" ] || { echo "FAIL check-usb: $BUILD/bin/$b not built (make)"; echo "0 passed, 1 failed"; exit 1; }
 done
 [ -x "$BUILD/tools/linkbench" ] || { echo "FAIL check-usb: $BUILD/tools/linkbench not built (make)"; echo "0 passed, 1 failed"; exit 1; }
-# the guest reads its script through 9p while it runs: give it a copy, so
-# editing the tree meanwhile cannot change a running test
+# the guest runs its copy of guest.sh at this same path in the root that
+# scripts/guestroot builds (so editing the tree meanwhile cannot change a
+# running test)
 mkdir -p "$BUILD/usb"
-cp "$ROOT/tests/usb/guest.sh" "$BUILD/usb/guest.sh"
 log=$(mktemp /tmp/check-usb-${SIMFARM_TAG:-x}.XXXXXX)
 t=$(date +%s.%N)
 # the CPU time QEMU used says what the run costs on a quiet machine (the
