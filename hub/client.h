@@ -50,7 +50,9 @@ struct hub_job {
 	uint64_t preprocess_us;	/* time dcc spent preprocessing (trace) */
 };
 
-enum hub_outcome { HUB_DONE, HUB_LOCAL, HUB_FAILED };
+/* HUB_FALLBACK (tree jobs only): no board takes tree jobs now; dcc sends
+ * the job the directives-only way. */
+enum hub_outcome { HUB_DONE, HUB_LOCAL, HUB_FAILED, HUB_FALLBACK };
 
 /* dcc's deadlines on hubd (ms without progress; see client.c). */
 #define HUB_SEND_MS 3000

@@ -10,6 +10,16 @@
  *           ANSWER(HUB_LOCAL) dcc keeps the connection open while it
  *           compiles; closing it releases the local slot. A connection
  *           closed before the ANSWER cancels the job.
+ *   dcc, a tree job (issue 11): SUBMIT_TREE -> (KEEPALIVE | NEED)* ANSWER.
+ *           hubd sends NEED (which inputs' bytes, by index into the
+ *           SUBMIT_TREE's inputs) when the board it chose lacks them (as far
+ *           as hubd knows, or as the board said); dcc answers each NEED with
+ *           one BLOBS, read from its files now and hashed: a file whose
+ *           hash is no longer the submitted one is sent as changed (no
+ *           bytes) and hubd answers HUB_FAILED ("input changed"). NEED can
+ *           come again (a retry, another board). ANSWER(HUB_FALLBACK): no
+ *           board takes tree jobs now: dcc uses the directives-only SUBMIT
+ *           on a new connection.
  *   hubctl: STATUS_REQ -> STATUS.
  * Decoded byte strings point into the frame (it must outlive them); args and
  * node arrays are malloc'd and released by the *_free functions.
@@ -39,6 +49,9 @@ enum proto_type {
 	PROTO_KEEPALIVE = 5,
 	PROTO_ENROLL_REQ = 6,	/* hubctl enroll IFACE (hub/enroll.h) */
 	PROTO_ENROLL = 7,
+	PROTO_SUBMIT_TREE = 8,	/* dcc -> hubd: a job by hash */
+	PROTO_NEED = 9,		/* hubd -> dcc */
+	PROTO_BLOBS = 10,	/* dcc -> hubd */
 };
 
 /* SUBMIT: the job description (lib/job.h; its cwd absolute: dcc refuses to
@@ -50,13 +63,47 @@ struct proto_submit {
 	uint64_t preprocess_us;
 };
 
+/* SUBMIT_TREE: a SUBMIT without input bytes (s.d.input empty) and the
+ * job's inputs by hash (lib/job.h: struct job_tree; no blobs in it:
+ * they come in BLOBS). */
+struct proto_submit_tree {
+	struct proto_submit s;
+	struct job_tree t;	/* decode: t.in malloc'd, views into the frame */
+	uint64_t scan_us;	/* time the scan took (trace) */
+};
+
+/* NEED: indices into the SUBMIT_TREE's t.in (each a JOB_IN_FILE). */
+#define PROTO_MAX_NEED JOB_MAX_BLOBS
+struct proto_need {
+	uint32_t *idx;		/* decode: malloc'd */
+	size_t n;
+};
+
+/* BLOBS: the bytes of each needed input, in NEED's order; changed[i]: the
+ * file no longer hashes to the submitted hash (no bytes for it). */
+struct proto_blob {
+	uint32_t idx;
+	bool changed;
+	const uint8_t *data;	/* a view into the frame */
+	size_t len;
+};
+struct proto_blobs {
+	struct proto_blob *b;	/* decode: malloc'd */
+	size_t n;
+};
+
 /* ANSWER: the job outcome (lib/job.h; o.wall_us is the compile time, cpu_us
  * is not sent) and where and how long. */
 struct proto_answer {
-	uint8_t outcome;	/* enum hub_outcome */
+	uint8_t outcome;	/* enum hub_outcome (HUB_FALLBACK: tree jobs only) */
 	char node[64];
 	struct job_outcome o;
 	uint64_t queue_us, total_us;
+	/* A tree job: names the board's compile read that were not sent
+	 * (job_result.unsent), for dcc to remember in its scanner; decode:
+	 * malloc'd (proto_answer_free). o.dep is the dependency file. */
+	char **unsent;
+	size_t nunsent;
 };
 
 #define STATUS_COMPILER_MAX 128
@@ -109,6 +156,17 @@ void proto_submit_free(struct proto_submit *s);
 
 int proto_encode_answer(struct buf *b, const struct proto_answer *a);
 int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a);
+void proto_answer_free(struct proto_answer *a);
+
+int proto_encode_submit_tree(struct buf *b, const struct proto_submit_tree *s);
+int proto_decode_submit_tree(const uint8_t *p, size_t len, struct proto_submit_tree *s);
+void proto_submit_tree_free(struct proto_submit_tree *s);
+int proto_encode_need(struct buf *b, const struct proto_need *n);
+int proto_decode_need(const uint8_t *p, size_t len, struct proto_need *n);
+void proto_need_free(struct proto_need *n);
+int proto_encode_blobs(struct buf *b, const struct proto_blobs *bl);
+int proto_decode_blobs(const uint8_t *p, size_t len, struct proto_blobs *bl);
+void proto_blobs_free(struct proto_blobs *bl);
 
 int proto_encode_status(struct buf *b, const struct hub_status *st);
 int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st);

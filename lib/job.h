@@ -27,8 +27,11 @@
 #include "cursor.h"
 
 /* 2: JOB carries the hub's cwd; the input is a source file named like the
- * hub's (compiled as source, not as preprocessed .i). */
-#define JOB_WIRE_VERSION 2
+ * hub's (compiled as source, not as preprocessed .i).
+ * 3: a JOB may be a tree job (inputs by hash, struct job_tree); RESULT
+ * carries the dependency file, the blobs a tree job lacked and the names
+ * its compile read that were not sent; NODEINFO the node's store. */
+#define JOB_WIRE_VERSION 3
 
 enum job_msg_type {
 	JOB_MSG_JOB = 1,	/* hub -> node */
@@ -50,6 +53,11 @@ enum job_msg_type {
 #define JOB_ERROR_MAX 256
 #define JOB_MAX_COMPILERS 64		/* per node */
 #define JOB_NODE_NAME_MAX 64
+#define JOB_MAX_INPUTS 200000u		/* entries of a tree job (= TREE_MAX_ENTRIES) */
+#define JOB_INPUT_PATH_MAX 4096u	/* a path or a link target, without NUL */
+#define JOB_MAX_BLOBS 200000u		/* blobs carried by one JOB */
+#define JOB_BLOB_MAX (256u << 20)	/* one blob (= STORE_BLOB_MAX) */
+#define JOB_MAX_NAMES 4096u		/* missing hashes / unsent names in a RESULT */
 
 /* The link stream a job's messages use (never 0, which is control). */
 static inline uint32_t job_stream(uint64_t job_id)
@@ -95,6 +103,52 @@ struct job_outcome {
 	const uint8_t *out, *err, *obj, *dwo;
 	size_t out_len, err_len, obj_len, dwo_len;
 	uint64_t wall_us, cpu_us;	/* of the compiler; cpu_us is not in ANSWER */
+	/* A tree job's dependency file (job_tree.deps_name), byte for byte as
+	 * the compiler wrote it; empty otherwise. Capped by JOB_MAX_TEXT. */
+	const uint8_t *dep;
+	size_t dep_len;
+};
+
+/*
+ * A tree job (issue 11): the job's inputs by hash instead of d.input. The
+ * node assembles them from its store into a tree (node/tree.h) that shows
+ * every input at the hub's absolute path, compiles d.input_name (as the
+ * hub names it) with the real compiler, its cwd d.cwd inside the tree,
+ * and writes the outputs at their hub paths (-o d.output_name, the .dwo,
+ * deps_name) in directories of the tree the job may write.
+ */
+enum job_input_kind { JOB_IN_FILE = 0, JOB_IN_LINK = 1, JOB_IN_DIR = 2 };
+struct job_input {
+	uint8_t kind;		/* enum job_input_kind */
+	const char *path;	/* absolute, path_len bytes, no NUL (a view) */
+	uint32_t path_len;
+	const char *target;	/* JOB_IN_LINK: the link's text (a view) */
+	uint32_t target_len;
+	uint8_t hash[32];	/* JOB_IN_FILE: SHA-256 of the content */
+	uint64_t size;		/* JOB_IN_FILE */
+	uint32_t mode;		/* JOB_IN_FILE: permission bits */
+};
+/* A blob carried with the job (the node lacked it, as far as the hub
+ * knows): stored before the job is queued. */
+struct job_blob {
+	uint8_t hash[32];
+	const uint8_t *data;	/* a view */
+	size_t len;
+};
+struct job_tree {
+	struct job_input *in;	/* decode: malloc'd (job_spec_free) */
+	size_t nin;
+	struct job_blob *blob;	/* decode: malloc'd (job_spec_free) */
+	size_t nblob;
+	/* The dependency file the job's own -MD/-MMD writes, as the hub names
+	 * it (relative to d.cwd, or absolute): returned in job_outcome.dep.
+	 * "": the job has none; the node adds its own -MD -MF in its private
+	 * dir for the read-set check and returns nothing of it. */
+	char deps_name[JOB_NAME_MAX];
+	/* The hub's scan had no gap: a failing compile is the compile's real
+	 * answer. false: a failing compile is reported with farm_error
+	 * -ENOEXEC (the hub learns the inputs and retries or compiles locally). */
+	bool complete;
 };
 
 /* JOB: one compile. */
@@ -103,14 +157,26 @@ struct job_spec {
 	struct compiler_id compiler;	/* path is not sent */
 	struct job_desc d;
 	struct job_limits limits;
+	bool tree;		/* a tree job: t is set, d.input is empty */
+	struct job_tree t;
 };
 
 /* RESULT: what the node's compiler did, or why it could not run. */
 struct job_result {
 	uint64_t job_id;
-	int32_t farm_error;	/* 0, or -errno: the node could not run it */
+	/* 0, or -errno: the node could not run it. Tree jobs also:
+	 *  -ENOENT  blobs missing from the store (missing[]): the hub resends
+	 *           them and retries once;
+	 *  -EXDEV   the compile read names the job did not send (unsent[]):
+	 *           the hub compiles locally and remembers them;
+	 *  -ENOEXEC the compile failed and the job was not complete. */
+	int32_t farm_error;
 	struct job_outcome o;
 	uint64_t node_us;		/* on the node, from JOB received to RESULT */
+	uint8_t (*missing)[32];	/* decode: malloc'd (job_result_free) */
+	size_t nmissing;
+	char **unsent;		/* decode: malloc'd (job_result_free) */
+	size_t nunsent;
 };
 
 /* Sets d's names and cwd: -ENAMETOOLONG (d unchanged) if one does not fit. */
@@ -135,6 +201,9 @@ struct job_telemetry {
 	int32_t temp_mc;	/* hottest thermal zone, milli-degC */
 	uint32_t freq_cur_khz, freq_max_khz;	/* cpu0 */
 	uint64_t mem_total_kb, mem_avail_kb;
+	/* The store (node/store.h): bytes and blobs held now, lookups that
+	 * found / did not find a blob, blobs found corrupt. 0 without one. */
+	uint64_t store_bytes, store_blobs, store_hits, store_misses, store_corrupt;
 };
 
 /* NODEINFO: slots and compilers. `complete` false in a HELLO blob means the
@@ -145,6 +214,10 @@ struct job_nodeinfo {
 	char name[JOB_NODE_NAME_MAX];	/* human name (hostname) */
 	struct compiler_id *compilers;	/* decode: malloc'd */
 	size_t ncompilers;
+	/* The node takes tree jobs (it has a store): its id (random, made with
+	 * the store, the same across restarts while the store's content
+	 * lasts; 0: no store, no tree jobs) and its cap in bytes. */
+	uint64_t store_id, store_cap;
 };
 
 /* Reads the version and type. 0 (ok) or -EPROTO (wrong version, short). */
@@ -166,6 +239,7 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 int job_decode_job(const void *msg, size_t len, struct job_spec *j);
 void job_spec_free(struct job_spec *j);	/* job_desc_free(&j->d) */
 int job_decode_result(const void *msg, size_t len, struct job_result *r);
+void job_result_free(struct job_result *r);	/* missing, unsent */
 int job_decode_cancel(const void *msg, size_t len, uint64_t *job_id);
 int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t);
 int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni);

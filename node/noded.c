@@ -102,7 +102,8 @@ static void on_up(struct link *l, const struct link_peer *peer, void *user)
 	(void)user;
 	log_info("session up with %s", peer->ident);
 	if (!N.hello_complete) {
-		struct job_nodeinfo ni = { (uint16_t)N.sv.slots, true, "", N.compilers, N.sv.ncompilers };
+		struct job_nodeinfo ni = { .slots = (uint16_t)N.sv.slots, .complete = true,
+				    .compilers = N.compilers, .ncompilers = N.sv.ncompilers };
 		struct buf b = BUF_INIT;
 		snprintf(ni.name, sizeof ni.name, "%s", N.name);
 		job_encode_nodeinfo(&b, &ni, (size_t)-1);
@@ -451,7 +452,8 @@ static void parse_options(int argc, char **argv, const char **allow, bool *use_s
 /* The HELLO blob: as many compilers as fit; the rest in a NODEINFO message. */
 static void setup_hello(void)
 {
-	struct job_nodeinfo ni = { (uint16_t)N.sv.slots, true, "", N.compilers, N.sv.ncompilers };
+	struct job_nodeinfo ni = { .slots = (uint16_t)N.sv.slots, .complete = true,
+				    .compilers = N.compilers, .ncompilers = N.sv.ncompilers };
 	struct buf hb = BUF_INIT;
 	int rc;
 

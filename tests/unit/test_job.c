@@ -163,7 +163,7 @@ int main(void)
 		T_CHECK(job_decode_cancel(msgs[2].data, msgs[2].len, &id) == 0 && id == 77, "cancel");
 	}
 	T_CASE("telemetry_roundtrip") {
-		struct job_telemetry t = { 1500, 2, 4, 61234, 1200000, 1800000, 4000000, 3000000 }, d;
+		struct job_telemetry t = { 1500, 2, 4, 61234, 1200000, 1800000, 4000000, 3000000, 0, 0, 0, 0, 0 }, d;
 		job_encode_telemetry(&msgs[3], &t);
 		T_CHECK(job_decode_telemetry(msgs[3].data, msgs[3].len, &d) == 0, "decode");
 		T_CHECK(!memcmp(&t, &d, sizeof t), "fields differ");
@@ -173,7 +173,7 @@ int main(void)
 	}
 	T_CASE("nodeinfo_roundtrip") {
 		struct compiler_id list[2] = { gcc_id, clang_id };
-		struct job_nodeinfo ni = { 4, true, "board-1", list, 2 }, d;
+		struct job_nodeinfo ni = { 4, true, "board-1", list, 2, 0, 0 }, d;
 		T_CHECK(job_encode_nodeinfo(&msgs[4], &ni, 1024) == 2, "encode");
 		T_CHECK(msgs[4].len <= 1024, "too long");
 		T_CHECK(job_decode_nodeinfo(msgs[4].data, msgs[4].len, &d) == 0, "decode");
@@ -190,7 +190,7 @@ int main(void)
 		struct job_nodeinfo d;
 		for (int i = 0; i < 40; i++)
 			many[i] = i % 2 ? clang_id : gcc_id;
-		struct job_nodeinfo ni = { 2, true, "n", many, 40 };
+		struct job_nodeinfo ni = { 2, true, "n", many, 40, 0, 0 };
 		int n = job_encode_nodeinfo(&b, &ni, 1024);
 		T_CHECK(n > 0 && n < 40, "encoded %d", n);
 		T_CHECK(b.len <= 1024, "blob %zu > 1024", b.len);
