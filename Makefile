@@ -63,7 +63,7 @@ endif
 # time_t ends in 2038. No-ops on 64-bit targets.
 LFS     := -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 
-PKGS    := libnl-3.0 libnl-route-3.0 lzo2
+PKGS    := libnl-3.0 libnl-route-3.0 lzo2 nettle
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libusb (hub/usbdev.c: hubctl's port paths and port power) asked for on its
