@@ -15,6 +15,7 @@
 #include "log.h"
 #include "privsep.h"
 
+#include "../lib/pidwait.h"
 #include "../lib/rawio.h"
 
 #include <errno.h>
@@ -251,15 +252,12 @@ int opener_start(void)
 	return 0;
 }
 
-/* Up to half a second for the opener to have ended, to say how it did. */
+/* Up to half a second for the opener to have ended (its socket closes
+ * before it is a zombie), so that gone() can say how it did. */
 static void wait_zombie(void)
 {
-	for (int i = 0; i < 50; i++) {
-		siginfo_t si = { 0 };
-		if (waitid(P_PID, (id_t)O.pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid)
-			return;
-		usleep(10000);
-	}
+	if (O.pid > 0)
+		(void)pid_wait_ended(O.pid, 500);
 }
 
 /* The opener is gone (or broken): say so and exit. */
