@@ -8,6 +8,7 @@
  * Nodes with epoch == t->epoch are never evicted.
  */
 #include "filetab.h"
+#include "lru.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -32,7 +33,8 @@ struct content {
 };
 
 struct node {
-	struct node *hnext, *prev, *next;
+	struct node *hnext;
+	struct lru_node lru;
 	uint64_t hash;
 	uint32_t epoch;
 	int err;		/* 0, or the errno of lstat */
@@ -50,7 +52,7 @@ struct filetab {
 	size_t nbuckets, nnodes;
 	struct content **cb;	/* identity map */
 	size_t cbuckets, ncontents;
-	struct node *head, *tail;	/* LRU: head most recent */
+	struct lru_list lru;	/* every node; newest: most recently used */
 	uint32_t epoch;
 	int64_t now_ns;		/* the job's start: the check time, conservatively */
 	size_t mem, cap;
@@ -174,31 +176,9 @@ static void node_set_content(struct filetab *t, struct node *n, struct content *
 
 /* ---- nodes ---- */
 
-static void lru_unlink(struct filetab *t, struct node *n)
+static struct node *node_of(struct lru_node *e)
 {
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		t->head = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	else
-		t->tail = n->prev;
-	n->prev = n->next = NULL;
-}
-
-static void lru_front(struct filetab *t, struct node *n)
-{
-	if (t->head == n)
-		return;
-	if (n->prev || n->next || t->tail == n)
-		lru_unlink(t, n);
-	n->next = t->head;
-	if (t->head)
-		t->head->prev = n;
-	t->head = n;
-	if (!t->tail)
-		t->tail = n;
+	return e ? LRU_ENTRY(e, struct node, lru) : NULL;
 }
 
 static void node_free(struct filetab *t, struct node *n)
@@ -209,7 +189,7 @@ static void node_free(struct filetab *t, struct node *n)
 			*pp = n->hnext;
 			break;
 		}
-	lru_unlink(t, n);
+	lru_remove(&t->lru, &n->lru);
 	node_set_content(t, n, NULL);
 	t->nnodes--;
 	t->mem -= n->bytes;
@@ -220,8 +200,10 @@ static void node_free(struct filetab *t, struct node *n)
 /* Evicts nodes of earlier jobs, least recently used first, while over cap. */
 static void evict(struct filetab *t)
 {
-	while (t->mem > t->cap && t->tail && t->tail->epoch != t->epoch) {
-		node_free(t, t->tail);
+	struct node *old;
+
+	while (t->mem > t->cap && (old = node_of(t->lru.oldest)) && old->epoch != t->epoch) {
+		node_free(t, old);
 		t->st.evictions++;
 	}
 }
@@ -266,7 +248,7 @@ static struct node *node_new(struct filetab *t, const char *path, uint64_t h)
 	n->epoch = t->epoch - 1;
 	n->hnext = t->nb[h & (t->nbuckets - 1)];
 	t->nb[h & (t->nbuckets - 1)] = n;
-	lru_front(t, n);
+	lru_push_newest(&t->lru, &n->lru);
 	t->nnodes++;
 	t->mem += n->bytes;
 	if (t->nnodes > t->nbuckets)
@@ -348,7 +330,7 @@ static int node_check(struct filetab *t, const char *path, const struct node *pa
 stamp:
 	n->epoch = t->epoch;
 done:
-	lru_front(t, n);
+	lru_touch(&t->lru, &n->lru);
 	*out = n;
 	return 0;
 }
@@ -652,8 +634,8 @@ void filetab_free(struct filetab *t)
 {
 	if (!t)
 		return;
-	while (t->head)
-		node_free(t, t->head);
+	while (t->lru.newest)
+		node_free(t, node_of(t->lru.newest));
 	free(t->nb);
 	free(t->cb);
 	free(t);

@@ -2,15 +2,17 @@
  * store.c — the board's content-addressed store (store.h).
  *
  * The index is a chained hash table of struct blob (keyed by the first 8
- * bytes of the SHA-256, already uniform) threaded on one LRU list (mru ..
- * lru). Everything on disk is reached through st->objfd with names
- * "xx/<hex>" that this file builds itself (never from input), opened with
- * O_NOFOLLOW. A blob is trusted only when this process hashed its bytes:
- * written here, or re-hashed at first use per (inode, mtime, size).
+ * bytes of the SHA-256, already uniform) threaded on one LRU list
+ * (lib/lru.h: newest .. oldest). Everything on disk is reached through
+ * st->objfd with names "xx/<hex>" that this file builds itself (never from
+ * input), opened with O_NOFOLLOW. A blob is trusted only when this process
+ * hashed its bytes: written here, or re-hashed at first use per (inode,
+ * mtime, size).
  */
 #include "store.h"
 
 #include "../lib/buf.h"
+#include "../lib/lru.h"
 #include "../lib/sha256.h"
 
 #include <dirent.h>
@@ -33,7 +35,8 @@ struct blob {
 	bool verified;
 	bool dirty;		/* used since its atime was last written */
 	unsigned gen;		/* last rescan that saw it */
-	struct blob *next, *prev_lru, *next_lru;
+	struct blob *next;
+	struct lru_node lru;
 };
 
 struct store {
@@ -45,7 +48,7 @@ struct store {
 	unsigned gen;
 	struct blob **tab;
 	size_t tabsz, n;
-	struct blob *mru, *lru;
+	struct lru_list lru;	/* every blob; newest: most recently used */
 	struct store_stats s;
 };
 
@@ -135,28 +138,9 @@ static struct blob *find(const struct store *st, const uint8_t *hash)
 	return NULL;
 }
 
-static void lru_unlink(struct store *st, struct blob *b)
+static struct blob *blob_of(struct lru_node *e)
 {
-	if (b->prev_lru)
-		b->prev_lru->next_lru = b->next_lru;
-	else
-		st->mru = b->next_lru;
-	if (b->next_lru)
-		b->next_lru->prev_lru = b->prev_lru;
-	else
-		st->lru = b->prev_lru;
-	b->prev_lru = b->next_lru = NULL;
-}
-
-static void lru_front(struct store *st, struct blob *b)
-{
-	b->next_lru = st->mru;
-	b->prev_lru = NULL;
-	if (st->mru)
-		st->mru->prev_lru = b;
-	st->mru = b;
-	if (!st->lru)
-		st->lru = b;
+	return e ? LRU_ENTRY(e, struct blob, lru) : NULL;
 }
 
 static int grow(struct store *st)
@@ -198,7 +182,7 @@ static struct blob *add(struct store *st, const uint8_t *hash, const struct stat
 	b->gen = st->gen;
 	b->next = st->tab[slot_of(st, hash)];
 	st->tab[slot_of(st, hash)] = b;
-	lru_front(st, b);
+	lru_push_newest(&st->lru, &b->lru);
 	st->n++;
 	st->s.blobs++;
 	st->s.bytes += b->size;
@@ -212,7 +196,7 @@ static void drop(struct store *st, struct blob *b)
 	while (*pp != b)
 		pp = &(*pp)->next;
 	*pp = b->next;
-	lru_unlink(st, b);
+	lru_remove(&st->lru, &b->lru);
 	st->n--;
 	st->s.blobs--;
 	st->s.bytes -= b->size;
@@ -227,20 +211,20 @@ static void touch(struct store *st, struct blob *b)
 {
 	/* explicit ns (the kernel's own "now" is jiffy-coarse): one order */
 	int64_t t = now_ns();
+	struct blob *m = blob_of(st->lru.newest);
 
-	if (st->mru && t <= st->mru->used)
-		t = st->mru->used + 1;
+	if (m && t <= m->used)
+		t = m->used + 1;
 	b->used = t;
 	b->dirty = true;
-	lru_unlink(st, b);
-	lru_front(st, b);
+	lru_touch(&st->lru, &b->lru);
 }
 
 uint64_t store_sync_lru(struct store *st)
 {
 	uint64_t n = 0;
 
-	for (struct blob *b = st->mru; b; b = b->next_lru) {
+	for (struct blob *b = blob_of(st->lru.newest); b; b = blob_of(b->lru.older)) {
 		char name[68];
 		struct timespec ts[2] = {
 			{ (time_t)(b->used / 1000000000), (long)(b->used % 1000000000) },
@@ -284,12 +268,12 @@ static int sort_lru(struct store *st)
 
 	if (!v)
 		return -ENOMEM;
-	for (struct blob *b = st->mru; b; b = b->next_lru)
+	for (struct blob *b = blob_of(st->lru.newest); b; b = blob_of(b->lru.older))
 		v[k++] = b;
 	qsort(v, k, sizeof *v, by_used);
-	st->mru = st->lru = NULL;
-	for (size_t i = k; i-- > 0;)
-		lru_front(st, v[i]);
+	lru_init(&st->lru);
+	for (size_t i = 0; i < k; i++)
+		lru_push_oldest(&st->lru, &v[i]->lru);
 	free(v);
 	return 0;
 }
@@ -341,8 +325,8 @@ static int rescan(struct store *st)
 	for (int i = 0; i < 256; i++)
 		if ((r = scan_sub(st, i)))
 			return r;
-	for (struct blob *b = st->mru, *nx; b; b = nx) {
-		nx = b->next_lru;
+	for (struct blob *b = blob_of(st->lru.newest), *nx; b; b = nx) {
+		nx = blob_of(b->lru.older);
 		if (b->gen != st->gen)
 			drop(st, b);
 	}
@@ -435,8 +419,8 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	store_sync_lru(st);
-	while (st->mru)
-		drop(st, st->mru);
+	while (st->lru.newest)
+		drop(st, blob_of(st->lru.newest));
 	free(st->tab);
 	if (st->objfd >= 0)
 		close(st->objfd);
@@ -470,10 +454,10 @@ uint64_t store_evict_to(struct store *st, uint64_t target)
 		return 0;
 	if (rescan(st))
 		goto out;
-	for (struct blob *b = st->lru, *pv; b && st->s.bytes > target; b = pv) {
+	for (struct blob *b = blob_of(st->lru.oldest), *pv; b && st->s.bytes > target; b = pv) {
 		char name[68];
 		struct stat sb;
-		pv = b->prev_lru;
+		pv = blob_of(b->lru.newer);
 		if (b->pins)
 			continue;
 		blob_name(b->hash, name);
