@@ -202,7 +202,7 @@ static void run_tree(const struct job_spec *s, const struct compiler_id *cc,
 				  (unsigned long long)er->tree_us);
 	} else {
 		er->farm_error = rc == -ENOMEM ? -ENOMEM : -EINVAL;
-		snprintf(er->error, sizeof er->error, "refused: %s", why);
+		snprintf(er->error, sizeof er->error, "refused: %.200s", why);
 	}
 	store_stats(st, ss);
 	store_close(st);
