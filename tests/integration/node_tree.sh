@@ -216,6 +216,8 @@ refused at_mount -1 --raw "file:/etc/ld.so.cache"
 refused bad_blob -74 --bad-blob "$W/include/a.h" --omit /nonexistent
 refused deps_etc -1 --deps /etc/evil.d
 refused out_is_input -1 --output-name src/a.c
+refused long_component -22 --raw "dir:$W/$(printf 'c%.0s' $(seq 300))"
+refused over_input_cap -71 --bad-count
 bh=$(sha256sum "$W/include/a.h" | cut -d' ' -f1)
 if [ -f "$STORE/objects/${bh:0:2}/$bh" ] && [ "$(sha256sum <"$STORE/objects/${bh:0:2}/$bh" |
 	cut -d' ' -f1)" = "$bh" ]; then

@@ -12,12 +12,13 @@
  *            [--incomplete] [--omit PATH]... [--blobs all|none]
  *            [--bad-blob PATH] [--raw KIND:PATH[:TARGET]]... [--resend]
  *            [--repeat N] [--obj-out F] [--dwo-out F] [--dep-out F]
- *            [--err-out F] [--telemetry] [--wait-s S]
+ *            [--err-out F] [--telemetry] [--bad-count] [--wait-s S]
  *
  * --bad-blob: that file's blob travels with one byte changed (under the
  * real hash). --raw: an entry as given (KIND file, link or dir; a file
  * has a zero hash and size 0). --resend: on a "missing" answer, the job
- * once more with exactly the blobs named. --repeat: the job N times in a
+ * once more with exactly the blobs named. --bad-count: the encoded JOB's
+ * input count set over JOB_MAX_INPUTS (a message the decoder refuses). --repeat: the job N times in a
  * row (timings). --telemetry: after the last RESULT, the node's next
  * TELEMETRY's store counters.
  *
@@ -61,7 +62,7 @@ static struct {
 	struct job_input *in;
 	struct job_blob *blob;
 	struct job_spec job;
-	bool have_compiler, sent, done, resend, resent, telemetry, want_tele, blobs;
+	bool have_compiler, sent, done, resend, resent, telemetry, want_tele, blobs, bad_count;
 	int repeat, results;
 	uint64_t store_id;
 	char *omit[64];
@@ -344,6 +345,22 @@ static void on_up(struct link *l, const struct link_peer *peer, void *u)
 	pick(peer->app, peer->app_len);
 }
 
+/* --bad-count: the encoded JOB's input count (right after the text
+ * job's fields) made one over JOB_MAX_INPUTS. */
+static void over_count(struct buf *b)
+{
+	struct buf t = BUF_INIT;
+	uint32_t n = JOB_MAX_INPUTS + 1;
+
+	S.job.tree = false;
+	job_encode_job(&t, &S.job);
+	S.job.tree = true;
+	if (buf_ok(&t) && t.len + 4 <= b->len)
+		for (int i = 0; i < 4; i++)
+			b->data[t.len + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
+	buf_free(&t);
+}
+
 static bool step(void *u)
 {
 	struct link *l = u;
@@ -355,6 +372,8 @@ static bool step(void *u)
 			fprintf(stderr, "treesend: the job does not encode (over a cap?)\n");
 			exit(1);
 		}
+		if (S.bad_count)
+			over_count(&b);
 		if (buf_ok(&b) && link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL) == 0)
 			S.sent = true;
 		buf_free(&b);
@@ -389,6 +408,7 @@ static int option(int c, char *a)
 	case 'P': S.out[2] = a; break;
 	case 'E': S.out[3] = a; break;
 	case 'T': S.telemetry = true; break;
+	case 'N': S.bad_count = true; break;
 	default: return -1;
 	}
 	return 0;
@@ -405,7 +425,7 @@ int main(int argc, char **argv)
 		{ "raw", 1, NULL, 'x' }, { "resend", 0, NULL, 'r' }, { "repeat", 1, NULL, 'R' },
 		{ "obj-out", 1, NULL, 'O' }, { "dwo-out", 1, NULL, 'W' },
 		{ "dep-out", 1, NULL, 'P' }, { "err-out", 1, NULL, 'E' },
-		{ "telemetry", 0, NULL, 'T' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "telemetry", 0, NULL, 'T' }, { "bad-count", 0, NULL, 'N' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL, *list = NULL;
 	char *raw[64];
