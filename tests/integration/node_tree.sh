@@ -249,29 +249,57 @@ else
 fi
 
 # 10. measures: tree jobs (blobs carried: stored on receipt) vs text jobs
+# (the hub's directives-only text, the node's args as hub/args.c makes
+# them), for a.c and for this project's node/tree.c
 med() { sort -n | awk '{v[NR]=$1} END {print NR ? v[int((NR+1)/2)] : 0}'; }
 N=5
-: >"$LOG"
-tsend m --list "$W/a.list" --input-name src/a.c --output-name obj/a.o "${TA[@]}" --repeat $N
-(cd "$W" && "$GCC" -x c -O2 -g -Wall -Iinclude -E -fdirectives-only src/a.c) >"$W/a.dir.c"
-for i in $(seq $N); do
-	"$SF" exec --prefix "$FARM_PREFIX" hub "$JS" --iface "$IF" --wait-s 60 --input "$W/a.dir.c" \
-		--input-name src/a.c --output-name obj/a.o --cwd "$W" --arg -x --arg c --arg -O2 \
-		--arg -g --arg -Wall --arg -fpreprocessed --arg -fdirectives-only --arg -c \
-		>"$W/text.$i.res" 2>&1
-done
-tw=$(sed -n 's/^wall_us //p' "$W/m.res" | med)
-xw=$(cat "$W"/text.*.res | sed -n 's/^wall_us //p' | med)
-xf=$(cat "$W"/text.*.res | sed -n 's/^farm_error //p' | sort -u | tr '\n' ' ')
-st=$(sed -n 's/.*blob(s) stored in \([0-9]*\) us/\1/p' "$LOG" | med)
-tb=$(sed -n 's/.*tree built in \([0-9]*\) us/\1/p' "$LOG" | med)
-echo "BENCH node_tree_store_blobs_us $st us (median of $N, $(grep -c '^/' "$W/a.list") files)"
-echo "BENCH node_tree_build_us $tb us (median of $N)"
-echo "BENCH node_tree_compile_wall_us $tw us (tree mode, median of $N)"
-echo "BENCH node_text_compile_wall_us $xw us (text mode, directives-only input; farm_error $xf)"
-if [ "$(sed -n 's/^farm_error //p' "$W/m.res" | sort -u)" = 0 ] && [ -n "$tb" ] && [ "$tb" -gt 0 ]; then
-	ok node_tree_measured
-else
-	fail node_tree_measured "$(grep -E 'farm_error|error' "$W/m.res" | sort | uniq -c | head -3)"
-fi
+# measure NAME CWD SRC OUT ARGS...: BENCH lines; the tree-mode object
+# compared with a local compile
+measure() {
+	local n=$1 cwd=$2 src=$3 out=$4; shift 4
+	local ta=() xa=() i
+	mapfile -t ta < <(targs "$@")
+	# the text job's: no preprocessor option (the hub ran them)
+	mapfile -t xa < <(for i in "$@"; do case $i in -I*|-D*|-U*) ;; *) targs "$i" ;; esac; done)
+	(cd "$cwd" && "$GCC" "$@" -M "$src") | sed 's/^[^:]*://; s/\\$//' | tr ' ' '\n' | grep . |
+		while read -r p; do case $p in /*) echo "$p" ;; *) echo "$cwd/$p" ;; esac; done |
+		xargs -r realpath -s -m -- >"$W/$n.list"
+	(cd "$cwd" && env -i PATH=/usr/bin:/bin "$GCC" "$@" "$src" -o "$W/$n.local.o")
+	(cd "$cwd" && "$GCC" "$@" -E -fdirectives-only "$src") >"$W/$n.dir.c"
+	: >"$LOG"
+	# interleaved, so the machine's load weighs on both modes alike
+	for i in $(seq $N); do
+		"$SF" exec --prefix "$FARM_PREFIX" hub "$TS" --iface "$IF" --wait-s 300 --cwd "$cwd" \
+			--list "$W/$n.list" --input-name "$src" --output-name "$out" "${ta[@]}" \
+			--obj-out "$W/$n.tree.o" >"$W/$n.tree.$i.res" 2>&1
+		"$SF" exec --prefix "$FARM_PREFIX" hub "$JS" --iface "$IF" --wait-s 120 \
+			--input "$W/$n.dir.c" --input-name "$src" --output-name "$out" --cwd "$cwd" \
+			"${xa[@]}" >"$W/$n.text.$i.res" 2>&1
+	done
+	cat "$W/$n".tree.*.res >"$W/$n.res"
+	local tw xw tc xc xf st tb
+	tw=$(sed -n 's/^wall_us //p' "$W/$n.res" | med)
+	xw=$(cat "$W/$n".text.*.res | sed -n 's/^wall_us //p' | med)
+	tc=$(sed -n 's/^cpu_us //p' "$W/$n.res" | med)
+	xc=$(cat "$W/$n".text.*.res | sed -n 's/^cpu_us //p' | med)
+	xf=$(cat "$W/$n".text.*.res | sed -n 's/^farm_error //p' | sort -u | tr '\n' ' ')
+	st=$(sed -n 's/.*blob(s) stored in \([0-9]*\) us/\1/p' "$LOG" | med)
+	tb=$(sed -n 's/.*tree built in \([0-9]*\) us/\1/p' "$LOG" | med)
+	echo "BENCH node_tree_${n}_files $(grep -c . "$W/$n.list") files, $(cat $(grep -v '^$' "$W/$n.list") 2>/dev/null | wc -c) bytes"
+	echo "BENCH node_tree_${n}_store_blobs_us $st us (median of $N)"
+	echo "BENCH node_tree_${n}_build_us $tb us (median of $N)"
+	echo "BENCH node_tree_${n}_compile_wall_us $tw us (tree mode, median of $N)"
+	echo "BENCH node_text_${n}_compile_wall_us $xw us (text mode, median of $N; farm_error $xf)"
+	echo "BENCH node_tree_${n}_compile_cpu_us $tc us (tree mode, median of $N)"
+	echo "BENCH node_text_${n}_compile_cpu_us $xc us (text mode, median of $N)"
+	if [ "$(sed -n 's/^farm_error //p' "$W/$n.res" | sort -u)" = 0 ] && [ "${tb:-0}" -gt 0 ] &&
+		cmp -s "$W/$n.tree.o" "$W/$n.local.o"; then
+		ok "node_tree_measured_$n"
+	else
+		fail "node_tree_measured_$n" "$(grep -E 'farm_error|error' "$W/$n.res" | sort | uniq -c | head -3)"
+	fi
+}
+measure a "$W" src/a.c obj/a.o -x c -O2 -g -Wall -Iinclude -c
+measure tree "$T_ROOT" node/tree.c build/node_tree/tree.o -x c -std=c11 -O2 -g -Wall -Wextra \
+	-D_GNU_SOURCE -c
 t_done

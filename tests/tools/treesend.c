@@ -24,7 +24,7 @@
  *
  * Output, `name value` lines: store_id, then per RESULT: result N,
  * farm_error, error, status, obj_len, dwo_len, dep_len, node_us, wall_us,
- * nmissing, `missing HEX` and `unsent NAME` lines; with --telemetry
+ * cpu_us, nmissing, `missing HEX` and `unsent NAME` lines; with --telemetry
  * store_bytes, store_blobs, store_hits, store_misses, store_corrupt.
  * Exit 0 when every RESULT came, 1 otherwise, 2 usage.
  */
@@ -278,9 +278,10 @@ static void write_out(const char *path, const uint8_t *p, size_t n)
 static void print_result(const struct job_result *r)
 {
 	printf("result %d\nfarm_error %d\nerror %s\nstatus %d\nobj_len %zu\ndwo_len %zu\n"
-	       "dep_len %zu\nnode_us %llu\nwall_us %llu\nnmissing %zu\n", S.results, r->farm_error,
-	       r->o.error, r->o.status, r->o.obj_len, r->o.dwo_len, r->o.dep_len,
-	       (unsigned long long)r->node_us, (unsigned long long)r->o.wall_us, r->nmissing);
+	       "dep_len %zu\nnode_us %llu\nwall_us %llu\ncpu_us %llu\nnmissing %zu\n", S.results,
+	       r->farm_error, r->o.error, r->o.status, r->o.obj_len, r->o.dwo_len, r->o.dep_len,
+	       (unsigned long long)r->node_us, (unsigned long long)r->o.wall_us,
+	       (unsigned long long)r->o.cpu_us, r->nmissing);
 	for (size_t i = 0; i < r->nmissing; i++) {
 		char hex[65];
 		sha256_hex(r->missing[i], 32, hex);
