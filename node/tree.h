@@ -166,6 +166,7 @@ int tree_args_check(char *const *args, int nargs, char *why, size_t whylen);
  * the driver (the path given and its real path), the cc1 it runs (cc1:
  * "cc1", "cc1plus"; NULL "cc1"), its as, its objcopy when there is one
  * (-gsplit-dwarf), the shared libraries each loads (ldd), /etc/ld.so.cache,
+ * the files of the C.UTF-8 locale (/usr/lib/locale/C.utf8) where present,
  * every symlink hop; files only, ':'-separated, NUL-terminated into out.
  * Probed once per compiler (at noded's start). 0 or -errno and why. */
 struct buf;

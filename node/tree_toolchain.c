@@ -2,8 +2,9 @@
  * tree_toolchain.c — which board files a tree job's sandbox binds over the
  * tree (tree.h, tree_toolchain()): the compiler's executables (the
  * driver by the path the job runs and its real one, cc1, as, and objcopy
- * where the driver finds one: -gsplit-dwarf runs it) and the shared
- * libraries they load, never a directory (on Debian cc1 lives in
+ * where the driver finds one: -gsplit-dwarf runs it), the shared
+ * libraries they load and glibc's C.UTF-8 locale files (a job's
+ * diagnostics in UTF-8), never a directory (on Debian cc1 lives in
  * /usr/lib/gcc/<triple>/<v>/ beside gcc's own include dir, which must come
  * from the manifest).
  *
@@ -18,6 +19,7 @@
 #include "../lib/buf.h"
 #include "../lib/spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -176,6 +178,32 @@ static int add_libs(struct paths *ps, const char *bin)
 	return r > 0 ? -EINVAL : r;
 }
 
+/* The files of glibc's C.UTF-8 locale (Debian: /usr/lib/locale/C.utf8,
+ * one level of subdirs), so a job run with LC_ALL=C.UTF-8 (job.h utf8)
+ * gets it: setlocale() fails as a whole when one category is missing.
+ * None on a board without it (the job then runs in C). 0 or -errno. */
+static int add_locale(struct paths *ps)
+{
+	static const char *const dirs[] = { "/usr/lib/locale/C.utf8",
+					    "/usr/lib/locale/C.utf8/LC_MESSAGES" };
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !r; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		while (d && !r && (e = readdir(d))) {
+			char p[PATH_MAX];
+			struct stat sb;
+			snprintf(p, sizeof p, "%s/%s", dirs[i], e->d_name);
+			if (e->d_name[0] != '.' && lstat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+				r = add(ps, p);
+		}
+		if (d)
+			closedir(d);
+	}
+	return r;
+}
+
 int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char *why,
 		   size_t whylen)
 {
@@ -206,6 +234,8 @@ int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char 
 				 strerror(-r));
 	if (!r && access("/etc/ld.so.cache", R_OK) == 0)
 		r = add(&ps, "/etc/ld.so.cache");
+	if (!r && (r = add_locale(&ps)))
+		snprintf(why, whylen, "the C.UTF-8 locale: %s", strerror(-r));
 	for (size_t i = 0; i < ps.n; i++) {
 		if (!r) {
 			if (i)

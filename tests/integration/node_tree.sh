@@ -15,7 +15,7 @@
 # timeout: 600
 # asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
-FARM_PREFIX=ntr${SIMFARM_TAG:-}-
+FARM_PREFIX=ntr1-
 source "$T_ROOT/tests/lib/farm.sh"
 . "$T_ROOT/scripts/lib/tree.sh"
 set -u
@@ -123,6 +123,18 @@ if [ "$(field w farm_error)" = 0 ] && grep -q 'unused' "$W/local.w.err" &&
 	ok node_tree_warning_stderr_identical
 else
 	fail node_tree_warning_stderr_identical "$(diff "$W/obj/w.err" "$W/local.w.err" | head -4)"
+fi
+
+# the same with the user's diagnostics in UTF-8 (gcc's ‘quotes’)
+(cd "$W" && env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 "$GCC" "${ARGS[@]}" src/w.c -o local/obj/w8.o) \
+	2>"$W/local.w8.err"
+tsend w8 --list "$W/w.list" --input-name src/w.c --output-name obj/w.o "${TA[@]}" --utf8 \
+	--err-out "$W/obj/w8.err"
+if [ "$(field w8 farm_error)" = 0 ] && grep -q '‘unused’' "$W/local.w8.err" &&
+	cmp -s "$W/obj/w8.err" "$W/local.w8.err"; then
+	ok node_tree_warning_stderr_identical_utf8
+else
+	fail node_tree_warning_stderr_identical_utf8 "$(diff "$W/obj/w8.err" "$W/local.w8.err" | head -4)"
 fi
 
 # 4. a genuine error: the local status and stderr, once; not complete: -ENOEXEC

@@ -12,13 +12,14 @@
  *            [--incomplete] [--omit PATH]... [--blobs all|none]
  *            [--bad-blob PATH] [--raw KIND:PATH[:TARGET]]... [--resend]
  *            [--repeat N] [--obj-out F] [--dwo-out F] [--dep-out F]
- *            [--err-out F] [--telemetry] [--bad-count] [--wait-s S]
+ *            [--err-out F] [--telemetry] [--bad-count] [--utf8] [--wait-s S]
  *
  * --bad-blob: that file's blob travels with one byte changed (under the
  * real hash). --raw: an entry as given (KIND file, link or dir; a file
  * has a zero hash and size 0). --resend: on a "missing" answer, the job
  * once more with exactly the blobs named. --bad-count: the encoded JOB's
- * input count set over JOB_MAX_INPUTS (a message the decoder refuses). --repeat: the job N times in a
+ * input count set over JOB_MAX_INPUTS (a message the decoder refuses).
+ * --utf8: the user's diagnostics are UTF-8 (job.h job_desc.utf8). --repeat: the job N times in a
  * row (timings). --telemetry: after the last RESULT, the node's next
  * TELEMETRY's store counters.
  *
@@ -410,6 +411,7 @@ static int option(int c, char *a)
 	case 'E': S.out[3] = a; break;
 	case 'T': S.telemetry = true; break;
 	case 'N': S.bad_count = true; break;
+	case 'U': d->utf8 = true; break;
 	default: return -1;
 	}
 	return 0;
@@ -426,7 +428,8 @@ int main(int argc, char **argv)
 		{ "raw", 1, NULL, 'x' }, { "resend", 0, NULL, 'r' }, { "repeat", 1, NULL, 'R' },
 		{ "obj-out", 1, NULL, 'O' }, { "dwo-out", 1, NULL, 'W' },
 		{ "dep-out", 1, NULL, 'P' }, { "err-out", 1, NULL, 'E' },
-		{ "telemetry", 0, NULL, 'T' }, { "bad-count", 0, NULL, 'N' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "telemetry", 0, NULL, 'T' }, { "bad-count", 0, NULL, 'N' },
+		{ "utf8", 0, NULL, 'U' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL, *list = NULL;
 	char *raw[64];
