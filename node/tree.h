@@ -164,7 +164,8 @@ int tree_args_check(char *const *args, int nargs, char *why, size_t whylen);
 
 /* The sandbox's ro_paths for a tree job of compiler (tree_toolchain.c):
  * the driver (the path given and its real path), the cc1 it runs (cc1:
- * "cc1", "cc1plus"; NULL "cc1"), its as, its objcopy when there is one
+ * "cc1", "cc1plus"; NULL "cc1"; "" none: clang compiles in-process, and
+ * then the crtbegin.o by which it finds its GCC installation), its as, its objcopy when there is one
  * (-gsplit-dwarf), the shared libraries each loads (ldd), /etc/ld.so.cache,
  * the files of the C.UTF-8 locale (/usr/lib/locale/C.utf8) where present,
  * every symlink hop; files only, ':'-separated, NUL-terminated into out.

@@ -91,6 +91,36 @@ static int run(char *const *argv, struct buf *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* p (absolute) with "." and ".." and repeated '/' removed lexically, in
+ * place: the tree's mount points are clean paths, and each one is made
+ * of real dirs in the tree, where the kernel resolves a link's relative
+ * text this way too. */
+static void clean_path(char *p)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; p[i];) {
+		size_t l;
+		while (p[i] == '/')
+			i++;
+		l = strcspn(p + i, "/");
+		if (l == 0)
+			break;
+		if (l == 2 && p[i] == '.' && p[i + 1] == '.') {
+			while (o > 0 && p[--o] != '/')
+				;
+		} else if (!(l == 1 && p[i] == '.')) {
+			p[o++] = '/';
+			memmove(p + o, p + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	if (o == 0)
+		p[o++] = '/';
+	p[o] = 0;
+}
+
 /* Adds p and, while it is a symlink, every hop it leads to. */
 static int add(struct paths *ps, const char *p)
 {
@@ -119,6 +149,7 @@ static int add(struct paths *ps, const char *p)
 			snprintf(nx, sizeof nx, "%s", t);
 		else
 			snprintf(nx, sizeof nx, "%.*s/%s", (int)(strrchr(cur, '/') - cur), cur, t);
+		clean_path(nx);
 		if (strlen(nx) >= sizeof cur || strchr(nx, ':'))
 			return -EINVAL;
 		strcpy(cur, nx);
@@ -204,23 +235,52 @@ static int add_locale(struct paths *ps)
 	return r;
 }
 
+/* clang finds "its" GCC installation (the C++ headers' dirs) by the
+ * crtbegin.o in it: the one -print-libgcc-file-name names, if any. */
+static int add_gcc_install(struct paths *ps, const char *driver)
+{
+	char *argv[] = { (char *)driver, "-print-libgcc-file-name", NULL };
+	char real[PATH_MAX], *s;
+	struct buf b = BUF_INIT;
+	int r = run(argv, &b);
+
+	buf_put(&b, "", 1);
+	if (r == 0 && buf_ok(&b)) {
+		((char *)b.data)[strcspn((char *)b.data, "\n")] = 0;
+		if (realpath((char *)b.data, real) && (s = strrchr(real, '/')) &&
+		    (size_t)(s - real) + 12 < sizeof real) {
+			strcpy(s, "/crtbegin.o");
+			if (access(real, R_OK) == 0) {
+				buf_free(&b);
+				return add(ps, real);
+			}
+		}
+	}
+	buf_free(&b);
+	return 0;
+}
+
 int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char *why,
 		   size_t whylen)
 {
 	struct paths ps = { .n = 0 };
 	char driver[PATH_MAX], progs[3][PATH_MAX];
-	/* objcopy: -gsplit-dwarf's driver runs it (--extract-dwo); optional */
-	const char *names[3] = { cc1 ? cc1 : "cc1", "as", "objcopy" };
-	int r = 0, nprogs = 3;
+	/* "": the driver compiles in-process (clang -cc1): as only. objcopy:
+	 * gcc's -gsplit-dwarf runs it (--extract-dwo); optional */
+	bool inproc = cc1 && !cc1[0];
+	const char *names[3] = { inproc ? "as" : cc1 ? cc1 : "cc1", "as", "objcopy" };
+	int r = 0, nprogs = inproc ? 1 : 3;
 
 	if (!realpath(compiler, driver))
 		r = -errno;
-	for (int i = 0; i < 3 && !r; i++)
+	for (int i = 0; i < nprogs && !r; i++)
 		if ((r = prog_path(driver, names[i], progs[i], sizeof progs[i])) && i == 2)
 			r = 0, nprogs = 2;
 		else if (r)
 			snprintf(why, whylen, "%s -print-prog-name=%s: %s", driver, names[i],
 				 strerror(-r));
+	if (!r && inproc && (r = add_gcc_install(&ps, driver)))
+		snprintf(why, whylen, "%s's GCC installation: %s", driver, strerror(-r));
 	/* the path the job runs (its hops: /usr/bin/cc -> /etc/alternatives/cc
 	 * -> ...), then the driver's real one */
 	if (!r && compiler[0] == '/' && (r = add(&ps, compiler)))

@@ -137,6 +137,26 @@ else
 	fail node_tree_warning_stderr_identical_utf8 "$(diff "$W/obj/w8.err" "$W/local.w8.err" | head -4)"
 fi
 
+# clang compiles in-process: its own headers, its GCC installation found
+CLANG=$(command -v clang || true)
+if [ -n "$CLANG" ]; then
+	CARGS=(-x c -O2 -g -Wall -Iinclude -c)
+	deps_list "$W" "$CLANG" "${CARGS[@]}" src/w.c >"$W/cl.list"
+	(cd "$W" && env -i PATH=/usr/bin:/bin "$CLANG" "${CARGS[@]}" src/w.c -o local/obj/cl.o) \
+		2>"$W/local.cl.err"
+	mapfile -t CA < <(targs "${CARGS[@]}")
+	tsend cl --kind clang --list "$W/cl.list" --input-name src/w.c --output-name obj/cl.o \
+		"${CA[@]}" --obj-out "$W/obj/cl.o" --err-out "$W/obj/cl.err"
+	if [ "$(field cl farm_error)" = 0 ] && cmp -s "$W/obj/cl.o" "$W/local/obj/cl.o" &&
+		cmp -s "$W/obj/cl.err" "$W/local.cl.err" && grep -q unused "$W/local.cl.err"; then
+		ok node_tree_clang_identical
+	else
+		fail node_tree_clang_identical "$(tr '\n' '|' <"$W/cl.res" | cut -c1-300)"
+	fi
+else
+	skip node_tree_clang_identical "no clang"
+fi
+
 # 4. a genuine error: the local status and stderr, once; not complete: -ENOEXEC
 list e src/e.c "${ARGS[@]}" 2>/dev/null || true
 [ -s "$W/e.list" ] || echo "$W/src/e.c" >"$W/e.list"
