@@ -157,6 +157,22 @@ else
 	skip node_tree_clang_identical "no clang"
 fi
 
+# g++ (cc1plus) with libstdc++'s headers
+GXX=$(readlink -f "$(command -v g++)")
+printf '#include <vector>\n#include <string>\nint n(void) { std::vector<std::string> v{"a", "b"}; return (int)v.size(); }\n' \
+	>"$W/src/v.cc"
+XARGS=(-x c++ -O2 -g -c)
+deps_list "$W" "$GXX" "${XARGS[@]}" src/v.cc >"$W/v.list"
+(cd "$W" && env -i PATH=/usr/bin:/bin "$GXX" "${XARGS[@]}" src/v.cc -o local/obj/v.o)
+mapfile -t XA < <(targs "${XARGS[@]}")
+tsend v --kind g++ --list "$W/v.list" --input-name src/v.cc --output-name obj/v.o "${XA[@]}" \
+	--obj-out "$W/obj/v.o"
+if [ "$(field v farm_error)" = 0 ] && cmp -s "$W/obj/v.o" "$W/local/obj/v.o"; then
+	ok "node_tree_cxx_identical ($(grep -c . "$W/v.list") files)"
+else
+	fail node_tree_cxx_identical "$(tr '\n' '|' <"$W/v.res" | cut -c1-300)"
+fi
+
 # 4. a genuine error: the local status and stderr, once; not complete: -ENOEXEC
 list e src/e.c "${ARGS[@]}" 2>/dev/null || true
 [ -s "$W/e.list" ] || echo "$W/src/e.c" >"$W/e.list"
