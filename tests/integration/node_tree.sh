@@ -282,6 +282,25 @@ else
 	fail node_tree_serving_after_hostile "$(find "$ROOT" -mindepth 2 | head -3) $(head -4 "$W/after.res")"
 fi
 
+# a tree job cancelled while it compiles (or just done: either answer is
+# fine): nothing of it is left, the slot serves again
+mapfile -t TT < <(targs -x c -std=c11 -O2 -g -D_GNU_SOURCE -c)
+(cd "$T_ROOT" && "$GCC" -x c -std=c11 -O2 -D_GNU_SOURCE -M node/tree.c) |
+	sed 's/^[^:]*://; s/\\$//' | tr ' ' '\n' | grep . |
+	while read -r p; do case $p in /*) echo "$p" ;; *) echo "$T_ROOT/$p" ;; esac; done |
+	xargs -r realpath -s -m -- >"$W/k.list"
+"$SF" exec --prefix "$FARM_PREFIX" hub "$TS" --iface "$IF" --wait-s 120 --cwd "$T_ROOT" \
+	--list "$W/k.list" --input-name node/tree.c --output-name build/k/tree.o "${TT[@]}" \
+	--cancel-after-ms 400 >"$W/k.res" 2>&1
+kf=$(field k farm_error)
+wait_for 100 sh -c "[ -z \"\$(find '$ROOT' -mindepth 2 2>/dev/null | head -1)\" ]"
+left=$(find "$ROOT" -mindepth 2 2>/dev/null | head -3)
+if { [ "$kf" = -125 ] || [ "$kf" = 0 ]; } && [ -z "$left" ]; then
+	ok "node_tree_cancelled_cleaned (farm_error $kf)"
+else
+	fail node_tree_cancelled_cleaned "farm_error '$kf', left: $left"
+fi
+
 # 9. the store across a restart: the same id, no blob resent
 stop_noded 1
 : >"$LOG.old" && cat "$LOG" >>"$LOG.old" && : >"$LOG"

@@ -12,14 +12,16 @@
  *            [--incomplete] [--omit PATH]... [--blobs all|none]
  *            [--bad-blob PATH] [--raw KIND:PATH[:TARGET]]... [--resend]
  *            [--repeat N] [--obj-out F] [--dwo-out F] [--dep-out F]
- *            [--err-out F] [--telemetry] [--bad-count] [--utf8] [--wait-s S]
+ *            [--err-out F] [--telemetry] [--bad-count] [--utf8]
+ *            [--cancel-after-ms MS] [--wait-s S]
  *
  * --bad-blob: that file's blob travels with one byte changed (under the
  * real hash). --raw: an entry as given (KIND file, link or dir; a file
  * has a zero hash and size 0). --resend: on a "missing" answer, the job
  * once more with exactly the blobs named. --bad-count: the encoded JOB's
  * input count set over JOB_MAX_INPUTS (a message the decoder refuses).
- * --utf8: the user's diagnostics are UTF-8 (job.h job_desc.utf8). --repeat: the job N times in a
+ * --utf8: the user's diagnostics are UTF-8 (job.h job_desc.utf8).
+ * --cancel-after-ms: CANCEL the (first) job that long after sending it. --repeat: the job N times in a
  * row (timings). --telemetry: after the last RESULT, the node's next
  * TELEMETRY's store counters.
  *
@@ -64,11 +66,12 @@ static struct {
 	struct job_blob *blob;
 	struct job_spec job;
 	bool have_compiler, sent, done, resend, resent, telemetry, want_tele, blobs, bad_count;
-	int repeat, results;
+	int repeat, results, cancel_ms;
+	uint64_t sent_at;
 	uint64_t store_id;
 	char *omit[64];
 	int nomit;
-} S = { .kind = "gcc", .triple = "x86_64", .repeat = 1, .blobs = true };
+} S = { .kind = "gcc", .triple = "x86_64", .repeat = 1, .blobs = true, .cancel_ms = -1 };
 
 static struct entry *find(const char *p)
 {
@@ -376,9 +379,18 @@ static bool step(void *u)
 		}
 		if (S.bad_count)
 			over_count(&b);
-		if (buf_ok(&b) && link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL) == 0)
+		if (buf_ok(&b) && link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL) == 0) {
 			S.sent = true;
+			S.sent_at = now_ms();
+		}
 		buf_free(&b);
+	}
+	if (S.sent && S.cancel_ms >= 0 && now_ms() >= S.sent_at + (uint64_t)S.cancel_ms) {
+		job_encode_cancel(&b, S.job.job_id);
+		if (buf_ok(&b))
+			link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL);
+		buf_free(&b);
+		S.cancel_ms = -1;
 	}
 	fflush(stdout);
 	return S.done;
@@ -412,6 +424,7 @@ static int option(int c, char *a)
 	case 'T': S.telemetry = true; break;
 	case 'N': S.bad_count = true; break;
 	case 'U': d->utf8 = true; break;
+	case 'C': S.cancel_ms = atoi(a); break;
 	default: return -1;
 	}
 	return 0;
@@ -429,7 +442,7 @@ int main(int argc, char **argv)
 		{ "obj-out", 1, NULL, 'O' }, { "dwo-out", 1, NULL, 'W' },
 		{ "dep-out", 1, NULL, 'P' }, { "err-out", 1, NULL, 'E' },
 		{ "telemetry", 0, NULL, 'T' }, { "bad-count", 0, NULL, 'N' },
-		{ "utf8", 0, NULL, 'U' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "utf8", 0, NULL, 'U' }, { "cancel-after-ms", 1, NULL, 'C' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL, *list = NULL;
 	char *raw[64];
