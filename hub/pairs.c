@@ -5,8 +5,10 @@
 #include "pairs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool hex32(const char *s, size_t l)
 {
@@ -104,12 +106,77 @@ int pairs_load(struct pairs *t, const char *path)
 	return r;
 }
 
-static const struct pair_entry *find(const struct pairs *t, const char *hub, const char *board)
+int pairs_format(const struct pair_entry *e, char *out, size_t len)
+{
+	size_t used;
+	int n = snprintf(out, len, "pair %s %s", e->p.hub_fp, e->p.board_fp);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	used = (size_t)n;
+	for (unsigned c = 0; c < EQ_NCLASSES; c++) {
+		if (e->p.state[c] == EQ_UNPROVEN)
+			continue;
+		n = snprintf(out + used, len - used, " %s=%s", equiv_class_name((enum equiv_class)c),
+			     e->p.state[c] == EQ_SAME ? "same" : "differs");
+		if (n < 0 || (size_t)n >= len - used)
+			return -ENOSPC;
+		used += (size_t)n;
+	}
+	n = snprintf(out + used, len - used, " ident=%s", e->ident);
+	if (n < 0 || (size_t)n >= len - used)
+		return -ENOSPC;
+	return (int)(used + (size_t)n);
+}
+
+int pairs_save(const struct pairs *t, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char tmp[512], line[400];
+	int fd, rc = 0;
+
+	static const char hdr[] = "# proven pairs (hub/pairs.h), written by hubd\n";
+	buf_put(&b, hdr, sizeof hdr - 1);
+	for (size_t i = 0; i < t->n; i++) {
+		int n;
+		if (t->e[i].busy || !t->e[i].p.hub_fp[0] || (n = pairs_format(&t->e[i], line, sizeof line)) < 0)
+			continue;
+		buf_put(&b, line, (size_t)n);
+		buf_put(&b, "\n", 1);
+	}
+	if (!buf_ok(&b) || snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+		buf_free(&b);
+		return -ENOMEM;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		rc = -errno;
+	else {
+		rc = write_full(fd, b.data, b.len);
+		if (rc == 0 && fsync(fd) < 0)
+			rc = -errno;
+		if (close(fd) < 0 && rc == 0)
+			rc = -errno;
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = -errno;
+		if (rc < 0)
+			unlink(tmp);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+struct pair_entry *pairs_find(struct pairs *t, const char *hub, const char *board)
 {
 	for (size_t i = 0; t && i < t->n; i++)
 		if (!strcmp(t->e[i].p.hub_fp, hub) && !strcmp(t->e[i].p.board_fp, board))
 			return &t->e[i];
 	return NULL;
+}
+
+static const struct pair_entry *find(const struct pairs *t, const char *hub, const char *board)
+{
+	return pairs_find((struct pairs *)t, hub, board);
 }
 
 static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
@@ -140,7 +207,9 @@ static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *
 			*pe = e;
 			return PAIRS_VIA;
 		}
-		if (why && e)
+		if (why && e && e->busy)
+			snprintf(why, whylen, "%s", e->note);
+		else if (why && e)
 			equiv_why(&e->p, classes, why, whylen);
 	}
 	if (why && whylen && !why[0]) {
@@ -198,4 +267,35 @@ void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
 	} else {
 		snprintf(out, len, "does not serve it: %s", why);
 	}
+}
+
+enum pairs_no pairs_no_kind(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			    const struct compiler_id *want, unsigned classes, unsigned *cls)
+{
+	enum pairs_no k = PN_NO_COMPILER;
+
+	for (size_t i = 0; i < nhave; i++) {
+		const struct pair_entry *e;
+		if (compiler_match(&have[i], want))
+			return PN_NONE;
+		if (strcmp(have[i].kind, want->kind) || strcmp(have[i].triple, want->triple) ||
+		    strcmp(have[i].version, want->version))
+			continue;
+		e = find(t, want->fingerprint, have[i].fingerprint);
+		if (e && !e->busy && equiv_job_ok(&e->p, classes))
+			return PN_NONE;
+		if (e && e->busy == PAIRS_PROVING) {
+			k = PN_PROVING;
+			continue;
+		}
+		for (unsigned c = 0; e && !e->busy && c < EQ_NCLASSES && k != PN_PROVING; c++)
+			if ((classes & EQ_MASK(c)) && e->p.state[c] == EQ_DIFFERS) {
+				k = PN_DIFFERS;
+				if (cls)
+					*cls = c;
+			}
+		if (k == PN_NO_COMPILER)
+			k = PN_UNPROVEN;
+	}
+	return k;
 }
