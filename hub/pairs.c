@@ -139,7 +139,10 @@ int pairs_save(const struct pairs *t, const char *path)
 	buf_put(&b, hdr, sizeof hdr - 1);
 	for (size_t i = 0; i < t->n; i++) {
 		int n;
-		if (t->e[i].busy || !t->e[i].p.hub_fp[0] || (n = pairs_format(&t->e[i], line, sizeof line)) < 0)
+		bool any = false;
+		for (unsigned c = 0; c < EQ_NCLASSES; c++)
+			any |= t->e[i].p.state[c] != EQ_UNPROVEN;
+		if (!any || !t->e[i].ident[0] || (n = pairs_format(&t->e[i], line, sizeof line)) < 0)
 			continue;
 		buf_put(&b, line, (size_t)n);
 		buf_put(&b, "\n", 1);
@@ -179,6 +182,14 @@ static const struct pair_entry *find(const struct pairs *t, const char *hub, con
 	return pairs_find((struct pairs *)t, hub, board);
 }
 
+static bool differs(const struct equiv_pair *p, unsigned classes)
+{
+	for (unsigned c = 0; c < EQ_NCLASSES; c++)
+		if ((classes & EQ_MASK(c)) && p->state[c] == EQ_DIFFERS)
+			return true;
+	return false;
+}
+
 static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
 			       const struct compiler_id *want, unsigned classes,
 			       const struct compiler_id **use, const struct pair_entry **pe,
@@ -207,7 +218,7 @@ static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *
 			*pe = e;
 			return PAIRS_VIA;
 		}
-		if (why && e && e->busy)
+		if (why && e && e->busy && !differs(&e->p, classes))
 			snprintf(why, whylen, "%s", e->note);
 		else if (why && e)
 			equiv_why(&e->p, classes, why, whylen);
@@ -269,33 +280,54 @@ void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
 	}
 }
 
+/* over several compilers: one that a proof may yet make serve wins */
+static int no_rank(enum pairs_no k)
+{
+	static const int r[] = { [PN_NONE] = 9, [PN_PROVING] = 5, [PN_UNPROVEN] = 4,
+				 [PN_DIFFERS] = 3, [PN_REFUSED] = 2, [PN_NO_COMPILER] = 1 };
+	return r[k];
+}
+
+/* one board compiler c of the job's release */
+static enum pairs_no no_one(const struct pairs *t, const struct compiler_id *c,
+			    const struct compiler_id *want, unsigned classes, unsigned *cls)
+{
+	const struct pair_entry *e = find(t, want->fingerprint, c->fingerprint);
+
+	if (!e)
+		return PN_UNPROVEN;
+	if (equiv_job_ok(&e->p, classes))
+		return PN_NONE;
+	for (unsigned k = 0; k < EQ_NCLASSES; k++)
+		if ((classes & EQ_MASK(k)) && e->p.state[k] == EQ_DIFFERS) {
+			*cls = k;
+			return PN_DIFFERS;
+		}
+	return e->busy == PAIRS_PROVING ? PN_PROVING : e->busy == PAIRS_REFUSED ? PN_REFUSED
+										: PN_UNPROVEN;
+}
+
 enum pairs_no pairs_no_kind(const struct pairs *t, const struct compiler_id *have, size_t nhave,
 			    const struct compiler_id *want, unsigned classes, unsigned *cls)
 {
 	enum pairs_no k = PN_NO_COMPILER;
 
 	for (size_t i = 0; i < nhave; i++) {
-		const struct pair_entry *e;
+		unsigned c = EQ_BASE;
+		enum pairs_no o;
 		if (compiler_match(&have[i], want))
 			return PN_NONE;
 		if (strcmp(have[i].kind, want->kind) || strcmp(have[i].triple, want->triple) ||
 		    strcmp(have[i].version, want->version))
 			continue;
-		e = find(t, want->fingerprint, have[i].fingerprint);
-		if (e && !e->busy && equiv_job_ok(&e->p, classes))
-			return PN_NONE;
-		if (e && e->busy == PAIRS_PROVING) {
-			k = PN_PROVING;
-			continue;
+		o = no_one(t, &have[i], want, classes, &c);
+		if (no_rank(o) > no_rank(k)) {
+			k = o;
+			if (o == PN_DIFFERS && cls)
+				*cls = c;
 		}
-		for (unsigned c = 0; e && !e->busy && c < EQ_NCLASSES && k != PN_PROVING; c++)
-			if ((classes & EQ_MASK(c)) && e->p.state[c] == EQ_DIFFERS) {
-				k = PN_DIFFERS;
-				if (cls)
-					*cls = c;
-			}
-		if (k == PN_NO_COMPILER)
-			k = PN_UNPROVEN;
+		if (k == PN_NONE)
+			break;
 	}
 	return k;
 }

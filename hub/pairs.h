@@ -26,10 +26,10 @@
 #define PAIRS_MAX 64
 #define PAIRS_IDENT_MAX 160
 
-/* busy: PAIRS_PROVING while hubd's canary jobs run (note says how far:
- * "proving board2's gcc 12.2.0 (1a2b3c4d): 3/12 canaries, stack-protector
- * class"), PAIRS_REFUSED when hubd will not prove it (note says why). Such
- * an entry has no proven class; pairs_save() leaves it out. */
+/* busy: PAIRS_PROVING while hubd's canary jobs run for classes without a
+ * verdict (note says how far: "proving board2's gcc 12.2.0 (1a2b3c4d):
+ * 3/12 canaries, stack-protector class"), PAIRS_REFUSED when hubd will not
+ * prove it (note says why). The classes already proven keep serving. */
 enum pairs_busy { PAIRS_IDLE = 0, PAIRS_PROVING, PAIRS_REFUSED };
 #define PAIRS_NOTE_MAX 128
 
@@ -54,7 +54,7 @@ int pairs_parse(struct pairs *t, const char *text, size_t len);
 int pairs_load(struct pairs *t, const char *path);
 /* One entry as a line of the file (no newline): its length, or -ENOSPC. */
 int pairs_format(const struct pair_entry *e, char *out, size_t len);
-/* Writes every entry that is not busy to path (temp file + rename, mode
+/* Writes every entry with a proven class and an ident to path (temp file + rename, mode
  * 0644). 0 or -errno. */
 int pairs_save(const struct pairs *t, const char *path);
 /* The entry of (hub fingerprint, board fingerprint), or NULL. */
@@ -96,9 +96,11 @@ void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
 /* Why no board compiler of `have` serves a job (want, classes), as a kind
  * hubctl status counts jobs kept local by: PN_NONE (one serves it),
  * PN_NO_COMPILER (no build of that release at all), PN_UNPROVEN (a build,
- * no proof and none running), PN_PROVING (a proof is running), PN_DIFFERS
- * (proven different for a class of the job: *cls, if cls != NULL). */
-enum pairs_no { PN_NONE, PN_NO_COMPILER, PN_UNPROVEN, PN_PROVING, PN_DIFFERS };
+ * no proof and none running), PN_REFUSED (hubd will not prove it),
+ * PN_PROVING (a proof is running), PN_DIFFERS (proven different for a class
+ * of the job: *cls, if cls != NULL). The first of PROVING, DIFFERS,
+ * REFUSED, UNPROVEN, NO_COMPILER over the compilers wins. */
+enum pairs_no { PN_NONE, PN_NO_COMPILER, PN_UNPROVEN, PN_REFUSED, PN_PROVING, PN_DIFFERS };
 enum pairs_no pairs_no_kind(const struct pairs *t, const struct compiler_id *have, size_t nhave,
 			    const struct compiler_id *want, unsigned classes, unsigned *cls);
 

@@ -131,6 +131,8 @@ static int local_child(void *arg)
 		if (run_cc(pre))
 			return 1;
 		for (unsigned s = 0; s < PROVE_SETS; s++) {
+			if (!(prove_st.classes & EQ_MASK(sets[s].cls)))
+				continue;
 			fmt(o, sizeof o, "%s.%u.o", n, s);
 			char *argv[] = { (char *)cc, (char *)sets[s].f[0], (char *)sets[s].f[1], "-c",
 					 i, "-o", o, NULL };
@@ -189,20 +191,25 @@ static void refuse(struct pair_entry *e, const char *why)
 }
 
 /* Starts proving (hub compiler a, board compiler b of node n). */
-static void start(const struct compiler_id *a, const struct compiler_id *b, const struct node *n)
+static void start(const struct compiler_id *a, const struct compiler_id *b, const struct node *n,
+		  unsigned classes)
 {
 	struct prove_state *P = &prove_st;
-	struct pair_entry *e;
+	struct pair_entry *e = pairs_find(&hub.pairs, a->fingerprint, b->fingerprint);
 	char why[300];
 	int rc;
 
-	if (hub.pairs.n >= PAIRS_MAX)
-		return;
-	e = &hub.pairs.e[hub.pairs.n];
-	memset(e, 0, sizeof *e);
-	memcpy(e->p.hub_fp, a->fingerprint, sizeof e->p.hub_fp);
-	memcpy(e->p.board_fp, b->fingerprint, sizeof e->p.board_fp);
-	P->entry = hub.pairs.n++;
+	if (!e) {
+		if (hub.pairs.n >= PAIRS_MAX)
+			return;
+		e = &hub.pairs.e[hub.pairs.n];
+		memset(e, 0, sizeof *e);
+		memcpy(e->p.hub_fp, a->fingerprint, sizeof e->p.hub_fp);
+		memcpy(e->p.board_fp, b->fingerprint, sizeof e->p.board_fp);
+		hub.pairs.n++;
+	}
+	P->entry = (size_t)(e - hub.pairs.e);
+	P->classes = classes;
 	P->hubc = *a;
 	if (!prove_compiler_trusted(a->path, P->hubc.path, sizeof P->hubc.path, why, sizeof why)) {
 		refuse(e, why);
@@ -227,28 +234,43 @@ static void start(const struct compiler_id *a, const struct compiler_id *b, cons
 	P->t0 = now_us();
 	P->nt = P->ndone = 0;
 	fmt(e->note, sizeof e->note, "proving %.40s's %s %s (%.8s): compiling the canaries here",
-		 P->board_node, b->kind, b->version, b->fingerprint);
+	    P->board_node, b->kind, b->version, b->fingerprint);
 	log_info("pair %.8s/%.8s: %s", a->fingerprint, b->fingerprint, e->note);
 }
 
+/* The classes of e with a verdict. */
+static unsigned proven(const struct pair_entry *e)
+{
+	unsigned m = 0;
+	for (unsigned c = 0; e && c < EQ_NCLASSES; c++)
+		if (e->p.state[c] != EQ_UNPROVEN)
+			m |= EQ_MASK(c);
+	return m;
+}
+
 /* A pair due for a proof: a compiler jobs asked for, another build of its
- * release on a board, no entry yet. */
+ * release on a board, and a class jobs asked for (base always) that has
+ * no verdict yet and no proof running or refused. */
 static void start_due(void)
 {
 	for (size_t a = 0; a < hub.asked.n; a++) {
 		const struct compiler_id *w = &hub.asked.a[a].id;
+		unsigned want = hub.asked.a[a].classes | EQ_MASK(EQ_BASE);
 		for (int i = 0; i < nnodes; i++) {
 			const struct node *n = &nodes[i];
 			if (!node_up(n))
 				continue;
 			for (size_t k = 0; k < n->ncompilers; k++) {
 				const struct compiler_id *c = &n->compilers[k];
+				const struct pair_entry *e;
 				if (strcmp(c->kind, w->kind) || strcmp(c->triple, w->triple) ||
 				    strcmp(c->version, w->version) ||
-				    !strcmp(c->fingerprint, w->fingerprint) ||
-				    pairs_find(&hub.pairs, w->fingerprint, c->fingerprint))
+				    !strcmp(c->fingerprint, w->fingerprint))
 					continue;
-				start(w, c, n);
+				e = pairs_find(&hub.pairs, w->fingerprint, c->fingerprint);
+				if ((e && e->busy) || !(want & ~proven(e)))
+					continue;
+				start(w, c, n, want & ~proven(e));
 				if (prove_st.phase != PR_IDLE)
 					return;
 			}
@@ -278,7 +300,10 @@ void prove_tick(void)
 		fail("a canary does not build with your compiler");
 		return;
 	}
-	fmt(p, sizeof p, "%s/%s.0.o", P->dir, P->canary[0]);
+	unsigned first = 0;
+	while (first < PROVE_SETS && !(P->classes & EQ_MASK(sets[first].cls)))
+		first++;
+	fmt(p, sizeof p, "%s/%s.%u.o", P->dir, P->canary[0], first);
 	if (buf_read_file(&b, p, 16u << 20) < 0 ||
 	    equiv_comment_ident(b.data, b.len, P->ident, sizeof P->ident) < 0) {
 		buf_free(&b);
@@ -288,7 +313,7 @@ void prove_tick(void)
 	buf_free(&b);
 	P->nt = 0;
 	for (uint8_t s = 0; s < PROVE_SETS; s++)
-		for (uint8_t c = 0; c < P->ncanary; c++)
+		for (uint8_t c = 0; c < P->ncanary && (P->classes & EQ_MASK(sets[s].cls)); c++)
 			P->t[P->nt++] = (struct prove_task){ .cls = sets[s].cls, .canary = c, .set = s };
 	P->t_local = now_us();
 	P->phase = PR_BOARD;
@@ -350,15 +375,16 @@ static bool offers_board(const struct node *n)
 	return false;
 }
 
-/* No board offers the board compiler any more: the entry matches nothing
- * from now on (never saved), so the pair is proven afresh if it comes
- * back; the next due proof may start. */
+/* No board offers the board compiler any more: the classes being proven
+ * stay without a verdict (proven again if it comes back); the next due
+ * proof may start. */
 static void abandon(void)
 {
 	struct pair_entry *e = entry();
 	log_info("pair %.8s/%.8s: no board offers %.8s any more, proof abandoned",
 		 prove_st.hubc.fingerprint, prove_st.board.fingerprint, prove_st.board.fingerprint);
-	memset(e, 0, sizeof *e);
+	e->busy = PAIRS_IDLE;
+	e->note[0] = 0;
 	prove_st.phase = PR_IDLE;
 	prove_st.nt = 0;
 	hub.need_sched = true;
@@ -411,7 +437,8 @@ static void finish(void)
 	int rc;
 
 	for (unsigned c = 0; c < EQ_NCLASSES; c++)
-		e->p.state[c] = EQ_UNPROVEN;
+		if (P->classes & EQ_MASK(c))
+			e->p.state[c] = EQ_UNPROVEN;
 	for (size_t i = 0; i < P->nt; i++) {
 		uint8_t *s = &e->p.state[P->t[i].cls];
 		if (!P->t[i].same)
@@ -501,28 +528,43 @@ const char *prove_local_label(const struct compiler_id *want, char *const *argv,
 			      char *buf, size_t len)
 {
 	unsigned classes = equiv_classes(argv, argc), cls = EQ_BASE;
-	bool proving = false, unproven = false, differs = false;
+	enum pairs_no k = PN_NO_COMPILER;
 
+	/* a pair no proof covers is due now, not after this job: its reason
+	 * is then "proving" */
+	if (prove_st.state[0] && prove_st.phase == PR_IDLE)
+		start_due();
 	for (int i = 0; i < nnodes; i++) {
 		unsigned c = EQ_BASE;
+		enum pairs_no o;
 		if (!node_up(&nodes[i]))
 			continue;
-		switch (pairs_no_kind(&hub.pairs, nodes[i].compilers, nodes[i].ncompilers, want,
-				      classes, &c)) {
-		case PN_PROVING: proving = true; break;
-		case PN_UNPROVEN: unproven = true; break;
-		case PN_DIFFERS: differs = true, cls = c; break;
-		default: break;
+		o = pairs_no_kind(&hub.pairs, nodes[i].compilers, nodes[i].ncompilers, want, classes, &c);
+		if (o == PN_NONE)
+			return NULL;	/* busy, not refused */
+		if (o == PN_PROVING || (o == PN_UNPROVEN && k != PN_PROVING) ||
+		    (o == PN_DIFFERS && k != PN_PROVING && k != PN_UNPROVEN) ||
+		    (o == PN_REFUSED && k == PN_NO_COMPILER)) {
+			k = o;
+			cls = c;
 		}
 	}
-	if (proving)
+	switch (k) {
+	case PN_PROVING:
 		fmt(buf, len, "not proven yet (proving)");
-	else if (unproven)
-		fmt(buf, len, "not proven (no canary proof)");
-	else if (differs)
-		fmt(buf, len, "%s code differs on every board",
-			 equiv_class_name((enum equiv_class)cls));
-	else
+		break;
+	case PN_UNPROVEN:	/* due: proven when the running proof ends */
+		fmt(buf, len, prove_st.state[0] ? "not proven yet (proving)"
+						: "not proven (no canary proof)");
+		break;
+	case PN_DIFFERS:
+		fmt(buf, len, "%s code differs on every board", equiv_class_name((enum equiv_class)cls));
+		break;
+	case PN_REFUSED:
+		fmt(buf, len, "not proven: hubd will not prove it");
+		break;
+	default:
 		return NULL;
+	}
 	return buf;
 }

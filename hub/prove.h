@@ -7,7 +7,8 @@
  * same release (kind, triple, version equal, fingerprint not) that no
  * proof covers — a new board, an upgraded compiler, a board restarted with
  * another one — hubd proves the pair in the background, one pair at a
- * time:
+ * time, for the flag classes jobs asked for (base always) that have no
+ * verdict yet (a later job of another class starts a proof of that one):
  *   1. local: a child of the dispatcher (no privilege at all: the run-as
  *      user, no capability, no_new_privs) preprocesses every canary of the
  *      canary directory with the hub compiler and compiles each with every

@@ -16,6 +16,7 @@ struct prove_state {
 	/* the one running proof */
 	enum prove_phase phase;
 	size_t entry;			/* its index in hub.pairs */
+	unsigned classes;		/* EQ_MASK()s it proves */
 	struct compiler_id hubc, board;
 	char board_node[64];
 	char dir[400];			/* its directory under state */

@@ -156,6 +156,15 @@ static void reason_cases(void)
 			cls == EQ_STACK_PROTECTOR, "stack-protector differs (class %u)", cls);
 		add(&t, HUBFP, OTHFP, EQ_UNPROVEN, EQ_UNPROVEN, PAIRS_PROVING);
 		T_CHECK(pairs_no_kind(&t, board, 2, &want, ssp, &cls) == PN_PROVING, "proving wins");
+		/* a class being proven leaves the proven ones serving */
+		t.e[1].p.state[EQ_BASE] = EQ_SAME;
+		T_CHECK(pairs_no_kind(&t, board + 1, 1, &want, EQ_MASK(EQ_BASE), &cls) == PN_NONE,
+			"base served while stack-protector is proven");
+		T_CHECK(pairs_no_kind(&t, board + 1, 1, &want, ssp, &cls) == PN_PROVING, "ssp: proving");
+		t.e[1].p.state[EQ_BASE] = EQ_UNPROVEN;
+		t.e[1].busy = PAIRS_REFUSED;
+		T_CHECK(pairs_no_kind(&t, board + 1, 1, &want, ssp, &cls) == PN_REFUSED, "refused");
+		T_CHECK(pairs_no_kind(&t, board, 2, &want, ssp, &cls) == PN_DIFFERS, "differs over refused");
 		struct compiler_id v13 = id("13.1.0", HUBFP);
 		T_CHECK(pairs_no_kind(&t, board, 2, &v13, ssp, &cls) == PN_NO_COMPILER, "other release");
 	}
