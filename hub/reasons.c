@@ -197,7 +197,8 @@ void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, const char *pa
 	if (refusal(why, l, sizeof l)) {
 		reasons_count(l);
 	} else if (nofarm && cid_ok && pair) {
-		snprintf(note, len, "no board serves this job: %s", pair);
+		snprintf(note, len, "%s", strstr(pair, "proving") ?
+			 "hubd is proving the boards' build of it by canaries" : pair);
 		reasons_count(pair);
 	} else if (nofarm) {
 		snprintf(note, len, "%s", cid_ok || !why[0] ? "no board offers this compiler" : why);
