@@ -66,8 +66,9 @@ struct job_result;
 
 /* Options: the state directory (NULL: /var/lib/usbfarm as root, else
  * $XDG_STATE_HOME or ~/.local/state/usbfarm) and the canary directory (NULL:
- * /usr/share/usbfarm/canaries, else scripts/lib/canaries beside the
- * build's bin/). Call before privileges are dropped: creates the state
+ * PREFIX/share/usbfarm/canaries beside PREFIX/sbin/hubd, else
+ * scripts/lib/canaries beside the build's bin/, else
+ * /usr/share/usbfarm/canaries). Call before privileges are dropped: creates the state
  * directory (owned by the run-as user) and loads STATE/pairs into hub.pairs
  * if it is trusted. 0 or -errno (then proving is off and said). */
 int prove_init(const char *state_dir, const char *canary_dir);

@@ -96,31 +96,44 @@ bool prove_compiler_trusted(const char *path, char *out, size_t outlen, char *wh
 	return true;
 }
 
-/* The canary directory: the option, the installed one, or the source
- * tree's beside the build (build/bin/hubd -> scripts/lib/canaries). */
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The canary directory: the option, the installed one beside hubd
+ * (PREFIX/sbin/hubd -> PREFIX/share/usbfarm/canaries, install.mk), or the
+ * source tree's beside the build (build/bin/hubd -> scripts/lib/canaries). */
 static void canary_dir(const char *opt, char *out, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n;
-	struct stat st;
 
 	if (opt) {
 		snprintf(out, len, "%s", opt);
 		return;
 	}
 	snprintf(out, len, "/usr/share/usbfarm/canaries");
-	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
-		return;
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
 		return;
 	exe[n] = 0;
 	for (int up = 0; up < 3; up++) {
 		char *s = strrchr(exe, '/');
-		if (s)
-			*s = 0;
+		if (!s)
+			return;
+		*s = 0;
+		if (up == 1) {	/* PREFIX */
+			snprintf(out, len, "%.*s/share/usbfarm/canaries",
+				 (int)(len > 40 ? len - 40 : 0), exe);
+			if (is_dir(out))
+				return;
+		}
 	}
 	snprintf(out, len, "%.*s/scripts/lib/canaries", (int)(len > 40 ? len - 40 : 0), exe);
+	if (!is_dir(out))
+		snprintf(out, len, "/usr/share/usbfarm/canaries");
 }
 
 static void state_dir(const char *opt, char *out, size_t len)
