@@ -143,7 +143,7 @@ static void usage(FILE *to, int code)
 "                         (read only if owned by root or you, and writable by\n"
 "                         nobody else; hubd proves pairs itself: hub/prove.h)\n"
 "      --state-dir DIR    hubd's own proofs (DIR/pairs) and canary compiles\n"
-"                         (default /var/lib/usbfarm as root)\n"
+"                         (default /var/lib/usbfarm/hubd as root)\n"
 "      --canaries DIR     the canary sources (default PREFIX/share/usbfarm/canaries\n"
 "                         beside hubd, else the source tree's scripts/lib/canaries)\n"
 "  -f, --foreground       stay in the foreground (the default; hubd does not\n"

@@ -64,7 +64,7 @@
 struct node;
 struct job_result;
 
-/* Options: the state directory (NULL: /var/lib/usbfarm as root, else
+/* Options: the state directory (NULL: /var/lib/usbfarm/hubd as root, else
  * $XDG_STATE_HOME or ~/.local/state/usbfarm) and the canary directory (NULL:
  * PREFIX/share/usbfarm/canaries beside PREFIX/sbin/hubd, else
  * scripts/lib/canaries beside the build's bin/, else

@@ -143,7 +143,7 @@ static void state_dir(const char *opt, char *out, size_t len)
 	if (opt)
 		snprintf(out, len, "%s", opt);
 	else if (privsep_root())
-		snprintf(out, len, "/var/lib/usbfarm");
+		snprintf(out, len, "/var/lib/usbfarm/hubd");
 	else if (x && x[0] == '/')
 		snprintf(out, len, "%s/usbfarm", x);
 	else
