@@ -278,8 +278,22 @@ static void start_due(void)
 	}
 }
 
+/* The proof ends with canary jobs still out: their slots are free again
+ * (a late RESULT of one is then ignored, prove_on_result()). */
+static void release_sent(void)
+{
+	for (size_t i = 0; i < prove_st.nt; i++) {
+		struct prove_task *t = &prove_st.t[i];
+		if (t->sent && t->node && t->node->running)
+			t->node->running--;
+		t->sent = false;
+		t->node = NULL;
+	}
+}
+
 static void fail(const char *why)
 {
+	release_sent();
 	refuse(entry(), why);
 	log_warn("pair %.8s/%.8s: %s", prove_st.hubc.fingerprint, prove_st.board.fingerprint,
 		 entry()->note);
@@ -294,9 +308,11 @@ void prove_tick(void)
 	char p[600];
 	struct buf b = BUF_INIT;
 
-	if (P->phase != PR_LOCAL || waitpid(P->pid, &st, WNOHANG) != P->pid)
+	pid_t w;
+
+	if (P->phase != PR_LOCAL || (w = waitpid(P->pid, &st, WNOHANG)) == 0)
 		return;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+	if (w != P->pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		fail("a canary does not build with your compiler");
 		return;
 	}
@@ -383,6 +399,7 @@ static void abandon(void)
 	struct pair_entry *e = entry();
 	log_info("pair %.8s/%.8s: no board offers %.8s any more, proof abandoned",
 		 prove_st.hubc.fingerprint, prove_st.board.fingerprint, prove_st.board.fingerprint);
+	release_sent();
 	e->busy = PAIRS_IDLE;
 	e->note[0] = 0;
 	prove_st.phase = PR_IDLE;
