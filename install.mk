@@ -2,7 +2,8 @@
 #
 #   make install            everything below, into $(DESTDIR)$(PREFIX)
 #   make install-hub        dcc, hubctl, hubd, the masquerade dir, hubd's unit,
-#                           the hub's udev rules, sysusers.d, their man pages
+#                           the hub's udev rules, sysusers.d, their man pages,
+#                           hubd's canaries (share/usbfarm/canaries)
 #   make install-node       noded, usbfarm-gadget (where built), their units,
 #                           the board's udev rules, their man pages
 #   make install-sim        simfarm, its fault forwarder, simfarm(1)
@@ -21,6 +22,7 @@ SBINDIR      ?= $(PREFIX)/sbin
 PKGLIBDIR    ?= $(PREFIX)/lib/usbfarm
 MASQDIR      ?= $(PKGLIBDIR)/bin
 MANDIR       ?= $(PREFIX)/share/man
+CANARYDIR    ?= $(PREFIX)/share/usbfarm/canaries
 SYSCONFDIR   ?= /etc
 UNITDIR      ?= $(PREFIX)/lib/systemd/system
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
@@ -59,6 +61,8 @@ install-hub: $(HUB_BINS) $(HUB_SBINS)
 	for n in $(MASQ_NAMES); do ln -sfn "$$rel" $(D)$(MASQDIR)/$$n; done
 	$(call install_unit,systemd/usbfarm-hubd.service.in)
 	$(INSTALL) -m 644 systemd/usbfarm.sysusers $(D)$(SYSUSERSDIR)/usbfarm.conf
+	$(INSTALL) -d $(D)$(CANARYDIR)
+	$(INSTALL) -m 644 scripts/lib/canaries/*.c $(D)$(CANARYDIR)/
 	$(INSTALL) -m 644 systemd/usbfarm-hubd.default $(D)$(SYSCONFDIR)/default/usbfarm-hubd
 	$(INSTALL) -m 644 man/dcc.1 man/hubctl.1 $(D)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/hubd.8 $(D)$(MANDIR)/man8/

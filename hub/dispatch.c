@@ -13,6 +13,7 @@
 #include "client.h"
 #include "conns.h"
 #include "hub.h"
+#include "prove.h"
 #include "reasons.h"
 #include "verify.h"
 
@@ -131,9 +132,13 @@ void grant_local(struct job *j)
 
 	a.queue_us = now_us() - j->t_submit;
 	job_recovered(j, now_us());
-	if (waiting) {	/* reasons.h */
-		reasons_hub_local(j->why, j->cid_ok, !j->attempts && !job_farmable(j),
-				  a.o.error, sizeof a.o.error);
+	if (waiting) {	/* reasons.h; a pair's verdict: prove.h */
+		char pl[REASON_LABEL_MAX];
+		bool nofarm = !j->attempts && !job_farmable(j);
+		const char *pair = nofarm && j->cid_ok ? prove_local_label(&j->cid, j->sub.d.args,
+									   j->sub.d.nargs, pl, sizeof pl)
+						       : NULL;
+		reasons_hub_local(j->why, j->cid_ok, nofarm, pair, a.o.error, sizeof a.o.error);
 		hub.jobs_local++;
 		log_debug("job %llu -> local slot (%d/%d)", (unsigned long long)j->id,
 			  hub.local_used + 1, hub.local_slots);
@@ -215,4 +220,5 @@ void schedule(void)
 		}
 		ahead++;
 	}
+	prove_schedule();	/* canary jobs, behind every user job (prove.h) */
 }

@@ -49,6 +49,7 @@
 #include "client.h"
 #include "verify.h"
 #include "enroll.h"
+#include "prove.h"
 
 #include "../lib/clock.h"
 #include "../lib/ifwatch.h"
@@ -70,6 +71,7 @@
 
 static volatile sig_atomic_t stop_signal;
 static struct ifwatch *ifw;	/* carrier and hot-unplug events; NULL if netlink is unavailable */
+static const char *prove_opt_state, *prove_opt_canaries;	/* --state-dir, --canaries */
 
 /* ---- options ---- */
 
@@ -138,6 +140,12 @@ static void usage(FILE *to, int code)
 "                         (scripts/pair-prove): a board whose compiler is\n"
 "                         another build of yours serves the flag classes\n"
 "                         proven byte-identical, its objects given your ident\n"
+"                         (read only if owned by root or you, and writable by\n"
+"                         nobody else; hubd proves pairs itself: hub/prove.h)\n"
+"      --state-dir DIR    hubd's own proofs (DIR/pairs) and canary compiles\n"
+"                         (default /var/lib/usbfarm/hubd as root)\n"
+"      --canaries DIR     the canary sources (default PREFIX/share/usbfarm/canaries\n"
+"                         beside hubd, else the source tree's scripts/lib/canaries)\n"
 "  -f, --foreground       stay in the foreground (the default; hubd does not\n"
 "                         daemonize, run it under systemd or similar)\n"
 "      --syslog           log to syslog instead of stderr\n"
@@ -203,6 +211,8 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 		{ "job-timeout", required_argument, NULL, 't' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "pairs", required_argument, NULL, 'P' },
+		{ "state-dir", required_argument, NULL, 'D' },
+		{ "canaries", required_argument, NULL, 'K' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -233,10 +243,16 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 		case 'l': hub.local_slots = parse_int(optarg, "--local-slots", 0, 4096); break;
 		case 't': hub.job_timeout_s = parse_int(optarg, "--job-timeout", 0, 86400); break;
 		case 'r': hub.retries = parse_int(optarg, "--retries", 0, 63); break;
-		case 'P':
+		case 'P': {
+			char why[300];	/* the trust rule: hub/prove.h */
+			if (!prove_file_trusted(optarg, getuid(), why, sizeof why))
+				fatal("--pairs: %s", why);
 			if (pairs_load(&hub.pairs, optarg))
 				fatal("--pairs %s: cannot read", optarg);
 			break;
+		}
+		case 'D': prove_opt_state = optarg; break;
+		case 'K': prove_opt_canaries = optarg; break;
 		case 'f': break;
 		case 'S': *use_syslog = true; break;
 		case 'v': hub.verbose++; break;
@@ -326,6 +342,7 @@ static void setup(const struct guard_cfg *gc, bool use_syslog, const char *user,
 			fatal("bad interface name '%s'", nodes[i].iface);
 	if ((irc = opener_start()) < 0)
 		fatal("cannot start the link opener: %s", strerror(-irc));
+	(void)prove_init(prove_opt_state, prove_opt_canaries);	/* says why if off */
 	privsep_drop_dispatcher();
 	hub.started = now_us();
 	hub.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
@@ -443,6 +460,7 @@ static void pollset_handle(struct pollset *ps, int rc)
 	uint64_t now = now_us();
 	nodes_relink_due(now);
 	fo_tick(now);
+	prove_tick();
 }
 
 static void loop(void)

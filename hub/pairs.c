@@ -5,8 +5,10 @@
 #include "pairs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool hex32(const char *s, size_t l)
 {
@@ -104,12 +106,88 @@ int pairs_load(struct pairs *t, const char *path)
 	return r;
 }
 
-static const struct pair_entry *find(const struct pairs *t, const char *hub, const char *board)
+int pairs_format(const struct pair_entry *e, char *out, size_t len)
+{
+	size_t used;
+	int n = snprintf(out, len, "pair %s %s", e->p.hub_fp, e->p.board_fp);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	used = (size_t)n;
+	for (unsigned c = 0; c < EQ_NCLASSES; c++) {
+		if (e->p.state[c] == EQ_UNPROVEN)
+			continue;
+		n = snprintf(out + used, len - used, " %s=%s", equiv_class_name((enum equiv_class)c),
+			     e->p.state[c] == EQ_SAME ? "same" : "differs");
+		if (n < 0 || (size_t)n >= len - used)
+			return -ENOSPC;
+		used += (size_t)n;
+	}
+	n = snprintf(out + used, len - used, " ident=%s", e->ident);
+	if (n < 0 || (size_t)n >= len - used)
+		return -ENOSPC;
+	return (int)(used + (size_t)n);
+}
+
+int pairs_save(const struct pairs *t, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char tmp[512], line[400];
+	int fd, rc = 0;
+
+	static const char hdr[] = "# proven pairs (hub/pairs.h), written by hubd\n";
+	buf_put(&b, hdr, sizeof hdr - 1);
+	for (size_t i = 0; i < t->n; i++) {
+		int n;
+		bool any = false;
+		for (unsigned c = 0; c < EQ_NCLASSES; c++)
+			any |= t->e[i].p.state[c] != EQ_UNPROVEN;
+		if (!any || !t->e[i].ident[0] || (n = pairs_format(&t->e[i], line, sizeof line)) < 0)
+			continue;
+		buf_put(&b, line, (size_t)n);
+		buf_put(&b, "\n", 1);
+	}
+	if (!buf_ok(&b) || snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+		buf_free(&b);
+		return -ENOMEM;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		rc = -errno;
+	else {
+		rc = write_full(fd, b.data, b.len);
+		if (rc == 0 && fsync(fd) < 0)
+			rc = -errno;
+		if (close(fd) < 0 && rc == 0)
+			rc = -errno;
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = -errno;
+		if (rc < 0)
+			unlink(tmp);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+struct pair_entry *pairs_find(struct pairs *t, const char *hub, const char *board)
 {
 	for (size_t i = 0; t && i < t->n; i++)
 		if (!strcmp(t->e[i].p.hub_fp, hub) && !strcmp(t->e[i].p.board_fp, board))
 			return &t->e[i];
 	return NULL;
+}
+
+static const struct pair_entry *find(const struct pairs *t, const char *hub, const char *board)
+{
+	return pairs_find((struct pairs *)t, hub, board);
+}
+
+static bool differs(const struct equiv_pair *p, unsigned classes)
+{
+	for (unsigned c = 0; c < EQ_NCLASSES; c++)
+		if ((classes & EQ_MASK(c)) && p->state[c] == EQ_DIFFERS)
+			return true;
+	return false;
 }
 
 static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *have, size_t nhave,
@@ -140,7 +218,9 @@ static enum pairs_verdict pick(const struct pairs *t, const struct compiler_id *
 			*pe = e;
 			return PAIRS_VIA;
 		}
-		if (why && e)
+		if (why && e && e->busy && !differs(&e->p, classes))
+			snprintf(why, whylen, "%s", e->note);
+		else if (why && e)
 			equiv_why(&e->p, classes, why, whylen);
 	}
 	if (why && whylen && !why[0]) {
@@ -198,4 +278,56 @@ void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
 	} else {
 		snprintf(out, len, "does not serve it: %s", why);
 	}
+}
+
+/* over several compilers: one that a proof may yet make serve wins */
+static int no_rank(enum pairs_no k)
+{
+	static const int r[] = { [PN_NONE] = 9, [PN_PROVING] = 5, [PN_UNPROVEN] = 4,
+				 [PN_DIFFERS] = 3, [PN_REFUSED] = 2, [PN_NO_COMPILER] = 1 };
+	return r[k];
+}
+
+/* one board compiler c of the job's release */
+static enum pairs_no no_one(const struct pairs *t, const struct compiler_id *c,
+			    const struct compiler_id *want, unsigned classes, unsigned *cls)
+{
+	const struct pair_entry *e = find(t, want->fingerprint, c->fingerprint);
+
+	if (!e)
+		return PN_UNPROVEN;
+	if (equiv_job_ok(&e->p, classes))
+		return PN_NONE;
+	for (unsigned k = 0; k < EQ_NCLASSES; k++)
+		if ((classes & EQ_MASK(k)) && e->p.state[k] == EQ_DIFFERS) {
+			*cls = k;
+			return PN_DIFFERS;
+		}
+	return e->busy == PAIRS_PROVING ? PN_PROVING : e->busy == PAIRS_REFUSED ? PN_REFUSED
+										: PN_UNPROVEN;
+}
+
+enum pairs_no pairs_no_kind(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			    const struct compiler_id *want, unsigned classes, unsigned *cls)
+{
+	enum pairs_no k = PN_NO_COMPILER;
+
+	for (size_t i = 0; i < nhave; i++) {
+		unsigned c = EQ_BASE;
+		enum pairs_no o;
+		if (compiler_match(&have[i], want))
+			return PN_NONE;
+		if (strcmp(have[i].kind, want->kind) || strcmp(have[i].triple, want->triple) ||
+		    strcmp(have[i].version, want->version))
+			continue;
+		o = no_one(t, &have[i], want, classes, &c);
+		if (no_rank(o) > no_rank(k)) {
+			k = o;
+			if (o == PN_DIFFERS && cls)
+				*cls = c;
+		}
+		if (k == PN_NONE)
+			break;
+	}
+	return k;
 }

@@ -26,9 +26,18 @@
 #define PAIRS_MAX 64
 #define PAIRS_IDENT_MAX 160
 
+/* busy: PAIRS_PROVING while hubd's canary jobs run for classes without a
+ * verdict (note says how far: "proving board2's gcc 12.2.0 (1a2b3c4d):
+ * 3/12 canaries, stack-protector class"), PAIRS_REFUSED when hubd will not
+ * prove it (note says why). The classes already proven keep serving. */
+enum pairs_busy { PAIRS_IDLE = 0, PAIRS_PROVING, PAIRS_REFUSED };
+#define PAIRS_NOTE_MAX 128
+
 struct pair_entry {
 	struct equiv_pair p;
 	char ident[PAIRS_IDENT_MAX];
+	uint8_t busy;		/* enum pairs_busy */
+	char note[PAIRS_NOTE_MAX];
 };
 
 struct pairs {
@@ -43,6 +52,13 @@ struct pairs {
 int pairs_parse(struct pairs *t, const char *text, size_t len);
 /* Reads and parses a file. 0 or -errno. */
 int pairs_load(struct pairs *t, const char *path);
+/* One entry as a line of the file (no newline): its length, or -ENOSPC. */
+int pairs_format(const struct pair_entry *e, char *out, size_t len);
+/* Writes every entry with a proven class and an ident to path (temp file + rename, mode
+ * 0644). 0 or -errno. */
+int pairs_save(const struct pairs *t, const char *path);
+/* The entry of (hub fingerprint, board fingerprint), or NULL. */
+struct pair_entry *pairs_find(struct pairs *t, const char *hub_fp, const char *board_fp);
 
 /* What a node can do for a job asked for `want` with argv (the compile
  * arguments): PAIRS_EXACT (a compiler of the very identity), PAIRS_VIA
@@ -76,5 +92,16 @@ bool pairs_note(struct pairs_seen *s, const struct compiler_id *want, char *cons
  * classes seen so far. */
 void pairs_verdict(const struct pairs *t, const struct pairs_asked *a,
 		   const struct compiler_id *have, size_t nhave, char *out, size_t len);
+
+/* Why no board compiler of `have` serves a job (want, classes), as a kind
+ * hubctl status counts jobs kept local by: PN_NONE (one serves it),
+ * PN_NO_COMPILER (no build of that release at all), PN_UNPROVEN (a build,
+ * no proof and none running), PN_REFUSED (hubd will not prove it),
+ * PN_PROVING (a proof is running), PN_DIFFERS (proven different for a class
+ * of the job: *cls, if cls != NULL). The first of PROVING, DIFFERS,
+ * REFUSED, UNPROVEN, NO_COMPILER over the compilers wins. */
+enum pairs_no { PN_NONE, PN_NO_COMPILER, PN_UNPROVEN, PN_REFUSED, PN_PROVING, PN_DIFFERS };
+enum pairs_no pairs_no_kind(const struct pairs *t, const struct compiler_id *have, size_t nhave,
+			    const struct compiler_id *want, unsigned classes, unsigned *cls);
 
 #endif

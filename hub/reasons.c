@@ -189,12 +189,17 @@ static const char *refusal(const char *why, char *l, size_t len)
 	return l;
 }
 
-void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, char *note, size_t len)
+void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, const char *pair, char *note,
+		       size_t len)
 {
 	char l[REASON_LABEL_MAX];
 
 	if (refusal(why, l, sizeof l)) {
 		reasons_count(l);
+	} else if (nofarm && cid_ok && pair) {
+		snprintf(note, len, "%s", strstr(pair, "proving") ?
+			 "hubd is proving the boards' build of it by canaries" : pair);
+		reasons_count(pair);
 	} else if (nofarm) {
 		snprintf(note, len, "%s", cid_ok || !why[0] ? "no board offers this compiler" : why);
 		reasons_count(cid_ok ? "no board offers the compiler" : "compiler not identified");

@@ -56,10 +56,14 @@ void reasons_say_once(int fd, const char *msg);
 
 void reasons_count(const char *label);
 /* hubd gives a job a local slot. why: hubd's reason the job cannot go to a
- * node ("" if none: all boards busy); nofarm: no board up offers its
- * compiler. Counts it, and fills note (the ANSWER's error, which dcc says
- * once per build) when no board at all can take jobs of this compiler. */
-void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, char *note, size_t len);
+ * node ("" if none: all boards busy); nofarm: no board up serves it;
+ * pair: then, the label of why (hub/prove.h: prove_local_label(), e.g.
+ * "stack-protector code differs on every board", "not proven yet
+ * (proving)"), NULL for "no board offers the compiler". Counts it, and
+ * fills note (the ANSWER's error, which dcc says once per build) when no
+ * board at all can take jobs of this compiler. */
+void reasons_hub_local(const char *why, bool cid_ok, bool nofarm, const char *pair, char *note,
+		       size_t len);
 /* hubd fails a job over to dcc (why: hubd's reason). Counts it. */
 void reasons_hub_failed(const char *why);
 /*
