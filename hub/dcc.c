@@ -23,6 +23,7 @@
 #include "../lib/spawn.h"
 #include "ppcheck.h"
 #include "reasons.h"
+#include "scand.h"
 #include "verify.h"
 
 #include <errno.h>
@@ -118,6 +119,8 @@ static void usage(FILE *f)
 "    dcc [COMPILER-ARGS...]              the compiler is cc\n"
 "    COMPILER [COMPILER-ARGS...]         dcc installed under the compiler's name\n"
 "    dcc --help | --version\n"
+"    dcc --scan-server [--foreground] [--idle SECONDS]\n"
+"    dcc --scan [--stats] [COMPILER COMPILER-ARGS...]\n"
 "\n"
 "DESCRIPTION\n"
 "    dcc decides from the arguments whether a command can be compiled on a\n"
@@ -150,6 +153,13 @@ static void usage(FILE *f)
 "    regular file (/dev/null, a FIFO, -), an output that is /dev/null or\n"
 "    an existing non-regular file.\n"
 "\n"
+"SCAN SERVER\n"
+"    --scan-server runs this user's include scanner (started by dcc on\n"
+"    first use; one per user, socket and log in $XDG_RUNTIME_DIR/usbfarm\n"
+"    or /tmp/usbfarm-UID; exits after --idle seconds without a client,\n"
+"    default 600). --scan prints a compile's inputs as it scans them\n"
+"    (--stats: its counters).\n"
+"\n"
 "INVOCATION\n"
 "    Explicit:   CC=\"dcc gcc\" CXX=\"dcc g++\"; COMPILER may be a path.\n"
 "    Implicit:   dcc -c a.c (first argument is an option or a source).\n"
@@ -162,6 +172,7 @@ static void usage(FILE *f)
 "ENVIRONMENT\n"
 "    DCC_VERBOSE=1      trace decisions on stderr (or UNCACHED_ERR_FD)\n"
 "    DCC_LOCAL=1        never distribute\n"
+"    DCC_SCAN_IDLE=S    the scan server's idle exit (seconds)\n"
 "    DCC_RECURSION      set by dcc for the compilers it runs (recursion guard)\n"
 "    USBFARM_SOCKET     hubd's socket (default: see hubd)\n"
 "    UNCACHED_ERR_FD    file descriptor for dcc's own messages (ccache)\n"
@@ -463,6 +474,10 @@ static int invocation(int argc, char **argv, const char *selfp, struct call *c)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--scan-server"))
+		return scand_main(argc, argv);
+	if (!strcmp(argv[1], "--scan"))
+		return scand_cli(selfp, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("dcc (usbfarm) %s\n", DCC_VERSION);
 		return 0;
