@@ -3,15 +3,26 @@
  *
  * Layout of each message (after the two-byte version/type header):
  *   JOB       u64 id, compiler, u16 nargs, nargs x str, str input_name,
- *             str output_name, str hub_cwd, u8 flags (bit0 want_dwo), u32 cpu_s,
- *             u64 mem, u64 out_bytes, u32 timeout_ms, blob input
+ *             str output_name, str hub_cwd, u8 flags (bit0 want_dwo, bit1
+ *             tree), u32 cpu_s, u64 mem, u64 out_bytes, u32 timeout_ms,
+ *             blob input (empty for a tree job), then for a tree job only:
+ *             u32 nin, nin x input, u32 nblob, nblob x (hash, blob bytes),
+ *             str deps_name, u8 complete
  *   RESULT    u64 id, i32 status, i32 farm_error, str error, u64 wall_us,
- *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo
+ *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo,
+ *             blob dep, u32 nmissing, nmissing x hash, u32 nunsent,
+ *             nunsent x name
  *   CANCEL    u64 id
  *   TELEMETRY u32 load, u16 running, u16 slots, i32 temp, u32 fcur, u32 fmax,
- *             u64 mem_total, u64 mem_avail
- *   NODEINFO  u16 slots, u8 complete, str name, u16 n, n x compiler
+ *             u64 mem_total, u64 mem_avail, u64 store_bytes, u64 store_blobs,
+ *             u64 store_hits, u64 store_misses, u64 store_corrupt
+ *   NODEINFO  u16 slots, u8 complete, str name, u64 store_id, u64 store_cap,
+ *             u16 n, n x compiler
  * compiler = compiler_encode()'s form (lib/compiler.c; no path).
+ * input    = u8 kind, path; FILE: hash, u64 size, u32 mode; LINK: path
+ *            (the target); DIR: nothing more.
+ * path     = u16 length (1..JOB_INPUT_PATH_MAX), bytes without NUL; an
+ *            input's path starts with '/'. hash = 32 bytes.
  */
 #include "job.h"
 #include "argv_wire.h"
@@ -108,7 +119,224 @@ bool job_outcome_ok(const struct job_outcome *o)
 {
 	return o->out_len <= JOB_MAX_TEXT && o->err_len <= JOB_MAX_TEXT &&
 	       o->obj_len <= JOB_MAX_OUTPUT && o->dwo_len <= JOB_MAX_OUTPUT &&
+	       o->dep_len <= JOB_MAX_TEXT && (o->dep_len == 0 || o->dep) &&
 	       fits(o->error, JOB_ERROR_MAX);
+}
+
+/* ---- a tree job's inputs and blobs (JOB), a RESULT's names ---- */
+
+#define JOB_FLAG_DWO 1u
+#define JOB_FLAG_TREE 2u
+#define INPUT_WIRE_MIN 3u	/* kind, u16 path length (a DIR; its path >= 1 more) */
+#define BLOB_WIRE_MIN 36u	/* hash, u32 length */
+#define NAME_WIRE_MIN 3u	/* u16 length, one byte */
+
+static bool path_ok(const char *p, size_t n)
+{
+	return p && n >= 1 && n <= JOB_INPUT_PATH_MAX && !memchr(p, 0, n);
+}
+
+static void put_path(struct buf *b, const char *p, size_t n)
+{
+	buf_u16(b, (uint16_t)n);
+	buf_put(b, p, n);
+}
+
+/* A path (a view into the message), or NULL with the cursor's err set. */
+static const char *get_path(struct cursor *c, uint32_t *len)
+{
+	uint16_t n = cur_u16(c);
+	const uint8_t *p = cur_take(c, n);
+
+	*len = 0;
+	if (!p || !path_ok((const char *)p, n)) {
+		c->err = true;
+		return NULL;
+	}
+	*len = n;
+	return (const char *)p;
+}
+
+static bool input_ok(const struct job_input *in)
+{
+	if (in->kind > JOB_IN_DIR || !path_ok(in->path, in->path_len) || in->path[0] != '/')
+		return false;
+	if (in->kind == JOB_IN_FILE)
+		return in->size <= JOB_BLOB_MAX && (in->mode & ~07777u) == 0;
+	if (in->kind == JOB_IN_LINK)
+		return path_ok(in->target, in->target_len);
+	return true;
+}
+
+static bool tree_ok(const struct job_tree *t)
+{
+	uint64_t bytes = 0;
+
+	if (t->nin > JOB_MAX_INPUTS || t->nblob > JOB_MAX_BLOBS || (t->nin && !t->in) ||
+	    (t->nblob && !t->blob) || !fits(t->deps_name, JOB_NAME_MAX))
+		return false;
+	for (size_t i = 0; i < t->nin; i++)
+		if (!input_ok(&t->in[i]))
+			return false;
+	for (size_t i = 0; i < t->nblob; i++) {
+		const struct job_blob *bl = &t->blob[i];
+		if (bl->len > JOB_BLOB_MAX || (bl->len && !bl->data))
+			return false;
+		bytes += bl->len;
+		if (bytes > JOB_MAX_INPUT)
+			return false;
+	}
+	return true;
+}
+
+static void put_tree(struct buf *b, const struct job_tree *t)
+{
+	buf_u32(b, (uint32_t)t->nin);
+	for (size_t i = 0; i < t->nin; i++) {
+		const struct job_input *in = &t->in[i];
+		buf_u8(b, in->kind);
+		put_path(b, in->path, in->path_len);
+		if (in->kind == JOB_IN_FILE) {
+			buf_put(b, in->hash, sizeof in->hash);
+			buf_u64(b, in->size);
+			buf_u32(b, in->mode);
+		} else if (in->kind == JOB_IN_LINK) {
+			put_path(b, in->target, in->target_len);
+		}
+	}
+	buf_u32(b, (uint32_t)t->nblob);
+	for (size_t i = 0; i < t->nblob; i++) {
+		buf_put(b, t->blob[i].hash, sizeof t->blob[i].hash);
+		buf_blob(b, t->blob[i].data, t->blob[i].len);
+	}
+	buf_str(b, t->deps_name);
+	buf_u8(b, t->complete ? 1 : 0);
+}
+
+static void get_input(struct cursor *c, struct job_input *in)
+{
+	in->kind = cur_u8(c);
+	in->path = get_path(c, &in->path_len);
+	if (in->kind == JOB_IN_FILE) {
+		cur_copy(c, in->hash, sizeof in->hash);
+		in->size = cur_u64(c);
+		in->mode = cur_u32(c);
+	} else if (in->kind == JOB_IN_LINK) {
+		in->target = get_path(c, &in->target_len);
+	}
+	if (!c->err && !input_ok(in))
+		c->err = true;
+}
+
+/* The tree part; arrays allocated only as far as the bytes left could
+ * describe them. -EPROTO or -ENOMEM leave what was allocated in t (the
+ * caller's job_spec_free releases it). */
+static int get_tree(struct cursor *c, struct job_tree *t)
+{
+	uint64_t bytes = 0;
+	uint32_t n = cur_u32(c);
+
+	if (c->err || n > JOB_MAX_INPUTS || (uint64_t)n * INPUT_WIRE_MIN > cur_left(c))
+		return -EPROTO;
+	if (n && !(t->in = calloc(n, sizeof *t->in)))
+		return -ENOMEM;
+	t->nin = n;
+	for (uint32_t i = 0; i < n && !c->err; i++)
+		get_input(c, &t->in[i]);
+	n = cur_u32(c);
+	if (c->err || n > JOB_MAX_BLOBS || (uint64_t)n * BLOB_WIRE_MIN > cur_left(c))
+		return -EPROTO;
+	if (n && !(t->blob = calloc(n, sizeof *t->blob)))
+		return -ENOMEM;
+	t->nblob = n;
+	for (uint32_t i = 0; i < n && !c->err; i++) {
+		struct job_blob *bl = &t->blob[i];
+		cur_copy(c, bl->hash, sizeof bl->hash);
+		bl->data = cur_blob(c, JOB_BLOB_MAX, &bl->len);
+		bytes += bl->len;
+		if (bytes > JOB_MAX_INPUT)
+			c->err = true;
+	}
+	cur_str(c, t->deps_name, sizeof t->deps_name);
+	uint8_t complete = cur_u8(c);
+	if (complete > 1)
+		c->err = true;
+	t->complete = complete;
+	return c->err ? -EPROTO : 0;
+}
+
+static bool names_ok(const struct job_result *r)
+{
+	if (r->nmissing > JOB_MAX_NAMES || r->nunsent > JOB_MAX_NAMES ||
+	    (r->nmissing && !r->missing) || (r->nunsent && !r->unsent))
+		return false;
+	for (size_t i = 0; i < r->nunsent; i++)
+		if (!r->unsent[i] ||
+		    !path_ok(r->unsent[i], strnlen(r->unsent[i], JOB_INPUT_PATH_MAX + 1)))
+			return false;
+	return true;
+}
+
+static void put_names(struct buf *b, const struct job_result *r)
+{
+	buf_u32(b, (uint32_t)r->nmissing);
+	buf_put(b, r->missing, r->nmissing * sizeof *r->missing);
+	buf_u32(b, (uint32_t)r->nunsent);
+	for (size_t i = 0; i < r->nunsent; i++)
+		put_path(b, r->unsent[i], strlen(r->unsent[i]));
+}
+
+/* The unsent names as one block: the pointers (NULL-terminated), then the
+ * NUL-terminated strings; a first pass over the views sizes it. */
+static int get_unsent(struct cursor *c, struct job_result *r)
+{
+	uint32_t n = cur_u32(c), l;
+	struct cursor scan;
+	size_t total = 0;
+	char **v, *s;
+
+	if (c->err || n > JOB_MAX_NAMES || (uint64_t)n * NAME_WIRE_MIN > cur_left(c))
+		return -EPROTO;
+	if (!n)
+		return 0;
+	scan = *c;
+	for (uint32_t i = 0; i < n; i++) {
+		get_path(&scan, &l);
+		total += (size_t)l + 1;
+	}
+	if (scan.err)
+		return -EPROTO;
+	v = malloc((n + 1) * sizeof *v + total);
+	if (!v)
+		return -ENOMEM;
+	s = (char *)(v + n + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *p = get_path(c, &l);
+		memcpy(s, p, l);
+		s[l] = 0;
+		v[i] = s;
+		s += (size_t)l + 1;
+	}
+	v[n] = NULL;
+	r->unsent = v;
+	r->nunsent = n;
+	return 0;
+}
+
+static int get_names(struct cursor *c, struct job_result *r)
+{
+	uint32_t n = cur_u32(c);
+
+	if (c->err || n > JOB_MAX_NAMES || (uint64_t)n * sizeof *r->missing > cur_left(c))
+		return -EPROTO;
+	if (n) {
+		r->missing = malloc(n * sizeof *r->missing);
+		if (!r->missing)
+			return -ENOMEM;
+		cur_copy(c, r->missing, n * sizeof *r->missing);
+		r->nmissing = n;
+	}
+	return get_unsent(c, r);
 }
 
 /* ---- JOB ---- */
@@ -119,6 +347,8 @@ int job_encode_job(struct buf *b, const struct job_spec *j)
 
 	if (!compiler_wire_ok(&j->compiler) || !job_desc_ok(d) || !cwd_ok(d->cwd))
 		return -EINVAL;
+	if (j->tree && (d->input_len || !tree_ok(&j->t)))
+		return -EINVAL;
 	put_header(b, JOB_MSG_JOB);
 	buf_u64(b, j->job_id);
 	compiler_encode(b, &j->compiler);
@@ -126,12 +356,14 @@ int job_encode_job(struct buf *b, const struct job_spec *j)
 	buf_str(b, d->input_name);
 	buf_str(b, d->output_name);
 	buf_str(b, d->cwd);
-	buf_u8(b, d->want_dwo ? 1 : 0);
+	buf_u8(b, (uint8_t)((d->want_dwo ? JOB_FLAG_DWO : 0) | (j->tree ? JOB_FLAG_TREE : 0)));
 	buf_u32(b, j->limits.cpu_s);
 	buf_u64(b, j->limits.mem_bytes);
 	buf_u64(b, j->limits.out_bytes);
 	buf_u32(b, j->limits.timeout_ms);
 	buf_blob(b, d->input, d->input_len);
+	if (j->tree)
+		put_tree(b, &j->t);
 	return 0;
 }
 
@@ -155,24 +387,33 @@ int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 	if (cur_str(&c, d->cwd, sizeof d->cwd) && !cwd_ok(d->cwd))
 		c.err = true;
 	uint8_t flags = cur_u8(&c);
-	if (flags & ~1u)
+	if (flags & ~(JOB_FLAG_DWO | JOB_FLAG_TREE))
 		c.err = true;
-	d->want_dwo = flags & 1;
+	d->want_dwo = flags & JOB_FLAG_DWO;
+	j->tree = flags & JOB_FLAG_TREE;
 	j->limits.cpu_s = cur_u32(&c);
 	j->limits.mem_bytes = cur_u64(&c);
 	j->limits.out_bytes = cur_u64(&c);
 	j->limits.timeout_ms = cur_u32(&c);
 	d->input = cur_blob(&c, JOB_MAX_INPUT, &d->input_len);
-	if (!cur_done(&c)) {
+	rc = 0;
+	if (j->tree && !c.err)
+		rc = d->input_len ? -EPROTO : get_tree(&c, &j->t);
+	if (rc == 0 && !cur_done(&c))
+		rc = -EPROTO;
+	if (rc < 0)
 		job_spec_free(j);
-		return -EPROTO;
-	}
-	return 0;
+	return rc;
 }
 
 void job_spec_free(struct job_spec *j)
 {
 	job_desc_free(&j->d);
+	free(j->t.in);
+	free(j->t.blob);
+	j->t.in = NULL;
+	j->t.blob = NULL;
+	j->t.nin = j->t.nblob = 0;
 }
 
 /* ---- RESULT ---- */
@@ -181,7 +422,7 @@ int job_encode_result(struct buf *b, const struct job_result *r)
 {
 	const struct job_outcome *o = &r->o;
 
-	if (!job_outcome_ok(o))
+	if (!job_outcome_ok(o) || !names_ok(r))
 		return -EINVAL;
 	put_header(b, JOB_MSG_RESULT);
 	buf_u64(b, r->job_id);
@@ -195,6 +436,8 @@ int job_encode_result(struct buf *b, const struct job_result *r)
 	buf_blob(b, o->err, o->err_len);
 	buf_blob(b, o->obj, o->obj_len);
 	buf_blob(b, o->dwo, o->dwo_len);
+	buf_blob(b, o->dep, o->dep_len);
+	put_names(b, r);
 	return 0;
 }
 
@@ -202,6 +445,7 @@ int job_decode_result(const void *msg, size_t len, struct job_result *r)
 {
 	struct cursor c = cur_init(msg, len);
 	struct job_outcome *o = &r->o;
+	int rc;
 
 	memset(r, 0, sizeof *r);
 	get_header(&c, JOB_MSG_RESULT);
@@ -216,14 +460,27 @@ int job_decode_result(const void *msg, size_t len, struct job_result *r)
 	o->err = cur_blob(&c, JOB_MAX_TEXT, &o->err_len);
 	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
 	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
+	o->dep = cur_blob(&c, JOB_MAX_TEXT, &o->dep_len);
 	/* A farm error is negative; a status is an exit code or 128+signal. */
 	if (r->farm_error > 0 || o->status < 0 || o->status > 255)
 		c.err = true;
-	if (!cur_done(&c)) {
+	rc = c.err ? -EPROTO : get_names(&c, r);
+	if (rc == 0 && !cur_done(&c))
+		rc = -EPROTO;
+	if (rc < 0) {
+		job_result_free(r);
 		memset(r, 0, sizeof *r);
-		return -EPROTO;
 	}
-	return 0;
+	return rc;
+}
+
+void job_result_free(struct job_result *r)
+{
+	free(r->missing);
+	free(r->unsent);
+	r->missing = NULL;
+	r->unsent = NULL;
+	r->nmissing = r->nunsent = 0;
 }
 
 /* ---- CANCEL ---- */
@@ -256,6 +513,11 @@ int job_encode_telemetry(struct buf *b, const struct job_telemetry *t)
 	buf_u32(b, t->freq_max_khz);
 	buf_u64(b, t->mem_total_kb);
 	buf_u64(b, t->mem_avail_kb);
+	buf_u64(b, t->store_bytes);
+	buf_u64(b, t->store_blobs);
+	buf_u64(b, t->store_hits);
+	buf_u64(b, t->store_misses);
+	buf_u64(b, t->store_corrupt);
 	return 0;
 }
 
@@ -272,6 +534,11 @@ int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t)
 	t->freq_max_khz = cur_u32(&c);
 	t->mem_total_kb = cur_u64(&c);
 	t->mem_avail_kb = cur_u64(&c);
+	t->store_bytes = cur_u64(&c);
+	t->store_blobs = cur_u64(&c);
+	t->store_hits = cur_u64(&c);
+	t->store_misses = cur_u64(&c);
+	t->store_corrupt = cur_u64(&c);
 	if (!cur_done(&c)) {
 		memset(t, 0, sizeof *t);
 		return -EPROTO;
@@ -292,7 +559,7 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 			return -EINVAL;
 	if (limit > JOB_MAX_COMPILERS)
 		limit = JOB_MAX_COMPILERS;
-	used = 2 + 2 + 1 + 2 + strlen(ni->name) + 2;
+	used = 2 + 2 + 1 + 2 + strlen(ni->name) + 16 + 2;
 	if (used > max_len)
 		return -EINVAL;
 	while (n < limit && used + compiler_wire_len(&ni->compilers[n]) <= max_len)
@@ -302,6 +569,8 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 	buf_u16(b, ni->slots);
 	buf_u8(b, n == ni->ncompilers ? 1 : 0);
 	buf_str(b, ni->name);
+	buf_u64(b, ni->store_id);
+	buf_u64(b, ni->store_cap);
 	buf_u16(b, (uint16_t)n);
 	for (size_t i = 0; i < n; i++)
 		compiler_encode(b, &ni->compilers[i]);
@@ -319,6 +588,8 @@ int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni)
 	ni->slots = cur_u16(&c);
 	complete = cur_u8(&c);
 	cur_str(&c, ni->name, sizeof ni->name);
+	ni->store_id = cur_u64(&c);
+	ni->store_cap = cur_u64(&c);
 	n = cur_u16(&c);
 	if (c.err || complete > 1 || n > JOB_MAX_COMPILERS)
 		return -EPROTO;

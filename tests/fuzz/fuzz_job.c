@@ -1,5 +1,6 @@
-/* fuzz_job.c — libFuzzer harness for the hub<->node codec (lib/job.c).
- * Every decoder sees every input; whatever decodes must re-encode to the
+/* fuzz_job.c — libFuzzer harness for the hub<->node codec (lib/job.c),
+ * tree jobs (inputs, blobs), RESULT's dep/missing/unsent and the store
+ * fields included. Every decoder sees every input; whatever decodes must re-encode to the
  * very same bytes (the format is canonical), and nothing may read past the
  * input or leak. */
 #include "job.h"
@@ -37,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		same(&b, data, size);
 		buf_free(&b);
+		job_result_free(&r);
 	}
 	if (job_decode_cancel(data, size, &id) == 0) {
 		job_encode_cancel(&b, id);

@@ -5,6 +5,8 @@
 #include "../lib/test.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct compiler_id gcc_id = { "gcc", "x86_64-linux-gnu", "12.2.0",
@@ -61,6 +63,113 @@ static void make_result(struct job_result *r)
 	r->node_us = 2000;
 }
 
+/* A tree job: a file, a link, a dir; two blobs. */
+static const char src_txt[] = "#include \"a.h\"\nint f(void) { return A; }\n";
+static const char hdr_txt[] = "#define A 1\n";
+static struct job_input tree_in[3];
+static struct job_blob tree_blob[2];
+
+static void set_input(struct job_input *in, uint8_t kind, const char *path, const char *target)
+{
+	memset(in, 0, sizeof *in);
+	in->kind = kind;
+	in->path = path;
+	in->path_len = (uint32_t)strlen(path);
+	if (target) {
+		in->target = target;
+		in->target_len = (uint32_t)strlen(target);
+	}
+}
+
+static void make_tree_job(struct job_spec *j)
+{
+	make_job(j);
+	j->d.input = NULL;
+	j->d.input_len = 0;
+	strcpy(j->d.input_name, "src/a.c");
+	j->tree = true;
+	set_input(&tree_in[0], JOB_IN_FILE, "/home/u/proj/src/a.c", NULL);
+	memset(tree_in[0].hash, 0xab, 32);
+	tree_in[0].size = sizeof src_txt - 1;
+	tree_in[0].mode = 0644;
+	set_input(&tree_in[1], JOB_IN_LINK, "/home/u/proj/src/a.h", "../inc/a.h");
+	set_input(&tree_in[2], JOB_IN_DIR, "/home/u/proj/obj", NULL);
+	memset(tree_blob[0].hash, 0xab, 32);
+	tree_blob[0].data = (const uint8_t *)src_txt;
+	tree_blob[0].len = sizeof src_txt - 1;
+	memset(tree_blob[1].hash, 0xcd, 32);
+	tree_blob[1].data = (const uint8_t *)hdr_txt;
+	tree_blob[1].len = sizeof hdr_txt - 1;
+	j->t.in = tree_in;
+	j->t.nin = 3;
+	j->t.blob = tree_blob;
+	j->t.nblob = 2;
+	strcpy(j->t.deps_name, "obj/a.d");
+	j->t.complete = true;
+}
+
+static uint8_t res_missing[2][32];
+static char *res_unsent[3] = { "/usr/include/stdio.h", "/home/u/proj/gen.h", NULL };
+
+static void make_tree_result(struct job_result *r)
+{
+	make_result(r);
+	r->farm_error = -ENOENT;
+	r->o.dep = (const uint8_t *)"obj/a.o: src/a.c src/a.h\n";
+	r->o.dep_len = strlen((const char *)r->o.dep);
+	memset(res_missing[0], 0x11, 32);
+	memset(res_missing[1], 0x22, 32);
+	r->missing = res_missing;
+	r->nmissing = 2;
+	r->unsent = res_unsent;
+	r->nunsent = 2;
+}
+
+/* The tree part of a JOB by hand, after a text job's fields with the tree
+ * flag: job_head(), no args, names, cwd, flags, limits, empty input. */
+static void tree_head(struct buf *b)
+{
+	job_head(b);
+	buf_u16(b, 0); buf_str(b, "a.c"); buf_str(b, "a.o"); buf_str(b, "/w");
+	buf_u8(b, 2); buf_u32(b, 0); buf_u64(b, 0); buf_u64(b, 0); buf_u32(b, 0);
+	buf_u32(b, 0);
+}
+
+static void tree_tail(struct buf *b)
+{
+	buf_u32(b, 0);		/* no blobs */
+	buf_str(b, "");
+	buf_u8(b, 1);
+}
+
+/* A JOB with one input of kind k, path p (plen bytes) and the rest. */
+static int decode_one_input(uint8_t k, const char *p, size_t plen, uint64_t size, uint32_t mode,
+			    const char *target, size_t tlen)
+{
+	struct buf b = BUF_INIT;
+	struct job_spec d;
+	uint8_t h[32] = { 0 };
+	int rc;
+
+	tree_head(&b);
+	buf_u32(&b, 1);
+	buf_u8(&b, k);
+	buf_u16(&b, (uint16_t)plen);
+	buf_put(&b, p, plen);
+	if (k == JOB_IN_FILE) {
+		buf_put(&b, h, 32); buf_u64(&b, size); buf_u32(&b, mode);
+	} else if (k == JOB_IN_LINK) {
+		buf_u16(&b, (uint16_t)tlen);
+		buf_put(&b, target, tlen);
+	}
+	tree_tail(&b);
+	rc = job_decode_job(b.data, b.len, &d);
+	if (rc == 0)
+		job_spec_free(&d);
+	buf_free(&b);
+	return rc;
+}
+
 /* One decoder, type-erased, for the truncation/trailing tables. */
 static int decode_any(enum job_msg_type t, const uint8_t *p, size_t n)
 {
@@ -75,7 +184,10 @@ static int decode_any(enum job_msg_type t, const uint8_t *p, size_t n)
 	}
 	case JOB_MSG_RESULT: {
 		struct job_result r;
-		return job_decode_result(p, n, &r);
+		rc = job_decode_result(p, n, &r);
+		if (rc == 0)
+			job_result_free(&r);
+		return rc;
 	}
 	case JOB_MSG_CANCEL: {
 		uint64_t id;
@@ -98,9 +210,12 @@ static int decode_any(enum job_msg_type t, const uint8_t *p, size_t n)
 
 int main(void)
 {
-	struct buf msgs[6] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
-	enum job_msg_type types[6] = { JOB_MSG_JOB, JOB_MSG_RESULT, JOB_MSG_CANCEL,
-				       JOB_MSG_TELEMETRY, JOB_MSG_NODEINFO, JOB_MSG_JOB };
+#define NMSG 8
+	struct buf msgs[NMSG] = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
+				  BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	enum job_msg_type types[NMSG] = { JOB_MSG_JOB, JOB_MSG_RESULT, JOB_MSG_CANCEL,
+					  JOB_MSG_TELEMETRY, JOB_MSG_NODEINFO, JOB_MSG_JOB,
+					  JOB_MSG_JOB, JOB_MSG_RESULT };
 
 	T_CASE("job_roundtrip") {
 		struct job_spec j, d;
@@ -163,7 +278,8 @@ int main(void)
 		T_CHECK(job_decode_cancel(msgs[2].data, msgs[2].len, &id) == 0 && id == 77, "cancel");
 	}
 	T_CASE("telemetry_roundtrip") {
-		struct job_telemetry t = { 1500, 2, 4, 61234, 1200000, 1800000, 4000000, 3000000, 0, 0, 0, 0, 0 }, d;
+		struct job_telemetry t = { 1500, 2, 4, 61234, 1200000, 1800000, 4000000, 3000000,
+					   1ull << 33, 70000, 123456, 789, 3 }, d;
 		job_encode_telemetry(&msgs[3], &t);
 		T_CHECK(job_decode_telemetry(msgs[3].data, msgs[3].len, &d) == 0, "decode");
 		T_CHECK(!memcmp(&t, &d, sizeof t), "fields differ");
@@ -173,12 +289,14 @@ int main(void)
 	}
 	T_CASE("nodeinfo_roundtrip") {
 		struct compiler_id list[2] = { gcc_id, clang_id };
-		struct job_nodeinfo ni = { 4, true, "board-1", list, 2, 0, 0 }, d;
+		struct job_nodeinfo ni = { 4, true, "board-1", list, 2, 0x8877665544332211ull,
+					   2ull << 30 }, d;
 		T_CHECK(job_encode_nodeinfo(&msgs[4], &ni, 1024) == 2, "encode");
 		T_CHECK(msgs[4].len <= 1024, "too long");
 		T_CHECK(job_decode_nodeinfo(msgs[4].data, msgs[4].len, &d) == 0, "decode");
 		T_CHECK(d.slots == 4 && d.complete && !strcmp(d.name, "board-1") && d.ncompilers == 2,
 			"fields");
+		T_CHECK(d.store_id == ni.store_id && d.store_cap == 2ull << 30, "store");
 		T_CHECK(d.ncompilers == 2 && !strcmp(d.compilers[1].kind, "clang") &&
 			!strcmp(d.compilers[1].triple, "aarch64-linux-gnu") &&
 			!strcmp(d.compilers[0].fingerprint, gcc_id.fingerprint), "compilers");
@@ -205,14 +323,264 @@ int main(void)
 		job_nodeinfo_free(&d);
 		buf_free(&b);
 	}
+	T_CASE("tree_job_roundtrip") {
+		struct job_spec j, d;
+		make_tree_job(&j);
+		T_CHECK(job_encode_job(&msgs[6], &j) == 0 && buf_ok(&msgs[6]), "encode");
+		T_CHECK(job_decode_job(msgs[6].data, msgs[6].len, &d) == 0, "decode");
+		T_CHECK(d.tree && d.d.want_dwo && d.d.input_len == 0 && d.t.complete, "flags");
+		T_CHECK(!strcmp(d.d.input_name, "src/a.c") && !strcmp(d.t.deps_name, "obj/a.d"),
+			"names");
+		T_CHECK(d.t.nin == 3 && d.t.nblob == 2, "counts %zu %zu", d.t.nin, d.t.nblob);
+		if (d.t.nin == 3 && d.t.nblob == 2) {
+			const struct job_input *f = &d.t.in[0], *l = &d.t.in[1], *dir = &d.t.in[2];
+			T_CHECK(f->kind == JOB_IN_FILE && f->path_len == 20 &&
+				!memcmp(f->path, "/home/u/proj/src/a.c", 20) &&
+				!memcmp(f->hash, tree_in[0].hash, 32) && f->size == sizeof src_txt - 1 &&
+				f->mode == 0644 && !f->target, "file");
+			T_CHECK(l->kind == JOB_IN_LINK && l->target_len == 10 &&
+				!memcmp(l->target, "../inc/a.h", 10) && l->size == 0, "link");
+			T_CHECK(dir->kind == JOB_IN_DIR && dir->path_len == 16, "dir");
+			/* views into the message, not copies */
+			T_CHECK((const uint8_t *)f->path > msgs[6].data &&
+				(const uint8_t *)f->path < msgs[6].data + msgs[6].len, "path view");
+			T_CHECK(d.t.blob[1].len == sizeof hdr_txt - 1 &&
+				!memcmp(d.t.blob[1].data, hdr_txt, d.t.blob[1].len) &&
+				d.t.blob[1].hash[0] == 0xcd && d.t.blob[0].hash[31] == 0xab, "blobs");
+			T_CHECK(d.t.blob[0].data > msgs[6].data &&
+				d.t.blob[0].data < msgs[6].data + msgs[6].len, "blob view");
+		}
+		job_spec_free(&d);
+		T_CHECK(d.t.in == NULL && d.t.blob == NULL, "freed");
+	}
+	T_CASE("tree_job_empty_and_incomplete") {
+		struct job_spec j, d;
+		struct buf b = BUF_INIT;
+		make_tree_job(&j);
+		j.t.nin = 0;
+		j.t.nblob = 0;
+		j.t.deps_name[0] = 0;
+		j.t.complete = false;
+		T_CHECK(job_encode_job(&b, &j) == 0, "encode");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.tree && !d.t.complete &&
+			d.t.nin == 0 && !d.t.in && d.t.deps_name[0] == 0, "decode");
+		job_spec_free(&d);
+		buf_free(&b);
+		/* a text job carries no tree part even when t is set */
+		make_tree_job(&j);
+		j.tree = false;
+		T_CHECK(job_encode_job(&b, &j) == 0, "text encode");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && !d.tree && d.t.nin == 0, "text");
+		job_spec_free(&d);
+		buf_free(&b);
+	}
+	T_CASE("tree_result_roundtrip") {
+		struct job_result r, d;
+		make_tree_result(&r);
+		T_CHECK(job_encode_result(&msgs[7], &r) == 0, "encode");
+		T_CHECK(job_decode_result(msgs[7].data, msgs[7].len, &d) == 0, "decode");
+		T_CHECK(d.farm_error == -ENOENT && d.o.dep_len == r.o.dep_len &&
+			!memcmp(d.o.dep, r.o.dep, r.o.dep_len), "dep");
+		T_CHECK(d.nmissing == 2 && d.missing && d.missing[0][0] == 0x11 &&
+			d.missing[1][31] == 0x22, "missing");
+		T_CHECK(d.nunsent == 2 && d.unsent && !strcmp(d.unsent[0], res_unsent[0]) &&
+			!strcmp(d.unsent[1], res_unsent[1]) && d.unsent[2] == NULL, "unsent");
+		job_result_free(&d);
+		T_CHECK(!d.missing && !d.unsent && !d.nmissing && !d.nunsent, "freed");
+		job_result_free(&d);	/* twice is harmless */
+	}
+	T_CASE("tree_input_checks") {
+		char lng[JOB_INPUT_PATH_MAX + 1];
+		lng[0] = '/';
+		memset(lng + 1, 'p', sizeof lng - 1);
+		T_CHECK(decode_one_input(JOB_IN_FILE, "/a", 2, 10, 0755, NULL, 0) == 0, "good file");
+		T_CHECK(decode_one_input(JOB_IN_LINK, "/l", 2, 0, 0, "t", 1) == 0, "good link");
+		T_CHECK(decode_one_input(JOB_IN_DIR, "/d", 2, 0, 0, NULL, 0) == 0, "good dir");
+		T_CHECK(decode_one_input(JOB_IN_DIR, lng, JOB_INPUT_PATH_MAX, 0, 0, NULL, 0) == 0,
+			"path at the cap");
+		T_CHECK(decode_one_input(JOB_IN_DIR, lng, JOB_INPUT_PATH_MAX + 1, 0, 0, NULL, 0) ==
+			-EPROTO, "path over the cap");
+		T_CHECK(decode_one_input(JOB_IN_DIR, "", 0, 0, 0, NULL, 0) == -EPROTO, "empty path");
+		T_CHECK(decode_one_input(JOB_IN_DIR, "rel", 3, 0, 0, NULL, 0) == -EPROTO, "relative");
+		T_CHECK(decode_one_input(JOB_IN_DIR, "/a\0b", 4, 0, 0, NULL, 0) == -EPROTO,
+			"NUL in path");
+		T_CHECK(decode_one_input(3, "/a", 2, 0, 0, NULL, 0) == -EPROTO, "kind 3");
+		T_CHECK(decode_one_input(JOB_IN_FILE, "/a", 2, JOB_BLOB_MAX + 1ull, 0644, NULL, 0) ==
+			-EPROTO, "size over the cap");
+		T_CHECK(decode_one_input(JOB_IN_FILE, "/a", 2, JOB_BLOB_MAX, 0644, NULL, 0) == 0,
+			"size at the cap");
+		T_CHECK(decode_one_input(JOB_IN_FILE, "/a", 2, 1, 010644, NULL, 0) == -EPROTO,
+			"file type bits in mode");
+		T_CHECK(decode_one_input(JOB_IN_LINK, "/l", 2, 0, 0, "", 0) == -EPROTO, "empty target");
+		T_CHECK(decode_one_input(JOB_IN_LINK, "/l", 2, 0, 0, "a\0", 2) == -EPROTO,
+			"NUL in target");
+		T_CHECK(decode_one_input(JOB_IN_LINK, "/l", 2, 0, 0, lng, JOB_INPUT_PATH_MAX + 1) ==
+			-EPROTO, "target over the cap");
+	}
+	T_CASE("tree_caps_refused") {
+		struct buf b = BUF_INIT;
+		struct job_spec d;
+		/* counts over their caps */
+		tree_head(&b);
+		buf_u32(&b, JOB_MAX_INPUTS + 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "inputs cap");
+		buf_free(&b);
+		/* a count at the cap with too few bytes behind it: refused
+		 * before anything is allocated for it */
+		tree_head(&b);
+		buf_u32(&b, JOB_MAX_INPUTS);
+		buf_u8(&b, JOB_IN_DIR); buf_u16(&b, 1); buf_u8(&b, '/');
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "inputs count vs bytes");
+		buf_free(&b);
+		tree_head(&b);
+		buf_u32(&b, 0); buf_u32(&b, JOB_MAX_BLOBS + 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "blobs cap");
+		buf_free(&b);
+		/* one blob over JOB_BLOB_MAX */
+		uint8_t h[32] = { 0 };
+		tree_head(&b);
+		buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, h, 32); buf_u32(&b, JOB_BLOB_MAX + 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "blob cap");
+		buf_free(&b);
+		/* blobs over JOB_MAX_INPUT in all: two of 100 MiB */
+		size_t big = 100u << 20;
+		uint8_t *zero = calloc(1, big);
+		T_CHECK(zero != NULL, "calloc");
+		if (zero) {
+			tree_head(&b);
+			buf_u32(&b, 0); buf_u32(&b, 2);
+			buf_put(&b, h, 32); buf_blob(&b, zero, big);
+			buf_put(&b, h, 32); buf_blob(&b, zero, big);
+			tree_tail(&b);
+			T_CHECK(buf_ok(&b) && job_decode_job(b.data, b.len, &d) == -EPROTO,
+				"blob bytes cap");
+			buf_free(&b);
+		}
+		free(zero);
+		/* deps_name over its cap; complete other than 0/1 */
+		char name[JOB_NAME_MAX + 1];
+		memset(name, 'n', sizeof name - 1);
+		name[sizeof name - 1] = 0;
+		tree_head(&b);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, name); buf_u8(&b, 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "deps_name cap");
+		buf_free(&b);
+		tree_head(&b);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 2);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "complete 2");
+		buf_free(&b);
+		tree_head(&b);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "the same well-formed refused");
+		job_spec_free(&d);
+		buf_free(&b);
+		/* a tree job with text input */
+		job_head(&b);
+		buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, "/w");
+		buf_u8(&b, 2); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		buf_blob(&b, "x", 1);
+		tree_tail(&b);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "tree with input");
+		buf_free(&b);
+	}
+	T_CASE("tree_result_caps_refused") {
+		struct buf b = BUF_INIT;
+		struct job_result r;
+		/* RESULT's fields up to dwo, then the tail under test */
+#define RES_HEAD() do { buf_u8(&b, JOB_WIRE_VERSION); buf_u8(&b, JOB_MSG_RESULT); \
+		buf_u64(&b, 1); buf_u32(&b, 0); buf_u32(&b, (uint32_t)-EXDEV); buf_str(&b, ""); \
+		buf_u64(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); \
+		for (int k = 0; k < 4; k++) buf_u32(&b, 0); } while (0)
+		RES_HEAD(); buf_u32(&b, JOB_MAX_TEXT + 1);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "dep cap");
+		buf_free(&b);
+		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "missing cap");
+		buf_free(&b);
+		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "unsent cap");
+		buf_free(&b);
+		static const struct { const char *s; size_t n; int want; } names[] = {
+			{ "a", 1, 0 }, { "", 0, -EPROTO }, { "a\0b", 3, -EPROTO },
+		};
+		for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+			RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1);
+			buf_u16(&b, (uint16_t)names[k].n); buf_put(&b, names[k].s, names[k].n);
+			int rc = job_decode_result(b.data, b.len, &r);
+			T_CHECK(rc == names[k].want, "unsent name %zu: %d", k, rc);
+			if (rc == 0) {
+				T_CHECK(r.nunsent == 1 && !strcmp(r.unsent[0], names[k].s), "name");
+				job_result_free(&r);
+			}
+			buf_free(&b);
+		}
+		/* a failing decode after names were allocated frees them (ASan) */
+		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, res_missing[0], 32);
+		buf_u32(&b, 1); buf_u16(&b, 1); buf_u8(&b, 'x'); buf_u8(&b, 0);
+		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO && !r.missing && !r.unsent,
+			"trailing after names");
+		buf_free(&b);
+#undef RES_HEAD
+	}
+	T_CASE("tree_encoders_refuse_what_decoders_would") {
+		struct job_spec j;
+		struct job_result r;
+		struct buf b = BUF_INIT;
+		struct job_input bad;
+		make_tree_job(&j);
+		j.d.input = input;
+		j.d.input_len = 3;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "tree with input");
+		make_tree_job(&j);
+		set_input(&bad, JOB_IN_FILE, "rel/a.h", NULL);
+		j.t.in = &bad;
+		j.t.nin = 1;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "relative path");
+		set_input(&bad, JOB_IN_FILE, "/a.h", NULL);
+		bad.mode = 04755;
+		T_CHECK(job_encode_job(&b, &j) == 0, "setuid bits are the manifest's to refuse");
+		buf_free(&b);
+		bad.mode = 0100644;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "type bits");
+		set_input(&bad, JOB_IN_LINK, "/l", "");
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "empty target");
+		set_input(&bad, 7, "/l", NULL);
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "kind");
+		make_tree_job(&j);
+		j.t.nin = JOB_MAX_INPUTS + 1;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "inputs");
+		make_tree_job(&j);
+		j.t.nblob = JOB_MAX_BLOBS + 1;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "blobs");
+		make_tree_job(&j);
+		tree_blob[0].len = JOB_BLOB_MAX + 1ull;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "blob size");
+		tree_blob[0].len = JOB_MAX_INPUT;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "blob bytes in all");
+		make_tree_job(&j);
+		memset(j.t.deps_name, 'x', sizeof j.t.deps_name);
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "unterminated deps_name");
+		make_tree_result(&r);
+		r.nmissing = JOB_MAX_NAMES + 1;
+		T_CHECK(job_encode_result(&b, &r) == -EINVAL && b.len == 0, "missing");
+		make_tree_result(&r);
+		char *empty[1] = { "" };
+		r.unsent = empty;
+		r.nunsent = 1;
+		T_CHECK(job_encode_result(&b, &r) == -EINVAL && b.len == 0, "empty unsent");
+		make_tree_result(&r);
+		r.o.dep_len = JOB_MAX_TEXT + 1;
+		T_CHECK(job_encode_result(&b, &r) == -EINVAL && b.len == 0, "dep");
+		make_tree_job(&j);	/* tree_blob back to its sizes */
+	}
 	T_CASE("every_truncation_refused") {
-		for (int m = 0; m < 6; m++)
+		for (int m = 0; m < NMSG; m++)
 			for (size_t n = 0; n < msgs[m].len; n++)
 				T_CHECK(decode_any(types[m], msgs[m].data, n) == -EPROTO,
 					"msg %d cut at %zu accepted", m, n);
 	}
 	T_CASE("trailing_byte_refused") {
-		for (int m = 0; m < 6; m++) {
+		for (int m = 0; m < NMSG; m++) {
 			struct buf b = BUF_INIT;
 			buf_put(&b, msgs[m].data, msgs[m].len);
 			T_CHECK(decode_any(types[m], b.data, b.len) == 0, "msg %d itself", m);
@@ -222,7 +590,7 @@ int main(void)
 		}
 	}
 	T_CASE("wrong_version_or_type_refused") {
-		for (int m = 0; m < 6; m++) {
+		for (int m = 0; m < NMSG; m++) {
 			struct buf b = BUF_INIT;
 			enum job_msg_type t;
 			buf_put(&b, msgs[m].data, msgs[m].len);
@@ -389,7 +757,20 @@ int main(void)
 		T_CHECK(job_stream(0) != 0 && job_stream(0xfffffffeull) != 0 &&
 			job_stream(UINT64_MAX) != 0 && job_stream(1) != job_stream(2), "stream");
 	}
-	for (int m = 0; m < 6; m++)
+	/* TEST_JOB_SEEDS=DIR writes the messages as fuzz seeds
+	 * (tests/fuzz/seeds/fuzz_job is made so). */
+	const char *seeds = getenv("TEST_JOB_SEEDS");
+	static const char *const seed_name[NMSG] = { "job", "result", "cancel", "telemetry",
+						     "nodeinfo", "job_empty", "job_tree",
+						     "result_tree" };
+	for (int m = 0; seeds && m < NMSG; m++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", seeds, seed_name[m]);
+		FILE *f = fopen(path, "wb");
+		T_CHECK(f && fwrite(msgs[m].data, 1, msgs[m].len, f) == msgs[m].len &&
+			fclose(f) == 0, "seed %s", path);
+	}
+	for (int m = 0; m < NMSG; m++)
 		buf_free(&msgs[m]);
 	return t_done();
 }
