@@ -20,6 +20,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Tree jobs (issue 11), for hubctl status. */
+struct hub_tree_counters {
+	uint64_t jobs;		/* SUBMIT_TREE jobs */
+	uint64_t sent;		/* of them sent to a board */
+	uint64_t fallback;	/* answered HUB_FALLBACK: no board with a store */
+	uint64_t needs;		/* NEED messages to dcc */
+	uint64_t blobs, blob_bytes;	/* blobs sent to boards with JOBs */
+	uint64_t resends;	/* a board lacked blobs (RESULT -ENOENT): sent again */
+	uint64_t unsent;	/* the compile read what was not sent (-EXDEV): local */
+	uint64_t incomplete;	/* an incomplete job's compile failed (-ENOEXEC): local */
+	uint64_t changed;	/* an input changed before dcc sent it: local */
+};
+
 struct hub {
 	/* options (hubd.c) */
 	char socket_path[256];
@@ -37,6 +50,7 @@ struct hub {
 	uint64_t next_job_id;
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
 	struct fo_counters fo;		/* failover figures for hubctl status */
+	struct hub_tree_counters tree;
 	uint64_t fo_tick_at;		/* next look for backup copies */
 	struct pairs_seen asked;	/* compilers jobs asked for, for hubctl status */
 };

@@ -28,7 +28,7 @@ static bool input_ok(const struct job_input *in)
 	if (in->kind == JOB_IN_LINK)
 		return path_ok(in->target, in->target_len, false);
 	if (in->kind == JOB_IN_FILE)
-		return in->size <= JOB_BLOB_MAX;
+		return in->size <= JOB_BLOB_MAX && (in->mode & ~07777u) == 0;
 	return true;
 }
 
