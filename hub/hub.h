@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 /* Tree jobs (issue 11), for hubctl status. */
+#define HUB_TEXT_WHYS 8
 struct hub_tree_counters {
 	uint64_t jobs;		/* SUBMIT_TREE jobs */
 	uint64_t sent;		/* of them sent to a board */
@@ -31,6 +32,13 @@ struct hub_tree_counters {
 	uint64_t unsent;	/* the compile read what was not sent (-EXDEV): local */
 	uint64_t incomplete;	/* an incomplete job's compile failed (-ENOEXEC): local */
 	uint64_t changed;	/* an input changed before dcc sent it: local */
+	uint64_t learned;	/* jobs whose computed includes dcc learned */
+	uint64_t text;		/* SUBMITs (the directives-only path), by why: */
+	struct hub_text_why {
+		char why[64];
+		uint64_t n;
+	} text_why[HUB_TEXT_WHYS];	/* the first reasons seen; the rest: */
+	uint64_t text_other;
 };
 
 struct hub {

@@ -430,6 +430,7 @@ struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held)
 		proto_submit_free(&sub);
 		return NULL;
 	}
+	jobs_count_text(j->sub.text_why);
 	jobs_identify(c, j);
 	log_debug("job %llu queued: %s (%zu bytes)", (unsigned long long)j->id,
 		  j->sub.source[0] ? j->sub.source : j->sub.d.input_name, j->sub.d.input_len);

@@ -182,6 +182,8 @@ void jobs_on_blobs(struct job *j, uint8_t *frame, size_t len, size_t held);
 /* A tree job's RESULT whose farm_error is a tree job's own (-ENOENT,
  * -EXDEV, -ENOEXEC): handled (true), or false (as any farm error). */
 bool jobs_tree_result(struct job *j, struct node *n, const struct job_result *r);
+/* A SUBMIT's text_why counted (hub.tree.text). */
+void jobs_count_text(const char *why);
 /* The input bytes a job's deadline and speed figure count. */
 size_t job_size(const struct job *j);
 /* The names a tree job's node uses: 0 or -EPERM with why. */

@@ -25,6 +25,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+void jobs_count_text(const char *why)
+{
+	struct hub_tree_counters *t = &hub.tree;
+	char w[64];
+
+	snprintf(w, sizeof w, "%s", why[0] ? why : "no reason given");
+	t->text++;
+	for (size_t i = 0; i < HUB_TEXT_WHYS; i++) {
+		if (!t->text_why[i].why[0])
+			snprintf(t->text_why[i].why, sizeof t->text_why[i].why, "%s", w);
+		if (!strcmp(t->text_why[i].why, w)) {
+			t->text_why[i].n++;
+			return;
+		}
+	}
+	t->text_other++;
+}
+
 size_t job_size(const struct job *j)
 {
 	return j->tree ? (size_t)j->tree_bytes : j->sub.d.input_len;
@@ -79,6 +97,8 @@ struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t 
 	j->tree = true;
 	j->t = st.t;
 	j->scan_us = st.scan_us;
+	if (st.learned)
+		hub.tree.learned++;
 	for (size_t i = 0; i < j->t.nin; i++)
 		if (j->t.in[i].kind == JOB_IN_FILE)
 			j->tree_bytes += j->t.in[i].size;

@@ -77,7 +77,7 @@ int proto_put_submit(struct buf *b, const struct proto_submit *s)
 	const struct job_desc *d = &s->d;
 
 	if (!job_desc_ok(d) || !fits(s->compiler, sizeof s->compiler) ||
-	    !fits(s->source, sizeof s->source))
+	    !fits(s->source, sizeof s->source) || !fits(s->text_why, sizeof s->text_why))
 		return -EINVAL;
 	buf_str(b, s->compiler);
 	job_desc_put_args(b, d);
@@ -87,6 +87,7 @@ int proto_put_submit(struct buf *b, const struct proto_submit *s)
 	buf_str(b, d->cwd);
 	buf_str(b, s->source);
 	buf_u64(b, s->preprocess_us);
+	buf_str(b, s->text_why);
 	return buf_ok(b) ? 0 : -ENOMEM;
 }
 
@@ -124,6 +125,7 @@ int proto_get_submit(struct cursor *c, struct proto_submit *s)
 	cur_str(c, d->cwd, sizeof d->cwd);
 	cur_str(c, s->source, sizeof s->source);
 	s->preprocess_us = cur_u64(c);
+	cur_str(c, s->text_why, sizeof s->text_why);
 	return 0;
 }
 

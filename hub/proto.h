@@ -61,6 +61,9 @@ struct proto_submit {
 	struct job_desc d;	/* decode: args malloc'd */
 	char source[1024];
 	uint64_t preprocess_us;
+	/* SUBMIT: why not the tree path ("--inputs=text", "scan server: …");
+	 * hubd counts text jobs by it. "" in a SUBMIT_TREE. */
+	char text_why[96];
 };
 
 /* SUBMIT_TREE: a SUBMIT without input bytes (s.d.input empty) and the
@@ -70,6 +73,9 @@ struct proto_submit_tree {
 	struct proto_submit s;
 	struct job_tree t;	/* decode: t.in malloc'd, views into the frame */
 	uint64_t scan_us;	/* time the scan took (trace) */
+	/* dcc learned a computed include's inputs by running the compiler's
+	 * -M for this job (counted by hubd) */
+	bool learned;
 };
 
 /* NEED: indices into the SUBMIT_TREE's t.in (each a JOB_IN_FILE). */

@@ -65,6 +65,7 @@ int proto_encode_submit_tree(struct buf *b, const struct proto_submit_tree *s)
 	buf_str(b, t->deps_name);
 	buf_u8(b, t->complete);
 	buf_u64(b, s->scan_us);
+	buf_u8(b, s->learned);
 	return proto_end(b);
 }
 
@@ -117,6 +118,10 @@ int proto_decode_submit_tree(const uint8_t *p, size_t len, struct proto_submit_t
 		c.err = true;
 	t->complete = complete;
 	s->scan_us = cur_u64(&c);
+	uint8_t learned = cur_u8(&c);
+	if (complete > 1 || learned > 1)
+		c.err = true;
+	s->learned = learned;
 	if (cur_done(&c))
 		return 0;
 fail:

@@ -145,6 +145,7 @@ int scand_encode_res(struct buf *b, const struct scand_res *x)
 	buf_u32(b, (uint32_t)x->rc);
 	buf_str(b, r->err);
 	buf_u64(b, x->scan_us);
+	buf_u8(b, x->time_macros);
 	buf_u8(b, r->incomplete);
 	buf_u8(b, r->chain_asked);
 	buf_u64(b, r->remembered);
@@ -234,17 +235,19 @@ int scand_decode_res(const uint8_t *p, size_t len, struct scand_res *x)
 	struct cursor c = cur_init(p, len);
 	struct scan_result *r = &x->r;
 	bool oom = false;
-	uint8_t inc, asked;
+	uint8_t inc, asked, tm;
 
 	memset(x, 0, sizeof *x);
 	head(&c, SCAND_RESULT);
 	x->rc = (int32_t)cur_u32(&c);
 	cur_str(&c, r->err, sizeof r->err);
 	x->scan_us = cur_u64(&c);
+	tm = cur_u8(&c);
 	inc = cur_u8(&c);
 	asked = cur_u8(&c);
-	if (inc > 1 || asked > 1 || x->rc > 0)
+	if (tm > 1 || inc > 1 || asked > 1 || x->rc > 0)
 		c.err = true;
+	x->time_macros = tm;
 	r->incomplete = inc;
 	r->chain_asked = asked;
 	r->remembered = cur_u64(&c);

@@ -47,6 +47,9 @@ struct scand_req {
 struct scand_res {
 	int32_t rc;		/* scan_job()'s: 0 or -errno (r.err says why) */
 	uint64_t scan_us;	/* the scan's time in the server */
+	/* an input names __DATE__, __TIME__ or __TIMESTAMP__ (a superset: the
+	 * bytes, not the tokens), or could not be checked */
+	bool time_macros;
 	struct scan_result r;	/* decode: malloc'd (scan_result_free) */
 };
 
