@@ -7,11 +7,12 @@
  * the child, with the slot's ids, job_setup() lays out j/ and writes the
  * input, then the compiler is exec'd → the parent drains stdout/stderr with
  * caps until exit or the wall deadline (then the whole job is killed: its
- * PID namespace) → the outputs are read through open_beneath() → the dir is
+ * PID namespace) → the outputs are read through exec_open_beneath() → the dir is
  * removed. Every path after mkdtemp ends in the same cleanup, and the dir
  * is removed only once no process of the job is left.
  */
 #include "exec.h"
+#include "exec_int.h"
 #include "../lib/clock.h"
 #include "sandbox.h"
 #include "slots.h"
@@ -42,29 +43,9 @@
 #define DEF_NPROC 64
 #define DEF_NOFILE 256
 
-/* One job's state through the stages of exec_run(). */
-struct run {
-	const struct exec_job *job;
-	struct exec_result *res;
-	char top[PATH_MAX], dir[PATH_MAX + 4], stage[PATH_MAX + 4];
-	char cwd_rel[128], phys[EXEC_NAME_MAX + 128], cwd[PATH_MAX + 256];
-	char out_rel[128 + EXEC_NAME_MAX + 8], dwo_rel[128 + EXEC_NAME_MAX + 8];
-	char dwo[EXEC_NAME_MAX + 8], inpath[PATH_MAX + EXEC_NAME_MAX + 8];
-	char env_tmp[PATH_MAX + 16], env_home[PATH_MAX + 16];
-	char *envp[5];
-	char **argv;
-	char *maps[4];
-	int dirfd;		/* j/, root's fd */
-	bool made;
-	uint64_t out_cap, text_cap, start, deadline;
-	uid_t uid;
-	gid_t gid;
-	struct sandbox_cfg sb;
-};
-
 /* ---- helpers ----------------------------------------------------------- */
 
-static int fail(struct exec_result *res, int err, const char *fmt, ...)
+int exec_fail(struct exec_result *res, int err, const char *fmt, ...)
 {
 	va_list ap;
 	res->farm_error = err;
@@ -75,7 +56,7 @@ static int fail(struct exec_result *res, int err, const char *fmt, ...)
 }
 
 /* Removes dir and everything in it, never following a link (slots.h). */
-static void rm_tree(const char *dir)
+void exec_rm_tree(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
@@ -215,7 +196,7 @@ out:
  * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), never blocking on a FIFO.
  * Kernels before openat2: one component at a time with O_NOFOLLOW.
  */
-static int open_beneath(int dirfd, const char *rel, int flags)
+int exec_open_beneath(int dirfd, const char *rel, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
 						    O_NOCTTY),
@@ -249,9 +230,9 @@ static int open_beneath(int dirfd, const char *rel, int flags)
 }
 
 /* Reads an output: a regular file of the slot's, one link, at most cap. */
-static int read_out(const struct run *r, const char *rel, struct buf *b, uint64_t cap)
+int exec_read_out(const struct run *r, int dirfd, const char *rel, struct buf *b, uint64_t cap)
 {
-	int fd = open_beneath(r->dirfd, rel, O_RDONLY), rc;
+	int fd = exec_open_beneath(dirfd, rel, O_RDONLY), rc;
 	struct stat st;
 
 	if (fd < 0)
@@ -271,7 +252,7 @@ static int read_out(const struct run *r, const char *rel, struct buf *b, uint64_
 }
 
 /* The dwo of "obj/a.o" is "obj/a.dwo" (gcc: dumpdir + dumpbase + .dwo). */
-static int dwo_name(const char *out, char *dst, size_t len)
+int exec_dwo_name(const char *out, char *dst, size_t len)
 {
 	const char *b = strrchr(out, '/');
 	const char *d;
@@ -331,35 +312,35 @@ static int check_job(struct run *r)
 	char why[200];
 
 	if (!job->compiler || job->compiler[0] != '/')
-		return fail(res, -ENOENT, "compiler path must be absolute");
+		return exec_fail(res, -ENOENT, "compiler path must be absolute");
 	if (access(job->compiler, X_OK))
-		return fail(res, -ENOENT, "%s: %s", job->compiler, strerror(errno));
+		return exec_fail(res, -ENOENT, "%s: %s", job->compiler, strerror(errno));
 	if (!policy_input_name_ok(job->input_name))
-		return fail(res, -EPERM, "refused: bad input name");
+		return exec_fail(res, -EPERM, "refused: bad input name");
 	if (job->hub_cwd && (job->hub_cwd[0] != '/' ||
 			     strnlen(job->hub_cwd, EXEC_CWD_MAX) >= EXEC_CWD_MAX))
-		return fail(res, -EPERM, "refused: bad hub cwd");
+		return exec_fail(res, -EPERM, "refused: bad hub cwd");
 	if (!policy_output_name_ok(job->output_name))
-		return fail(res, -EPERM, "refused: bad output name");
+		return exec_fail(res, -EPERM, "refused: bad output name");
 	if (policy_check_args(job->args, job->nargs, why, sizeof why))
-		return fail(res, -EPERM, "refused: %s", why);
+		return exec_fail(res, -EPERM, "refused: %s", why);
 	if (!policy_input_suffix_ok(job->input_name))
-		return fail(res, -EPERM, "refused: input %s does not end in a source suffix",
+		return exec_fail(res, -EPERM, "refused: input %s does not end in a source suffix",
 			    job->input_name);
-	if (job->want_dwo && dwo_name(job->output_name, r->dwo, sizeof r->dwo))
-		return fail(res, -EPERM, "refused: bad output name");
+	if (job->want_dwo && exec_dwo_name(job->output_name, r->dwo, sizeof r->dwo))
+		return exec_fail(res, -EPERM, "refused: bad output name");
 	if ((uint64_t)job->input_len > JOB_MAX_INPUT)
-		return fail(res, -E2BIG, "input too large");
+		return exec_fail(res, -E2BIG, "input too large");
 	if (!job->launch.insecure && geteuid() != 0)
-		return fail(res, -EPERM, "the sandbox needs root (noded --insecure-no-sandbox "
+		return exec_fail(res, -EPERM, "the sandbox needs root (noded --insecure-no-sandbox "
 			    "runs jobs without it)");
 	if (job->launch.launcher && job->launch.launcher[0] != '/')
-		return fail(res, -ENOENT, "launcher path must be absolute");
+		return exec_fail(res, -ENOENT, "launcher path must be absolute");
 	return 0;
 }
 
 /* The private dir: top (root's, 0711), j/ (the slot's), s/ (the stage). */
-static int make_dirs(struct run *r)
+int exec_make_dirs(struct run *r)
 {
 	const char *root = r->job->tmp_root;
 	char real[PATH_MAX];
@@ -370,21 +351,21 @@ static int make_dirs(struct run *r)
 	if (!root || !*root)
 		root = "/tmp";
 	if (snprintf(r->top, sizeof r->top, "%s/usbfarm-job.XXXXXX", root) >= (int)sizeof r->top)
-		return fail(r->res, -ENAMETOOLONG, "temp root too long");
+		return exec_fail(r->res, -ENAMETOOLONG, "temp root too long");
 	if (!mkdtemp(r->top))
-		return fail(r->res, -errno, "mkdtemp %s: %s", root, strerror(errno));
+		return exec_fail(r->res, -errno, "mkdtemp %s: %s", root, strerror(errno));
 	r->made = true;
 	/* gcc names its cwd by getcwd(): the maps must name the dir so too */
 	if (!realpath(r->top, real))
-		return fail(r->res, -errno, "realpath %s: %s", r->top, strerror(errno));
+		return exec_fail(r->res, -errno, "realpath %s: %s", r->top, strerror(errno));
 	strcpy(r->top, real);	/* the same dir: removed by this name too */
 	if (strchr(r->top, '='))	/* gcc's OLD would end there */
-		return fail(r->res, -EINVAL, "temp dir %s contains '='", r->top);
+		return exec_fail(r->res, -EINVAL, "temp dir %s contains '='", r->top);
 	snprintf(r->dir, sizeof r->dir, "%s/j", r->top);
 	snprintf(r->stage, sizeof r->stage, "%s/s", r->top);
 	top = open(r->top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (top < 0)
-		return fail(r->res, -errno, "open temp dir: %s", strerror(errno));
+		return exec_fail(r->res, -errno, "open temp dir: %s", strerror(errno));
 	if (fchmod(top, 0711) || mkdirat(top, "j", 0700) || mkdirat(top, "s", 0700))
 		rc = -errno;
 	if (!rc) {
@@ -395,16 +376,22 @@ static int make_dirs(struct run *r)
 	}
 	close(top);
 	if (rc)
-		return fail(r->res, rc, "job dir: %s", strerror(-rc));
-	rc = lay_out(-1, r->job->input_name, r->cwd_rel, sizeof r->cwd_rel, r->phys,
+		return exec_fail(r->res, rc, "job dir: %s", strerror(-rc));
+	return 0;
+}
+
+/* A text job's layout of j/ (exec.h), as names. */
+static int text_layout(struct run *r)
+{
+	int rc = lay_out(-1, r->job->input_name, r->cwd_rel, sizeof r->cwd_rel, r->phys,
 		     sizeof r->phys);
 	if (rc)
-		return fail(r->res, -rc, "input dirs: %s", strerror(rc));
+		return exec_fail(r->res, -rc, "input dirs: %s", strerror(rc));
 	/* the input must not be one of the outputs */
 	snprintf(r->out_rel, sizeof r->out_rel, "%s/%s", r->cwd_rel, r->job->output_name);
 	snprintf(r->dwo_rel, sizeof r->dwo_rel, "%s/%s", r->cwd_rel, r->dwo);
 	if (!strcmp(r->out_rel, r->phys) || (r->job->want_dwo && !strcmp(r->dwo_rel, r->phys)))
-		return fail(r->res, -EPERM, "refused: input and output names clash");
+		return exec_fail(r->res, -EPERM, "refused: input and output names clash");
 	snprintf(r->cwd, sizeof r->cwd, "%s/%s", r->dir, r->cwd_rel);
 	return 0;
 }
@@ -418,7 +405,7 @@ static int build_argv(struct run *r)
 
 	r->argv = calloc((size_t)job->nargs + 9, sizeof *r->argv);
 	if (!r->argv)
-		return fail(r->res, -ENOMEM, "out of memory");
+		return exec_fail(r->res, -ENOMEM, "out of memory");
 	r->argv[n++] = (char *)job->compiler;
 	for (int i = 0; i < job->nargs; i++)
 		r->argv[n++] = job->args[i];
@@ -427,7 +414,7 @@ static int build_argv(struct run *r)
 		r->maps[0] = prefix_map("-fdebug-prefix-map=", r->cwd, "", comp);
 		free(comp);
 		if (!r->maps[0])
-			return fail(r->res, -ENOMEM, "out of memory");
+			return exec_fail(r->res, -ENOMEM, "out of memory");
 		r->argv[n++] = r->maps[0];
 	}
 	if (job->input_name[0] == '/') {
@@ -449,7 +436,7 @@ static int build_argv(struct run *r)
 		r->maps[3] = prefix_map("-fmacro-prefix-map=", r->dir, rin, m);
 		free(hdir), free(d), free(f), free(m);
 		if ((dl && !r->maps[1]) || !r->maps[2] || !r->maps[3])
-			return fail(r->res, -ENOMEM, "out of memory");
+			return exec_fail(r->res, -ENOMEM, "out of memory");
 		for (int i = 1; i < 4; i++)
 			if (r->maps[i])
 				r->argv[n++] = r->maps[i];
@@ -465,7 +452,7 @@ static int build_argv(struct run *r)
 }
 
 /* The sandbox's configuration for this job (sandbox.h). */
-static void sandbox_setup(struct run *r)
+void exec_sandbox_setup(struct run *r)
 {
 	const struct exec_limits *l = &r->job->limits;
 	struct sandbox_cfg *sb = &r->sb;
@@ -564,7 +551,7 @@ static pid_t wait_job(struct run *r, pid_t pid, int *st, struct rusage *ru, bool
 }
 
 /* Runs the compiler: 0 when it ran (its status in *st), else the farm error. */
-static int run_compiler(struct run *r, int *st)
+int exec_run_compiler(struct run *r, int *st)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, rc = 0;
 	bool over = false, timed_out = false;
@@ -574,12 +561,12 @@ static int run_compiler(struct run *r, int *st)
 
 	memset(&ru, 0, sizeof ru);
 	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)) {
-		rc = fail(r->res, -errno, "pipe: %s", strerror(errno));
+		rc = exec_fail(r->res, -errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	pid = sandbox_spawn(&r->sb, r->argv, po[1], pe[1], job_setup, r, &se);
+	pid = sandbox_spawn(&r->sb, r->argv, po[1], pe[1], r->setup, r, &se);
 	if (pid < 0) {
-		rc = fail(r->res, se.stage == SB_EXEC || !se.err ? pid : -EIO, "%s %s: %s",
+		rc = exec_fail(r->res, se.stage == SB_EXEC || !se.err ? pid : -EIO, "%s %s: %s",
 			  sandbox_stage_name(se.stage), r->argv[0], strerror((int)-pid));
 		goto out;
 	}
@@ -599,12 +586,12 @@ static int run_compiler(struct run *r, int *st)
 	r->res->cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
 			 (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
 	if (timed_out)
-		rc = fail(r->res, -ETIMEDOUT, "compile timed out after %u ms",
+		rc = exec_fail(r->res, -ETIMEDOUT, "compile timed out after %u ms",
 			  (unsigned)((r->res->wall_us + 500) / 1000));
 	else if (over)
-		rc = fail(r->res, -E2BIG, "compiler output over the cap");
+		rc = exec_fail(r->res, -E2BIG, "compiler output over the cap");
 	else if (!buf_ok(&r->res->out) || !buf_ok(&r->res->err))
-		rc = fail(r->res, -ENOMEM, "out of memory");
+		rc = exec_fail(r->res, -ENOMEM, "out of memory");
 out:
 	for (int i = 0; i < 2; i++) {
 		if (po[i] >= 0)
@@ -616,27 +603,32 @@ out:
 }
 
 /* The compiler's answer, and its outputs when it succeeded. */
-static int collect(struct run *r, int st)
+int exec_status(struct exec_result *res, int st)
 {
-	struct exec_result *res = r->res;
-	int rc;
-
 	if (WIFSIGNALED(st)) {
 		int sig = WTERMSIG(st);
 		if (sig == SIGXCPU || sig == SIGXFSZ || sig == SIGKILL || sig == SIGSYS)
-			return fail(res, -E2BIG, "compiler hit a node limit (signal %d)", sig);
+			return exec_fail(res, -E2BIG, "compiler hit a node limit (signal %d)", sig);
 		res->status = 128 + sig;
 	} else {
 		res->status = WEXITSTATUS(st);
 	}
-	if (res->status)
-		return 0;
-	rc = read_out(r, r->out_rel, &res->obj, r->out_cap);
+	return 0;
+}
+
+static int collect(struct run *r, int st)
+{
+	struct exec_result *res = r->res;
+	int rc = exec_status(res, st);
+
+	if (rc || res->status)
+		return rc;
+	rc = exec_read_out(r, r->dirfd, r->out_rel, &res->obj, r->out_cap);
 	if (rc)
-		return fail(res, rc == -E2BIG ? -E2BIG : -EIO, "read output %s: %s",
+		return exec_fail(res, rc == -E2BIG ? -E2BIG : -EIO, "read output %s: %s",
 			    r->job->output_name, strerror(-rc));
-	if (r->job->want_dwo && (rc = read_out(r, r->dwo_rel, &res->dwo, r->out_cap)))
-		return fail(res, rc == -E2BIG ? -E2BIG : -EIO, "read %s: %s", r->dwo,
+	if (r->job->want_dwo && (rc = exec_read_out(r, r->dirfd, r->dwo_rel, &res->dwo, r->out_cap)))
+		return exec_fail(res, rc == -E2BIG ? -E2BIG : -EIO, "read %s: %s", r->dwo,
 			    strerror(-rc));
 	return 0;
 }
@@ -648,7 +640,7 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 
 	memset(res, 0, sizeof *res);
 	if (!r)
-		return fail(res, -ENOMEM, "out of memory");
+		return exec_fail(res, -ENOMEM, "out of memory");
 	r->job = job;
 	r->res = res;
 	r->dirfd = -1;
@@ -661,16 +653,23 @@ int exec_run(const struct exec_job *job, struct exec_result *res)
 	r->uid = job->limits.uid && geteuid() == 0 ? job->limits.uid : 0;
 	r->gid = job->limits.gid ? job->limits.gid : job->limits.uid;
 
-	if ((rc = check_job(r)) || (rc = make_dirs(r)) || (rc = build_argv(r)))
+	if (job->tree) {
+		rc = exec_tree_run(r);
 		goto out;
-	sandbox_setup(r);
-	if ((rc = run_compiler(r, &st)) || (rc = collect(r, st)))
+	}
+	r->setup = job_setup;
+	if ((rc = check_job(r)) || (rc = exec_make_dirs(r)) || (rc = text_layout(r)) ||
+	    (rc = build_argv(r)))
+		goto out;
+	exec_sandbox_setup(r);
+	if ((rc = exec_run_compiler(r, &st)) || (rc = collect(r, st)))
 		goto out;
 out:
+	exec_tree_end(r);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	if (r->made)
-		rm_tree(r->top);
+		exec_rm_tree(r->top);
 	free(r->argv);
 	for (int i = 0; i < 4; i++)
 		free(r->maps[i]);
@@ -678,12 +677,21 @@ out:
 	if (rc) {
 		buf_free(&res->obj);
 		buf_free(&res->dwo);
+		buf_free(&res->dep);
 	}
 	return rc;
 }
 
 void exec_result_free(struct exec_result *res)
 {
+	buf_free(&res->dep);
+	free(res->missing);
+	for (size_t i = 0; i < res->nunsent; i++)
+		free(res->unsent[i]);
+	free(res->unsent);
+	res->missing = NULL;
+	res->unsent = NULL;
+	res->nmissing = res->nunsent = 0;
 	buf_free(&res->out);
 	buf_free(&res->err);
 	buf_free(&res->obj);

@@ -68,6 +68,24 @@ struct exec_launch {
 	const char *ro_paths;	/* toolchain dirs seen read-only; NULL: SANDBOX_RO_DEFAULT */
 };
 
+/*
+ * A tree job (exec_tree.c): instead of input, the job's inputs are a
+ * checked manifest whose blobs are in store; the tree is assembled in the
+ * private dir (top/r) and is the compiler's root; the compiler runs at
+ * the hub's cwd in it with the hub's very names (input_name, -o
+ * output_name), no prefix maps: its paths are the hub's. The outputs are
+ * written at their hub paths in the tree.
+ */
+struct store;
+struct manifest;
+struct exec_tree {
+	struct store *store;		/* this process's handle */
+	const struct manifest *m;	/* checked (manifest_check) */
+	const char *ro_paths;		/* the compiler's toolchain (tree_toolchain) */
+	const char *deps_name;		/* the job's own -MF file; "": the node adds its own */
+	bool complete;			/* a failing compile is the answer (else -ENOEXEC) */
+};
+
 struct exec_job {
 	const char *compiler;	/* absolute path of the local compiler to run */
 	char *const *args;	/* compile args, without input and -o (see hub/client.h) */
@@ -84,6 +102,7 @@ struct exec_job {
 	const char *tmp_root;	/* where to make the private dir; NULL: $TMPDIR or /tmp */
 	struct exec_limits limits;
 	struct exec_launch launch;
+	const struct exec_tree *tree;	/* NULL: a text job (input above) */
 };
 
 struct exec_result {
@@ -96,6 +115,15 @@ struct exec_result {
 	 * `error` says why. The hub then retries elsewhere or compiles locally. */
 	int farm_error;
 	char error[256];
+	/* Tree jobs: the job's dependency file (deps_name set), the blobs the
+	 * store lacked (farm_error -ENOENT), the names the compile read that
+	 * the manifest does not have (-EXDEV); the tree's assembly time. */
+	struct buf dep;
+	uint8_t (*missing)[32];
+	size_t nmissing;
+	char **unsent;
+	size_t nunsent;
+	uint64_t tree_us;
 };
 
 #define EXEC_CWD_MAX POLICY_CWD_MAX	/* = JOB_CWD_MAX, incl. NUL */

@@ -36,7 +36,9 @@
 #include "../lib/link.h"
 #include "exec.h"
 #include "exec_job.h"
+#include "noded_store.h"
 #include "sandbox.h"
+#include "store.h"
 #include "workers.h"
 #include "slots.h"
 #include "telemetry.h"
@@ -77,6 +79,8 @@ static struct {
 	uint8_t hello[LINK_APP_HELLO_MAX];
 	size_t hello_len;
 	bool hello_complete;
+	struct noded_store_opts store;	/* --store, --store-cap, --no-store */
+	uint64_t store_id, store_cap;	/* as NODEINFO announces them */
 } N;
 
 static volatile sig_atomic_t stop_signal;
@@ -91,6 +95,7 @@ static void send_telemetry(void)
 	telemetry_read(&t);
 	t.running = (uint16_t)workers_running();
 	t.slots = (uint16_t)N.sv.slots;
+	noded_store_telemetry(&N.sv, &t);
 	job_encode_telemetry(&b, &t);
 	workers_send(0, &b);
 	buf_free(&b);
@@ -103,7 +108,8 @@ static void on_up(struct link *l, const struct link_peer *peer, void *user)
 	log_info("session up with %s", peer->ident);
 	if (!N.hello_complete) {
 		struct job_nodeinfo ni = { .slots = (uint16_t)N.sv.slots, .complete = true,
-				    .compilers = N.compilers, .ncompilers = N.sv.ncompilers };
+				    .compilers = N.compilers, .ncompilers = N.sv.ncompilers,
+				    .store_id = N.store_id, .store_cap = N.store_cap };
 		struct buf b = BUF_INIT;
 		snprintf(ni.name, sizeof ni.name, "%s", N.name);
 		job_encode_nodeinfo(&b, &ni, (size_t)-1);
@@ -169,6 +175,10 @@ static void usage(FILE *to, int code)
 "      --max-time SEC     ceiling of a job's wall time (default 900)\n"
 "      --max-procs N      processes of one job (default 64)\n"
 "      --max-files N      open files of one job's process (default 256)\n"
+"      --store DIR        the board's store of tree jobs' inputs (default\n"
+"                         " STORE_DIR_DEFAULT "; its id kept in DIR/id)\n"
+"      --store-cap SIZE   the store's size cap (default 2G; K/M/G suffixes)\n"
+"      --no-store         take no tree jobs (text jobs only)\n"
 "  -C, --compilers LIST   offer only these compilers: comma-separated absolute\n"
 "                         paths (identified directly) or kinds (gcc, g++,\n"
 "                         clang, clang++) filtering the $PATH scan\n"
@@ -375,6 +385,9 @@ static const struct option long_opts[] = {
 	{ "max-time", required_argument, NULL, 7 },
 	{ "max-procs", required_argument, NULL, 8 },
 	{ "max-files", required_argument, NULL, 9 },
+	{ "store", required_argument, NULL, 10 },
+	{ "store-cap", required_argument, NULL, 11 },
+	{ "no-store", no_argument, NULL, 12 },
 	{ "compilers", required_argument, NULL, 'C' },
 	{ "tmpdir", required_argument, NULL, 'T' },
 	{ "syslog", no_argument, NULL, 'S' },
@@ -409,6 +422,11 @@ static bool job_option(int o, const char *arg)
 	case 7: c->timeout_ms = 1000 * parse_u32(arg, "--max-time", 1, 86400); break;
 	case 8: c->nproc = parse_u32(arg, "--max-procs", 4, 4096); break;
 	case 9: c->nofile = parse_u32(arg, "--max-files", 16, 65536); break;
+	case 10: N.store.dir = arg; break;
+	case 11: if (!(N.store.cap = parse_size(arg)))
+			fatal("bad --store-cap '%s'", arg);
+		break;
+	case 12: N.store.disabled = true; break;
 	default: return false;
 	}
 	return true;
@@ -453,7 +471,8 @@ static void parse_options(int argc, char **argv, const char **allow, bool *use_s
 static void setup_hello(void)
 {
 	struct job_nodeinfo ni = { .slots = (uint16_t)N.sv.slots, .complete = true,
-				    .compilers = N.compilers, .ncompilers = N.sv.ncompilers };
+				    .compilers = N.compilers, .ncompilers = N.sv.ncompilers,
+				    .store_id = N.store_id, .store_cap = N.store_cap };
 	struct buf hb = BUF_INIT;
 	int rc;
 
@@ -594,6 +613,7 @@ int main(int argc, char **argv)
 	setup_jobs();
 	load_compilers(allow);
 	N.sv.compilers = N.compilers;
+	noded_store_setup(&N.sv, &N.store, &N.store_id, &N.store_cap);
 	setup_hello();
 	rc = open_link();
 	if (rc < 0)
@@ -617,6 +637,7 @@ int main(int argc, char **argv)
 	if (N.link)
 		link_free(N.link);
 	ifwatch_close(ifw);
+	noded_store_close(&N.sv);
 	free(N.compilers);
 	free(pfd);
 	free(widx);

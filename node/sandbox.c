@@ -154,7 +154,8 @@ static int make_root(const struct sandbox_cfg *cfg)
 	if (umount2(".", MNT_DETACH) || chdir("/"))
 		return errno;
 	/* a bind (the tree) is remounted as a bind: never its filesystem */
-	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV |
+		  (cfg->root_tree && cfg->root_tree_rw ? 0 : MS_RDONLY) |
 		  (cfg->root_tree ? MS_BIND : 0), NULL))
 		return errno;
 	/* cosmetic (our own UTS namespace): systemd's ProtectHostname= forbids it */

@@ -64,6 +64,10 @@ struct sandbox_cfg {
 				 * the root instead of the empty tmpfs: ro_paths,
 				 * /dev, /proc and the job dir are mounted over it
 				 * at the mount points tree_build() made */
+	bool root_tree_rw;	/* the root_tree bind stays writable (a tree job
+				 * writes its outputs at their hub paths): what a
+				 * job may write there is what permission bits
+				 * allow its uid (tree.h), nothing else */
 	const char *cwd;	/* absolute; the child's cwd at exec */
 	char *const *envp;
 };

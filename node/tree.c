@@ -35,6 +35,7 @@ struct tree {
 	bool *pinned;		/* per entry: this tree holds a pin of its blob */
 	struct tree_missing miss;	/* blobs not in the store (may repeat) */
 	struct tree_stats s;
+	const char *rw;		/* the rw dir each_mount() checks against */
 };
 
 static int why_set(char *why, size_t len, int err, const char *fmt, ...)
@@ -499,6 +500,50 @@ static int make_mount(struct tree *t, struct dstack *d, const char *p, bool dir,
 	return r ? why_set(why, whylen, r, "mount point %s: %s", p, strerror(-r)) : 0;
 }
 
+/* ---- the job's own dirs ---- */
+
+/* A rw dir must neither be, hold nor lie under a mount point p. */
+static int rw_conflict(struct tree *t, struct dstack *d, const char *p, bool dir, char *why,
+		       size_t whylen)
+{
+	size_t a = strlen(t->rw), b = strlen(p), n = a < b ? a : b;
+
+	(void)d;
+	(void)dir;
+	if (!memcmp(t->rw, p, n) && (a == b || (a < b ? p[a] : t->rw[b]) == '/'))
+		return why_set(why, whylen, -EPERM, "writable dir %s meets the sandbox's %s",
+			       t->rw, p);
+	return 0;
+}
+
+/* tree_req's mk_dirs, then its rw_dirs given to the job's ids. */
+static int make_own_dirs(struct tree *t, const struct tree_req *req, struct dstack *d,
+			 char *why, size_t whylen)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *v = pass ? req->rw_dirs : req->mk_dirs;
+		for (; v && *v; v++) {
+			const char *p = *v;
+			const struct tree_entry *e;
+			int r;
+			if (!path_ok(p, strlen(p)))
+				return why_set(why, whylen, -EINVAL, "dir %s: not a clean absolute path", p);
+			if ((e = blocking_ancestor(t->m, p)) ||
+			    ((e = find_n(t->m, p, strlen(p))) && e->kind != TREE_DIR))
+				return why_set(why, whylen, -EPERM, "dir %s meets manifest %s", p, e->path);
+			t->rw = p;
+			if (pass && (r = each_mount(req, rw_conflict, t, d, why, whylen)))
+				return r;
+			if ((r = ds_go(d, p, strlen(p))))
+				return why_set(why, whylen, r, "dir %s: %s", p, strerror(-r));
+			if (pass && (fchown(d->fd[d->depth], req->rw_uid, req->rw_gid) ||
+				     fchmod(d->fd[d->depth], 0755)))
+				return why_set(why, whylen, -errno, "dir %s: %s", p, strerror(errno));
+		}
+	}
+	return 0;
+}
+
 /* ---- the build ---- */
 
 static uint64_t now_us(void)
@@ -552,6 +597,8 @@ static int assemble(struct tree *t, const struct tree_req *req, char *why, size_
 		r = why_set(why, whylen, -ENOENT, "%zu files' blobs missing", t->miss.n);
 	if (!r)
 		r = each_mount(req, make_mount, t, &d, why, whylen);
+	if (!r)
+		r = make_own_dirs(t, req, &d, why, whylen);
 	ds_pop_to(&d, 0);
 	close(d.fd[0]);
 	return r;

@@ -30,6 +30,16 @@
  * Blobs the store lacks (or found corrupt) are all reported, each hash
  * once, and nothing of the tree is left: the protocol's "missing" answer.
  *
+ * The job's writable dirs (tree_req.rw_dirs): why a tree the job may
+ * write in is safe. Every file of the manifest is root's and 0444 (0555),
+ * every other dir root's 0755, the mount points are binds of their own
+ * (read-only, or the job dir): so the job's uid can write only in the
+ * rw dirs (where it may also unlink or rename the inputs there: its own
+ * job's, nothing shared, since the store's blob is another name of the
+ * inode, which stays root's 0444). Root never follows anything the job
+ * made: it reads outputs by openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS)
+ * and removes the tree without following links.
+ *
  * tree_readset_check() reads the compile's own make-style dependency
  * output (gcc -MD -MF: "\ " spaces, "\#", "$$", "\" continuations, -MP's
  * empty rules) and resolves every prerequisite (relative ones against the
@@ -91,6 +101,15 @@ struct tree_req {
 	const char *name;		/* one component; must not exist */
 	const char *ro_paths;		/* the sandbox's toolchain list (':'), not NULL */
 	const char *job_dir;		/* absolute; NULL: none */
+	/* Directories made after the rest (absolute, clean, NULL-terminated
+	 * lists; NULL: none), each missing one on the way root's 0755:
+	 * mk_dirs stay root's (the compile's cwd); rw_dirs are then given to
+	 * rw_uid/rw_gid (0755): where a tree job writes its outputs at their
+	 * hub paths. A rw dir that is, holds or lies under a mount point, or
+	 * meets a manifest symlink or file, refuses the job (-EPERM). */
+	const char *const *mk_dirs;
+	const char *const *rw_dirs;
+	unsigned rw_uid, rw_gid;
 };
 
 struct tree_stats {
@@ -131,9 +150,22 @@ void tree_names_free(struct tree_names *u);
 int tree_readset_check(const struct manifest *m, const char *deps, size_t len, const char *cwd,
 		       struct tree_names *unsent);
 
+/* A JOB's tree part (lib/job.h) here (tree_wire.c): its blobs into the
+ * store (-EBADMSG: one does not hash to its name), its inputs as a
+ * checked manifest (freed on failure). 0 or -errno and why. */
+struct job_tree;
+int tree_wire_put_blobs(struct store *st, const struct job_tree *t, char *why, size_t whylen);
+int tree_wire_manifest(const struct job_tree *t, struct manifest *m, char *why, size_t whylen);
+
+/* A tree job's arguments (tree_args.c): lib/policy.h's allow-list plus
+ * the preprocessor's include, macro and dependency options. 0, or -EPERM
+ * and why, -ENOMEM. */
+int tree_args_check(char *const *args, int nargs, char *why, size_t whylen);
+
 /* The sandbox's ro_paths for a tree job of compiler (tree_toolchain.c):
- * the driver (its real path), the cc1 it runs (cc1: "cc1", "cc1plus"; NULL
- * "cc1"), its as, the shared libraries each loads (ldd), /etc/ld.so.cache,
+ * the driver (the path given and its real path), the cc1 it runs (cc1:
+ * "cc1", "cc1plus"; NULL "cc1"), its as, its objcopy when there is one
+ * (-gsplit-dwarf), the shared libraries each loads (ldd), /etc/ld.so.cache,
  * every symlink hop; files only, ':'-separated, NUL-terminated into out.
  * Probed once per compiler (at noded's start). 0 or -errno and why. */
 struct buf;

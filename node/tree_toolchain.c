@@ -1,7 +1,9 @@
 /*
  * tree_toolchain.c — which board files a tree job's sandbox binds over the
- * tree (tree.h, tree_toolchain()): the compiler's executables and the
- * shared libraries they load, never a directory (on Debian cc1 lives in
+ * tree (tree.h, tree_toolchain()): the compiler's executables (the
+ * driver by the path the job runs and its real one, cc1, as, and objcopy
+ * where the driver finds one: -gsplit-dwarf runs it) and the shared
+ * libraries they load, never a directory (on Debian cc1 lives in
  * /usr/lib/gcc/<triple>/<v>/ beside gcc's own include dir, which must come
  * from the manifest).
  *
@@ -178,21 +180,30 @@ int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char 
 		   size_t whylen)
 {
 	struct paths ps = { .n = 0 };
-	char driver[PATH_MAX], progs[2][PATH_MAX];
-	const char *names[2] = { cc1 ? cc1 : "cc1", "as" };
-	int r = 0;
+	char driver[PATH_MAX], progs[3][PATH_MAX];
+	/* objcopy: -gsplit-dwarf's driver runs it (--extract-dwo); optional */
+	const char *names[3] = { cc1 ? cc1 : "cc1", "as", "objcopy" };
+	int r = 0, nprogs = 3;
 
 	if (!realpath(compiler, driver))
 		r = -errno;
-	for (int i = 0; i < 2 && !r; i++)
-		if ((r = prog_path(driver, names[i], progs[i], sizeof progs[i])))
+	for (int i = 0; i < 3 && !r; i++)
+		if ((r = prog_path(driver, names[i], progs[i], sizeof progs[i])) && i == 2)
+			r = 0, nprogs = 2;
+		else if (r)
 			snprintf(why, whylen, "%s -print-prog-name=%s: %s", driver, names[i],
 				 strerror(-r));
-	if (!r && !((r = add(&ps, driver)) || (r = add(&ps, progs[0])) || (r = add(&ps, progs[1]))))
-		for (int i = 0; i < 3 && !r; i++)
-			if ((r = add_libs(&ps, i ? progs[i - 1] : driver)))
-				snprintf(why, whylen, "ldd %s: %s", i ? progs[i - 1] : driver,
-					 strerror(-r));
+	/* the path the job runs (its hops: /usr/bin/cc -> /etc/alternatives/cc
+	 * -> ...), then the driver's real one */
+	if (!r && compiler[0] == '/' && (r = add(&ps, compiler)))
+		snprintf(why, whylen, "%s: %s", compiler, strerror(-r));
+	if (!r && !(r = add(&ps, driver)))
+		for (int i = 0; i < nprogs && !r; i++)
+			r = add(&ps, progs[i]);
+	for (int i = 0; i <= nprogs && !r; i++)
+		if ((r = add_libs(&ps, i ? progs[i - 1] : driver)))
+			snprintf(why, whylen, "ldd %s: %s", i ? progs[i - 1] : driver,
+				 strerror(-r));
 	if (!r && access("/etc/ld.so.cache", R_OK) == 0)
 		r = add(&ps, "/etc/ld.so.cache");
 	for (size_t i = 0; i < ps.n; i++) {

@@ -13,6 +13,8 @@
 #include "workers.h"
 #include "exec_job.h"
 #include "log.h"
+#include "store.h"
+#include "tree.h"
 #include "../lib/clock.h"
 #include "../lib/cursor.h"
 #include "../lib/job.h"
@@ -28,7 +30,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define RESULT_PIPE_MAX ((size_t)JOB_MAX_OUTPUT * 2 + (size_t)JOB_MAX_TEXT * 2 + 4096)
+/* What a worker writes: its RESULT (outputs, texts, a tree job's deps and
+ * names), then the counts of its store lookups (TRAILER_LEN). */
+#define TRAILER_LEN 24
+#define RESULT_PIPE_MAX ((size_t)JOB_MAX_OUTPUT * 2 + (size_t)JOB_MAX_TEXT * 3 + \
+			 (size_t)JOB_MAX_NAMES * (32 + JOB_INPUT_PATH_MAX + 2) + 4096 + TRAILER_LEN)
 
 _Static_assert(EXEC_CWD_MAX == JOB_CWD_MAX, "exec and job agree on the hub cwd cap");
 
@@ -46,6 +52,7 @@ static struct {
 	struct link *link;
 	struct worker *w;
 	uint64_t workers_done, workers_refused;
+	uint64_t store_hits, store_misses, store_corrupt;	/* the workers' */
 } S;
 
 static const char *const state_name[] = { "idle", "running", "killed" };
@@ -163,7 +170,75 @@ static void exec_job_of(const struct job_spec *s, const struct compiler_id *cc, 
 	ej->launch = c->launch;
 }
 
-/* Runs the job, writes the encoded RESULT to wfd, exits. */
+/* A tree job in the worker: its own store handle (store.h: one per
+ * process, opened after fork), the manifest, the executor. 0 (er set) or
+ * a farm error already in er. */
+static void run_tree(const struct job_spec *s, const struct compiler_id *cc,
+		     struct exec_job *ej, struct exec_result *er, struct store_stats *ss)
+{
+	const struct workers_tree *wt = &S.cfg->tree;
+	struct store_cfg sc = { .dir = wt->store_dir, .cap_bytes = wt->store_cap };
+	struct exec_tree et = { .deps_name = s->t.deps_name, .complete = s->t.complete };
+	struct store *st = NULL;
+	struct manifest m;
+	char why[256] = "";
+	int rc = store_open(&sc, &st);
+
+	memset(er, 0, sizeof *er);
+	if (rc) {
+		er->farm_error = rc;
+		snprintf(er->error, sizeof er->error, "store %s: %s", wt->store_dir, strerror(-rc));
+		return;
+	}
+	if ((rc = tree_wire_manifest(&s->t, &m, why, sizeof why)) == 0) {
+		et.store = st;
+		et.m = &m;
+		et.ro_paths = wt->ro_paths[cc - S.cfg->compilers];
+		ej->tree = &et;
+		exec_run(ej, er);
+		manifest_free(&m);
+		if (er->tree_us)
+			log_debug("job %llu: tree built in %llu us", (unsigned long long)s->job_id,
+				  (unsigned long long)er->tree_us);
+	} else {
+		er->farm_error = rc == -ENOMEM ? -ENOMEM : -EINVAL;
+		snprintf(er->error, sizeof er->error, "refused: %.200s", why);
+	}
+	store_stats(st, ss);
+	store_close(st);
+}
+
+/* The worker's answer: er as a RESULT (or why it cannot be one). */
+static void encode_answer(const struct job_spec *s, struct exec_result *er, uint64_t t0,
+			  struct buf *b)
+{
+	struct job_result r;
+
+	memset(&r, 0, sizeof r);
+	r.job_id = s->job_id;
+	r.farm_error = er->farm_error > 0 ? -er->farm_error : er->farm_error;
+	exec_outcome(er, &r.o);
+	r.o.status = er->status < 0 || er->status > 255 ? 255 : er->status;
+	r.o.dep = er->dep.data;
+	r.o.dep_len = er->dep.len;
+	r.missing = er->missing;
+	r.nmissing = er->nmissing;
+	r.unsent = er->unsent;
+	r.nunsent = er->nunsent;
+	r.node_us = now_us() - t0;
+	if (job_encode_result(b, &r) < 0) {
+		struct job_result f;
+		memset(&f, 0, sizeof f);
+		f.job_id = s->job_id;
+		f.farm_error = -E2BIG;
+		snprintf(f.o.error, sizeof f.o.error, "outputs over the protocol's caps");
+		buf_free(b);
+		job_encode_result(b, &f);
+	}
+}
+
+/* Runs the job, writes the encoded RESULT and the store counts to wfd,
+ * exits. */
 static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec *s,
 						   const struct compiler_id *cc, uint64_t t0,
 						   int slot)
@@ -171,26 +246,19 @@ static void __attribute__((noreturn)) worker_main(int wfd, const struct job_spec
 	char dir[4200];
 	struct exec_job ej;
 	struct exec_result er;
-	struct job_result r;
+	struct store_stats ss;
 	struct buf b = BUF_INIT;
 
+	memset(&ss, 0, sizeof ss);
 	exec_job_of(s, cc, slot, dir, sizeof dir, &ej);
-	exec_run(&ej, &er);
-	memset(&r, 0, sizeof r);
-	r.job_id = s->job_id;
-	r.farm_error = er.farm_error > 0 ? -er.farm_error : er.farm_error;
-	exec_outcome(&er, &r.o);
-	r.o.status = er.status < 0 || er.status > 255 ? 255 : er.status;
-	r.node_us = now_us() - t0;
-	if (job_encode_result(&b, &r) < 0) {
-		struct job_result f;
-		memset(&f, 0, sizeof f);
-		f.job_id = s->job_id;
-		f.farm_error = -E2BIG;
-		snprintf(f.o.error, sizeof f.o.error, "outputs over the protocol's caps");
-		buf_free(&b);
-		job_encode_result(&b, &f);
-	}
+	if (s->tree)
+		run_tree(s, cc, &ej, &er, &ss);
+	else
+		exec_run(&ej, &er);
+	encode_answer(s, &er, t0, &b);
+	buf_u64(&b, ss.hits);
+	buf_u64(&b, ss.misses);
+	buf_u64(&b, ss.corrupt);
 	if (!buf_ok(&b) || write_full(wfd, b.data, b.len) < 0)
 		_exit(2);
 	_exit(0);
@@ -280,6 +348,31 @@ static void worker_start(struct worker *w, const struct job_spec *s,
 		  (int)pid, s->d.input_len, s->d.input_name);
 }
 
+/* A tree job on receipt, in noded's own process: refused where tree jobs
+ * are not taken; its carried blobs into the store (before it waits for a
+ * slot), each checked against its name. false: answered. */
+static bool tree_receive(const struct job_spec *s)
+{
+	const struct workers_tree *wt = &S.cfg->tree;
+	char why[200];
+	int rc;
+
+	if (!wt->on) {
+		send_farm_error(s->job_id, -EPERM, "this node takes no tree jobs");
+		return false;
+	}
+	uint64_t t0 = now_us();
+	rc = tree_wire_put_blobs(wt->store, &s->t, why, sizeof why);
+	if (rc) {
+		send_farm_error(s->job_id, rc, "%s", why);
+		return false;
+	}
+	log_debug("job %llu: tree of %zu inputs, %zu blob(s) stored in %llu us",
+		  (unsigned long long)s->job_id, s->t.nin, s->t.nblob,
+		  (unsigned long long)(now_us() - t0));
+	return true;
+}
+
 static void start_job(uint8_t *data, size_t len)
 {
 	struct job_spec s;
@@ -298,7 +391,15 @@ static void start_job(uint8_t *data, size_t len)
 			send_farm_error(id, -EPROTO, "malformed job");
 		return;
 	}
+	if (s.tree && !tree_receive(&s)) {
+		job_spec_free(&s);
+		return;
+	}
 	w = admit(&s, &cc);
+	if (w && s.tree && !S.cfg->tree.ro_paths[cc - S.cfg->compilers]) {
+		send_farm_error(s.job_id, -EPERM, "compiler %s takes no tree jobs here", cc->path);
+		w = NULL;
+	}
 	if (w)
 		worker_start(w, &s, cc, t0);
 	job_spec_free(&s);
@@ -321,6 +422,13 @@ static void answer(struct worker *w, int st)
 	enum job_msg_type t;
 	struct job_result r;
 
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && w->res.len >= TRAILER_LEN) {
+		struct cursor c = cur_init(w->res.data + w->res.len - TRAILER_LEN, TRAILER_LEN);
+		S.store_hits += cur_u64(&c);
+		S.store_misses += cur_u64(&c);
+		S.store_corrupt += cur_u64(&c);
+		w->res.len -= TRAILER_LEN;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
 	    job_peek_type(w->res.data, w->res.len, &t) == 0 && t == JOB_MSG_RESULT &&
 	    job_decode_result(w->res.data, w->res.len, &r) == 0 && r.job_id == w->job_id) {
@@ -330,6 +438,7 @@ static void answer(struct worker *w, int st)
 			  (unsigned long long)((now_us() - w->t_start) / 1000));
 		if (r.farm_error)
 			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.o.error);
+		job_result_free(&r);
 		workers_send(w->job_id, &w->res);
 		return;
 	}
@@ -428,6 +537,13 @@ void workers_message(uint8_t *data, size_t len)
 	} else {
 		log_warn("unexpected message type %d dropped", t);
 	}
+}
+
+void workers_store_counts(uint64_t *hits, uint64_t *misses, uint64_t *corrupt)
+{
+	*hits = S.store_hits;
+	*misses = S.store_misses;
+	*corrupt = S.store_corrupt;
 }
 
 void workers_kill_all(enum worker_event ev)

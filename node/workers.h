@@ -53,8 +53,19 @@ struct workers_ceil {
 	uint64_t mem_bytes;
 };
 
+/* Tree jobs (lib/job.h struct job_tree): the store and each compiler's
+ * toolchain for the sandbox (tree_toolchain). */
+struct workers_tree {
+	bool on;			/* tree jobs taken (else refused: -EPERM) */
+	const char *store_dir;		/* each worker opens its own handle there */
+	uint64_t store_cap;
+	struct store *store;		/* noded's own handle: blobs put on receipt */
+	char **ro_paths;		/* per compiler; NULL: that one takes none */
+};
+
 struct workers_cfg {
 	int slots;
+	struct workers_tree tree;
 	struct slots sl;		/* the claimed uid block and job root */
 	struct exec_launch launch;
 	char refuse[200];		/* non-empty: every job is refused, and why */
@@ -83,6 +94,9 @@ size_t workers_pollfds(struct pollfd *pfd, int *idx);
 void workers_readable(int slot);
 /* Every worker killed, reaped, its slot cleaned; nothing answered. */
 void workers_shutdown(void);
+/* The store lookups the workers made (their own handles): found, not
+ * found, found corrupt; summed since start. */
+void workers_store_counts(uint64_t *hits, uint64_t *misses, uint64_t *corrupt);
 /* The slot's own dir under the job root. */
 void workers_slot_dir(int slot, char *p, size_t len);
 

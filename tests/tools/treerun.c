@@ -320,7 +320,7 @@ static int cmd_run(int argc, char **argv)
 	struct store *st = open_store(argv[2]);
 	if (!st || load(&m, NULL, argv[3], omit, nomit, &bytes) || job_dirs(&jb))
 		return 1;
-	struct tree_req rq = { st, &m, jb.topfd, "r", argv[5], jb.j };
+	struct tree_req rq = { st, &m, jb.topfd, "r", argv[5], jb.j, NULL, NULL, 0, 0 };
 	rc = tree_build(&rq, &t, &miss, why, sizeof why);
 	if (rc == -ENOENT) {
 		rc = print_missing(&miss);
@@ -468,7 +468,7 @@ static int cmd_bench(char **argv)
 	store_stats(st, &ss);
 	for (int i = 0; i < runs; i++) {
 		struct tree *t = NULL;
-		struct tree_req rq = { st, &m, jb.topfd, "r", argv[5], jb.j };
+		struct tree_req rq = { st, &m, jb.topfd, "r", argv[5], jb.j, NULL, NULL, 0, 0 };
 		c0 = cpu_us();
 		if (tree_build(&rq, &t, NULL, why, sizeof why)) {
 			fprintf(stderr, "treerun: %s\n", why);

@@ -194,7 +194,7 @@ static void t_build(void)
 		snprintf(q, sizeof q, "%s/gcc", tc);
 		symlink("cc", q);
 		snprintf(ro, sizeof ro, "%s/libexec:%s/cc:%s/gcc::/nonexistent/x", tc, tc, tc);
-		struct tree_req rq = { st, &m, rootfd, "t1", ro, "/tmp/usbfarm-job.X/j" };
+		struct tree_req rq = { st, &m, rootfd, "t1", ro, "/tmp/usbfarm-job.X/j", NULL, NULL, 0, 0 };
 		int r = tree_build(&rq, &t, NULL, why, sizeof why);
 		T_CHECK(r == 0, "build: %d %s", r, why);
 		T_CHECK(lstat_in("t1", "/usr/include/stdio.h", &sb) && S_ISREG(sb.st_mode) &&
@@ -262,7 +262,7 @@ static void t_missing(void)
 		T_CHECK(fd >= 0 && write(fd, "X\n", 2) == 2, "corrupt");
 		close(fd);
 		T_CHECK(manifest_check(&m, why, sizeof why) == 0, "check %s", why);
-		struct tree_req rq = { st, &m, rootfd, "t2", "", NULL };
+		struct tree_req rq = { st, &m, rootfd, "t2", "", NULL, NULL, NULL, 0, 0 };
 		int r = tree_build(&rq, &t, &miss, why, sizeof why);
 		T_CHECK(r == -ENOENT, "build: %d %s", r, why);
 		T_CHECK(miss.n == 2, "missing %zu (each hash once)", miss.n);
@@ -302,7 +302,7 @@ static void t_size_lie(void)
 		T_CHECK(store_put(st, h, "AB\n", 3) == 0, "put");
 		T_CHECK(manifest_add_file(&m, "/x.h", 4, h, 300, 0644) == 0, "add");
 		T_CHECK(manifest_check(&m, why, sizeof why) == 0, "check");
-		struct tree_req rq = { st, &m, rootfd, "t4", "", NULL };
+		struct tree_req rq = { st, &m, rootfd, "t4", "", NULL, NULL, NULL, 0, 0 };
 		int r = tree_build(&rq, &t, NULL, why, sizeof why);
 		T_CHECK(r == -EBADMSG, "build: %d (%s)", r, why);
 		T_CHECK(!lstat_in("t4", "", &sb), "nothing left");
@@ -349,7 +349,7 @@ static void t_mount_conflicts(void)
 			char ro[256];
 			snprintf(ro, sizeof ro, "/usr/bin/true:%s", tc);
 			snprintf(nm, sizeof nm, "m%zu", i);
-			struct tree_req rq = { st, &m, rootfd, nm, ro, "/tmp/usbfarm-job.Y/j" };
+			struct tree_req rq = { st, &m, rootfd, nm, ro, "/tmp/usbfarm-job.Y/j", NULL, NULL, 0, 0 };
 			int r = tree_build(&rq, &t, NULL, why, sizeof why);
 			T_CHECK(r == -EPERM, "build: %d (%s)", r, why);
 			T_CHECK(!lstat_in(nm, "", &sb), "nothing made");
@@ -368,9 +368,9 @@ static void t_mount_conflicts(void)
 		T_CHECK(manifest_check(&m, why, sizeof why) == 0, "check");
 		snprintf(q, sizeof q, "%s/planted", root);
 		T_CHECK(symlink("/etc", q) == 0, "plant");
-		struct tree_req rq = { st, &m, rootfd, "planted", "", NULL };
+		struct tree_req rq = { st, &m, rootfd, "planted", "", NULL, NULL, NULL, 0, 0 };
 		T_CHECK(tree_build(&rq, &t, NULL, why, sizeof why) == -EEXIST, "refused");
-		struct tree_req rq2 = { st, &m, rootfd, "../x", "", NULL };
+		struct tree_req rq2 = { st, &m, rootfd, "../x", "", NULL, NULL, NULL, 0, 0 };
 		T_CHECK(tree_build(&rq2, &t, NULL, why, sizeof why) == -EINVAL, "bad name");
 		manifest_free(&m);
 		store_close(st);
