@@ -56,7 +56,7 @@ static void test_wire(void)
 		for (size_t k = 4; k < b.len; k++)
 			T_CHECK(scand_decode_res(b.data + 4, k - 4, &d) == -EPROTO, "cut %zu", k);
 		/* the input count (after rc, err, scan_us, 2 flags, 3 counters) */
-		size_t at = 4 + 2 + 4 + 2 + 8 + 2 + 24;
+		size_t at = 4 + 2 + 4 + 2 + 8 + 3 + 24;
 		T_CHECK(b.data[at + 3] == 2, "count found");
 		memcpy(b.data + at, "\0\x0f\xff\xff", 4);
 		T_CHECK(scand_decode_res(b.data + 4, b.len - 4, &d) == -EPROTO, "huge count");
@@ -180,14 +180,16 @@ static void test_server(const char *tmp)
 			why, r1.r.err);
 		T_CHECK(r1.r.nin == 2 && r1.r.ngaps == 1 && r1.r.incomplete, "%zu inputs %zu gaps",
 			r1.r.nin, r1.r.ngaps);
+		T_CHECK(!r1.time_macros, "no time macro in a.c, a.h");
 		char gen[PATH_MAX + 8];
 		snprintf(gen, sizeof gen, "%s/gen.h", tmp);
-		write_file(gen, "int g;\n");
+		write_file(gen, "const char *g = __TIME__;\n");
 		char *names[] = { gen };
 		struct scand_remember m = { .names = names, .n = 1 };
 		snprintf(m.file, sizeof m.file, "%s", r1.r.in[0].path);
 		T_CHECK(scand_remember(fd2, &m, why, sizeof why) == 0, "remember: %s", why);
 		T_CHECK(scand_scan(fd2, &q, &r2, why, sizeof why) == 0 && r2.rc == 0, "scan 2");
+		T_CHECK(r2.time_macros, "gen.h names __TIME__");
 		T_CHECK(r2.r.nin == 3 && !r2.r.incomplete && r2.r.remembered == 1,
 			"the other client's remembered input: %zu inputs, incomplete %d", r2.r.nin,
 			r2.r.incomplete);
