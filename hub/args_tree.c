@@ -136,8 +136,22 @@ int args_tree_plan(const struct args_plan *p, struct args_tree *t, char *why, si
 		return 1;
 	}
 	rc = walk_args(p, &w, &v);
+	/* the node compiles with an explicit language (lib/policy.h), the
+	 * source's as here: the text plan's -x, last, so it is the source's */
+	for (int i = 0; rc == 0 && i + 1 < p->node_nargs; i++)
+		if (!strcmp(p->node_args[i], "-x")) {
+			vadd(&v, "-x");
+			vadd(&v, p->node_args[i + 1]);
+			rc = v.oom ? -ENOMEM : 0;
+			break;
+		}
 	if (rc == 0 && (!w.src_seen || w.why)) {
 		snprintf(why, wl, "%s", w.why ? w.why : "the source is not a plain argument");
+		rc = 1;
+	}
+	if (rc == 0 && (w.md || w.wp_dep) && strcmp(p->output, p->output_name)) {
+		/* the board's -o is output_name: the rule's target would differ */
+		snprintf(why, wl, "a dependency file with -o outside the working directory");
 		rc = 1;
 	}
 	if (rc == 0) {

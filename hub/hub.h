@@ -14,32 +14,12 @@
 
 #include "failover.h"
 #include "pairs.h"
+#include "proto.h"
 
 #include "../lib/link.h"
 
 #include <stdbool.h>
 #include <stdint.h>
-
-/* Tree jobs (issue 11), for hubctl status. */
-#define HUB_TEXT_WHYS 8
-struct hub_tree_counters {
-	uint64_t jobs;		/* SUBMIT_TREE jobs */
-	uint64_t sent;		/* of them sent to a board */
-	uint64_t fallback;	/* answered HUB_FALLBACK: no board with a store */
-	uint64_t needs;		/* NEED messages to dcc */
-	uint64_t blobs, blob_bytes;	/* blobs sent to boards with JOBs */
-	uint64_t resends;	/* a board lacked blobs (RESULT -ENOENT): sent again */
-	uint64_t unsent;	/* the compile read what was not sent (-EXDEV): local */
-	uint64_t incomplete;	/* an incomplete job's compile failed (-ENOEXEC): local */
-	uint64_t changed;	/* an input changed before dcc sent it: local */
-	uint64_t learned;	/* jobs whose computed includes dcc learned */
-	uint64_t text;		/* SUBMITs (the directives-only path), by why: */
-	struct hub_text_why {
-		char why[64];
-		uint64_t n;
-	} text_why[HUB_TEXT_WHYS];	/* the first reasons seen; the rest: */
-	uint64_t text_other;
-};
 
 struct hub {
 	/* options (hubd.c) */
@@ -58,7 +38,7 @@ struct hub {
 	uint64_t next_job_id;
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
 	struct fo_counters fo;		/* failover figures for hubctl status */
-	struct hub_tree_counters tree;
+	struct tree_counters tree;	/* tree jobs (proto.h) */
 	uint64_t fo_tick_at;		/* next look for backup copies */
 	struct pairs_seen asked;	/* compilers jobs asked for, for hubctl status */
 };

@@ -27,12 +27,12 @@
 
 void jobs_count_text(const char *why)
 {
-	struct hub_tree_counters *t = &hub.tree;
+	struct tree_counters *t = &hub.tree;
 	char w[64];
 
 	snprintf(w, sizeof w, "%s", why[0] ? why : "no reason given");
 	t->text++;
-	for (size_t i = 0; i < HUB_TEXT_WHYS; i++) {
+	for (size_t i = 0; i < STATUS_TEXT_WHYS; i++) {
 		if (!t->text_why[i].why[0])
 			snprintf(t->text_why[i].why, sizeof t->text_why[i].why, "%s", w);
 		if (!strcmp(t->text_why[i].why, w)) {

@@ -274,6 +274,7 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 	buf_u64(b, st->jobs_failed);
 	buf_u64(b, st->jobs_retried);
 	fo_encode_counters(b, &st->fo);
+	proto_put_tree_status(b, &st->tree);
 	buf_u16(b, (uint16_t)st->nnodes);
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct status_node *n = &st->nodes[i];
@@ -308,6 +309,7 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 		buf_u64(b, n->tele.mem_total_kb);
 		buf_u64(b, n->tele.mem_avail_kb);
 		fo_encode_node(b, &n->fo);
+		proto_put_node_store(b, n);
 		buf_u16(b, (uint16_t)nc);
 		for (size_t k = 0; k < nc; k++)
 			buf_str(b, n->compilers[k]);
@@ -359,6 +361,7 @@ static int decode_node(struct cursor *c, struct status_node *n)
 	n->tele.mem_total_kb = cur_u64(c);
 	n->tele.mem_avail_kb = cur_u64(c);
 	fo_decode_node(c, &n->fo);
+	proto_get_node_store(c, n);
 	nc = cur_u16(c);
 	if (c->err || nc > JOB_MAX_COMPILERS) {
 		c->err = true;
@@ -411,6 +414,7 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 	st->jobs_failed = cur_u64(&c);
 	st->jobs_retried = cur_u64(&c);
 	fo_decode_counters(&c, &st->fo);
+	proto_get_tree_status(&c, &st->tree);
 	nn = cur_u16(&c);
 	if (c.err || nn > PROTO_MAX_NODES)
 		return -EPROTO;

@@ -246,3 +246,69 @@ void proto_blobs_free(struct proto_blobs *bl)
 	bl->b = NULL;
 	bl->n = 0;
 }
+
+/* ---- STATUS: tree jobs ---- */
+
+void proto_put_tree_status(struct buf *b, const struct tree_counters *t)
+{
+	const uint64_t v[] = { t->jobs, t->sent, t->fallback, t->needs, t->blobs, t->blob_bytes,
+			       t->resends, t->unsent, t->incomplete, t->changed, t->learned,
+			       t->text, t->text_other };
+	uint8_t n = 0;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		buf_u64(b, v[i]);
+	while (n < STATUS_TEXT_WHYS && t->text_why[n].why[0])
+		n++;
+	buf_u8(b, n);
+	for (uint8_t i = 0; i < n; i++) {
+		buf_str(b, t->text_why[i].why);
+		buf_u64(b, t->text_why[i].n);
+	}
+}
+
+void proto_get_tree_status(struct cursor *c, struct tree_counters *t)
+{
+	uint64_t *v[] = { &t->jobs, &t->sent, &t->fallback, &t->needs, &t->blobs, &t->blob_bytes,
+			  &t->resends, &t->unsent, &t->incomplete, &t->changed, &t->learned,
+			  &t->text, &t->text_other };
+	uint8_t n;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		*v[i] = cur_u64(c);
+	n = cur_u8(c);
+	if (n > STATUS_TEXT_WHYS) {
+		c->err = true;
+		return;
+	}
+	for (uint8_t i = 0; i < n && !c->err; i++) {
+		cur_str(c, t->text_why[i].why, sizeof t->text_why[i].why);
+		t->text_why[i].n = cur_u64(c);
+		if (!t->text_why[i].why[0])
+			c->err = true;
+	}
+}
+
+void proto_put_node_store(struct buf *b, const struct status_node *n)
+{
+	const struct status_store *s = &n->store;
+	const struct job_telemetry *t = &n->tele;
+	const uint64_t v[] = { s->store_id, s->store_cap, s->tree_jobs, s->blobs_sent,
+			       s->blob_bytes, s->held_blobs, s->held_bytes, t->store_bytes,
+			       t->store_blobs, t->store_hits, t->store_misses, t->store_corrupt };
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		buf_u64(b, v[i]);
+}
+
+void proto_get_node_store(struct cursor *c, struct status_node *n)
+{
+	struct status_store *s = &n->store;
+	struct job_telemetry *t = &n->tele;
+	uint64_t *v[] = { &s->store_id, &s->store_cap, &s->tree_jobs, &s->blobs_sent,
+			  &s->blob_bytes, &s->held_blobs, &s->held_bytes, &t->store_bytes,
+			  &t->store_blobs, &t->store_hits, &t->store_misses, &t->store_corrupt };
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		*v[i] = cur_u64(c);
+}

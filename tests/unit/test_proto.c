@@ -190,8 +190,48 @@ static void test_answer_tree(void)
 	}
 }
 
+static void test_status_tree(void)
+{
+	T_CASE("status_tree_roundtrip") {
+		struct status_node node;
+		struct hub_status st, d;
+		struct buf b = BUF_INIT;
+		memset(&st, 0, sizeof st);
+		memset(&node, 0, sizeof node);
+		strcpy(node.iface, "veth1");
+		node.store = (struct status_store){ 0xabcdef, 2u << 30, 5, 40, 4000, 38, 3900 };
+		node.tele.store_hits = 30;
+		node.tele.store_misses = 10;
+		node.tele.store_bytes = 12345;
+		st.nodes = &node;
+		st.nnodes = 1;
+		st.tree.jobs = 9;
+		st.tree.resends = 1;
+		st.tree.learned = 2;
+		st.tree.text = 4;
+		strcpy(st.tree.text_why[0].why, "--inputs=text");
+		st.tree.text_why[0].n = 3;
+		strcpy(st.tree.text_why[1].why, "scan: no source");
+		st.tree.text_why[1].n = 1;
+		T_CHECK(proto_encode_status(&b, &st) == 0, "encode");
+		T_CHECK(proto_decode_status(b.data + 4, b.len - 4, &d) == 0, "decode");
+		T_CHECK(d.tree.jobs == 9 && d.tree.resends == 1 && d.tree.learned == 2 &&
+			d.tree.text == 4 && d.tree.text_why[1].n == 1 &&
+			!strcmp(d.tree.text_why[0].why, "--inputs=text") && !d.tree.text_why[2].why[0],
+			"hub counters");
+		T_CHECK(d.nnodes == 1 && d.nodes[0].store.store_id == 0xabcdef &&
+			d.nodes[0].store.held_bytes == 3900 && d.nodes[0].tele.store_hits == 30 &&
+			d.nodes[0].tele.store_bytes == 12345, "node store");
+		proto_status_free(&d);
+		for (size_t k = 4; k < b.len; k++)
+			T_CHECK(proto_decode_status(b.data + 4, k - 4, &d) < 0, "cut %zu", k);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
+	test_status_tree();
 	test_submit_tree();
 	test_need_blobs();
 	test_answer_tree();
