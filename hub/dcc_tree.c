@@ -274,6 +274,27 @@ static int scan_job_inputs(const struct dcc_tree_call *c, const struct args_tree
 
 /* ---- hubd's answer ------------------------------------------------------- */
 
+/* The locale this compile's messages are in: NULL for C/POSIX (the
+ * board's compiler runs in a clean environment, the C locale), else the
+ * name (gcc's quotes and translations follow it). */
+static const char *msg_locale(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	static const char *const ctype[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *const *sets[] = { vars, ctype };
+
+	for (int s = 0; s < 2; s++)
+		for (int i = 0; i < 3; i++) {
+			const char *v = getenv(sets[s][i]);
+			if (!v || !*v)
+				continue;
+			if (strcmp(v, "C") && strcmp(v, "POSIX"))
+				return v;
+			break;
+		}
+	return NULL;
+}
+
 /* The board compiled it: outputs written atomically (only on success, as
  * the compiler itself leaves none), stdout and stderr byte for byte, the
  * exit status; or DCC_TREE_LOCAL when an output cannot be written. */
@@ -287,7 +308,14 @@ static int take_done(const struct dcc_tree_call *c, const struct args_tree *at,
 		struct verify_job vj = { c->compiler, c->argv, p->output,
 					 p->want_dwo ? p->dwo : NULL, &res->obj, &res->dwo,
 					 res->error + strlen(VERIFY_TAG), res->node, p->source, 2 };
+		tnote(c, "%s compiled on %s (tree job); verifying with a local compile", p->source,
+		      res->node);
 		return verify_locally(&vj);
+	}
+	if ((res->out.len || res->err.len) && msg_locale()) {
+		snprintf(why, wl, "the board's diagnostics are in the C locale, this compile's in %.40s",
+			 msg_locale());
+		return DCC_TREE_LOCAL;
 	}
 	if (res->status == 0) {
 		if (!res->obj.len)
