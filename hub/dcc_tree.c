@@ -154,19 +154,20 @@ static int learn(const struct dcc_tree_call *c, const struct args_tree *at, int 
 	}
 	n = deps_parse(&out, c->cwd, names);
 	buf_free(&out);
-	for (size_t g = 0; g < r->ngaps && n; g++) {
+	st = n ? 0 : -1;
+	if (!n)
+		snprintf(why, wl, "learning a computed include: -M named no file");
+	for (size_t g = 0; g < r->ngaps && st == 0; g++) {
 		struct scand_remember m = { .names = names, .n = n };
 		if (r->gaps[g].remembered ||
 		    snprintf(m.file, sizeof m.file, "%s", r->gaps[g].file) >= (int)sizeof m.file)
 			continue;
 		if (scand_remember(fd, &m, why, wl) < 0)
-			break;
+			st = -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
-	if (!n)
-		snprintf(why, wl, "learning a computed include: -M named no file");
-	return n ? 0 : -1;
+	return st;
 }
 
 /* ---- the scan and the manifest ------------------------------------------- */
@@ -348,8 +349,13 @@ static void remember_unsent(const struct dcc_tree_call *c, int sfd, const char *
 	struct scand_remember m = { .names = res->unsent, .n = 0 };
 	char why[300];
 
-	for (size_t i = 0; i < res->nunsent && res->unsent[i][0] == '/'; i++)
-		m.n = i + 1;
+	/* the absolute names first (the server takes only those), in place */
+	for (size_t i = 0; i < res->nunsent && m.n < SCAN_REMEMBER_MAX; i++)
+		if (res->unsent[i][0] == '/') {
+			char *t = res->unsent[m.n];
+			res->unsent[m.n++] = res->unsent[i];
+			res->unsent[i] = t;
+		}
 	if (!m.n || snprintf(m.file, sizeof m.file, "%s", source) >= (int)sizeof m.file)
 		return;
 	if (scand_remember(sfd, &m, why, sizeof why) < 0)
