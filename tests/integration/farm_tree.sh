@@ -13,6 +13,7 @@
 # Prints BENCH lines: blob bytes per build, scan time per job cold and
 # warm, hub CPU (hubd and the scan server) per job.
 # timeout: 600
+# asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
 FARM_PREFIX=ft1-
 source "$T_ROOT/tests/lib/farm.sh"
@@ -22,7 +23,8 @@ farm_init 2
 RUN=$FARM_TMP/home/run/usbfarm
 scand_pid() { cat "$RUN/scan.pid" 2>/dev/null; }
 # the scan server is ours too: ended by its pid with the farm
-trap 'p=$(scand_pid); [ -n "$p" ] && kill "$p" 2>/dev/null; farm_cleanup' EXIT
+# (its log joins the farm's, checked for sanitizer reports)
+trap 'p=$(scand_pid); [ -n "$p" ] && kill "$p" 2>/dev/null; cp "$RUN/scan.log" "$FARM_TMP/scand.log" 2>/dev/null; farm_cleanup' EXIT
 start_hubd --local-slots 0
 for i in 1 2; do start_noded "$i" --slots 2 --store "$FARM_TMP/store$i"; done
 if wait_for 200 nodes_up 2; then ok farm_tree_up; else fail farm_tree_up "$(status_json)"; exit 1; fi
