@@ -91,6 +91,9 @@ struct server {
 	unsigned idle_s;
 	struct scand_stats st;
 	struct timecache tc;
+	dev_t sock_dev;		/* the socket we bound */
+	ino_t sock_ino;
+	bool sock_lost;		/* removed or replaced: not ours to unlink */
 };
 
 static volatile sig_atomic_t stop_sig;
@@ -172,6 +175,11 @@ static int listen_on(struct server *s)
 	if (rc < 0) {
 		close(fd);
 		return rc;
+	}
+	struct stat st;
+	if (lstat(s->sock, &st) == 0) {
+		s->sock_dev = st.st_dev;
+		s->sock_ino = st.st_ino;
 	}
 	s->lfd = fd;
 	return 0;
@@ -363,22 +371,40 @@ static void accept_one(struct server *s)
 	s->st.clients++;
 }
 
+/* The socket at s->sock is still the one we bound (not removed with its
+ * directory, not replaced by another server's). */
+static bool sock_is_ours(const struct server *s)
+{
+	struct stat st;
+
+	return lstat(s->sock, &st) == 0 && st.st_ino == s->sock_ino && st.st_dev == s->sock_dev;
+}
+
 static void loop(struct server *s)
 {
 	while (!stop_sig) {
 		uint64_t now = now_ms(), idle_end = s->last_ms + s->idle_s * 1000ull;
-		int to = s->n > 1 ? -1 : (idle_end > now ? (int)(idle_end - now) : 0);
+		int to = s->n > 1 ? SCAND_CHECK_MS
+				  : (idle_end > now ? (int)(idle_end - now) : 0), rc;
 
 		if (s->n == 1 && now >= idle_end) {
 			log_info("no client for %u s: exiting", s->idle_s);
 			return;
 		}
-		if (poll(s->pfd, s->n, to) < 0) {
+		if (!sock_is_ours(s)) {
+			log_info("%s is gone or another server's: exiting", s->sock);
+			s->sock_lost = true;
+			return;
+		}
+		rc = poll(s->pfd, s->n, to < SCAND_CHECK_MS ? to : SCAND_CHECK_MS);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
 			return;
 		}
+		if (rc == 0)
+			continue;	/* a timer: idle, or the socket's check */
 		s->last_ms = now_ms();
 		for (size_t i = s->n; i-- > 1;)
 			if (s->pfd[i].revents && serve_one(s, s->pfd[i].fd) < 0) {
@@ -510,9 +536,11 @@ int scand_main(int argc, char **argv)
 	s.n = 1;
 	log_info("serving %s (uid %u, idle exit after %u s)", s.sock, (unsigned)getuid(), s.idle_s);
 	loop(&s);
-	unlink(s.sock);	/* before the lock goes: a new server binds its own */
-	snprintf(why, sizeof why, "%s/scan.pid", s.dir);
-	unlink(why);
+	if (!s.sock_lost) {
+		unlink(s.sock);	/* before the lock goes: a new server binds its own */
+		snprintf(why, sizeof why, "%s/scan.pid", s.dir);
+		unlink(why);
+	}
 	log_info("%llu clients, %llu scans (%llu failed), %llu remembered",
 		 (unsigned long long)s.st.clients, (unsigned long long)s.st.scans,
 		 (unsigned long long)s.st.scan_errors, (unsigned long long)s.st.remembers);

@@ -17,7 +17,9 @@
  * session, stdio on /dev/null and the log); two dccs starting it at once
  * end with one server (the lock; the loser exits when the winner answers).
  * It exits after --idle seconds without a client (default
- * SCAND_IDLE_S, or $DCC_SCAN_IDLE) and on SIGTERM/SIGINT/SIGHUP.
+ * SCAND_IDLE_S, or $DCC_SCAN_IDLE), on SIGTERM/SIGINT/SIGHUP, and within
+ * SCAND_CHECK_MS once its socket is removed (its directory deleted) or
+ * replaced.
  */
 #ifndef USBFARM_HUB_SCAND_H
 #define USBFARM_HUB_SCAND_H
@@ -31,6 +33,7 @@
 #define SCAND_MAX_CLIENTS 256
 #define SCAND_IO_MS 5000	/* a request or answer without progress */
 #define SCAND_START_MS 3000	/* a started server must answer by then */
+#define SCAND_CHECK_MS 5000	/* how often the server checks its socket is still there */
 
 /* The directory's path into buf: 0 or -ENAMETOOLONG. */
 int scand_dir(char *buf, size_t len);

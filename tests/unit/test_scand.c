@@ -121,14 +121,19 @@ static void test_dir(const char *tmp)
 	}
 }
 
-static pid_t start_server(void)
+static pid_t start_server_idle(const char *idle)
 {
-	char *argv[] = { "dcc", "--scan-server", "--foreground", "--idle", "600", NULL };
+	char *argv[] = { "dcc", "--scan-server", "--foreground", "--idle", (char *)idle, NULL };
 	pid_t p = fork();
 
 	if (p == 0)
 		_exit(scand_main(5, argv));
 	return p;
+}
+
+static pid_t start_server(void)
+{
+	return start_server_idle("600");
 }
 
 static int connect_to_started(int *fd, char *why, size_t wl)
@@ -217,6 +222,49 @@ static void test_server(const char *tmp)
 	}
 }
 
+/* The log has text (the server's own lines). */
+static bool log_has(const char *run, const char *text)
+{
+	char p[PATH_MAX];
+	struct buf b = BUF_INIT;
+	bool yes;
+
+	snprintf(p, sizeof p, "%s/usbfarm/scan.log", run);
+	yes = buf_read_file(&b, p, 1 << 20) == 0 && (buf_put(&b, "", 1), b.data) &&
+	      strstr((char *)b.data, text);
+	buf_free(&b);
+	return yes;
+}
+
+static void test_server_ends(const char *tmp)
+{
+	char run[256], why[PATH_MAX + 128], sock[PATH_MAX];
+	int fd = -1, status = -1;
+	pid_t p;
+
+	snprintf(run, sizeof run, "%s/run", tmp);
+	snprintf(sock, sizeof sock, "%s/usbfarm/scan.sock", run);
+	T_CASE("scand_idle_exit") {
+		p = start_server_idle("1");
+		T_CHECK(p > 0 && connect_to_started(&fd, why, sizeof why) == 0, "connect: %s", why);
+		close(fd);
+		/* no deadline here: a server that never idles out hangs the test */
+		T_CHECK(waitpid(p, &status, 0) == p && WIFEXITED(status) && !WEXITSTATUS(status),
+			"status %d", status);
+		T_CHECK(log_has(run, "no client for 1 s: exiting") && access(sock, F_OK) < 0,
+			"log or socket");
+	}
+	T_CASE("scand_exits_when_its_socket_goes") {
+		p = start_server();
+		T_CHECK(p > 0 && connect_to_started(&fd, why, sizeof why) == 0, "connect: %s", why);
+		close(fd);
+		T_CHECK(unlink(sock) == 0, "unlink");
+		T_CHECK(waitpid(p, &status, 0) == p && WIFEXITED(status) && !WEXITSTATUS(status),
+			"status %d", status);
+		T_CHECK(log_has(run, "is gone or another server's: exiting"), "log");
+	}
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/test_scand.XXXXXX";
@@ -226,6 +274,7 @@ int main(void)
 	test_wire();
 	test_dir(tmp);
 	test_server(tmp);
+	test_server_ends(tmp);
 	char cmd[64];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	if (system(cmd) != 0)
