@@ -13,6 +13,7 @@
 #include "args_tree.h"
 #include "client.h"
 #include "dcc_io.h"
+#include "reasons.h"
 #include "scand.h"
 #include "verify.h"
 
@@ -313,6 +314,12 @@ static int take_done(const struct dcc_tree_call *c, const struct args_tree *at,
 		      res->node);
 		return verify_locally(&vj);
 	}
+	if (res->status != 0 && res->status != 1) {
+		/* gcc answers 0 or 1; 127, a signal, an ICE: the board's
+		 * compiler did not give this compile's answer */
+		snprintf(why, wl, "the board's compiler ended with status %d", res->status);
+		return DCC_TREE_LOCAL;
+	}
 	if ((res->out.len || res->err.len) && msg_locale()) {
 		snprintf(why, wl, "the board's diagnostics are in the C locale, this compile's in %.40s",
 			 msg_locale());
@@ -364,6 +371,18 @@ static void remember_unsent(const struct dcc_tree_call *c, int sfd, const char *
 		tnote(c, "remembered %zu inputs the board read for %s", m.n, source);
 }
 
+/* "No board can take this build's jobs", once per build (as the text path). */
+static void say_no_board(const char *compiler, const char *error)
+{
+	const char *b = strrchr(compiler, '/') ? strrchr(compiler, '/') + 1 : compiler;
+	char m[400];
+
+	snprintf(m, sizeof m, "no board can take this build's %s jobs (%s): they "
+		 "compile on this machine; `hubctl status` says why (said once per "
+		 "build)", b, error);
+	reasons_say_once(2, m);
+}
+
 /* The ANSWER: an exit code, DCC_TREE_TEXT or DCC_TREE_LOCAL. */
 static int outcome(const struct dcc_tree_call *c, const struct args_tree *at, int sfd,
 		   const char *source, struct hub_result *res, char *why, size_t wl)
@@ -378,9 +397,13 @@ static int outcome(const struct dcc_tree_call *c, const struct args_tree *at, in
 		return DCC_TREE_TEXT;
 	case HUB_LOCAL:
 		tnote(c, "hubd: compile locally%s%s", res->error[0] ? ": " : "", res->error);
+		if (res->error[0])
+			say_no_board(c->compiler, res->error);
 		st = spawn_run(c->compiler, c->argv);	/* the slot held meanwhile */
 		return st < 0 ? 127 : st;
 	default:
+		if (strstr(res->error, "no node offers"))
+			say_no_board(c->compiler, res->error);
 		remember_unsent(c, sfd, source, res);
 		snprintf(why, wl, "farm: %s", res->error[0] ? res->error : "failed");
 		return DCC_TREE_LOCAL;
