@@ -6,8 +6,9 @@
  * the RESULT codes of a tree job: -ENOENT (the board lacked blobs after
  * all: forgotten, sent again, once), -EXDEV (the compile read what was not
  * sent: HUB_FAILED with the names, for dcc's scanner), -ENOEXEC (an
- * incomplete job's compile failed: HUB_FAILED). None of them backs the
- * board off: the board did what it was asked.
+ * incomplete job's compile failed: HUB_FAILED), -EPERM (the board refused
+ * the tree job: HUB_FALLBACK, the directives-only path may take it). None
+ * of them backs the board off: the board did what it was asked.
  */
 #include "jobs.h"
 #include "admit.h"
@@ -199,7 +200,7 @@ int job_tree_dispatch(struct job *j, struct node *n, uint64_t *msg_id)
 		return rc;
 	if (rc == 0)
 		return job_send(j, n, msg_id);
-	if (!j->conn || j->nframes >= JOB_BLOB_FRAMES) {
+	if (!j->conn || !conn_waiting(j->conn) || j->nframes >= JOB_BLOB_FRAMES) {
 		proto_need_free(&need);
 		return -ENOBUFS;
 	}
@@ -341,17 +342,32 @@ static void result_unsent(struct job *j, struct node *n, const struct job_result
 	job_fail_with(j, &a);
 }
 
+/* -EPERM: the board refused the tree job (its arguments, its names): the
+ * directives-only path may still take it. */
+static void result_refused(struct job *j, struct node *n, const struct job_result *r)
+{
+	struct proto_answer a = { .outcome = HUB_FALLBACK };
+
+	hub.tree.refused++;
+	snprintf(a.o.error, sizeof a.o.error, "%.40s refused the tree job: %.150s", node_label(n),
+		 r->o.error[0] ? r->o.error : "refused");
+	a.queue_us = now_us() - j->t_submit;
+	log_info("job %llu: %s", (unsigned long long)j->id, a.o.error);
+	job_finish(j, &a, JOB_HANDED_BACK, JE_HAND_BACK);
+}
+
 bool jobs_tree_result(struct job *j, struct node *n, const struct job_result *r)
 {
 	if (!j->tree || (r->farm_error != -ENOENT && r->farm_error != -EXDEV &&
-			 r->farm_error != -ENOEXEC))
+			 r->farm_error != -ENOEXEC && r->farm_error != -EPERM))
 		return false;
-	(void)n;
 	job_release_node(j);
 	if (r->farm_error == -ENOENT) {
 		result_missing(j, n, r);
 	} else if (r->farm_error == -EXDEV) {
 		result_unsent(j, n, r);
+	} else if (r->farm_error == -EPERM) {
+		result_refused(j, n, r);
 	} else {
 		hub.tree.incomplete++;
 		job_fail(j, "the compile failed and the scan was incomplete");

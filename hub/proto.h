@@ -125,6 +125,7 @@ struct tree_counters {
 	uint64_t unsent;	/* the compile read what was not sent (-EXDEV): local */
 	uint64_t incomplete;	/* an incomplete job's compile failed (-ENOEXEC): local */
 	uint64_t changed;	/* an input changed before dcc sent it: local */
+	uint64_t refused;	/* a board refused the tree job: directives-only */
 	uint64_t learned;	/* jobs whose computed includes dcc learned */
 	uint64_t text;		/* SUBMITs (the directives-only path), by why: */
 	struct tree_text_why {

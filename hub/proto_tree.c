@@ -252,8 +252,8 @@ void proto_blobs_free(struct proto_blobs *bl)
 void proto_put_tree_status(struct buf *b, const struct tree_counters *t)
 {
 	const uint64_t v[] = { t->jobs, t->sent, t->fallback, t->needs, t->blobs, t->blob_bytes,
-			       t->resends, t->unsent, t->incomplete, t->changed, t->learned,
-			       t->text, t->text_other };
+			       t->resends, t->unsent, t->incomplete, t->changed, t->refused,
+			       t->learned, t->text, t->text_other };
 	uint8_t n = 0;
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
@@ -270,8 +270,8 @@ void proto_put_tree_status(struct buf *b, const struct tree_counters *t)
 void proto_get_tree_status(struct cursor *c, struct tree_counters *t)
 {
 	uint64_t *v[] = { &t->jobs, &t->sent, &t->fallback, &t->needs, &t->blobs, &t->blob_bytes,
-			  &t->resends, &t->unsent, &t->incomplete, &t->changed, &t->learned,
-			  &t->text, &t->text_other };
+			  &t->resends, &t->unsent, &t->incomplete, &t->changed, &t->refused,
+			  &t->learned, &t->text, &t->text_other };
 	uint8_t n;
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)

@@ -16,10 +16,11 @@ void tree_print_json(FILE *f, const struct tree_counters *t)
 	fprintf(f, ",\"tree\":{\"jobs\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"fallback\":%" PRIu64
 		   ",\"needs\":%" PRIu64 ",\"blobs\":%" PRIu64 ",\"blob_bytes\":%" PRIu64
 		   ",\"resends\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"incomplete\":%" PRIu64
-		   ",\"changed\":%" PRIu64 ",\"learned\":%" PRIu64 ",\"text\":%" PRIu64
+		   ",\"changed\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"learned\":%" PRIu64
+		   ",\"text\":%" PRIu64
 		   ",\"text_why\":{",
 		t->jobs, t->sent, t->fallback, t->needs, t->blobs, t->blob_bytes, t->resends,
-		t->unsent, t->incomplete, t->changed, t->learned, t->text);
+		t->unsent, t->incomplete, t->changed, t->refused, t->learned, t->text);
 	for (int i = 0; i < STATUS_TEXT_WHYS && t->text_why[i].why[0]; i++) {
 		fprintf(f, "%s\"", i ? "," : "");
 		for (const char *p = t->text_why[i].why; *p; p++)
@@ -57,9 +58,10 @@ void tree_print_text(FILE *f, const struct tree_counters *t)
 		   " to the directives-only path: no board with a store), %" PRIu64
 		   " NEEDs, %" PRIu64 " blobs / %.1f MiB sent, %" PRIu64 " resent, %" PRIu64
 		   " local for unsent inputs, %" PRIu64 " incomplete, %" PRIu64
-		   " changed inputs, %" PRIu64 " computed includes learned\n",
+		   " changed inputs, %" PRIu64 " refused by a board, %" PRIu64
+		   " computed includes learned\n",
 		t->jobs, t->sent, t->fallback, t->needs, t->blobs, (double)t->blob_bytes / 1048576.0,
-		t->resends, t->unsent, t->incomplete, t->changed, t->learned);
+		t->resends, t->unsent, t->incomplete, t->changed, t->refused, t->learned);
 	if (!t->text)
 		return;
 	fprintf(f, "text jobs: %" PRIu64, t->text);
