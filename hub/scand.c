@@ -283,7 +283,7 @@ static int do_scan(struct server *s, const struct buf *in, struct buf *out)
 		s->st.scan_errors++;
 		log_info("scan %s in %s: %s", q.argv[q.argc - 1], q.cwd, res.r.err);
 	} else {
-		log_debug("scan %s: %zu inputs, %zu gaps%s, %llu us", q.argv[q.argc - 1],
+		log_info("scan %s: %zu inputs, %zu gaps%s, %llu us", q.argv[q.argc - 1],
 			  res.r.nin, res.r.ngaps, res.r.incomplete ? " (incomplete)" : "",
 			  (unsigned long long)res.scan_us);
 	}

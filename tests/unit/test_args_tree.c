@@ -9,7 +9,7 @@
 
 struct tcase {
 	const char *name;
-	const char *argv[16];
+	const char *argv[20];
 	bool clang;
 	int want;		/* 0: tree; 1: not the tree path */
 	const char *args;	/* the board's arguments, space-joined */
@@ -42,6 +42,14 @@ static const struct tcase cases[] = {
 	{ "cxx_driver_lang", { "g++", "-c", "a.cc" }, false, 0, "-c -x c++", "" },
 	{ "md_with_absolute_o", { "gcc", "-MD", "-c", "a.c", "-o", "/tmp/x/a.o" }, false, 1, NULL,
 	  NULL },
+	{ "kernel_like", { "gcc", "-nostdinc", "-isystem", "/usr/lib/gcc/x86_64-linux-gnu/12/include",
+			   "-Iinclude", "-include", "include/linux/kconfig.h", "-D__KERNEL__",
+			   "-fmacro-prefix-map=./=", "-Wp,-MMD,init/.main.o.d", "-c", "-o",
+			   "init/main.o", "init/main.c" }, false, 0,
+	  "-nostdinc -isystem /usr/lib/gcc/x86_64-linux-gnu/12/include -Iinclude -include "
+	  "include/linux/kconfig.h -D__KERNEL__ -fmacro-prefix-map=./= -Wp,-MMD,init/.main.o.d "
+	  "-c -x c", "init/.main.o.d" },
+	{ "board_would_refuse_MG", { "gcc", "-MD", "-MG", "-c", "a.c" }, false, 1, NULL, NULL },
 	{ "wp_other_dep_option", { "gcc", "-Wp,-MD,a.d,-MT,x", "-c", "a.c" }, false, 1, NULL,
 	  NULL },
 	{ "assembler_not_tree", { "gcc", "-c", "a.S" }, false, 1, NULL, NULL },
