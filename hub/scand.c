@@ -283,9 +283,10 @@ static int do_scan(struct server *s, const struct buf *in, struct buf *out)
 		s->st.scan_errors++;
 		log_info("scan %s in %s: %s", q.argv[q.argc - 1], q.cwd, res.r.err);
 	} else {
-		log_info("scan %s: %zu inputs, %zu gaps%s, %llu us", q.argv[q.argc - 1],
-			  res.r.nin, res.r.ngaps, res.r.incomplete ? " (incomplete)" : "",
-			  (unsigned long long)res.scan_us);
+		log_info("scan %s: %zu inputs, %zu gaps%s, %llu us",
+			 res.r.nin ? res.r.in[0].spelled : q.argv[q.argc - 1],
+			 res.r.nin, res.r.ngaps, res.r.incomplete ? " (incomplete)" : "",
+			 (unsigned long long)res.scan_us);
 	}
 	rc = scand_encode_res(out, &res);
 	if (rc < 0) {
