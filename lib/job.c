@@ -4,7 +4,7 @@
  * Layout of each message (after the two-byte version/type header):
  *   JOB       u64 id, compiler, u16 nargs, nargs x str, str input_name,
  *             str output_name, str hub_cwd, u8 flags (bit0 want_dwo, bit1
- *             tree), u32 cpu_s, u64 mem, u64 out_bytes, u32 timeout_ms,
+ *             tree, bit2 utf8), u32 cpu_s, u64 mem, u64 out_bytes, u32 timeout_ms,
  *             blob input (empty for a tree job), then for a tree job only:
  *             u32 nin, nin x input, u32 nblob, nblob x (hash, blob bytes),
  *             str deps_name, u8 complete
@@ -127,6 +127,7 @@ bool job_outcome_ok(const struct job_outcome *o)
 
 #define JOB_FLAG_DWO 1u
 #define JOB_FLAG_TREE 2u
+#define JOB_FLAG_UTF8 4u
 #define INPUT_WIRE_MIN 3u	/* kind, u16 path length (a DIR; its path >= 1 more) */
 #define BLOB_WIRE_MIN 36u	/* hash, u32 length */
 #define NAME_WIRE_MIN 3u	/* u16 length, one byte */
@@ -356,7 +357,8 @@ int job_encode_job(struct buf *b, const struct job_spec *j)
 	buf_str(b, d->input_name);
 	buf_str(b, d->output_name);
 	buf_str(b, d->cwd);
-	buf_u8(b, (uint8_t)((d->want_dwo ? JOB_FLAG_DWO : 0) | (j->tree ? JOB_FLAG_TREE : 0)));
+	buf_u8(b, (uint8_t)((d->want_dwo ? JOB_FLAG_DWO : 0) | (j->tree ? JOB_FLAG_TREE : 0) |
+			    (d->utf8 ? JOB_FLAG_UTF8 : 0)));
 	buf_u32(b, j->limits.cpu_s);
 	buf_u64(b, j->limits.mem_bytes);
 	buf_u64(b, j->limits.out_bytes);
@@ -387,9 +389,10 @@ int job_decode_job(const void *msg, size_t len, struct job_spec *j)
 	if (cur_str(&c, d->cwd, sizeof d->cwd) && !cwd_ok(d->cwd))
 		c.err = true;
 	uint8_t flags = cur_u8(&c);
-	if (flags & ~(JOB_FLAG_DWO | JOB_FLAG_TREE))
+	if (flags & ~(JOB_FLAG_DWO | JOB_FLAG_TREE | JOB_FLAG_UTF8))
 		c.err = true;
 	d->want_dwo = flags & JOB_FLAG_DWO;
+	d->utf8 = flags & JOB_FLAG_UTF8;
 	j->tree = flags & JOB_FLAG_TREE;
 	j->limits.cpu_s = cur_u32(&c);
 	j->limits.mem_bytes = cur_u64(&c);

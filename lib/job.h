@@ -90,6 +90,13 @@ struct job_desc {
 	 * -fdebug-prefix-map (DW_AT_comp_dir), never touches it. */
 	char cwd[JOB_CWD_MAX];
 	bool want_dwo;			/* -gsplit-dwarf: bring back the .dwo */
+	/* The user's diagnostics are UTF-8 (dcc's LC_ALL, else LC_CTYPE,
+	 * else LANG names a UTF-8 charset): the node runs the compiler with
+	 * LC_ALL=C.UTF-8 (gcc quotes with U+2018/U+2019), else LC_ALL=C, so
+	 * stderr is the local compiler's byte for byte. Messages stay the
+	 * compiler's own English (a translated locale is the hub's to keep
+	 * local). JOB flag bit 2. */
+	bool utf8;
 	const uint8_t *input;
 	size_t input_len;
 };

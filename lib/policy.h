@@ -31,6 +31,13 @@
 /* 0 if the arguments are a compile a node runs (see above), else -EPERM
  * and `why`. */
 int policy_check_args(char *const *args, int nargs, char *why, size_t whylen);
+/* A tree job's arguments (issue 11, policy_tree.c): policy_check_args()'s
+ * allow-list plus the preprocessor's include, macro and dependency
+ * options (-I -iquote -isystem -idirafter -include -imacros -D -U -MD
+ * -MMD -MF -MT -MQ -MP -Wp,-MD,F -Wp,-MMD,F -nostdinc -undef -pedantic),
+ * whose names resolve in the board's tree; no value naming a response
+ * file. 0, or -EPERM and why, -ENOMEM. */
+int policy_check_tree_args(char *const *args, int nargs, char *why, size_t whylen);
 /* The language a job's -x names, NULL if none or not allowed. */
 const char *policy_job_lang(char *const *args, int nargs);
 /* Whether a source name ends in a suffix of one of the languages a node

@@ -476,7 +476,10 @@ void exec_sandbox_setup(struct run *r)
 	r->envp[0] = "PATH=/usr/bin:/bin";
 	r->envp[1] = r->env_tmp;
 	r->envp[2] = r->env_home;
-	r->envp[3] = NULL;
+	/* the diagnostics' charset as the user's (job.h); glibc's C.UTF-8 is
+	 * built in: no locale file is needed in the sandbox */
+	r->envp[3] = r->job->utf8 ? "LC_ALL=C.UTF-8" : "LC_ALL=C";
+	r->envp[4] = NULL;
 	sb->envp = r->envp;
 }
 

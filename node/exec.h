@@ -96,6 +96,7 @@ struct exec_job {
 	size_t input_len;
 	const char *output_name;	/* relative path for -o, e.g. "foo.o", "obj/foo.o" */
 	bool want_dwo;
+	bool utf8;		/* the compiler under LC_ALL=C.UTF-8, else LC_ALL=C (job.h) */
 	/* The hub's cwd: absolute, < EXEC_CWD_MAX. NULL: no map added (the
 	 * object then names the private dir as its DW_AT_comp_dir). */
 	const char *hub_cwd;

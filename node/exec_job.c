@@ -16,6 +16,7 @@ void exec_job_from_desc(struct exec_job *ej, const struct job_desc *d)
 	ej->input_len = d->input_len;
 	ej->output_name = d->output_name;
 	ej->want_dwo = d->want_dwo;
+	ej->utf8 = d->utf8;
 	ej->hub_cwd = d->cwd;
 }
 

@@ -1,6 +1,6 @@
 /*
  * exec_tree.c — a tree job through the executor (exec.h, struct
- * exec_tree): the checks (tree_args_check, the hub's names), the private
+ * exec_tree): the checks (policy_check_tree_args, the hub's names), the private
  * dir (exec_make_dirs) with the tree assembled in it (top/r, tree_build:
  * the compile's cwd made, the outputs' dirs given to the slot), the real
  * compiler run with the tree as its root at the hub's cwd with the hub's
@@ -92,7 +92,7 @@ static int check_tree_job(struct run *r, struct exec_tree_run *tr)
 		return exec_fail(r->res, -EPERM, "refused: bad hub cwd");
 	if (!policy_output_name_ok(job->output_name))
 		return exec_fail(r->res, -EPERM, "refused: bad output name");
-	if (tree_args_check(job->args, job->nargs, why, sizeof why))
+	if (policy_check_tree_args(job->args, job->nargs, why, sizeof why))
 		return exec_fail(r->res, -EPERM, "refused: %s", why);
 	if (!tj->m || !tj->m->checked)
 		return exec_fail(r->res, -EINVAL, "manifest not checked");

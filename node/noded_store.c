@@ -73,7 +73,8 @@ static size_t probe_toolchains(struct workers_cfg *sv)
 		const struct compiler_id *c = &sv->compilers[i];
 		struct buf b = BUF_INIT;
 		char why[300] = "";
-		const char *cc1 = !strcmp(c->kind, "g++") ? "cc1plus" : "cc1";
+		const char *cc1 = !strcmp(c->kind, "g++") ? "cc1plus"
+				  : !strncmp(c->kind, "clang", 5) ? "" : "cc1";
 		size_t len;
 		if (tree_toolchain(c->path, cc1, &b, why, sizeof why) == 0) {
 			sv->tree.ro_paths[i] = (char *)buf_steal(&b, &len);

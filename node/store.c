@@ -40,7 +40,7 @@ struct store {
 	char dir[PATH_MAX];
 	int objfd, lockfd;
 	uint64_t cap;
-	bool durable;
+	bool durable, lookup_only;
 	int shared;		/* store_lock_shared depth */
 	unsigned gen;
 	struct blob **tab;
@@ -408,6 +408,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
 	st->objfd = st->lockfd = -1;
 	st->cap = cfg && cfg->cap_bytes ? cfg->cap_bytes : STORE_CAP_DEFAULT;
 	st->durable = cfg && cfg->durable;
+	st->lookup_only = cfg && cfg->lookup_only;
 	if (dir[0] != '/' || strlen(dir) >= sizeof st->dir) {
 		r = -EINVAL;
 		goto fail;
@@ -415,6 +416,10 @@ int store_open(const struct store_cfg *cfg, struct store **out)
 	strcpy(st->dir, dir);
 	if ((r = open_dirs(st)) || (r = grow(st)))
 		goto fail;
+	if (st->lookup_only) {
+		*out = st;
+		return 0;
+	}
 	if (flock(st->lockfd, LOCK_SH)) {
 		r = -errno;
 		goto fail;
@@ -466,7 +471,7 @@ uint64_t store_evict_to(struct store *st, uint64_t target)
 {
 	uint64_t n = 0;
 
-	if (flock(st->lockfd, LOCK_EX))
+	if (st->lookup_only || flock(st->lockfd, LOCK_EX))
 		return 0;
 	if (rescan(st))
 		goto out;
@@ -665,6 +670,8 @@ int store_put(struct store *st, const uint8_t hash[static STORE_HASH_LEN], const
 	struct stat sb;
 	int fd;
 
+	if (st->lookup_only)
+		return -EPERM;
 	if ((uint64_t)len > STORE_BLOB_MAX)
 		return -EFBIG;
 	sha256(data, len, got);

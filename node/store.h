@@ -52,6 +52,12 @@ struct store_cfg {
 	const char *dir;	/* NULL: STORE_DIR_DEFAULT; made if absent */
 	uint64_t cap_bytes;	/* 0: STORE_CAP_DEFAULT */
 	bool durable;		/* fsync blobs and their dir (see above) */
+	/* A handle that only looks blobs up (a noded worker's, one per job):
+	 * no index rebuilt at open (each blob is found on disk when asked
+	 * for, as one another process added), so opening costs nothing
+	 * whatever the store holds; store_put refuses (-EPERM) and it never
+	 * evicts. Its LRU marks are written at store_close as any handle's. */
+	bool lookup_only;
 };
 
 struct store_stats {

@@ -157,15 +157,12 @@ struct job_tree;
 int tree_wire_put_blobs(struct store *st, const struct job_tree *t, char *why, size_t whylen);
 int tree_wire_manifest(const struct job_tree *t, struct manifest *m, char *why, size_t whylen);
 
-/* A tree job's arguments (tree_args.c): lib/policy.h's allow-list plus
- * the preprocessor's include, macro and dependency options. 0, or -EPERM
- * and why, -ENOMEM. */
-int tree_args_check(char *const *args, int nargs, char *why, size_t whylen);
-
 /* The sandbox's ro_paths for a tree job of compiler (tree_toolchain.c):
  * the driver (the path given and its real path), the cc1 it runs (cc1:
- * "cc1", "cc1plus"; NULL "cc1"), its as, its objcopy when there is one
+ * "cc1", "cc1plus"; NULL "cc1"; "" none: clang compiles in-process, and
+ * then the crtbegin.o by which it finds its GCC installation), its as, its objcopy when there is one
  * (-gsplit-dwarf), the shared libraries each loads (ldd), /etc/ld.so.cache,
+ * the files of the C.UTF-8 locale (/usr/lib/locale/C.utf8) where present,
  * every symlink hop; files only, ':'-separated, NUL-terminated into out.
  * Probed once per compiler (at noded's start). 0 or -errno and why. */
 struct buf;

@@ -2,8 +2,9 @@
  * tree_toolchain.c — which board files a tree job's sandbox binds over the
  * tree (tree.h, tree_toolchain()): the compiler's executables (the
  * driver by the path the job runs and its real one, cc1, as, and objcopy
- * where the driver finds one: -gsplit-dwarf runs it) and the shared
- * libraries they load, never a directory (on Debian cc1 lives in
+ * where the driver finds one: -gsplit-dwarf runs it), the shared
+ * libraries they load and glibc's C.UTF-8 locale files (a job's
+ * diagnostics in UTF-8), never a directory (on Debian cc1 lives in
  * /usr/lib/gcc/<triple>/<v>/ beside gcc's own include dir, which must come
  * from the manifest).
  *
@@ -18,6 +19,7 @@
 #include "../lib/buf.h"
 #include "../lib/spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -89,6 +91,36 @@ static int run(char *const *argv, struct buf *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* p (absolute) with "." and ".." and repeated '/' removed lexically, in
+ * place: the tree's mount points are clean paths, and each one is made
+ * of real dirs in the tree, where the kernel resolves a link's relative
+ * text this way too. */
+static void clean_path(char *p)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; p[i];) {
+		size_t l;
+		while (p[i] == '/')
+			i++;
+		l = strcspn(p + i, "/");
+		if (l == 0)
+			break;
+		if (l == 2 && p[i] == '.' && p[i + 1] == '.') {
+			while (o > 0 && p[--o] != '/')
+				;
+		} else if (!(l == 1 && p[i] == '.')) {
+			p[o++] = '/';
+			memmove(p + o, p + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	if (o == 0)
+		p[o++] = '/';
+	p[o] = 0;
+}
+
 /* Adds p and, while it is a symlink, every hop it leads to. */
 static int add(struct paths *ps, const char *p)
 {
@@ -117,6 +149,7 @@ static int add(struct paths *ps, const char *p)
 			snprintf(nx, sizeof nx, "%s", t);
 		else
 			snprintf(nx, sizeof nx, "%.*s/%s", (int)(strrchr(cur, '/') - cur), cur, t);
+		clean_path(nx);
 		if (strlen(nx) >= sizeof cur || strchr(nx, ':'))
 			return -EINVAL;
 		strcpy(cur, nx);
@@ -176,23 +209,78 @@ static int add_libs(struct paths *ps, const char *bin)
 	return r > 0 ? -EINVAL : r;
 }
 
+/* The files of glibc's C.UTF-8 locale (Debian: /usr/lib/locale/C.utf8,
+ * one level of subdirs), so a job run with LC_ALL=C.UTF-8 (job.h utf8)
+ * gets it: setlocale() fails as a whole when one category is missing.
+ * None on a board without it (the job then runs in C). 0 or -errno. */
+static int add_locale(struct paths *ps)
+{
+	static const char *const dirs[] = { "/usr/lib/locale/C.utf8",
+					    "/usr/lib/locale/C.utf8/LC_MESSAGES" };
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !r; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		while (d && !r && (e = readdir(d))) {
+			char p[PATH_MAX];
+			struct stat sb;
+			snprintf(p, sizeof p, "%s/%s", dirs[i], e->d_name);
+			if (e->d_name[0] != '.' && lstat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+				r = add(ps, p);
+		}
+		if (d)
+			closedir(d);
+	}
+	return r;
+}
+
+/* clang finds "its" GCC installation (the C++ headers' dirs) by the
+ * crtbegin.o in it: the one -print-libgcc-file-name names, if any. */
+static int add_gcc_install(struct paths *ps, const char *driver)
+{
+	char *argv[] = { (char *)driver, "-print-libgcc-file-name", NULL };
+	char real[PATH_MAX], *s;
+	struct buf b = BUF_INIT;
+	int r = run(argv, &b);
+
+	buf_put(&b, "", 1);
+	if (r == 0 && buf_ok(&b)) {
+		((char *)b.data)[strcspn((char *)b.data, "\n")] = 0;
+		if (realpath((char *)b.data, real) && (s = strrchr(real, '/')) &&
+		    (size_t)(s - real) + 12 < sizeof real) {
+			strcpy(s, "/crtbegin.o");
+			if (access(real, R_OK) == 0) {
+				buf_free(&b);
+				return add(ps, real);
+			}
+		}
+	}
+	buf_free(&b);
+	return 0;
+}
+
 int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char *why,
 		   size_t whylen)
 {
 	struct paths ps = { .n = 0 };
 	char driver[PATH_MAX], progs[3][PATH_MAX];
-	/* objcopy: -gsplit-dwarf's driver runs it (--extract-dwo); optional */
-	const char *names[3] = { cc1 ? cc1 : "cc1", "as", "objcopy" };
-	int r = 0, nprogs = 3;
+	/* "": the driver compiles in-process (clang -cc1): as only. objcopy:
+	 * gcc's -gsplit-dwarf runs it (--extract-dwo); optional */
+	bool inproc = cc1 && !cc1[0];
+	const char *names[3] = { inproc ? "as" : cc1 ? cc1 : "cc1", "as", "objcopy" };
+	int r = 0, nprogs = inproc ? 1 : 3;
 
 	if (!realpath(compiler, driver))
 		r = -errno;
-	for (int i = 0; i < 3 && !r; i++)
+	for (int i = 0; i < nprogs && !r; i++)
 		if ((r = prog_path(driver, names[i], progs[i], sizeof progs[i])) && i == 2)
 			r = 0, nprogs = 2;
 		else if (r)
 			snprintf(why, whylen, "%s -print-prog-name=%s: %s", driver, names[i],
 				 strerror(-r));
+	if (!r && inproc && (r = add_gcc_install(&ps, driver)))
+		snprintf(why, whylen, "%s's GCC installation: %s", driver, strerror(-r));
 	/* the path the job runs (its hops: /usr/bin/cc -> /etc/alternatives/cc
 	 * -> ...), then the driver's real one */
 	if (!r && compiler[0] == '/' && (r = add(&ps, compiler)))
@@ -206,6 +294,8 @@ int tree_toolchain(const char *compiler, const char *cc1, struct buf *out, char 
 				 strerror(-r));
 	if (!r && access("/etc/ld.so.cache", R_OK) == 0)
 		r = add(&ps, "/etc/ld.so.cache");
+	if (!r && (r = add_locale(&ps)))
+		snprintf(why, whylen, "the C.UTF-8 locale: %s", strerror(-r));
 	for (size_t i = 0; i < ps.n; i++) {
 		if (!r) {
 			if (i)

@@ -177,7 +177,8 @@ static void run_tree(const struct job_spec *s, const struct compiler_id *cc,
 		     struct exec_job *ej, struct exec_result *er, struct store_stats *ss)
 {
 	const struct workers_tree *wt = &S.cfg->tree;
-	struct store_cfg sc = { .dir = wt->store_dir, .cap_bytes = wt->store_cap };
+	struct store_cfg sc = { .dir = wt->store_dir, .cap_bytes = wt->store_cap,
+				.lookup_only = true };
 	struct exec_tree et = { .deps_name = s->t.deps_name, .complete = s->t.complete };
 	struct store *st = NULL;
 	struct manifest m;

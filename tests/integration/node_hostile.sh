@@ -193,7 +193,8 @@ expect sandbox-usr-readonly write_usr 'Read-only'
 expect sandbox-root-readonly write_root 'Read-only'
 expect sandbox-other-slots slot_dir '^\[usbfarm-job\.[A-Za-z0-9]+\]$'
 expect sandbox-job-root job_root '^\[[01]\]$'
-expect sandbox-env env_count '^3$'
+# PATH, TMPDIR, HOME, LC_ALL (C, or C.UTF-8 for a user's UTF-8 diagnostics)
+expect sandbox-env env_count '^4$'
 expect sandbox-tmpdir tmpdir '/j/tmp$'
 # the parent's processes: only the job's own in /proc (PID 1 is the probe)
 v=$(p proc | tr -d '[]' | tr ',' '\n' | grep -E '^[0-9]+$' | tr '\n' ' ')

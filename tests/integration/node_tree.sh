@@ -15,7 +15,7 @@
 # timeout: 600
 # asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
-FARM_PREFIX=ntr${SIMFARM_TAG:-}-
+FARM_PREFIX=ntr1-
 source "$T_ROOT/tests/lib/farm.sh"
 . "$T_ROOT/scripts/lib/tree.sh"
 set -u
@@ -125,6 +125,54 @@ else
 	fail node_tree_warning_stderr_identical "$(diff "$W/obj/w.err" "$W/local.w.err" | head -4)"
 fi
 
+# the same with the user's diagnostics in UTF-8 (gcc's ‘quotes’)
+(cd "$W" && env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 "$GCC" "${ARGS[@]}" src/w.c -o local/obj/w8.o) \
+	2>"$W/local.w8.err"
+tsend w8 --list "$W/w.list" --input-name src/w.c --output-name obj/w.o "${TA[@]}" --utf8 \
+	--err-out "$W/obj/w8.err"
+if [ "$(field w8 farm_error)" = 0 ] && grep -q '‘unused’' "$W/local.w8.err" &&
+	cmp -s "$W/obj/w8.err" "$W/local.w8.err"; then
+	ok node_tree_warning_stderr_identical_utf8
+else
+	fail node_tree_warning_stderr_identical_utf8 "$(diff "$W/obj/w8.err" "$W/local.w8.err" | head -4)"
+fi
+
+# clang compiles in-process: its own headers, its GCC installation found
+CLANG=$(command -v clang || true)
+if [ -n "$CLANG" ]; then
+	CARGS=(-x c -O2 -g -Wall -Iinclude -c)
+	deps_list "$W" "$CLANG" "${CARGS[@]}" src/w.c >"$W/cl.list"
+	(cd "$W" && env -i PATH=/usr/bin:/bin "$CLANG" "${CARGS[@]}" src/w.c -o local/obj/cl.o) \
+		2>"$W/local.cl.err"
+	mapfile -t CA < <(targs "${CARGS[@]}")
+	tsend cl --kind clang --list "$W/cl.list" --input-name src/w.c --output-name obj/cl.o \
+		"${CA[@]}" --obj-out "$W/obj/cl.o" --err-out "$W/obj/cl.err"
+	if [ "$(field cl farm_error)" = 0 ] && cmp -s "$W/obj/cl.o" "$W/local/obj/cl.o" &&
+		cmp -s "$W/obj/cl.err" "$W/local.cl.err" && grep -q unused "$W/local.cl.err"; then
+		ok node_tree_clang_identical
+	else
+		fail node_tree_clang_identical "$(tr '\n' '|' <"$W/cl.res" | cut -c1-300)"
+	fi
+else
+	skip node_tree_clang_identical "no clang"
+fi
+
+# g++ (cc1plus) with libstdc++'s headers
+GXX=$(readlink -f "$(command -v g++)")
+printf '#include <vector>\n#include <string>\nint n(void) { std::vector<std::string> v{"a", "b"}; return (int)v.size(); }\n' \
+	>"$W/src/v.cc"
+XARGS=(-x c++ -O2 -g -c)
+deps_list "$W" "$GXX" "${XARGS[@]}" src/v.cc >"$W/v.list"
+(cd "$W" && env -i PATH=/usr/bin:/bin "$GXX" "${XARGS[@]}" src/v.cc -o local/obj/v.o)
+mapfile -t XA < <(targs "${XARGS[@]}")
+tsend v --kind g++ --list "$W/v.list" --input-name src/v.cc --output-name obj/v.o "${XA[@]}" \
+	--obj-out "$W/obj/v.o"
+if [ "$(field v farm_error)" = 0 ] && cmp -s "$W/obj/v.o" "$W/local/obj/v.o"; then
+	ok "node_tree_cxx_identical ($(grep -c . "$W/v.list") files)"
+else
+	fail node_tree_cxx_identical "$(tr '\n' '|' <"$W/v.res" | cut -c1-300)"
+fi
+
 # 4. a genuine error: the local status and stderr, once; not complete: -ENOEXEC
 list e src/e.c "${ARGS[@]}" 2>/dev/null || true
 [ -s "$W/e.list" ] || echo "$W/src/e.c" >"$W/e.list"
@@ -216,6 +264,8 @@ refused at_mount -1 --raw "file:/etc/ld.so.cache"
 refused bad_blob -74 --bad-blob "$W/include/a.h" --omit /nonexistent
 refused deps_etc -1 --deps /etc/evil.d
 refused out_is_input -1 --output-name src/a.c
+refused long_component -22 --raw "dir:$W/$(printf 'c%.0s' $(seq 300))"
+refused over_input_cap -71 --bad-count
 bh=$(sha256sum "$W/include/a.h" | cut -d' ' -f1)
 if [ -f "$STORE/objects/${bh:0:2}/$bh" ] && [ "$(sha256sum <"$STORE/objects/${bh:0:2}/$bh" |
 	cut -d' ' -f1)" = "$bh" ]; then
@@ -230,6 +280,25 @@ if [ "$(field after farm_error)" = 0 ] && cmp -s "$W/obj/after.o" "$W/local/obj/
 	ok node_tree_serving_after_hostile
 else
 	fail node_tree_serving_after_hostile "$(find "$ROOT" -mindepth 2 | head -3) $(head -4 "$W/after.res")"
+fi
+
+# a tree job cancelled while it compiles (or just done: either answer is
+# fine): nothing of it is left, the slot serves again
+mapfile -t TT < <(targs -x c -std=c11 -O2 -g -D_GNU_SOURCE -c)
+(cd "$T_ROOT" && "$GCC" -x c -std=c11 -O2 -D_GNU_SOURCE -M node/tree.c) |
+	sed 's/^[^:]*://; s/\\$//' | tr ' ' '\n' | grep . |
+	while read -r p; do case $p in /*) echo "$p" ;; *) echo "$T_ROOT/$p" ;; esac; done |
+	xargs -r realpath -s -m -- >"$W/k.list"
+"$SF" exec --prefix "$FARM_PREFIX" hub "$TS" --iface "$IF" --wait-s 120 --cwd "$T_ROOT" \
+	--list "$W/k.list" --input-name node/tree.c --output-name build/k/tree.o "${TT[@]}" \
+	--cancel-after-ms 400 >"$W/k.res" 2>&1
+kf=$(field k farm_error)
+wait_for 100 sh -c "[ -z \"\$(find '$ROOT' -mindepth 2 2>/dev/null | head -1)\" ]"
+left=$(find "$ROOT" -mindepth 2 2>/dev/null | head -3)
+if { [ "$kf" = -125 ] || [ "$kf" = 0 ]; } && [ -z "$left" ]; then
+	ok "node_tree_cancelled_cleaned (farm_error $kf)"
+else
+	fail node_tree_cancelled_cleaned "farm_error '$kf', left: $left"
 fi
 
 # 9. the store across a restart: the same id, no blob resent
@@ -247,29 +316,57 @@ else
 fi
 
 # 10. measures: tree jobs (blobs carried: stored on receipt) vs text jobs
+# (the hub's directives-only text, the node's args as hub/args.c makes
+# them), for a.c and for this project's node/tree.c
 med() { sort -n | awk '{v[NR]=$1} END {print NR ? v[int((NR+1)/2)] : 0}'; }
 N=5
-: >"$LOG"
-tsend m --list "$W/a.list" --input-name src/a.c --output-name obj/a.o "${TA[@]}" --repeat $N
-(cd "$W" && "$GCC" -x c -O2 -g -Wall -Iinclude -E -fdirectives-only src/a.c) >"$W/a.dir.c"
-for i in $(seq $N); do
-	"$SF" exec --prefix "$FARM_PREFIX" hub "$JS" --iface "$IF" --wait-s 60 --input "$W/a.dir.c" \
-		--input-name src/a.c --output-name obj/a.o --cwd "$W" --arg -x --arg c --arg -O2 \
-		--arg -g --arg -Wall --arg -fpreprocessed --arg -fdirectives-only --arg -c \
-		>"$W/text.$i.res" 2>&1
-done
-tw=$(sed -n 's/^wall_us //p' "$W/m.res" | med)
-xw=$(cat "$W"/text.*.res | sed -n 's/^wall_us //p' | med)
-xf=$(cat "$W"/text.*.res | sed -n 's/^farm_error //p' | sort -u | tr '\n' ' ')
-st=$(sed -n 's/.*blob(s) stored in \([0-9]*\) us/\1/p' "$LOG" | med)
-tb=$(sed -n 's/.*tree built in \([0-9]*\) us/\1/p' "$LOG" | med)
-echo "BENCH node_tree_store_blobs_us $st us (median of $N, $(grep -c '^/' "$W/a.list") files)"
-echo "BENCH node_tree_build_us $tb us (median of $N)"
-echo "BENCH node_tree_compile_wall_us $tw us (tree mode, median of $N)"
-echo "BENCH node_text_compile_wall_us $xw us (text mode, directives-only input; farm_error $xf)"
-if [ "$(sed -n 's/^farm_error //p' "$W/m.res" | sort -u)" = 0 ] && [ -n "$tb" ] && [ "$tb" -gt 0 ]; then
-	ok node_tree_measured
-else
-	fail node_tree_measured "$(grep -E 'farm_error|error' "$W/m.res" | sort | uniq -c | head -3)"
-fi
+# measure NAME CWD SRC OUT ARGS...: BENCH lines; the tree-mode object
+# compared with a local compile
+measure() {
+	local n=$1 cwd=$2 src=$3 out=$4; shift 4
+	local ta=() xa=() i
+	mapfile -t ta < <(targs "$@")
+	# the text job's: no preprocessor option (the hub ran them)
+	mapfile -t xa < <(for i in "$@"; do case $i in -I*|-D*|-U*) ;; *) targs "$i" ;; esac; done)
+	(cd "$cwd" && "$GCC" "$@" -M "$src") | sed 's/^[^:]*://; s/\\$//' | tr ' ' '\n' | grep . |
+		while read -r p; do case $p in /*) echo "$p" ;; *) echo "$cwd/$p" ;; esac; done |
+		xargs -r realpath -s -m -- >"$W/$n.list"
+	(cd "$cwd" && env -i PATH=/usr/bin:/bin "$GCC" "$@" "$src" -o "$W/$n.local.o")
+	(cd "$cwd" && "$GCC" "$@" -E -fdirectives-only "$src") >"$W/$n.dir.c"
+	: >"$LOG"
+	# interleaved, so the machine's load weighs on both modes alike
+	for i in $(seq $N); do
+		"$SF" exec --prefix "$FARM_PREFIX" hub "$TS" --iface "$IF" --wait-s 300 --cwd "$cwd" \
+			--list "$W/$n.list" --input-name "$src" --output-name "$out" "${ta[@]}" \
+			--obj-out "$W/$n.tree.o" >"$W/$n.tree.$i.res" 2>&1
+		"$SF" exec --prefix "$FARM_PREFIX" hub "$JS" --iface "$IF" --wait-s 120 \
+			--input "$W/$n.dir.c" --input-name "$src" --output-name "$out" --cwd "$cwd" \
+			"${xa[@]}" >"$W/$n.text.$i.res" 2>&1
+	done
+	cat "$W/$n".tree.*.res >"$W/$n.res"
+	local tw xw tc xc xf st tb
+	tw=$(sed -n 's/^wall_us //p' "$W/$n.res" | med)
+	xw=$(cat "$W/$n".text.*.res | sed -n 's/^wall_us //p' | med)
+	tc=$(sed -n 's/^cpu_us //p' "$W/$n.res" | med)
+	xc=$(cat "$W/$n".text.*.res | sed -n 's/^cpu_us //p' | med)
+	xf=$(cat "$W/$n".text.*.res | sed -n 's/^farm_error //p' | sort -u | tr '\n' ' ')
+	st=$(sed -n 's/.*blob(s) stored in \([0-9]*\) us/\1/p' "$LOG" | med)
+	tb=$(sed -n 's/.*tree built in \([0-9]*\) us/\1/p' "$LOG" | med)
+	echo "BENCH node_tree_${n}_files $(grep -c . "$W/$n.list") files, $(cat $(grep -v '^$' "$W/$n.list") 2>/dev/null | wc -c) bytes"
+	echo "BENCH node_tree_${n}_store_blobs_us $st us (median of $N)"
+	echo "BENCH node_tree_${n}_build_us $tb us (median of $N)"
+	echo "BENCH node_tree_${n}_compile_wall_us $tw us (tree mode, median of $N)"
+	echo "BENCH node_text_${n}_compile_wall_us $xw us (text mode, median of $N; farm_error $xf)"
+	echo "BENCH node_tree_${n}_compile_cpu_us $tc us (tree mode, median of $N)"
+	echo "BENCH node_text_${n}_compile_cpu_us $xc us (text mode, median of $N)"
+	if [ "$(sed -n 's/^farm_error //p' "$W/$n.res" | sort -u)" = 0 ] && [ "${tb:-0}" -gt 0 ] &&
+		cmp -s "$W/$n.tree.o" "$W/$n.local.o"; then
+		ok "node_tree_measured_$n"
+	else
+		fail "node_tree_measured_$n" "$(grep -E 'farm_error|error' "$W/$n.res" | sort | uniq -c | head -3)"
+	fi
+}
+measure a "$W" src/a.c obj/a.o -x c -O2 -g -Wall -Iinclude -c
+measure tree "$T_ROOT" node/tree.c build/node_tree/tree.o -x c -std=c11 -O2 -g -Wall -Wextra \
+	-D_GNU_SOURCE -c
 t_done

@@ -9,7 +9,8 @@
  *           [--cancel-after-ms MS] [--obj-out FILE] [--wait-s S]
  *
  * Output, one `name value` per line: farm_error, error, status, obj_len,
- * node_us, wall_us (the node's time from JOB to RESULT, the compile's), then `stderr` and `stdout` with the compiler's text (newlines as \n).
+ * node_us, wall_us, cpu_us (the node's time from JOB to RESULT, the
+ * compile's wall and CPU), then `stderr` and `stdout` with the compiler's text (newlines as \n).
  * --cancel-after-ms: CANCEL the job that long after sending it (the node
  * answers -ECANCELED). Exit 0 when a RESULT came, 1 otherwise, 2 usage.
  */
@@ -84,9 +85,10 @@ static void on_message(struct link *l, uint32_t st, uint8_t *data, size_t len, v
 		pick(data, len);
 	if (job_peek_type(data, len, &t) == 0 && t == JOB_MSG_RESULT &&
 	    job_decode_result(data, len, &r) == 0 && r.job_id == S.job.job_id) {
-		printf("farm_error %d\nerror %s\nstatus %d\nobj_len %zu\nnode_us %llu\nwall_us %llu\n",
-		       r.farm_error, r.o.error, r.o.status, r.o.obj_len,
-		       (unsigned long long)r.node_us, (unsigned long long)r.o.wall_us);
+		printf("farm_error %d\nerror %s\nstatus %d\nobj_len %zu\nnode_us %llu\nwall_us %llu\n"
+		       "cpu_us %llu\n", r.farm_error, r.o.error, r.o.status, r.o.obj_len,
+		       (unsigned long long)r.node_us, (unsigned long long)r.o.wall_us,
+		       (unsigned long long)r.o.cpu_us);
 		print_text("stderr", r.o.err, r.o.err_len);
 		print_text("stdout", r.o.out, r.o.out_len);
 		if (S.obj_out) {

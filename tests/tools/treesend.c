@@ -12,18 +12,22 @@
  *            [--incomplete] [--omit PATH]... [--blobs all|none]
  *            [--bad-blob PATH] [--raw KIND:PATH[:TARGET]]... [--resend]
  *            [--repeat N] [--obj-out F] [--dwo-out F] [--dep-out F]
- *            [--err-out F] [--telemetry] [--wait-s S]
+ *            [--err-out F] [--telemetry] [--bad-count] [--utf8]
+ *            [--cancel-after-ms MS] [--wait-s S]
  *
  * --bad-blob: that file's blob travels with one byte changed (under the
  * real hash). --raw: an entry as given (KIND file, link or dir; a file
  * has a zero hash and size 0). --resend: on a "missing" answer, the job
- * once more with exactly the blobs named. --repeat: the job N times in a
+ * once more with exactly the blobs named. --bad-count: the encoded JOB's
+ * input count set over JOB_MAX_INPUTS (a message the decoder refuses).
+ * --utf8: the user's diagnostics are UTF-8 (job.h job_desc.utf8).
+ * --cancel-after-ms: CANCEL the (first) job that long after sending it. --repeat: the job N times in a
  * row (timings). --telemetry: after the last RESULT, the node's next
  * TELEMETRY's store counters.
  *
  * Output, `name value` lines: store_id, then per RESULT: result N,
  * farm_error, error, status, obj_len, dwo_len, dep_len, node_us, wall_us,
- * nmissing, `missing HEX` and `unsent NAME` lines; with --telemetry
+ * cpu_us, nmissing, `missing HEX` and `unsent NAME` lines; with --telemetry
  * store_bytes, store_blobs, store_hits, store_misses, store_corrupt.
  * Exit 0 when every RESULT came, 1 otherwise, 2 usage.
  */
@@ -61,12 +65,13 @@ static struct {
 	struct job_input *in;
 	struct job_blob *blob;
 	struct job_spec job;
-	bool have_compiler, sent, done, resend, resent, telemetry, want_tele, blobs;
-	int repeat, results;
+	bool have_compiler, sent, done, resend, resent, telemetry, want_tele, blobs, bad_count;
+	int repeat, results, cancel_ms;
+	uint64_t sent_at;
 	uint64_t store_id;
 	char *omit[64];
 	int nomit;
-} S = { .kind = "gcc", .triple = "x86_64", .repeat = 1, .blobs = true };
+} S = { .kind = "gcc", .triple = "x86_64", .repeat = 1, .blobs = true, .cancel_ms = -1 };
 
 static struct entry *find(const char *p)
 {
@@ -277,9 +282,10 @@ static void write_out(const char *path, const uint8_t *p, size_t n)
 static void print_result(const struct job_result *r)
 {
 	printf("result %d\nfarm_error %d\nerror %s\nstatus %d\nobj_len %zu\ndwo_len %zu\n"
-	       "dep_len %zu\nnode_us %llu\nwall_us %llu\nnmissing %zu\n", S.results, r->farm_error,
-	       r->o.error, r->o.status, r->o.obj_len, r->o.dwo_len, r->o.dep_len,
-	       (unsigned long long)r->node_us, (unsigned long long)r->o.wall_us, r->nmissing);
+	       "dep_len %zu\nnode_us %llu\nwall_us %llu\ncpu_us %llu\nnmissing %zu\n", S.results,
+	       r->farm_error, r->o.error, r->o.status, r->o.obj_len, r->o.dwo_len, r->o.dep_len,
+	       (unsigned long long)r->node_us, (unsigned long long)r->o.wall_us,
+	       (unsigned long long)r->o.cpu_us, r->nmissing);
 	for (size_t i = 0; i < r->nmissing; i++) {
 		char hex[65];
 		sha256_hex(r->missing[i], 32, hex);
@@ -344,6 +350,22 @@ static void on_up(struct link *l, const struct link_peer *peer, void *u)
 	pick(peer->app, peer->app_len);
 }
 
+/* --bad-count: the encoded JOB's input count (right after the text
+ * job's fields) made one over JOB_MAX_INPUTS. */
+static void over_count(struct buf *b)
+{
+	struct buf t = BUF_INIT;
+	uint32_t n = JOB_MAX_INPUTS + 1;
+
+	S.job.tree = false;
+	job_encode_job(&t, &S.job);
+	S.job.tree = true;
+	if (buf_ok(&t) && t.len + 4 <= b->len)
+		for (int i = 0; i < 4; i++)
+			b->data[t.len + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
+	buf_free(&t);
+}
+
 static bool step(void *u)
 {
 	struct link *l = u;
@@ -355,9 +377,20 @@ static bool step(void *u)
 			fprintf(stderr, "treesend: the job does not encode (over a cap?)\n");
 			exit(1);
 		}
-		if (buf_ok(&b) && link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL) == 0)
+		if (S.bad_count)
+			over_count(&b);
+		if (buf_ok(&b) && link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL) == 0) {
 			S.sent = true;
+			S.sent_at = now_ms();
+		}
 		buf_free(&b);
+	}
+	if (S.sent && S.cancel_ms >= 0 && now_ms() >= S.sent_at + (uint64_t)S.cancel_ms) {
+		job_encode_cancel(&b, S.job.job_id);
+		if (buf_ok(&b))
+			link_send(l, job_stream(S.job.job_id), b.data, b.len, NULL);
+		buf_free(&b);
+		S.cancel_ms = -1;
 	}
 	fflush(stdout);
 	return S.done;
@@ -389,6 +422,9 @@ static int option(int c, char *a)
 	case 'P': S.out[2] = a; break;
 	case 'E': S.out[3] = a; break;
 	case 'T': S.telemetry = true; break;
+	case 'N': S.bad_count = true; break;
+	case 'U': d->utf8 = true; break;
+	case 'C': S.cancel_ms = atoi(a); break;
 	default: return -1;
 	}
 	return 0;
@@ -405,7 +441,8 @@ int main(int argc, char **argv)
 		{ "raw", 1, NULL, 'x' }, { "resend", 0, NULL, 'r' }, { "repeat", 1, NULL, 'R' },
 		{ "obj-out", 1, NULL, 'O' }, { "dwo-out", 1, NULL, 'W' },
 		{ "dep-out", 1, NULL, 'P' }, { "err-out", 1, NULL, 'E' },
-		{ "telemetry", 0, NULL, 'T' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "telemetry", 0, NULL, 'T' }, { "bad-count", 0, NULL, 'N' },
+		{ "utf8", 0, NULL, 'U' }, { "cancel-after-ms", 1, NULL, 'C' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL, *list = NULL;
 	char *raw[64];

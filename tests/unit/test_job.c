@@ -106,6 +106,7 @@ static void make_tree_job(struct job_spec *j)
 	j->t.nblob = 2;
 	strcpy(j->t.deps_name, "obj/a.d");
 	j->t.complete = true;
+	j->d.utf8 = true;
 }
 
 static uint8_t res_missing[2][32];
@@ -328,7 +329,8 @@ int main(void)
 		make_tree_job(&j);
 		T_CHECK(job_encode_job(&msgs[6], &j) == 0 && buf_ok(&msgs[6]), "encode");
 		T_CHECK(job_decode_job(msgs[6].data, msgs[6].len, &d) == 0, "decode");
-		T_CHECK(d.tree && d.d.want_dwo && d.d.input_len == 0 && d.t.complete, "flags");
+		T_CHECK(d.tree && d.d.want_dwo && d.d.utf8 && d.d.input_len == 0 && d.t.complete,
+			"flags");
 		T_CHECK(!strcmp(d.d.input_name, "src/a.c") && !strcmp(d.t.deps_name, "obj/a.d"),
 			"names");
 		T_CHECK(d.t.nin == 3 && d.t.nblob == 2, "counts %zu %zu", d.t.nin, d.t.nblob);
@@ -370,7 +372,8 @@ int main(void)
 		make_tree_job(&j);
 		j.tree = false;
 		T_CHECK(job_encode_job(&b, &j) == 0, "text encode");
-		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && !d.tree && d.t.nin == 0, "text");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && !d.tree && d.t.nin == 0 && d.d.utf8,
+			"text (utf8 travels with text jobs too)");
 		job_spec_free(&d);
 		buf_free(&b);
 	}
@@ -624,7 +627,7 @@ int main(void)
 		/* unknown flag bit */
 		job_head(&b);
 		buf_u16(&b, 0); buf_str(&b, "a.c"); buf_str(&b, "a.o"); buf_str(&b, "/w");
-		buf_u8(&b, 2); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
+		buf_u8(&b, 8); buf_u32(&b, 0); buf_u64(&b, 0); buf_u64(&b, 0); buf_u32(&b, 0);
 		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "flag bits");
 		buf_free(&b);

@@ -308,6 +308,30 @@ static void t_have(void)
 	}
 }
 
+static void t_lookup_only(void)
+{
+	T_CASE("store_lookup_only_handle") {
+		char d[128];
+		uint8_t h[2][32];
+		uint8_t *b0 = mk(600, 100, h[0]), *b1 = mk(601, 100, h[1]);
+		struct store *w = open_at("lo", 0), *r = NULL;
+		struct store_stats ss;
+		snprintf(d, sizeof d, "%s/lo", root);
+		struct store_cfg c = { .dir = d, .lookup_only = true };
+		T_CHECK(w && store_put(w, h[0], b0, 100) == 0, "put");
+		T_CHECK(store_open(&c, &r) == 0, "open lookup-only");
+		store_stats(r, &ss);
+		T_CHECK(ss.blobs == 0, "no index at open: %llu", (unsigned long long)ss.blobs);
+		T_CHECK(present(r, h[0]) && !present(r, h[1]), "found on disk when asked for");
+		store_stats(r, &ss);
+		T_CHECK(ss.hits == 1 && ss.misses == 1 && ss.verified_bytes == 100, "counted, verified");
+		T_CHECK(store_put(r, h[1], b1, 100) == -EPERM, "no put");
+		T_CHECK(store_evict_to(r, 0) == 0 && present(w, h[0]), "never evicts");
+		store_close(r), store_close(w);
+		free(b0), free(b1);
+	}
+}
+
 static void t_durable_and_caps(void)
 {
 	T_CASE("store_durable_put_and_caps") {
@@ -341,6 +365,7 @@ int main(void)
 	t_restart();
 	t_two_processes();
 	t_have();
+	t_lookup_only();
 	t_durable_and_caps();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);

@@ -1,6 +1,6 @@
 /*
  * test_tree_job.c — what noded adds to the tree for tree jobs:
- * tree_args_check() (table: what a tree job may pass, what it may not),
+ * policy_check_tree_args() (lib/policy_tree.c; table: what a tree job may pass, what it may not),
  * tree_wire_put_blobs() (a blob must hash to its name), tree_wire_manifest()
  * (the wire's inputs as a checked manifest; hostile ones refused), and
  * tree_build()'s own dirs (the compile's cwd made root's, the outputs'
@@ -11,6 +11,7 @@
 #include "../lib/test.h"
 
 #include "../lib/job.h"
+#include "../lib/policy.h"
 #include "../lib/sha256.h"
 
 #include <errno.h>
@@ -59,7 +60,8 @@ static void t_args(void)
 			int n = 0;
 			while (arg_cases[i].args[n])
 				n++;
-			int r = tree_args_check((char *const *)arg_cases[i].args, n, why, sizeof why);
+			int r = policy_check_tree_args((char *const *)arg_cases[i].args, n, why,
+							   sizeof why);
 			T_CHECK(r == arg_cases[i].want, "%d (%s)", r, why);
 			T_CHECK(r == 0 || why[0], "a refusal says why");
 		}

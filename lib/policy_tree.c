@@ -1,6 +1,7 @@
 /*
- * tree_args.c — the argument check of a tree job (tree.h,
- * tree_args_check()): lib/policy.h's allow-list (compile only, one -x, no
+ * policy_tree.c — the argument check of a tree job (policy.h,
+ * policy_check_tree_args()), the node's and so the hub's (a job is never
+ * planned that a node refuses): policy_check_args()'s allow-list (compile only, one -x, no
  * file-naming option outside it) plus the preprocessor options a real
  * compile needs, since a tree job is preprocessed on the board: include
  * dirs and files, macros, dependency output. Their names resolve inside
@@ -9,12 +10,10 @@
  * line (no response file, no program or plugin named, nothing written
  * outside the job's own dirs but the dependency file the hub names).
  */
-#include "tree.h"
-
-#include "../lib/policy.h"
+#include "policy.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +51,12 @@ static bool wp_deps(const char *a)
 	return f && *f && !strchr(f, ',');
 }
 
-int tree_args_check(char *const *args, int nargs, char *why, size_t whylen)
+int policy_check_tree_args(char *const *args, int nargs, char *why, size_t whylen)
 {
 	char **rest;
 	int n = 0, r = 0;
 
-	if (nargs < 0 || nargs > 4096)
+	if (nargs < 0 || nargs > POLICY_ARGS_MAX)
 		return refuse(why, whylen, "too many arguments%s", "");
 	rest = calloc((size_t)nargs + 1, sizeof *rest);
 	if (!rest)
