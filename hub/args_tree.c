@@ -123,43 +123,17 @@ static int walk_args(const struct args_plan *p, struct walk *w, struct vec *v)
 	return v->oom ? -ENOMEM : 0;
 }
 
-/* What a board accepts of a tree job's arguments, as its own check does
- * (node/tree_args.c: lib/policy.h's allow-list once the preprocessor
- * options a real compile needs are set aside): a job it would refuse goes
- * the directives-only way at once instead of after a round trip. 0, or -1
- * with why. */
+/* What a board's own check (lib/policy.h, policy_check_tree_args) would
+ * refuse goes the directives-only way at once, not after a round trip. 0,
+ * or -1 with why. */
 static int board_would_take(char **args, int nargs, char *why, size_t wl)
 {
-	static const char *const valued[] = { "-I", "-iquote", "-isystem", "-idirafter",
-					      "-include", "-imacros", "-D", "-U", "-MF", "-MT",
-					      "-MQ", NULL };
-	static const char *const alone[] = { "-MD", "-MMD", "-MP", "-nostdinc", "-nostdinc++",
-					     "-undef", "-pedantic", "-pedantic-errors", NULL };
-	char **rest = calloc((size_t)nargs + 1, sizeof *rest), w[160];
-	int n = 0, r = 0;
+	char w[160];
 
-	if (!rest)
-		return -1;
-	for (int i = 0; i < nargs; i++) {
-		const char *a = args[i];
-		size_t vl = 0;
-		bool own = starts(a, "-Wp,-MD,") || starts(a, "-Wp,-MMD,");
-		for (int k = 0; alone[k]; k++)
-			own |= !strcmp(a, alone[k]);
-		for (int k = 0; valued[k]; k++)
-			if (starts(a, valued[k]) && strlen(valued[k]) > vl)
-				vl = strlen(valued[k]);
-		if (vl && !a[vl])
-			i++;	/* its value */
-		else if (!own && !vl)
-			rest[n++] = args[i];
-	}
-	if (policy_check_args(rest, n, w, sizeof w)) {
-		snprintf(why, wl, "a board would refuse the tree job: %s", w);
-		r = -1;
-	}
-	free(rest);
-	return r;
+	if (policy_check_tree_args(args, nargs, w, sizeof w) == 0)
+		return 0;
+	snprintf(why, wl, "a board would refuse the tree job: %s", w);
+	return -1;
 }
 
 int args_tree_plan(const struct args_plan *p, struct args_tree *t, char *why, size_t wl)

@@ -623,6 +623,7 @@ static int distribute(const struct call *c, const struct args_plan *plan, const 
 	job.d.input = pp->data;
 	job.d.input_len = pp->len;
 	job.d.want_dwo = plan->want_dwo;
+	job.d.utf8 = dcc_locale_utf8();
 	if (job_desc_set_names(&job.d, plan->input_name, plan->output_name, cwd) < 0) {
 		local_why("job names too long for the farm");
 		buf_free(pp);

@@ -110,3 +110,42 @@ int dcc_write_atomic(const char *path, const struct buf *data)
 	return r;
 }
 
+
+/* The first of vars set and not empty, or NULL. */
+static const char *first_env(const char *const *vars, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+bool dcc_locale_utf8(void)
+{
+	static const char *const v[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *l = first_env(v, 3);
+
+	return l && (strcasestr(l, "utf-8") || strcasestr(l, "utf8"));
+}
+
+static bool english(const char *l)
+{
+	return !strcmp(l, "C") || !strcmp(l, "POSIX") || !strncmp(l, "C.", 2) ||
+	       !strncmp(l, "en", 2);
+}
+
+const char *dcc_locale_translated(void)
+{
+	static const char *const v[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	const char *l = first_env(v, 3), *lang = getenv("LANGUAGE");
+
+	if (!l || !strcmp(l, "C") || !strcmp(l, "POSIX"))
+		return NULL;	/* gettext ignores LANGUAGE in the C locale */
+	if (!english(l))
+		return l;
+	if (lang && *lang && !english(lang))
+		return lang;
+	return NULL;
+}

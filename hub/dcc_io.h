@@ -8,6 +8,8 @@
 
 #include "../lib/buf.h"
 
+#include <stdbool.h>
+
 #define DCC_PP_CAP (512u << 20)	/* captured stdout (preprocessed output) */
 #define DCC_ERR_CAP (16u << 20)	/* captured stderr */
 
@@ -18,5 +20,14 @@ int dcc_run_capture(const char *path, char **argv, struct buf *out, struct buf *
  * rename, mode 0666 less the umask. 0 or -errno; the temp file never
  * survives. */
 int dcc_write_atomic(const char *path, const struct buf *data);
+
+/* The user's locale as a compile's diagnostics see it. utf8: LC_ALL, else
+ * LC_CTYPE, else LANG names a UTF-8 charset (the board then runs the
+ * compiler with LC_ALL=C.UTF-8: the same quotes). translated: the
+ * messages' locale (LC_ALL, else LC_MESSAGES, else LANG; LANGUAGE where
+ * that is not C) is neither C, POSIX nor English: its name, else NULL (a
+ * board's compiler speaks English). */
+bool dcc_locale_utf8(void);
+const char *dcc_locale_translated(void);
 
 #endif

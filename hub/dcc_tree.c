@@ -276,27 +276,6 @@ static int scan_job_inputs(const struct dcc_tree_call *c, const struct args_tree
 
 /* ---- hubd's answer ------------------------------------------------------- */
 
-/* The locale this compile's messages are in: NULL for C/POSIX (the
- * board's compiler runs in a clean environment, the C locale), else the
- * name (gcc's quotes and translations follow it). */
-static const char *msg_locale(void)
-{
-	static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
-	static const char *const ctype[] = { "LC_ALL", "LC_CTYPE", "LANG" };
-	const char *const *sets[] = { vars, ctype };
-
-	for (int s = 0; s < 2; s++)
-		for (int i = 0; i < 3; i++) {
-			const char *v = getenv(sets[s][i]);
-			if (!v || !*v)
-				continue;
-			if (strcmp(v, "C") && strcmp(v, "POSIX"))
-				return v;
-			break;
-		}
-	return NULL;
-}
-
 /* The board compiled it: outputs written atomically (only on success, as
  * the compiler itself leaves none), stdout and stderr byte for byte, the
  * exit status; or DCC_TREE_LOCAL when an output cannot be written. */
@@ -320,9 +299,9 @@ static int take_done(const struct dcc_tree_call *c, const struct args_tree *at,
 		snprintf(why, wl, "the board's compiler ended with status %d", res->status);
 		return DCC_TREE_LOCAL;
 	}
-	if ((res->out.len || res->err.len) && msg_locale()) {
-		snprintf(why, wl, "the board's diagnostics are in the C locale, this compile's in %.40s",
-			 msg_locale());
+	if ((res->out.len || res->err.len) && dcc_locale_translated()) {
+		snprintf(why, wl, "the board's diagnostics are in English, this compile's in %.40s",
+			 dcc_locale_translated());
 		return DCC_TREE_LOCAL;
 	}
 	if (res->status == 0) {
@@ -426,6 +405,7 @@ static int submit(const struct dcc_tree_call *c, const struct args_tree *at, int
 	tj.job.d.args = at->args;
 	tj.job.d.nargs = at->nargs;
 	tj.job.d.want_dwo = c->plan->want_dwo;
+	tj.job.d.utf8 = dcc_locale_utf8();
 	tj.job.source = c->plan->source;
 	tj.scan_us = sr->scan_us;
 	tj.learned = learned;

@@ -83,7 +83,7 @@ int proto_put_submit(struct buf *b, const struct proto_submit *s)
 	job_desc_put_args(b, d);
 	buf_str(b, d->input_name);
 	buf_str(b, d->output_name);
-	buf_u8(b, d->want_dwo);
+	buf_u8(b, (uint8_t)((d->want_dwo ? 1 : 0) | (d->utf8 ? 2 : 0)));
 	buf_str(b, d->cwd);
 	buf_str(b, s->source);
 	buf_u64(b, s->preprocess_us);
@@ -118,10 +118,11 @@ int proto_get_submit(struct cursor *c, struct proto_submit *s)
 		return rc;
 	cur_str(c, d->input_name, sizeof d->input_name);
 	cur_str(c, d->output_name, sizeof d->output_name);
-	uint8_t dwo = cur_u8(c);
-	if (dwo > 1)
+	uint8_t fl = cur_u8(c);	/* bit 0: want_dwo, bit 1: utf8 */
+	if (fl > 3)
 		c->err = true;
-	d->want_dwo = dwo;
+	d->want_dwo = fl & 1;
+	d->utf8 = fl & 2;
 	cur_str(c, d->cwd, sizeof d->cwd);
 	cur_str(c, s->source, sizeof s->source);
 	s->preprocess_us = cur_u64(c);

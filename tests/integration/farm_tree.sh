@@ -6,8 +6,9 @@
 # include) built through the farm, every object and .d file
 # byte-identical to a local build and every job a tree job; a second
 # (warm) build sends (almost) no blob bytes, nor one after both boards
-# restart with their stores kept; a warning's stderr and an error's
-# output and status as locally, compiled once; a board started --no-store:
+# restart with their stores kept; a warning's stderr (C and C.UTF-8) and
+# an error's output and status as locally, compiled once (a translated
+# locale: compiled locally for its messages); a board started --no-store:
 # HUB_FALLBACK, the directives-only path, the same object; the scan server
 # shared by two dcc processes and started again after being killed.
 # Prints BENCH lines: blob bytes per build, scan time per job cold and
@@ -157,7 +158,7 @@ printf '#include <stdio.h>\nint h(int a) { int unused; if (a = 2) printf("%%s\\n
 printf 'int f(void) { return undeclared_thing + 1; }\n' >"$E/bad.c"
 chown -R "$FARM_USER:" "$E"
 # parity NAME FILE LOCALE ONCE: out, err and status as locally; ONCE=1:
-# compiled on the board only (ONCE=0: the board's C-locale messages made
+# compiled on the board only (ONCE=0: the board's English messages made
 # dcc compile locally)
 parity() {
 	local name=$1 file=$2 loc=$3 once=$4 lrc=0 frc=0 j0 local_again
@@ -180,7 +181,10 @@ parity() {
 }
 parity farm_tree_warning_once warn.c C 1
 parity farm_tree_error_as_locally bad.c C 1
-parity farm_tree_warning_utf8_locale_local warn.c C.UTF-8 0
+parity farm_tree_warning_utf8_once warn.c C.UTF-8 1
+# a translated locale (installed or not): the board speaks English, dcc
+# compiles such a job locally for its messages
+parity farm_tree_warning_translated_locale_local warn.c de_DE.UTF-8 0
 
 # ---- the scan server: killed, started again; two dcc at once, one server
 old=$(scand_pid)
