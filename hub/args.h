@@ -70,6 +70,11 @@ struct args_opts {
 	/* clang has no -fdirectives-only (its analogue is -frewrite-includes,
 	 * not measured yet): clang jobs stay local. */
 	bool clang;
+	/* The plan is for the tree path (issue 11: the node compiles the real
+	 * files): what only the directives-only text cannot carry (clang,
+	 * -pedantic, -Wsystem-headers, -Wunused-macros, cpp-only options in
+	 * DW_AT_producer) does not make the job local. */
+	bool tree;
 };
 
 struct args_plan {

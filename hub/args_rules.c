@@ -403,7 +403,8 @@ enum route args_classify_opt(struct scan *s, const char *a, const char *val)
 	    !strcmp(a, "-pedantic-errors") || !strcmp(a, "-Werror=pedantic") ||
 	    !strcmp(a, "-Wsystem-headers"))
 		s->pedantic = true;
-	if ((lr = local_rule(a)))
+	/* the tree path compiles the real files: only the text's limits go */
+	if ((lr = local_rule(a)) && !(s->o->tree && strstr(lr->why, "-fdirectives-only")))
 		go_local(s, lr->why, a);
 	else if (node_opt(s, a, val, &rt))
 		return rt;
@@ -470,7 +471,7 @@ bool args_not_regular(const char *path, bool nofollow)
 }
 
 
-static bool r_clang(const struct scan *s) { return s->o->clang; }
+static bool r_clang(const struct scan *s) { return s->o->clang && !s->o->tree; }
 static bool r_no_mode(const struct scan *s) { return !s->c && !s->S; }
 static bool r_two_modes(const struct scan *s) { return s->c && s->S; }
 static bool r_no_src(const struct scan *s) { return s->nsrc == 0; }
@@ -493,8 +494,14 @@ static bool r_src_name(const struct scan *s)
 	return s->p->lang != ARGS_LANG_ASM_CPP && src_name_problem(s->src);
 }
 static bool r_g3(const struct scan *s) { return s->debug >= 3; }
-static bool r_recorded(const struct scan *s) { return s->debug > 0 && s->record && s->recorded_cpp; }
-static bool r_pedantic(const struct scan *s) { return s->pedantic && s->p->lang != ARGS_LANG_ASM_CPP; }
+static bool r_recorded(const struct scan *s)
+{
+	return s->debug > 0 && s->record && s->recorded_cpp && !s->o->tree;
+}
+static bool r_pedantic(const struct scan *s)
+{
+	return s->pedantic && s->p->lang != ARGS_LANG_ASM_CPP && !s->o->tree;
+}
 static bool r_asm_g_S(const struct scan *s)
 {
 	return s->p->lang == ARGS_LANG_ASM_CPP && (s->debug > 0 || s->S);

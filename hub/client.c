@@ -16,6 +16,7 @@
 #include "../lib/clock.h"
 #include "client.h"
 #include "proto.h"
+#include "sha256.h"
 
 #include <grp.h>
 
@@ -120,6 +121,9 @@ static int take_answer(const struct proto_answer *a, struct hub_result *res)
 	const struct job_outcome *o = &a->o;
 
 	res->status = o->status;
+	put(&res->dep, o->dep, o->dep_len);
+	res->unsent = a->unsent;	/* the answer's: now the result's */
+	res->nunsent = a->nunsent;
 	snprintf(res->node, sizeof res->node, "%s", a->node);
 	snprintf(res->error, sizeof res->error, "%s", o->error);
 	res->queue_us = a->queue_us;
@@ -129,7 +133,8 @@ static int take_answer(const struct proto_answer *a, struct hub_result *res)
 	put(&res->obj, o->obj, o->obj_len);
 	put(&res->dwo, o->dwo, o->dwo_len);
 	if (!buf_ok(&res->out) || !buf_ok(&res->err) || !buf_ok(&res->obj) ||
-	    !buf_ok(&res->dwo)) {
+	    !buf_ok(&res->dwo) || !buf_ok(&res->dep)) {
+		buf_free(&res->dep);
 		buf_free(&res->out);
 		buf_free(&res->err);
 		buf_free(&res->obj);
@@ -157,6 +162,7 @@ static int encode_job(const struct hub_job *job, struct buf *head, struct hub_re
 		return -EINVAL;
 	}
 	snprintf(s.source, sizeof s.source, "%s", job->source ? job->source : "");
+	snprintf(s.text_why, sizeof s.text_why, "%s", job->text_why ? job->text_why : "");
 	s.d = job->d;
 	s.preprocess_us = job->preprocess_us;
 	rc = proto_encode_submit_head(head, &s);
@@ -197,26 +203,39 @@ static int submit(const char *path, const struct buf *head, const struct hub_job
 	return fd;
 }
 
-/* hubd's ANSWER into res. With HUB_LOCAL the socket moves to res (the
- * local slot lasts until hub_result_free) and *fd becomes -1. */
-static void receive(int *fd, const char *path, struct hub_result *res)
+/* Connects to hubd at path and sends the frame: the socket, or -1 (res
+ * failed). */
+static int submit_frame(const char *path, const struct buf *frame, struct hub_result *res)
+{
+	struct hub_job none;
+
+	memset(&none, 0, sizeof none);
+	return submit(path, frame, &none, res);
+}
+
+/* Why reading hubd's next frame failed. */
+static void read_failed(int rc, const char *path, struct hub_result *res)
+{
+	if (is_timeout(rc))
+		hub_silent_mark(path);
+	failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
+	       rc == -EPIPE ? "hubd closed the connection (no answer)" :
+	       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
+}
+
+/* The ANSWER payload into res. With HUB_LOCAL the socket moves to res
+ * (the local slot lasts until hub_result_free) and *fd becomes -1. */
+static void answer_of(const uint8_t *payload, long n, int *fd, struct hub_result *res)
 {
 	struct proto_answer a;
-	uint8_t *payload = NULL;
-	long n;
-	int rc = read_answer(*fd, &payload, &n);
 
-	if (rc < 0) {
-		if (is_timeout(rc))
-			hub_silent_mark(path);
-		failed(res, "%s", is_timeout(rc) ? "hubd silent past the deadline" :
-		       rc == -EPIPE ? "hubd closed the connection (no answer)" :
-		       rc == -EPROTO ? "malformed answer from hubd" : strerror(-rc));
-	} else if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||
-		   proto_decode_answer(payload, (size_t)n, &a) < 0) {
+	if (proto_type(payload, (size_t)n) != PROTO_ANSWER ||
+	    proto_decode_answer(payload, (size_t)n, &a) < 0) {
 		failed(res, "malformed answer from hubd");
 	} else if (take_answer(&a, res) < 0) {
 		failed(res, "out of memory for the result");
+	} else if (a.outcome == HUB_FALLBACK) {
+		res->outcome = HUB_FALLBACK;
 	} else if (a.outcome == HUB_DONE) {
 		res->outcome = HUB_DONE;
 	} else if (a.outcome == HUB_LOCAL) {
@@ -228,6 +247,18 @@ static void receive(int *fd, const char *path, struct hub_result *res)
 		if (!res->error[0])
 			snprintf(res->error, sizeof res->error, "farm failed");
 	}
+}
+
+static void receive(int *fd, const char *path, struct hub_result *res)
+{
+	uint8_t *payload = NULL;
+	long n;
+	int rc = read_answer(*fd, &payload, &n);
+
+	if (rc < 0)
+		read_failed(rc, path, res);
+	else
+		answer_of(payload, n, fd, res);
 	free(payload);
 }
 
@@ -263,6 +294,12 @@ out:
 
 void hub_result_free(struct hub_result *res)
 {
+	buf_free(&res->dep);
+	for (size_t i = 0; i < res->nunsent; i++)
+		free(res->unsent[i]);
+	free(res->unsent);
+	res->unsent = NULL;
+	res->nunsent = 0;
 	buf_free(&res->out);
 	buf_free(&res->err);
 	buf_free(&res->obj);
@@ -270,4 +307,139 @@ void hub_result_free(struct hub_result *res)
 	if (res->fd >= 0)
 		close(res->fd);
 	res->fd = -1;
+}
+
+/* ---- tree jobs (issue 11) ---- */
+
+/* Input idx's bytes into b, now; changed when they no longer hash to the
+ * submitted hash (or cannot be read). 0 or -ENOMEM. */
+static int read_input(const struct job_input *in, struct buf *b, bool *changed)
+{
+	char path[JOB_INPUT_PATH_MAX + 1];
+	uint8_t h[32];
+	int rc;
+
+	memcpy(path, in->path, in->path_len);
+	path[in->path_len] = 0;
+	rc = buf_read_file(b, path, JOB_BLOB_MAX);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc == 0)
+		sha256(b->data, b->len, h);
+	*changed = rc < 0 || b->len != in->size || memcmp(h, in->hash, 32);
+	if (*changed)
+		buf_free(b);
+	return 0;
+}
+
+/* A NEED answered with one BLOBS: 0 or -errno (why in res). */
+static int send_blobs(int fd, const struct hub_tree_job *tj, const uint8_t *p, long n,
+		      struct hub_result *res)
+{
+	struct proto_need need;
+	struct proto_blobs bl = { NULL, 0 };
+	struct buf *data = NULL, out = BUF_INIT;
+	int rc = proto_decode_need(p, (size_t)n, &need);
+
+	if (rc < 0) {
+		failed(res, "malformed NEED from hubd");
+		return rc;
+	}
+	bl.b = calloc(need.n, sizeof *bl.b);
+	data = calloc(need.n, sizeof *data);
+	rc = bl.b && data ? 0 : -ENOMEM;
+	for (size_t i = 0; i < need.n && rc == 0; i++) {
+		const struct job_input *in = need.idx[i] < tj->t.nin ? &tj->t.in[need.idx[i]] : NULL;
+		if (!in || in->kind != JOB_IN_FILE) {
+			rc = -EPROTO;
+			break;
+		}
+		bl.b[i].idx = need.idx[i];
+		rc = read_input(in, &data[i], &bl.b[i].changed);
+		bl.b[i].data = data[i].data;
+		bl.b[i].len = data[i].len;
+		res->changed |= bl.b[i].changed;
+		res->blob_bytes += data[i].len;
+	}
+	bl.n = need.n;
+	if (rc == 0 && (rc = proto_encode_blobs(&out, &bl)) == 0)
+		rc = write_full(fd, out.data, out.len);
+	if (rc < 0)
+		failed(res, "answering hubd's NEED: %s", strerror(-rc));
+	res->needs++;
+	res->blobs_sent += need.n;
+	for (size_t i = 0; data && i < need.n; i++)
+		buf_free(&data[i]);
+	free(data);
+	free(bl.b);
+	buf_free(&out);
+	proto_need_free(&need);
+	return rc;
+}
+
+static void receive_tree(int *fd, const char *path, const struct hub_tree_job *tj,
+			 struct hub_result *res)
+{
+	for (;;) {
+		uint8_t *payload = NULL;
+		long n;
+		int rc = read_answer(*fd, &payload, &n);
+
+		if (rc < 0) {
+			read_failed(rc, path, res);
+		} else if (proto_type(payload, (size_t)n) == PROTO_NEED) {
+			rc = send_blobs(*fd, tj, payload, n, res);
+			free(payload);
+			if (rc == 0)
+				continue;
+			return;
+		} else {
+			answer_of(payload, n, fd, res);
+		}
+		free(payload);
+		return;
+	}
+}
+
+void hub_client_compile_tree(const struct hub_tree_job *tj, struct hub_result *res)
+{
+	struct proto_submit_tree st;
+	struct buf head = BUF_INIT, frame = BUF_INIT;
+	char path[256];
+	uint64_t t0 = now_us();
+	int fd = -1, rc;
+
+	memset(res, 0, sizeof *res);
+	res->fd = -1;
+	if (hub_socket_path(path, sizeof path) < 0) {
+		failed(res, "hubd socket path too long");
+		return;
+	}
+	if (encode_job(&tj->job, &head, res) < 0)	/* checks the fields */
+		goto out;
+	memset(&st, 0, sizeof st);
+	snprintf(st.s.compiler, sizeof st.s.compiler, "%s", tj->job.compiler);
+	snprintf(st.s.source, sizeof st.s.source, "%s", tj->job.source ? tj->job.source : "");
+	st.s.d = tj->job.d;
+	st.t = tj->t;
+	st.scan_us = tj->scan_us;
+	st.learned = tj->learned;
+	if ((rc = proto_encode_submit_tree(&frame, &st)) < 0) {
+		failed(res, "tree job not representable for the farm (%s)", strerror(-rc));
+		goto out;
+	}
+	if (hub_silent_recent(path)) {
+		failed(res, "hubd left a dcc waiting past its deadline moments ago "
+		       "(within %d s)", HUB_SILENT_SKIP_S);
+		goto out;
+	}
+	fd = submit_frame(path, &frame, res);
+	if (fd >= 0)
+		receive_tree(&fd, path, tj, res);
+out:
+	res->total_us = now_us() - t0;
+	if (fd >= 0)
+		close(fd);
+	buf_free(&head);
+	buf_free(&frame);
 }

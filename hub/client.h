@@ -48,6 +48,7 @@ struct hub_job {
 	struct job_desc d;
 	const char *source;	/* the source file as named on the command line */
 	uint64_t preprocess_us;	/* time dcc spent preprocessing (trace) */
+	const char *text_why;	/* why not the tree path (NULL: none given) */
 };
 
 /* HUB_FALLBACK (tree jobs only): no board takes tree jobs now; dcc sends
@@ -67,10 +68,31 @@ struct hub_result {
 	char error[256];	/* HUB_FAILED: why */
 	uint64_t queue_us, compile_us, total_us;
 	int fd;			/* internal: the open connection (HUB_LOCAL) */
+	/* a tree job: the dependency file the compile wrote, the names its
+	 * compile read that were not sent (HUB_FAILED), blobs and bytes sent */
+	struct buf dep;
+	char **unsent;
+	size_t nunsent;
+	size_t blobs_sent, needs;
+	uint64_t blob_bytes;
+	bool changed;		/* an input changed between the scan and its NEED */
+};
+
+/* A tree job (issue 11): the job without input bytes (job.d.input empty)
+ * and its inputs by hash; each JOB_IN_FILE's bytes are read from its path
+ * when hubd NEEDs them. */
+struct hub_tree_job {
+	struct hub_job job;
+	struct job_tree t;	/* no blobs */
+	uint64_t scan_us;
+	bool learned;		/* computed includes learned for it */
 };
 
 /* Never fails: problems end in HUB_FAILED with `error` set. */
 void hub_client_compile(const struct hub_job *job, struct hub_result *res);
+/* The same for a tree job: SUBMIT_TREE, each NEED answered with BLOBS,
+ * the ANSWER (HUB_FALLBACK: send it the directives-only way). */
+void hub_client_compile_tree(const struct hub_tree_job *tj, struct hub_result *res);
 /* Frees the buffers and releases a held local slot. */
 void hub_result_free(struct hub_result *res);
 

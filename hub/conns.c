@@ -31,10 +31,11 @@ static struct conn *conns;
 static size_t nconns;
 
 static const char *const state_names[CONN_NSTATES] = {
-	"read", "wait", "answer", "answer-local", "local", "closed",
+	"read", "wait", "answer", "answer-local", "local", "need", "closed",
 };
 static const char *const event_names[CONN_NEVENTS] = {
 	"submit", "reply", "handled", "bad", "local", "written", "idle", "gone", "error",
+	"need", "blobs",
 };
 
 const char *conn_state_name(enum conn_state s)
@@ -69,7 +70,20 @@ int conn_next(enum conn_state s, enum conn_event ev)
 		default: return -1;
 		}
 	case CONN_WAIT:
-		return ev == CE_REPLY ? CONN_ANSWER : ev == CE_LOCAL ? CONN_ANSWER_LOCAL : -1;
+		switch (ev) {
+		case CE_REPLY: return CONN_ANSWER;
+		case CE_LOCAL: return CONN_ANSWER_LOCAL;
+		case CE_NEED: return CONN_NEED;
+		default: return -1;
+		}
+	case CONN_NEED:
+		switch (ev) {
+		case CE_BLOBS: return CONN_WAIT;
+		case CE_REPLY: return CONN_ANSWER;
+		case CE_BAD:
+		case CE_IDLE: return CONN_CLOSED;
+		default: return -1;
+		}
 	case CONN_ANSWER:
 		return ev == CE_WRITTEN || ev == CE_IDLE ? CONN_CLOSED : -1;
 	case CONN_ANSWER_LOCAL:
@@ -102,7 +116,7 @@ int conn_set_state(struct conn *c, enum conn_state to, enum conn_event ev)
 
 bool conn_waiting(const struct conn *c)
 {
-	return c->state == CONN_WAIT;
+	return c->state == CONN_WAIT || c->state == CONN_NEED;
 }
 
 int conn_fd(const struct conn *c)
@@ -202,6 +216,47 @@ void conn_answer_now(struct conn *c, const struct proto_answer *a)
 	conn_flush(c);
 }
 
+/* Appends frame to what is still unsent (a keepalive's rest first). */
+static int conn_queue(struct conn *c, struct buf *frame)
+{
+	if (c->out_off < c->out.len) {
+		struct buf both = BUF_INIT;
+		buf_put(&both, c->out.data + c->out_off, c->out.len - c->out_off);
+		buf_put(&both, frame->data, frame->len);
+		buf_free(frame);
+		if (!buf_ok(&both)) {
+			buf_free(&both);
+			return -ENOMEM;
+		}
+		*frame = both;
+	}
+	buf_free(&c->out);
+	c->out = *frame;
+	c->out_off = 0;
+	return 0;
+}
+
+int conn_need(struct conn *c, const struct proto_need *n)
+{
+	struct buf b = BUF_INIT;
+	int rc = proto_encode_need(&b, n);
+
+	if (rc == 0)
+		rc = conn_queue(c, &b);
+	if (rc < 0) {
+		buf_free(&b);
+		conn_set_state(c, CONN_CLOSED, CE_ERROR);
+		return rc;
+	}
+	/* the next request on it is the BLOBS */
+	c->hdr_got = 0;
+	c->frame_len = c->frame_got = 0;
+	c->last_io = now_us();
+	conn_set_state(c, CONN_NEED, CE_NEED);
+	conn_flush(c);
+	return c->state == CONN_CLOSED ? -EPIPE : 0;
+}
+
 void conn_reply(struct conn *c)
 {
 	c->out_off = 0;
@@ -238,7 +293,9 @@ static void conn_drop_frame(struct conn *c)
 
 static void conn_submit(struct conn *c)
 {
-	struct job *j = jobs_submit(c, c->frame, c->frame_len, c->frame_cap);
+	bool tree = proto_type(c->frame, c->frame_len) == PROTO_SUBMIT_TREE;
+	struct job *j = (tree ? jobs_submit_tree : jobs_submit)(c, c->frame, c->frame_len,
+								c->frame_cap);
 
 	if (!j) {
 		conn_set_state(c, CONN_CLOSED, CE_BAD);
@@ -251,12 +308,32 @@ static void conn_submit(struct conn *c)
 	conn_set_state(c, CONN_WAIT, CE_SUBMIT);
 }
 
+/* NEED: the BLOBS, handed to the job. */
+static void conn_blobs(struct conn *c)
+{
+	if (!c->job || proto_type(c->frame, c->frame_len) != PROTO_BLOBS) {
+		log_warn("client answered a NEED with something else: closed");
+		conn_set_state(c, CONN_CLOSED, CE_BAD);
+		return;
+	}
+	conn_set_state(c, CONN_WAIT, CE_BLOBS);
+	c->next_ka = now_us() + PROTO_KEEPALIVE_MS * 1000u;
+	jobs_on_blobs(c->job, c->frame, c->frame_len, c->frame_cap);
+	c->frame = NULL;	/* the job's now */
+	c->frame_cap = 0;
+}
+
 static void conn_request(struct conn *c)
 {
 	int k;
 
+	if (c->state == CONN_NEED) {
+		conn_blobs(c);
+		return;
+	}
 	switch (proto_type(c->frame, c->frame_len)) {
 	case PROTO_SUBMIT:
+	case PROTO_SUBMIT_TREE:
 		conn_submit(c);
 		return;
 	case PROTO_STATUS_REQ:
@@ -351,7 +428,7 @@ static void conn_readable(struct conn *c)
 {
 	for (;;) {
 		ssize_t r;
-		if (c->state != CONN_READ) {
+		if (c->state != CONN_READ && c->state != CONN_NEED) {
 			conn_unexpected(c);
 			return;
 		}
@@ -426,10 +503,11 @@ void conns_timers(int *timeout)
 	for (struct conn *c = conns; c; c = c->next) {
 		uint64_t due;
 		bool writing = c->state == CONN_ANSWER || c->state == CONN_ANSWER_LOCAL;
-		if (c->state == CONN_READ || writing) {
+		if (c->state == CONN_READ || c->state == CONN_NEED || writing) {
 			if (now - c->last_io >= idle) {
 				log_info("client idle for %d s (%s): closed", guard_cfg()->idle_s,
-					 writing ? "answer unread" : "request unfinished");
+					 writing ? "answer unread" : c->state == CONN_NEED ?
+					 "blobs not sent" : "request unfinished");
 				conn_gone(c, CE_IDLE);
 				continue;
 			}
@@ -483,7 +561,7 @@ void conns_handle(const struct pollfd *pfd, struct conn **who, size_t n)
 			continue;
 		if (pfd[i].revents & POLLOUT &&
 		    (c->state == CONN_ANSWER || c->state == CONN_ANSWER_LOCAL ||
-		     c->state == CONN_WAIT))
+		     c->state == CONN_WAIT || c->state == CONN_NEED))
 			conn_flush(c);
 		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			conn_readable(c);

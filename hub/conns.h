@@ -13,7 +13,12 @@
  *   ANSWER         CE_WRITTEN   all written                          CLOSED
  *   ANSWER_LOCAL   CE_WRITTEN   all written: dcc compiles, the slot  LOCAL
  *                               is held until it closes
- *   READ, ANSWER, ANSWER_LOCAL  CE_IDLE  no progress for --client-idle  CLOSED
+ *   WAIT           CE_NEED      a tree job's NEED: BLOBS expected    NEED
+ *   NEED           CE_BLOBS     the BLOBS read (the job's now)       WAIT
+ *   NEED           CE_REPLY     the job's ANSWER (handed back)       ANSWER
+ *   NEED           CE_BAD       not a BLOBS, over a cap              CLOSED
+ *   READ, NEED, ANSWER, ANSWER_LOCAL  CE_IDLE  no progress for       CLOSED
+ *                               --client-idle
  *   any but CLOSED CE_GONE      EOF, error, or bytes where none      CLOSED
  *                               belong (the client left)
  *   any but CLOSED CE_ERROR     a write failed, an answer did not    CLOSED
@@ -21,7 +26,8 @@
  *   anything else               refused and logged (a bug)           same
  *
  * A WAIT connection gets a KEEPALIVE every PROTO_KEEPALIVE_MS (no state
- * change; a half-written one is finished before the answer).
+ * change; a half-written one is finished before the answer). A NEED one
+ * reads (a BLOBS, under the same caps as a request) while dcc reads files.
  *
  * Invariants: the local slot is held exactly in ANSWER_LOCAL and LOCAL:
  * conn_set_state() counts hub.local_used up on entering them and down on
@@ -47,6 +53,7 @@ enum conn_state {
 	CONN_ANSWER,
 	CONN_ANSWER_LOCAL,
 	CONN_LOCAL,
+	CONN_NEED,
 	CONN_CLOSED,
 	CONN_NSTATES
 };
@@ -61,6 +68,8 @@ enum conn_event {
 	CE_IDLE,
 	CE_GONE,
 	CE_ERROR,
+	CE_NEED,
+	CE_BLOBS,
 	CONN_NEVENTS
 };
 
@@ -91,8 +100,10 @@ int conn_set_state(struct conn *c, enum conn_state to, enum conn_event ev);
 /* Holds a local slot in this state. */
 bool conn_state_holds_local(enum conn_state s);
 
-/* A job's client, still waiting for its answer. */
+/* A job's client, still waiting for its answer (WAIT or NEED). */
 bool conn_waiting(const struct conn *c);
+/* Writes a NEED (WAIT -> NEED): 0, or -errno (the connection closed). */
+int conn_need(struct conn *c, const struct proto_need *n);
 int conn_fd(const struct conn *c);
 /* Writes the job's answer (WAIT -> ANSWER or ANSWER_LOCAL). */
 void conn_answer(struct conn *c, const struct proto_answer *a);

@@ -21,7 +21,7 @@
 
 uint64_t job_deadline(const struct job *j, const struct node *n, uint64_t now)
 {
-	return now + fo_deadline_us(&n->fo, nodes_slowest_spmb(), j->sub.d.input_len,
+	return now + fo_deadline_us(&n->fo, nodes_slowest_spmb(), job_size(j),
 				    hub_job_cap_us());
 }
 
@@ -87,8 +87,8 @@ static bool copy_start(struct job *j, uint64_t now, bool backup)
 		return false;
 	m = cnode[k];
 	if (backup && !fo_backup_wanted(now - j->t_dispatch,
-					fo_expected_us(&j->node->fo, j->sub.d.input_len),
-					fo_expected_us(&m->fo, j->sub.d.input_len)))
+					fo_expected_us(&j->node->fo, job_size(j)),
+					fo_expected_us(&m->fo, job_size(j))))
 		return false;
 	if (job_send(j, m, &j->copy_msg_id) < 0)
 		return false;

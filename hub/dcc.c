@@ -18,11 +18,14 @@
 #include "args.h"
 #include "../lib/clock.h"
 #include "client.h"
+#include "dcc_io.h"
+#include "dcc_tree.h"
 #include "../lib/pathwalk.h"
 #include "../lib/policy.h"
 #include "../lib/spawn.h"
 #include "ppcheck.h"
 #include "reasons.h"
+#include "scand.h"
 #include "verify.h"
 
 #include <errno.h>
@@ -43,8 +46,6 @@
 #define EXIT_USAGE 2
 #define EXIT_RECURSION 111
 #define EXIT_NO_COMPILER 127
-#define PP_CAP (512u << 20)	/* preprocessed output */
-#define ERR_CAP (16u << 20)
 
 static bool verbose;
 /* argv vectors built here live as long as the process (kept reachable) */
@@ -117,7 +118,10 @@ static void usage(FILE *f)
 "    dcc COMPILER [COMPILER-ARGS...]     e.g. dcc gcc -O2 -c a.c -o a.o\n"
 "    dcc [COMPILER-ARGS...]              the compiler is cc\n"
 "    COMPILER [COMPILER-ARGS...]         dcc installed under the compiler's name\n"
+"    dcc --inputs=hash|text COMPILER [COMPILER-ARGS...]\n"
 "    dcc --help | --version\n"
+"    dcc --scan-server [--foreground] [--idle SECONDS]\n"
+"    dcc --scan [--stats] [COMPILER COMPILER-ARGS...]\n"
 "\n"
 "DESCRIPTION\n"
 "    dcc decides from the arguments whether a command can be compiled on a\n"
@@ -150,6 +154,13 @@ static void usage(FILE *f)
 "    regular file (/dev/null, a FIFO, -), an output that is /dev/null or\n"
 "    an existing non-regular file.\n"
 "\n"
+"SCAN SERVER\n"
+"    --scan-server runs this user's include scanner (started by dcc on\n"
+"    first use; one per user, socket and log in $XDG_RUNTIME_DIR/usbfarm\n"
+"    or /tmp/usbfarm-UID; exits after --idle seconds without a client,\n"
+"    default 600). --scan prints a compile's inputs as it scans them\n"
+"    (--stats: its counters).\n"
+"\n"
 "INVOCATION\n"
 "    Explicit:   CC=\"dcc gcc\" CXX=\"dcc g++\"; COMPILER may be a path.\n"
 "    Implicit:   dcc -c a.c (first argument is an option or a source).\n"
@@ -162,6 +173,9 @@ static void usage(FILE *f)
 "ENVIRONMENT\n"
 "    DCC_VERBOSE=1      trace decisions on stderr (or UNCACHED_ERR_FD)\n"
 "    DCC_LOCAL=1        never distribute\n"
+"    DCC_INPUTS=hash|text  inputs by hash (the tree path, default) or the\n"
+"                       directives-only text (as --inputs=)\n"
+"    DCC_SCAN_IDLE=S    the scan server's idle exit (seconds)\n"
 "    DCC_RECURSION      set by dcc for the compilers it runs (recursion guard)\n"
 "    USBFARM_SOCKET     hubd's socket (default: see hubd)\n"
 "    UNCACHED_ERR_FD    file descriptor for dcc's own messages (ccache)\n"
@@ -275,106 +289,6 @@ static int run_local(const char *path, char **argv)
 	return st;
 }
 
-/* Runs argv with stdout into out and stderr into err. Status or -errno. */
-static int run_capture(const char *path, char **argv, struct buf *out, struct buf *err)
-{
-	int po[2], pe[2], st;
-	pid_t pid;
-	bool oo = true, eo = true, over = false;
-
-	if (pipe2(po, O_CLOEXEC))
-		return -errno;
-	if (pipe2(pe, O_CLOEXEC)) {
-		close(po[0]), close(po[1]);
-		return -errno;
-	}
-	{
-		struct spawn_opts o = { .path = path, .argv = argv, .fd_in = 0,
-					.fd_out = po[1], .fd_err = pe[1] };
-		pid = spawn_start(&o, NULL);
-	}
-	close(po[1]);
-	close(pe[1]);
-	if (pid < 0) {
-		close(po[0]), close(pe[0]);
-		return (int)pid;
-	}
-	while (oo || eo) {
-		struct pollfd pf[2] = { { oo ? po[0] : -1, POLLIN, 0 },
-					{ eo ? pe[0] : -1, POLLIN, 0 } };
-		char tmp[65536];
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			bool *open_ = i ? &eo : &oo;
-			struct buf *b = i ? err : out;
-			size_t cap = i ? ERR_CAP : PP_CAP;
-			ssize_t n;
-			if (!*open_ || !pf[i].revents)
-				continue;
-			n = read(i ? pe[0] : po[0], tmp, sizeof tmp);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				*open_ = false;
-				continue;
-			}
-			if (b->len + (size_t)n > cap)
-				over = true;
-			else
-				buf_put(b, tmp, (size_t)n);
-		}
-	}
-	close(po[0]);
-	close(pe[0]);
-	st = spawn_wait(pid);
-	if (st < 0)
-		return st;
-	if (over)
-		return -EFBIG;
-	if (!buf_ok(out) || !buf_ok(err))
-		return -ENOMEM;
-	return st;
-}
-
-/* ---- writing outputs --------------------------------------------------- */
-
-static mode_t file_mode(void)
-{
-	mode_t m = umask(0);
-	umask(m);
-	return 0666 & ~m;
-}
-
-/* Writes data to path atomically: a temp file in the same directory, then
- * rename. 0 or -errno; the temp file never survives. */
-static int write_atomic(const char *path, const struct buf *data)
-{
-	char tmp[PATH_MAX];
-	const char *b = base_of(path);
-	int fd, r;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.dcc-XXXXXX", (int)(b - path),
-			     path, b) >= sizeof tmp)
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = write_full(fd, data->data, data->len);
-	if (!r && fchmod(fd, file_mode()))
-		r = -errno;
-	if (close(fd) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
-}
-
 /* ---- the remote attempt -------------------------------------------------- */
 
 struct attempt {
@@ -463,6 +377,10 @@ static int invocation(int argc, char **argv, const char *selfp, struct call *c)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--scan-server"))
+		return scand_main(argc, argv);
+	if (!strcmp(argv[1], "--scan"))
+		return scand_cli(selfp, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("dcc (usbfarm) %s\n", DCC_VERSION);
 		return 0;
@@ -519,13 +437,15 @@ static int locate_compiler(struct call *c, const char *selfp, int depth)
 
 /* Classifies the command and checks it against the node's policy; false
  * (the reason told, the plan freed): compile locally. */
-static bool plan_remote(const struct call *c, struct args_plan *plan, char *cwd, size_t cwdlen)
+static bool plan_remote(const struct call *c, struct args_plan *plan, char *cwd, size_t cwdlen,
+			bool tree)
 {
 	struct args_opts opts;
 	char why[200];
 	int refused;
 
 	memset(&opts, 0, sizeof opts);
+	opts.tree = tree;
 	opts.cxx_driver = strstr(base_of(c->argv[0]), "++") || strstr(base_of(c->compiler), "++");
 	opts.clang = strstr(base_of(c->argv[0]), "clang") || strstr(base_of(c->compiler), "clang");
 	if (args_plan(c->argv, c->argc, &opts, plan)) {
@@ -587,7 +507,7 @@ static bool preprocess(const struct call *c, struct args_plan *plan, const char 
 	struct buf pperr = BUF_INIT;
 	char why[320];
 	const char *unfit;
-	int r = run_capture(c->compiler, plan->cpp_argv, pp, &pperr);
+	int r = dcc_run_capture(c->compiler, plan->cpp_argv, pp, &pperr);
 
 	if (r != 0 || pperr.len) {
 		local_why("preprocessing %s", r ? "failed" : "printed diagnostics");
@@ -640,11 +560,11 @@ static int take_result(const struct call *c, const struct args_plan *plan, struc
 		note("%s: empty object from %s; compiling locally", plan->source, at->where);
 		return -1;
 	}
-	if (plan->want_dwo && (r = write_atomic(plan->dwo, &at->dwo))) {
+	if (plan->want_dwo && (r = dcc_write_atomic(plan->dwo, &at->dwo))) {
 		note("%s: %s; compiling locally", plan->dwo, strerror(-r));
 		return -1;
 	}
-	if ((r = write_atomic(plan->output, &at->obj))) {
+	if ((r = dcc_write_atomic(plan->output, &at->obj))) {
 		note("%s: %s; compiling locally", plan->output, strerror(-r));
 		return -1;
 	}
@@ -690,7 +610,7 @@ static int outcome(const struct call *c, const struct args_plan *plan, struct at
  * same source name, and our cwd for its DW_AT_comp_dir. The exit code, or
  * -1: compile locally. pp is freed. */
 static int distribute(const struct call *c, const struct args_plan *plan, const char *cwd,
-		      struct buf *pp, uint64_t t0)
+		      struct buf *pp, uint64_t t0, const char *text_why)
 {
 	struct hub_job job;
 	struct attempt at;
@@ -703,12 +623,14 @@ static int distribute(const struct call *c, const struct args_plan *plan, const 
 	job.d.input = pp->data;
 	job.d.input_len = pp->len;
 	job.d.want_dwo = plan->want_dwo;
+	job.d.utf8 = dcc_locale_utf8();
 	if (job_desc_set_names(&job.d, plan->input_name, plan->output_name, cwd) < 0) {
 		local_why("job names too long for the farm");
 		buf_free(pp);
 		return -1;
 	}
 	job.source = plan->source;
+	job.text_why = text_why;
 	job.preprocess_us = now_us() - t0;
 	trace("distribute %s (%zu bytes preprocessed in %llu us)", plan->source, pp->len,
 	      (unsigned long long)job.preprocess_us);
@@ -720,11 +642,37 @@ static int distribute(const struct call *c, const struct args_plan *plan, const 
 	return r;
 }
 
+/* The tree path (dcc_tree.h): the exit code, or -1: the directives-only
+ * path (why in text_why). A command no path distributes compiles locally
+ * here (exec_local). */
+static int tree_attempt(const struct call *c, const char *selfp, char *cwd, size_t cwdlen,
+			char *text_why, size_t twl)
+{
+	struct args_plan plan;
+	char why[300];
+	int r;
+
+	if (!plan_remote(c, &plan, cwd, cwdlen, true))
+		exec_local(c->compiler, c->argv);	/* no path would take it */
+	struct dcc_tree_call tc = { selfp, c->compiler, c->argv, cwd, &plan, note_fd };
+	r = dcc_tree_run(&tc, why, sizeof why);
+	args_plan_free(&plan);
+	if (r >= 0)
+		return r;
+	if (r == DCC_TREE_LOCAL) {
+		note("%s; compiling locally", why);
+		exec_local(c->compiler, c->argv);
+	}
+	trace("directives-only path: %s", why);
+	snprintf(text_why, twl, "%.*s", (int)(twl - 1), why);
+	return -1;
+}
+
 /* Options, setup, then the remote attempt; every way out that is not the
  * farm's clean result ends in the local compile (exec_local). */
 int main(int argc, char **argv)
 {
-	char self[PATH_MAX], *selfp = NULL, cwd[PATH_MAX];
+	char self[PATH_MAX], *selfp = NULL, cwd[PATH_MAX], text_why[96];
 	const char *v;
 	int depth = 0, r;
 	struct call c;
@@ -737,6 +685,17 @@ int main(int argc, char **argv)
 	if (realpath("/proc/self/exe", self))
 		selfp = self;
 	memset(&c, 0, sizeof c);
+	if (argc > 2 && !strncmp(argv[1], "--inputs=", 9)) {
+		/* dcc --inputs=hash|text COMPILER ...: the mode, then as without it */
+		if (strcmp(argv[1] + 9, "hash") && strcmp(argv[1] + 9, "text")) {
+			fprintf(stderr, "dcc: %s: hash or text\n", argv[1]);
+			return EXIT_USAGE;
+		}
+		setenv("DCC_INPUTS", argv[1] + 9, 1);
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if ((r = invocation(argc, argv, selfp, &c)) >= 0)
 		return r;
 	v = getenv("DCC_RECURSION");
@@ -751,12 +710,16 @@ int main(int argc, char **argv)
 			local_why("DCC_LOCAL");
 		exec_local(c.compiler, c.argv);
 	}
-	if (!plan_remote(&c, &plan, cwd, sizeof cwd))
+	snprintf(text_why, sizeof text_why, "--inputs=text");
+	if (dcc_tree_mode() && (r = tree_attempt(&c, selfp, cwd, sizeof cwd, text_why,
+						sizeof text_why)) >= 0)
+		return r;
+	if (!plan_remote(&c, &plan, cwd, sizeof cwd, false))
 		exec_local(c.compiler, c.argv);
 	t0 = now_us();
 	if (!preprocess(&c, &plan, cwd, &pp))
 		exec_local(c.compiler, c.argv);
-	r = distribute(&c, &plan, cwd, &pp, t0);
+	r = distribute(&c, &plan, cwd, &pp, t0, text_why);
 	args_plan_free(&plan);
 	if (r >= 0)
 		return r;

@@ -54,23 +54,34 @@ const struct compiler_id *node_compiler(const struct node *n, const struct job *
 
 /* Whether n serves j: a compiler for it, not quarantined for the job's
  * compiler by a verification mismatch (hub/verify.c). */
-static bool node_has(const struct node *n, const struct job *j)
+static bool node_serves(const struct node *n, const struct job *j, bool store)
 {
 	const struct pair_entry *pe;
-	return node_compiler(n, j, &pe) != NULL &&
+	return (!store || node_has_store(n)) && node_compiler(n, j, &pe) != NULL &&
 	       !verify_quarantined(n->name[0] ? n->name : n->peer, &j->cid);
 }
 
-bool job_farmable(const struct job *j)
+/* ... and a tree job needs a board with a store. */
+static bool node_has(const struct node *n, const struct job *j)
+{
+	return node_serves(n, j, j->tree);
+}
+
+static bool farmable(const struct job *j, bool store)
 {
 	if (!j->cid_ok)
 		return false;
 	for (int i = 0; i < nnodes; i++) {
 		const struct node *n = &nodes[i];
-		if (node_up(n) && n->slots && !(j->tried & (1ull << i)) && node_has(n, j))
+		if (node_up(n) && n->slots && !(j->tried & (1ull << i)) && node_serves(n, j, store))
 			return true;
 	}
 	return false;
+}
+
+bool job_farmable(const struct job *j)
+{
+	return farmable(j, j->tree);
 }
 
 void send_cancel(struct node *n, uint64_t id)
@@ -94,6 +105,8 @@ int job_send(struct job *j, struct node *n, uint64_t *msg_id)
 	s.compiler = u ? *u : j->cid;
 	s.d = j->sub.d;	/* the one job description, passed on whole */
 	s.limits.timeout_ms = hub.job_timeout_s > 0 ? (uint32_t)hub.job_timeout_s * 1000u : 0;
+	if (j->tree)
+		return job_send_tree(j, n, &s, msg_id);
 	rc = job_encode_job(&b, &s);
 	if (rc == 0 && !buf_ok(&b))
 		rc = -ENOMEM;
@@ -105,12 +118,8 @@ int job_send(struct job *j, struct node *n, uint64_t *msg_id)
 	return rc;
 }
 
-static int job_dispatch(struct job *j, struct node *n)
+void job_dispatched(struct job *j, struct node *n, uint64_t msg_id, bool from_need)
 {
-	uint64_t msg_id = 0;
-	int rc = job_send(j, n, &msg_id);
-	if (rc < 0)
-		return rc;
 	job_set_state(j, JOB_SENT, JE_SENT);
 	j->node = n;
 	j->msg_id = msg_id;
@@ -118,11 +127,46 @@ static int job_dispatch(struct job *j, struct node *n)
 	if (!j->t_first)
 		j->t_first = j->t_dispatch;
 	j->deadline = job_deadline(j, n, j->t_dispatch);
-	n->running++;
+	if (!from_need)
+		n->running++;
 	n->last_dispatch = j->t_dispatch;
 	log_debug("job %llu -> %s (%zu bytes, running %u/%u)", (unsigned long long)j->id,
-		  node_label(n), j->sub.d.input_len, n->running, n->slots);
+		  node_label(n), job_size(j), n->running, n->slots);
+}
+
+static int job_dispatch(struct job *j, struct node *n)
+{
+	uint64_t msg_id = 0;
+	int rc = j->tree ? job_tree_dispatch(j, n, &msg_id) : job_send(j, n, &msg_id);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		/* a NEED went to dcc: n's slot is held until the BLOBS come */
+		job_set_state(j, JOB_NEED, JE_NEED);
+		j->node = n;
+		n->running++;
+		n->last_dispatch = now_us();
+		return 0;
+	}
+	job_dispatched(j, n, msg_id, false);
 	return 0;
+}
+
+/* No board with a store serves this tree job, one without does: dcc
+ * sends it the directives-only way (not a failure). */
+static bool tree_fallback(struct job *j)
+{
+	struct proto_answer a = { .outcome = HUB_FALLBACK };
+
+	if (!j->tree || farmable(j, true) || !farmable(j, false))
+		return false;
+	hub.tree.fallback++;
+	snprintf(a.o.error, sizeof a.o.error, "no board with a store serves this compiler");
+	a.queue_us = now_us() - j->t_submit;
+	log_debug("job %llu: no board with a store: directives-only", (unsigned long long)j->id);
+	job_finish(j, &a, JOB_HANDED_BACK, JE_HAND_BACK);
+	return true;
 }
 
 void grant_local(struct job *j)
@@ -199,7 +243,9 @@ void schedule(void)
 	hub.need_sched = false;
 	for (struct job *j = jobs_head, *next; j; j = next) {
 		next = j->next;
-		if (!job_waiting(j) || dispatch_remote(j, ahead, now))
+		if (!job_waiting(j) || (j->tree && j->need_out))
+			continue;	/* a tree job waits for its BLOBS first */
+		if (tree_fallback(j) || dispatch_remote(j, ahead, now))
 			continue;
 		if (hub.local_used < hub.local_slots) {
 			grant_local(j);

@@ -14,6 +14,7 @@
 
 #include "failover.h"
 #include "pairs.h"
+#include "proto.h"
 
 #include "../lib/link.h"
 
@@ -37,6 +38,7 @@ struct hub {
 	uint64_t next_job_id;
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
 	struct fo_counters fo;		/* failover figures for hubctl status */
+	struct tree_counters tree;	/* tree jobs (proto.h) */
 	uint64_t fo_tick_at;		/* next look for backup copies */
 	struct pairs_seen asked;	/* compilers jobs asked for, for hubctl status */
 };

@@ -10,6 +10,7 @@
 #include "enroll.h"
 #include "usbdev.h"
 #include "proto.h"
+#include "status_tree.h"
 #include "reasons.h"
 #include "serve.h"
 #include "verify.h"
@@ -128,6 +129,7 @@ static void print_json(const struct hub_status *st)
 		   ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64 "}",
 		st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
 	fo_print_json(f, &st->fo);
+	tree_print_json(f, &st->tree);
 	fputs(",\"nodes\":[", f);
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct status_node *n = &st->nodes[i];
@@ -175,6 +177,7 @@ static void print_json(const struct hub_status *st)
 			fputs(",\"telemetry\":null", f);
 		}
 		fo_print_node_json(f, &n->fo);
+		tree_print_node_json(f, n);
 		fputs(",\"compilers\":[", f);
 		for (size_t k = 0; k < n->ncompilers; k++) {
 			if (k)
@@ -219,6 +222,7 @@ static void print_text(const struct hub_status *st)
 	       " failed over to dcc, %" PRIu64 " retried\n",
 	       st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
 	fo_print_text(stdout, &st->fo);
+	tree_print_text(stdout, &st->tree);
 	if (!st->nnodes)
 		printf("no node interfaces\n");
 	for (size_t i = 0; i < st->nnodes; i++) {
@@ -257,6 +261,8 @@ static void print_text(const struct hub_status *st)
 			printf("\n");
 		}
 		fo_print_node_text(stdout, &n->fo);
+		if (n->peer[0])
+			tree_print_node_text(stdout, n);
 		for (size_t k = 0; k < n->ncompilers; k++)
 			printf("  compiler %s\n", n->compilers[k]);
 	}

@@ -29,12 +29,12 @@
 struct job *jobs_head;
 
 static const char *const state_names[JOB_NSTATES] = {
-	"new", "ident", "queued", "retried", "sent", "running", "cancelling",
+	"new", "ident", "queued", "retried", "sent", "running", "cancelling", "need",
 	"done", "granted", "handed-back", "cancelled",
 };
 static const char *const event_names[JOB_NEVENTS] = {
 	"ident-start", "refused", "ident-done", "sent", "acked", "takeover", "retry", "grant-local",
-	"result", "hand-back", "client-gone", "cancel-done", "shutdown",
+	"result", "hand-back", "client-gone", "cancel-done", "shutdown", "need",
 };
 
 const char *job_state_name(enum job_state s)
@@ -69,6 +69,16 @@ int job_next(enum job_state s, enum job_event ev)
 		switch (ev) {
 		case JE_SENT: return JOB_SENT;
 		case JE_GRANT_LOCAL: return JOB_GRANTED;
+		case JE_HAND_BACK: return JOB_HANDED_BACK;
+		case JE_CLIENT_GONE: return JOB_CANCELLED;
+		case JE_SHUTDOWN: return JOB_HANDED_BACK;
+		case JE_NEED: return JOB_NEED;
+		default: return -1;
+		}
+	case JOB_NEED:
+		switch (ev) {
+		case JE_SENT: return JOB_SENT;
+		case JE_RETRY: return JOB_RETRIED;
 		case JE_HAND_BACK: return JOB_HANDED_BACK;
 		case JE_CLIENT_GONE: return JOB_CANCELLED;
 		case JE_SHUTDOWN: return JOB_HANDED_BACK;
@@ -136,6 +146,7 @@ void job_end(struct job *j, enum job_state to, enum job_event ev)
 	if (j->conn)
 		conn_job_gone(j->conn);
 	proto_submit_free(&j->sub);
+	job_tree_free(j);
 	free(j->frame);
 	guard_release(j->held);
 	free(j);
@@ -156,19 +167,33 @@ void job_recovered(const struct job *j, uint64_t now)
 		hub.fo.recovery_us_max = now - j->t_first;
 }
 
-void job_fail(struct job *j, const char *why)
+void job_fail_with(struct job *j, struct proto_answer *a)
 {
 	job_recovered(j, now_us());
-	struct proto_answer a = { .outcome = HUB_FAILED };
-	snprintf(a.o.error, sizeof a.o.error, "%s", why);
-	a.queue_us = now_us() - j->t_submit;
-	a.total_us = a.queue_us;
+	a->outcome = HUB_FAILED;
+	a->queue_us = now_us() - j->t_submit;
+	a->total_us = a->queue_us;
 	hub.jobs_failed++;
-	reasons_hub_failed(why);
+	reasons_hub_failed(a->o.error);
 	log_info("job %llu (%s): failed on the farm, compiled locally: %s",
 		 (unsigned long long)j->id, j->sub.source[0] ? j->sub.source : j->sub.d.input_name,
-		 why);
-	job_finish(j, &a, JOB_HANDED_BACK, JE_HAND_BACK);
+		 a->o.error);
+	job_finish(j, a, JOB_HANDED_BACK, JE_HAND_BACK);
+}
+
+void job_fail(struct job *j, const char *why)
+{
+	struct proto_answer a = { .outcome = HUB_FAILED };
+	snprintf(a.o.error, sizeof a.o.error, "%s", why);
+	job_fail_with(j, &a);
+}
+
+void job_release_node(struct job *j)
+{
+	if (j->node && j->node->running)
+		j->node->running--;
+	j->node = NULL;
+	hub.need_sched = true;
 }
 
 /* ---- retries ---- */
@@ -231,6 +256,14 @@ void job_retry(struct job *j, const char *why)
 	job_requeue(j, why, FO_RETRY);
 }
 
+void job_resend(struct job *j)
+{
+	job_set_state(j, JOB_RETRIED, JE_RETRY);
+	j->deadline = 0;
+	job_to_head(j);
+	hub.need_sched = true;
+}
+
 void job_client_gone(struct job *j)
 {
 	j->conn = NULL;
@@ -243,6 +276,10 @@ void job_client_gone(struct job *j)
 		job_set_state(j, JOB_CANCELLING, JE_CLIENT_GONE);
 	} else if (job_waiting(j) || j->state == JOB_IDENT) {
 		log_debug("job %llu: client left while queued", (unsigned long long)j->id);
+		job_end(j, JOB_CANCELLED, JE_CLIENT_GONE);
+	} else if (j->state == JOB_NEED) {
+		log_debug("job %llu: client left before its blobs", (unsigned long long)j->id);
+		job_release_node(j);
 		job_end(j, JOB_CANCELLED, JE_CLIENT_GONE);
 	}
 }
@@ -288,7 +325,7 @@ void jobs_shutdown(void)
 	snprintf(a.o.error, sizeof a.o.error, "hubd is shutting down");
 	for (struct job *j = jobs_head, *next; j; j = next) {
 		next = j->next;
-		if (j->node && !job_waiting(j))
+		if (j->node && !job_waiting(j) && j->state != JOB_NEED)
 			send_cancel(j->node, j->id);
 		if (j->copy)
 			send_cancel(j->copy, j->id);
@@ -323,7 +360,7 @@ void jobs_on_ident(uint64_t tag, const struct ident_result *r, void *user)
 
 /* Sets the job's identity, or starts finding it (IDENT), or says why not
  * (QUEUED with `why`: it can only be compiled locally). */
-static void submit_identify(struct conn *c, struct job *j)
+void jobs_identify(struct conn *c, struct job *j)
 {
 	struct ident_result r;
 	char why[160];
@@ -335,7 +372,7 @@ static void submit_identify(struct conn *c, struct job *j)
 		job_set_state(j, JOB_QUEUED, JE_REFUSED);
 		return;
 	}
-	if (admit_job(&j->sub, why, sizeof why) < 0) {
+	if ((j->tree ? job_tree_admit(j, why, sizeof why) : admit_job(&j->sub, why, sizeof why)) < 0) {
 		snprintf(j->why, sizeof j->why, "job refused by the node policy: %s", why);
 		job_set_state(j, JOB_QUEUED, JE_REFUSED);
 		return;
@@ -352,19 +389,14 @@ static void submit_identify(struct conn *c, struct job *j)
 	job_set_state(j, JOB_QUEUED, JE_REFUSED);
 }
 
-struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held)
+struct job *jobs_submit_decoded(struct conn *c, uint8_t *frame, size_t held,
+				const struct proto_submit *sub)
 {
 	struct job *j = calloc(1, sizeof *j), *t;
-	int rc;
 
 	if (!j)
 		return NULL;
-	rc = proto_decode_submit(frame, len, &j->sub);
-	if (rc < 0) {
-		log_warn("malformed job from a client: %s", strerror(-rc));
-		free(j);
-		return NULL;
-	}
+	j->sub = *sub;
 	j->frame = frame;
 	j->held = held;
 	j->id = hub.next_job_id++;
@@ -372,7 +404,7 @@ struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held)
 	j->t_submit = now_us();
 	j->state = JOB_NEW;
 	hub.jobs_total++;
-	/* Append to the job list (FIFO), then identify. */
+	/* Append to the job list (FIFO); the caller identifies it. */
 	if (!jobs_head) {
 		jobs_head = j;
 	} else {
@@ -381,10 +413,29 @@ struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held)
 		t->next = j;
 		j->prev = t;
 	}
-	submit_identify(c, j);
+	hub.need_sched = true;
+	return j;
+}
+
+struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held)
+{
+	struct proto_submit sub;
+	struct job *j;
+	int rc = proto_decode_submit(frame, len, &sub);
+
+	if (rc < 0) {
+		log_warn("malformed job from a client: %s", strerror(-rc));
+		return NULL;
+	}
+	j = jobs_submit_decoded(c, frame, held, &sub);
+	if (!j) {
+		proto_submit_free(&sub);
+		return NULL;
+	}
+	jobs_count_text(j->sub.text_why);
+	jobs_identify(c, j);
 	log_debug("job %llu queued: %s (%zu bytes)", (unsigned long long)j->id,
 		  j->sub.source[0] ? j->sub.source : j->sub.d.input_name, j->sub.d.input_len);
-	hub.need_sched = true;
 	return j;
 }
 
@@ -421,9 +472,9 @@ static void result_done(struct job *j, struct node *n, const struct job_result *
 	uint64_t t = now_us();
 	double took = (double)(t - j->t_dispatch);
 
-	if (took > 0 && j->sub.d.input_len > 0)
-		n->speed = sched_update_speed(n->speed, (double)j->sub.d.input_len / took);
-	fo_measure(&n->fo, j->sub.d.input_len, t - j->t_dispatch);
+	if (took > 0 && job_size(j) > 0)
+		n->speed = sched_update_speed(n->speed, (double)job_size(j) / took);
+	fo_measure(&n->fo, job_size(j), t - j->t_dispatch);
 	fo_success(&n->fo);
 	job_recovered(j, t);
 	n->jobs_done++;
@@ -440,10 +491,11 @@ static void result_done(struct job *j, struct node *n, const struct job_result *
 	hub.need_sched = true;
 }
 
+static void on_result(struct node *n, const struct job_result *r);
+
 void jobs_on_result(struct node *n, const uint8_t *data, size_t len)
 {
 	struct job_result r;
-	struct job *j;
 	int rc = job_decode_result(data, len, &r);
 
 	if (rc < 0) {
@@ -451,15 +503,28 @@ void jobs_on_result(struct node *n, const uint8_t *data, size_t len)
 		return;
 	}
 	n->bytes_in += len;
-	if (prove_on_result(n, &r))	/* a canary job (hub/prove.h) */
+	if (prove_on_result(n, &r)) {	/* a canary job (hub/prove.h) */
+		job_result_free(&r);
 		return;
-	j = jobs_find(r.job_id);
+	}
+	on_result(n, &r);
+	job_result_free(&r);
+}
+
+static void on_result(struct node *n, const struct job_result *rp)
+{
+	const struct job_result r = *rp;
+	struct job *j = jobs_find(r.job_id);
+
 	if (!j || (j->node != n && j->copy != n)) {
 		log_debug("%s: RESULT for job %llu that is no longer here", node_label(n),
 			  (unsigned long long)r.job_id);
 		fo_cancelled_result(n);
 		return;
 	}
+	if (r.farm_error == -ENOENT && n->hold)
+		for (size_t i = 0; i < r.nmissing; i++)	/* whichever copy it was */
+			holdings_forget(n->hold, r.missing[i]);
 	if (fo_result(j, n, &r))
 		return;
 	if (j->state == JOB_CANCELLING) {
@@ -469,6 +534,8 @@ void jobs_on_result(struct node *n, const uint8_t *data, size_t len)
 		hub.need_sched = true;
 		return;
 	}
+	if (r.farm_error && jobs_tree_result(j, n, &r))
+		return;
 	if (r.farm_error) {
 		char why[200];
 		enum fo_class cls = fo_classify(r.farm_error);

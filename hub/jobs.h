@@ -29,7 +29,16 @@
  *   SENT, RUNNING  JE_CLIENT_GONE  dcc left: CANCEL sent to the node CANCELLING
  *   CANCELLING JE_CANCEL_DONE    the node's RESULT, link down or     CANCELLED
  *                                the cancel's own deadline
+ *   QUEUED     JE_NEED           a tree job's node lacks blobs dcc   NEED
+ *                                has: NEED sent to dcc, the node's
+ *                                slot held
+ *   NEED       JE_SENT           the BLOBS came: JOB sent with them  SENT
+ *   NEED       JE_RETRY          the node went meanwhile             RETRIED
+ *   NEED       JE_HAND_BACK      an input changed, bad BLOBS         HANDED_BACK
+ *   NEED       JE_CLIENT_GONE    dcc left                            CANCELLED
+ *   NEED       JE_SHUTDOWN       hubd stops                          HANDED_BACK
  *   IDENT, QUEUED, SENT, RUNNING  JE_SHUTDOWN  hubd stops: FAILED   HANDED_BACK
+ *   (RETRIED takes JE_NEED as QUEUED does)
  *   CANCELLING JE_SHUTDOWN       hubd stops                          CANCELLED
  *   anything else                refused and logged (a bug)          same
  *
@@ -43,8 +52,8 @@
  *
  * Invariants: a job is in the list (jobs_head) iff its state is not an end
  * state; conn != NULL in NEW, IDENT, QUEUED and RUNNING and NULL in
- * CANCELLING (the client left); node != NULL iff SENT, RUNNING or
- * CANCELLING; msg_id is the JOB message on node's link (copy_msg_id on
+ * CANCELLING (the client left); node != NULL iff SENT, RUNNING,
+ * CANCELLING or NEED (NEED: its slot held, counted in running); msg_id is the JOB message on node's link (copy_msg_id on
  * copy's);
  * node and copy are different nodes and each counts this job in `running`.
  */
@@ -71,6 +80,7 @@ enum job_state {
 	JOB_SENT,
 	JOB_RUNNING,
 	JOB_CANCELLING,
+	JOB_NEED,		/* a tree job waits for dcc's BLOBS, its node chosen */
 	/* end states: the job is freed right after */
 	JOB_DONE,
 	JOB_GRANTED,
@@ -93,10 +103,13 @@ enum job_event {
 	JE_CLIENT_GONE,
 	JE_CANCEL_DONE,
 	JE_SHUTDOWN,
+	JE_NEED,
 	JOB_NEVENTS
 };
 
 struct conn;
+
+#define JOB_BLOB_FRAMES 8	/* BLOBS a tree job may get (NEEDs: retries, resends) */
 
 struct job {
 	uint64_t id;
@@ -121,6 +134,19 @@ struct job {
 	int node_faults, misses;
 	bool copied;		/* a copy was started (for the recovery figure) */
 	char why[200];		/* last farm-side error */
+	/* a tree job (issue 11): inputs by hash (t.in views into frame); the
+	 * bytes dcc sent for input i are have[i] (views into blob_frames) */
+	bool tree;
+	struct job_tree t;
+	uint64_t scan_us, tree_bytes;	/* tree_bytes: the files' sizes */
+	struct tree_have {
+		const uint8_t *p;
+		size_t len;
+	} *have;			/* [t.nin], NULL until a BLOBS */
+	uint8_t *blob_frames[JOB_BLOB_FRAMES];
+	size_t nframes, blob_held;
+	bool need_out;		/* a NEED was sent, its BLOBS not read yet */
+	int resends;		/* RESULT -ENOENT answered with a resend */
 	struct job *prev, *next;	/* all live jobs, FIFO */
 };
 
@@ -143,6 +169,35 @@ bool job_on_node(const struct job *j);
 /* A SUBMIT frame read by conn c: the new job (queued or being identified),
  * which owns the frame from now on; NULL (malformed, no memory): c keeps it. */
 struct job *jobs_submit(struct conn *c, uint8_t *frame, size_t len, size_t held);
+/* A decoded SUBMIT (sub's args are the job's now): the new job, NEW, in
+ * the list, not identified yet (jobs_identify); NULL: no memory. */
+struct job *jobs_submit_decoded(struct conn *c, uint8_t *frame, size_t held,
+				const struct proto_submit *sub);
+void jobs_identify(struct conn *c, struct job *j);
+/* The same for a SUBMIT_TREE (jobs_tree.c). */
+struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t held);
+/* A BLOBS frame from j's client (jobs_tree.c): the job owns it from now
+ * on (freed, its held bytes released, when the job ends). */
+void jobs_on_blobs(struct job *j, uint8_t *frame, size_t len, size_t held);
+/* A tree job's RESULT whose farm_error is a tree job's own (-ENOENT,
+ * -EXDEV, -ENOEXEC): handled (true), or false (as any farm error). */
+bool jobs_tree_result(struct job *j, struct node *n, const struct job_result *r);
+/* A SUBMIT's text_why counted (hub.tree.text). */
+void jobs_count_text(const char *why);
+/* The input bytes a job's deadline and speed figure count. */
+size_t job_size(const struct job *j);
+/* The names a tree job's node uses: 0 or -EPERM with why. */
+int job_tree_admit(const struct job *j, char *why, size_t wl);
+/* The JOB of a tree job for n, spec s filled but its tree (jobs_tree.c):
+ * -EAGAIN when n lacks a blob dcc has not sent. */
+int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *msg_id);
+/* The JOB is on n's link: SENT there (from_need: the slot was held). */
+void job_dispatched(struct job *j, struct node *n, uint64_t msg_id, bool from_need);
+/* Frees a job's tree part (job_end). */
+void job_tree_free(struct job *j);
+/* Where a waiting tree job goes on n (dispatch.c): 0 (the JOB sent), 1
+ * (a NEED sent to dcc: state NEED), or -errno. */
+int job_tree_dispatch(struct job *j, struct node *n, uint64_t *msg_id);
 struct job *jobs_find(uint64_t id);
 /* Ends the job (an end state) and frees it; answers nobody. */
 void job_end(struct job *j, enum job_state to, enum job_event ev);
@@ -150,6 +205,14 @@ void job_end(struct job *j, enum job_state to, enum job_event ev);
 void job_finish(struct job *j, const struct proto_answer *a, enum job_state to,
 		enum job_event ev);
 void job_fail(struct job *j, const char *why);
+/* job_fail with the answer made by the caller (a.o.error set; a tree job's
+ * unsent names). */
+void job_fail_with(struct job *j, struct proto_answer *a);
+/* The job no longer holds a slot on its node (node = NULL). */
+void job_release_node(struct job *j);
+/* SENT/RUNNING -> RETRIED, no failure counted: sent again (a tree job
+ * whose board lacked blobs). */
+void job_resend(struct job *j);
 /* A farm-side failure on the job's node (cls: failover.h). */
 void job_requeue(struct job *j, const char *why, enum fo_class cls);
 void job_retry(struct job *j, const char *why);

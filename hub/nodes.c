@@ -117,6 +117,25 @@ double nodes_slowest_spmb(void)
 
 /* ---- link callbacks ---- */
 
+/* The store a NODEINFO names: a new id (a new or emptied store) forgets
+ * what hubd believed the old one held; the same id keeps it (a noded
+ * restart with its store kept). */
+static void node_set_store(struct node *n, uint64_t id, uint64_t cap)
+{
+	if (id && !n->hold && !(n->hold = holdings_new()))
+		log_warn("%s: no memory to track its store: no tree jobs for it", node_label(n));
+	if (n->hold && holdings_set_store(n->hold, id, cap) && id)
+		log_info("%s: store %016llx, cap %llu MiB: its holdings start empty", node_label(n),
+			 (unsigned long long)id, (unsigned long long)(cap >> 20));
+	n->store_id = id;
+	n->store_cap = cap;
+}
+
+bool node_has_store(const struct node *n)
+{
+	return node_up(n) && n->store_id && n->hold;
+}
+
 static void node_set_info(struct node *n, struct job_nodeinfo *ni)
 {
 	free(n->compilers);
@@ -126,6 +145,7 @@ static void node_set_info(struct node *n, struct job_nodeinfo *ni)
 	ni->ncompilers = 0;
 	n->slots = ni->slots;
 	snprintf(n->name, sizeof n->name, "%s", ni->name);
+	node_set_store(n, ni->store_id, ni->store_cap);
 }
 
 static void on_up(struct link *l, const struct link_peer *peer, void *user)
@@ -150,6 +170,7 @@ static void on_up(struct link *l, const struct link_peer *peer, void *user)
 		n->compilers = NULL;
 		n->ncompilers = 0;
 		n->slots = 0;
+		node_set_store(n, 0, 0);
 		log_warn("%s: node %s up, but its node info is unreadable: no jobs for it",
 			 node_label(n), n->peer);
 	}
@@ -276,6 +297,8 @@ void nodes_free_all(void)
 		}
 		free(nodes[i].compilers);
 		nodes[i].compilers = NULL;
+		holdings_free(nodes[i].hold);
+		nodes[i].hold = NULL;
 	}
 }
 

@@ -28,6 +28,7 @@
 #define USBFARM_HUB_NODES_H
 
 #include "failover.h"
+#include "holdings.h"
 
 #include "../lib/compiler.h"
 #include "../lib/ifwatch.h"
@@ -73,6 +74,11 @@ struct node {
 	double speed;		/* EWMA input bytes/us; 0 unknown */
 	uint64_t last_dispatch;
 	struct fo_node fo;	/* deadlines, backoff (failover.h) */
+	/* tree jobs (issue 11): the node's store as its NODEINFO says (id 0:
+	 * none, no tree jobs) and what hubd believes it holds */
+	uint64_t store_id, store_cap;
+	struct holdings *hold;	/* NULL until the node has a store */
+	uint64_t tree_jobs, blobs_sent, blob_bytes_sent;
 };
 
 extern struct node nodes[MAX_NODES];
@@ -88,6 +94,8 @@ int node_set_state(struct node *n, enum node_state to, enum node_event ev);
 
 /* Serving: a link whose session is up. */
 bool node_up(const struct node *n);
+/* Takes tree jobs: up, with a store (and the memory to track it). */
+bool node_has_store(const struct node *n);
 const char *node_label(const struct node *n);
 
 /* Adds IFACE (fatal on a bad name or too many); an existing one is kept. */

@@ -5,6 +5,8 @@
  * lib/argv_wire.c's, shared with the hub–node JOB message).
  */
 #include "proto.h"
+#include "client.h"
+#include "proto_int.h"
 #include "../lib/argv_wire.h"
 
 #include <errno.h>
@@ -51,12 +53,12 @@ int proto_end(struct buf *b)
 
 int proto_type(const uint8_t *p, size_t len)
 {
-	if (len < 2 || p[0] != PROTO_VERSION || p[1] < PROTO_SUBMIT || p[1] > PROTO_ENROLL)
+	if (len < 2 || p[0] != PROTO_VERSION || p[1] < PROTO_SUBMIT || p[1] > PROTO_BLOBS)
 		return -EPROTO;
 	return p[1];
 }
 
-static bool head(struct cursor *c, enum proto_type t)
+bool proto_head(struct cursor *c, enum proto_type t)
 {
 	if (cur_u8(c) != PROTO_VERSION || cur_u8(c) != t)
 		c->err = true;
@@ -70,26 +72,62 @@ static bool fits(const char *s, size_t cap)
 
 /* ---- SUBMIT ---- */
 
-int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
+int proto_put_submit(struct buf *b, const struct proto_submit *s)
 {
 	const struct job_desc *d = &s->d;
 
 	if (!job_desc_ok(d) || !fits(s->compiler, sizeof s->compiler) ||
-	    !fits(s->source, sizeof s->source))
+	    !fits(s->source, sizeof s->source) || !fits(s->text_why, sizeof s->text_why))
 		return -EINVAL;
-	proto_begin(b, PROTO_SUBMIT);
 	buf_str(b, s->compiler);
 	job_desc_put_args(b, d);
 	buf_str(b, d->input_name);
 	buf_str(b, d->output_name);
-	buf_u8(b, d->want_dwo);
+	buf_u8(b, (uint8_t)((d->want_dwo ? 1 : 0) | (d->utf8 ? 2 : 0)));
 	buf_str(b, d->cwd);
 	buf_str(b, s->source);
 	buf_u64(b, s->preprocess_us);
-	buf_u32(b, (uint32_t)d->input_len);
+	buf_str(b, s->text_why);
+	return buf_ok(b) ? 0 : -ENOMEM;
+}
+
+int proto_encode_submit_head(struct buf *b, const struct proto_submit *s)
+{
+	int rc;
+
+	proto_begin(b, PROTO_SUBMIT);
+	rc = proto_put_submit(b, s);
+	if (rc < 0)
+		return rc;
+	buf_u32(b, (uint32_t)s->d.input_len);
 	if (!buf_ok(b))
 		return -ENOMEM;
-	return put_len(b, b->len - 4 + d->input_len);
+	return put_len(b, b->len - 4 + s->d.input_len);
+}
+
+int proto_get_submit(struct cursor *c, struct proto_submit *s)
+{
+	struct job_desc *d = &s->d;
+	int rc;
+
+	cur_str(c, s->compiler, sizeof s->compiler);
+	if (c->err)
+		return -EPROTO;
+	rc = job_desc_get_args(c, d);	/* the one argv codec, with its caps */
+	if (rc < 0)
+		return rc;
+	cur_str(c, d->input_name, sizeof d->input_name);
+	cur_str(c, d->output_name, sizeof d->output_name);
+	uint8_t fl = cur_u8(c);	/* bit 0: want_dwo, bit 1: utf8 */
+	if (fl > 3)
+		c->err = true;
+	d->want_dwo = fl & 1;
+	d->utf8 = fl & 2;
+	cur_str(c, d->cwd, sizeof d->cwd);
+	cur_str(c, s->source, sizeof s->source);
+	s->preprocess_us = cur_u64(c);
+	cur_str(c, s->text_why, sizeof s->text_why);
+	return 0;
 }
 
 int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
@@ -99,22 +137,10 @@ int proto_decode_submit(const uint8_t *p, size_t len, struct proto_submit *s)
 	int rc;
 
 	memset(s, 0, sizeof *s);
-	head(&c, PROTO_SUBMIT);
-	cur_str(&c, s->compiler, sizeof s->compiler);
-	if (c.err)
-		return -EPROTO;
-	rc = job_desc_get_args(&c, d);	/* the one argv codec, with its caps */
+	proto_head(&c, PROTO_SUBMIT);
+	rc = proto_get_submit(&c, s);
 	if (rc < 0)
 		return rc;
-	cur_str(&c, d->input_name, sizeof d->input_name);
-	cur_str(&c, d->output_name, sizeof d->output_name);
-	uint8_t dwo = cur_u8(&c);
-	if (dwo > 1)
-		c.err = true;
-	d->want_dwo = dwo;
-	cur_str(&c, d->cwd, sizeof d->cwd);
-	cur_str(&c, s->source, sizeof s->source);
-	s->preprocess_us = cur_u64(&c);
 	d->input = cur_blob(&c, JOB_MAX_INPUT, &d->input_len);
 	if (!cur_done(&c)) {
 		proto_submit_free(s);
@@ -134,8 +160,12 @@ int proto_encode_answer(struct buf *b, const struct proto_answer *a)
 {
 	const struct job_outcome *o = &a->o;
 
-	if (!job_outcome_ok(o) || !fits(a->node, sizeof a->node) || a->outcome > 2)
+	if (!job_outcome_ok(o) || !fits(a->node, sizeof a->node) || a->outcome > HUB_FALLBACK ||
+	    o->dep_len > JOB_MAX_TEXT || a->nunsent > JOB_MAX_NAMES)
 		return -EINVAL;
+	for (size_t i = 0; i < a->nunsent; i++)
+		if (!a->unsent[i] || !a->unsent[i][0] || strlen(a->unsent[i]) > JOB_INPUT_PATH_MAX)
+			return -EINVAL;
 	proto_begin(b, PROTO_ANSWER);
 	buf_u8(b, a->outcome);
 	buf_u32(b, (uint32_t)o->status);
@@ -148,16 +178,53 @@ int proto_encode_answer(struct buf *b, const struct proto_answer *a)
 	buf_blob(b, o->err, o->err_len);
 	buf_blob(b, o->obj, o->obj_len);
 	buf_blob(b, o->dwo, o->dwo_len);
+	buf_blob(b, o->dep, o->dep_len);
+	buf_u32(b, (uint32_t)a->nunsent);
+	for (size_t i = 0; i < a->nunsent; i++)
+		buf_blob(b, a->unsent[i], strlen(a->unsent[i]));
 	return proto_end(b);
+}
+
+/* An ANSWER's unsent names (each a u32-length string, no NUL): 0, or -ENOMEM;
+ * c->err when malformed. */
+static int decode_unsent(struct cursor *c, struct proto_answer *a)
+{
+	size_t n = cur_u32(c);
+
+	/* each name takes at least its 4-byte length: n is checked before the
+	 * allocation against what the frame can hold */
+	if (c->err || n > JOB_MAX_NAMES || n > cur_left(c) / 4) {
+		c->err = true;
+		return 0;
+	}
+	if (!n)
+		return 0;
+	a->unsent = calloc(n, sizeof *a->unsent);
+	if (!a->unsent)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !c->err; i++) {
+		size_t l;
+		const uint8_t *t = cur_blob(c, JOB_INPUT_PATH_MAX, &l);
+		if (!t || !l || memchr(t, 0, l)) {
+			c->err = true;
+			break;
+		}
+		a->unsent[i] = strndup((const char *)t, l);
+		if (!a->unsent[i])
+			return -ENOMEM;
+		a->nunsent = i + 1;
+	}
+	return 0;
 }
 
 int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a)
 {
 	struct cursor c = cur_init(p, len);
 	struct job_outcome *o = &a->o;
+	int rc;
 
 	memset(a, 0, sizeof *a);
-	head(&c, PROTO_ANSWER);
+	proto_head(&c, PROTO_ANSWER);
 	a->outcome = cur_u8(&c);
 	o->status = (int32_t)cur_u32(&c);
 	cur_str(&c, a->node, sizeof a->node);
@@ -169,13 +236,25 @@ int proto_decode_answer(const uint8_t *p, size_t len, struct proto_answer *a)
 	o->err = cur_blob(&c, JOB_MAX_TEXT, &o->err_len);
 	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
 	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
-	if (a->outcome > 2 || o->status < 0 || o->status > 255)
+	o->dep = cur_blob(&c, JOB_MAX_TEXT, &o->dep_len);
+	rc = decode_unsent(&c, a);
+	if (a->outcome > HUB_FALLBACK || o->status < 0 || o->status > 255)
 		c.err = true;
-	if (!cur_done(&c)) {
+	if (rc || !cur_done(&c)) {
+		proto_answer_free(a);
 		memset(a, 0, sizeof *a);
-		return -EPROTO;
+		return rc ? rc : -EPROTO;
 	}
 	return 0;
+}
+
+void proto_answer_free(struct proto_answer *a)
+{
+	for (size_t i = 0; i < a->nunsent; i++)
+		free(a->unsent[i]);
+	free(a->unsent);
+	a->unsent = NULL;
+	a->nunsent = 0;
 }
 
 /* ---- STATUS ---- */
@@ -196,6 +275,7 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 	buf_u64(b, st->jobs_failed);
 	buf_u64(b, st->jobs_retried);
 	fo_encode_counters(b, &st->fo);
+	proto_put_tree_status(b, &st->tree);
 	buf_u16(b, (uint16_t)st->nnodes);
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct status_node *n = &st->nodes[i];
@@ -230,6 +310,7 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 		buf_u64(b, n->tele.mem_total_kb);
 		buf_u64(b, n->tele.mem_avail_kb);
 		fo_encode_node(b, &n->fo);
+		proto_put_node_store(b, n);
 		buf_u16(b, (uint16_t)nc);
 		for (size_t k = 0; k < nc; k++)
 			buf_str(b, n->compilers[k]);
@@ -281,6 +362,7 @@ static int decode_node(struct cursor *c, struct status_node *n)
 	n->tele.mem_total_kb = cur_u64(c);
 	n->tele.mem_avail_kb = cur_u64(c);
 	fo_decode_node(c, &n->fo);
+	proto_get_node_store(c, n);
 	nc = cur_u16(c);
 	if (c->err || nc > JOB_MAX_COMPILERS) {
 		c->err = true;
@@ -321,7 +403,7 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 	int rc = 0;
 
 	memset(st, 0, sizeof *st);
-	head(&c, PROTO_STATUS);
+	proto_head(&c, PROTO_STATUS);
 	st->uptime_s = cur_u64(&c);
 	st->local_slots = cur_u16(&c);
 	st->local_used = cur_u16(&c);
@@ -333,6 +415,7 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 	st->jobs_failed = cur_u64(&c);
 	st->jobs_retried = cur_u64(&c);
 	fo_decode_counters(&c, &st->fo);
+	proto_get_tree_status(&c, &st->tree);
 	nn = cur_u16(&c);
 	if (c.err || nn > PROTO_MAX_NODES)
 		return -EPROTO;

@@ -34,6 +34,7 @@
 
 #include "../lib/buf.h"
 #include "../lib/compiler.h"
+#include "../lib/cursor.h"
 #include "../lib/job.h"
 
 #define PROTO_VERSION 1
@@ -61,6 +62,9 @@ struct proto_submit {
 	struct job_desc d;	/* decode: args malloc'd */
 	char source[1024];
 	uint64_t preprocess_us;
+	/* SUBMIT: why not the tree path ("--inputs=text", "scan server: …");
+	 * hubd counts text jobs by it. "" in a SUBMIT_TREE. */
+	char text_why[96];
 };
 
 /* SUBMIT_TREE: a SUBMIT without input bytes (s.d.input empty) and the
@@ -70,6 +74,9 @@ struct proto_submit_tree {
 	struct proto_submit s;
 	struct job_tree t;	/* decode: t.in malloc'd, views into the frame */
 	uint64_t scan_us;	/* time the scan took (trace) */
+	/* dcc learned a computed include's inputs by running the compiler's
+	 * -M for this job (counted by hubd) */
+	bool learned;
 };
 
 /* NEED: indices into the SUBMIT_TREE's t.in (each a JOB_IN_FILE). */
@@ -106,6 +113,35 @@ struct proto_answer {
 	size_t nunsent;
 };
 
+/* Tree jobs (issue 11), for hubctl status. */
+#define STATUS_TEXT_WHYS 8
+struct tree_counters {
+	uint64_t jobs;		/* SUBMIT_TREE jobs */
+	uint64_t sent;		/* of them sent to a board */
+	uint64_t fallback;	/* answered HUB_FALLBACK: no board with a store */
+	uint64_t needs;		/* NEED messages to dcc */
+	uint64_t blobs, blob_bytes;	/* blobs sent to boards with JOBs */
+	uint64_t resends;	/* a board lacked blobs (RESULT -ENOENT): sent again */
+	uint64_t unsent;	/* the compile read what was not sent (-EXDEV): local */
+	uint64_t incomplete;	/* an incomplete job's compile failed (-ENOEXEC): local */
+	uint64_t changed;	/* an input changed before dcc sent it: local */
+	uint64_t refused;	/* a board refused the tree job: directives-only */
+	uint64_t learned;	/* jobs whose computed includes dcc learned */
+	uint64_t text;		/* SUBMITs (the directives-only path), by why: */
+	struct tree_text_why {
+		char why[64];
+		uint64_t n;
+	} text_why[STATUS_TEXT_WHYS];	/* the first reasons seen; the rest: */
+	uint64_t text_other;
+};
+
+/* A node's store and what hubd sent it (tree jobs). */
+struct status_store {
+	uint64_t store_id, store_cap;
+	uint64_t tree_jobs, blobs_sent, blob_bytes;
+	uint64_t held_blobs, held_bytes;	/* its holdings as hubd believes them */
+};
+
 #define STATUS_COMPILER_MAX 128
 struct status_node {
 	char iface[32];
@@ -123,6 +159,7 @@ struct status_node {
 	struct job_telemetry tele;
 	bool has_tele;
 	struct fo_node_status fo;	/* failover.h */
+	struct status_store store;	/* tele.store_* are the node's own counters */
 	size_t ncompilers;
 	char (*compilers)[STATUS_COMPILER_MAX];	/* decode: malloc'd */
 };
@@ -136,6 +173,7 @@ struct hub_status {
 	uint32_t queued, clients;
 	uint64_t jobs_total, jobs_remote, jobs_local, jobs_failed, jobs_retried;
 	struct fo_counters fo;	/* failover.h */
+	struct tree_counters tree;
 	size_t nnodes;
 	struct status_node *nodes;	/* decode: malloc'd */
 	size_t nserve;
@@ -170,6 +208,11 @@ void proto_blobs_free(struct proto_blobs *bl);
 
 int proto_encode_status(struct buf *b, const struct hub_status *st);
 int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st);
+/* The STATUS's tree parts (proto_tree.c): the hub's counters, a node's. */
+void proto_put_tree_status(struct buf *b, const struct tree_counters *t);
+void proto_get_tree_status(struct cursor *c, struct tree_counters *t);
+void proto_put_node_store(struct buf *b, const struct status_node *n);
+void proto_get_node_store(struct cursor *c, struct status_node *n);
 void proto_status_free(struct hub_status *st);
 
 /* Connects to hubd's socket at path (CLOEXEC), at most PROTO_CONNECT_MS

@@ -49,6 +49,14 @@ static void status_node(const struct node *n, struct status_node *s, uint64_t no
 	fo_node_status(&n->fo, now, nodes_slowest_spmb(), hub_job_cap_us(), &s->fo);
 	s->tele = n->tele;
 	s->has_tele = n->has_tele;
+	s->store = (struct status_store){ n->store_id, n->store_cap, n->tree_jobs, n->blobs_sent,
+					  n->blob_bytes_sent, 0, 0 };
+	if (n->hold) {
+		struct holdings_stats hs;
+		holdings_get_stats(n->hold, &hs);
+		s->store.held_blobs = hs.blobs;
+		s->store.held_bytes = hs.bytes;
+	}
 	if (node_up(n) && n->ncompilers) {
 		char (*comp)[STATUS_COMPILER_MAX] = calloc(n->ncompilers, sizeof *comp);
 		if (comp) {
@@ -99,6 +107,7 @@ int status_answer(struct buf *out, const struct conn *self)
 	st.jobs_failed = hub.jobs_failed;
 	st.jobs_retried = hub.jobs_retried;
 	st.fo = hub.fo;
+	st.tree = hub.tree;
 	st.nnodes = (size_t)nnodes;
 	st.nodes = sn;
 	for (int i = 0; i < nnodes; i++)

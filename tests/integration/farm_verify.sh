@@ -23,6 +23,9 @@ FLIP=$T_ROOT/build/tools/flipgcc
 [ -x "$FLIP" ] || { fail flipgcc-built "no $FLIP (run make)"; t_done; exit; }
 farm_init 2
 DCC=$T_BIN/dcc
+# the directives-only path (its local reasons, #pragma message among them,
+# are that path's; a tree job's board runs only its toolchain's compilers)
+export DCC_INPUTS=text
 # the dishonest compiler, where the node's unprivileged compile user reaches it
 BAD=$(mktemp -d /tmp/flipgcc-q7.XXXXXX)
 chmod 755 "$BAD"

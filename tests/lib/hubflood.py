@@ -45,7 +45,8 @@ def submit(path, compiler, cwd, inp, out, args):
     body += b"".join(put_str(a) for a in args)
     body += put_str(inp) + put_str(out) + b"\x00" + put_str(cwd) + put_str(inp)
     text = b"int x;\n"
-    body += struct.pack(">Q", 0) + struct.pack(">I", len(text)) + text
+    # preprocess_us, text_why (why not a tree job: empty), the input
+    body += struct.pack(">Q", 0) + put_str("") + struct.pack(">I", len(text)) + text
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
     s.connect(path)

@@ -30,6 +30,7 @@ static void raw_submit(struct buf *b, int nargs, size_t len)
 	buf_str(b, "/tmp");
 	buf_str(b, "a.c");
 	buf_u64(b, 0);
+	buf_str(b, "");		/* text_why */
 	buf_blob(b, "", 0);
 	free(a);
 }

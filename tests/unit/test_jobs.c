@@ -16,7 +16,7 @@ static const char *ename(int ev) { return job_event_name(ev); }
 /* what a waiting job (QUEUED or RETRIED) may do */
 #define WAITING(s) { s, JE_SENT, JOB_SENT }, { s, JE_GRANT_LOCAL, JOB_GRANTED }, \
 	{ s, JE_HAND_BACK, JOB_HANDED_BACK }, { s, JE_CLIENT_GONE, JOB_CANCELLED }, \
-	{ s, JE_SHUTDOWN, JOB_HANDED_BACK }
+	{ s, JE_SHUTDOWN, JOB_HANDED_BACK }, { s, JE_NEED, JOB_NEED }
 /* what a job on a node (SENT or RUNNING) may do */
 #define ON_NODE(s) { s, JE_TAKEOVER, JOB_SENT }, { s, JE_RETRY, JOB_RETRIED }, \
 	{ s, JE_GRANT_LOCAL, JOB_GRANTED }, { s, JE_RESULT, JOB_DONE }, \
@@ -33,6 +33,12 @@ static const struct fsm_row rows[] = {
 	ON_NODE(JOB_SENT), ON_NODE(JOB_RUNNING),
 	{ JOB_CANCELLING, JE_CANCEL_DONE, JOB_CANCELLED },
 	{ JOB_CANCELLING, JE_SHUTDOWN, JOB_CANCELLED },
+	/* a tree job waiting for dcc's BLOBS, its node chosen */
+	{ JOB_NEED, JE_SENT, JOB_SENT },
+	{ JOB_NEED, JE_RETRY, JOB_RETRIED },
+	{ JOB_NEED, JE_HAND_BACK, JOB_HANDED_BACK },
+	{ JOB_NEED, JE_CLIENT_GONE, JOB_CANCELLED },
+	{ JOB_NEED, JE_SHUTDOWN, JOB_HANDED_BACK },
 };
 
 int main(void)

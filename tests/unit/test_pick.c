@@ -94,8 +94,8 @@ int main(void)
 			d.o.obj_len == 3 && !memcmp(d.o.obj, "OBJ", 3), "fields");
 		for (size_t k = 4; k < b.len; k++)
 			T_CHECK(proto_decode_answer(b.data + 4, k - 4, &d) == -EPROTO, "cut %zu", k);
-		b.data[6] = 3; /* outcome out of range */
-		T_CHECK(proto_decode_answer(b.data + 4, b.len - 4, &d) == -EPROTO, "outcome 3");
+		b.data[6] = 4; /* outcome out of range (3 is HUB_FALLBACK) */
+		T_CHECK(proto_decode_answer(b.data + 4, b.len - 4, &d) == -EPROTO, "outcome 4");
 		buf_free(&b);
 	}
 	T_CASE("status_roundtrip") {

@@ -1,0 +1,50 @@
+/*
+ * holdings.h — what one board's store holds, as far as hubd knows (issue
+ * 11): a set of blob hashes with their sizes, so a tree job carries only
+ * the blobs its board lacks.
+ *
+ * Optimistic: a blob counts as held once a JOB that carried it was sent
+ * (holdings_add); the board's "missing" answer (RESULT -ENOENT) is the
+ * safety net (holdings_forget, then the blob is sent again). Bounded like
+ * the board's store: at most `cap` bytes (the node's store_cap), least
+ * recently used first out, and at most HOLDINGS_MAX_ENTRIES hashes (hubd's
+ * own memory). A changed store_id (a new or emptied store) empties the set.
+ * No I/O, no logging; one per node session, not shared between threads.
+ */
+#ifndef USBFARM_HUB_HOLDINGS_H
+#define USBFARM_HUB_HOLDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOLDINGS_MAX_ENTRIES (1u << 20)
+
+struct holdings;
+
+struct holdings_stats {
+	size_t blobs;		/* hashes held now */
+	uint64_t bytes;		/* their sizes */
+	uint64_t cap;		/* the store's cap (bytes) */
+	uint64_t store_id;
+	uint64_t evicted, forgotten, resets;
+};
+
+struct holdings *holdings_new(void);
+void holdings_free(struct holdings *h);
+/* The board's store as its NODEINFO says (id 0: none, nothing is held).
+ * A different id than before empties the set (true), the same keeps it;
+ * a smaller cap evicts down to it. */
+bool holdings_set_store(struct holdings *h, uint64_t store_id, uint64_t cap);
+/* Whether the board holds hash (and marks it used now). */
+bool holdings_has(struct holdings *h, const uint8_t hash[32]);
+/* The board holds hash now (a JOB carrying it was sent, or it was in a
+ * job the board served): added or marked used; older blobs are evicted
+ * while the set is over its cap. A blob larger than the cap is not kept.
+ * 0 or -ENOMEM. */
+int holdings_add(struct holdings *h, const uint8_t hash[32], uint64_t size);
+/* The board said it lacks hash. */
+void holdings_forget(struct holdings *h, const uint8_t hash[32]);
+void holdings_get_stats(const struct holdings *h, struct holdings_stats *st);
+
+#endif
