@@ -13,6 +13,12 @@
 # FARM_PIDS):
 #   farm_up PREFIX NODES RATE [CPU]        simfarm up
 #   farm_start_usbfarm PREFIX NODES SLOTS SOCK LOGDIR   noded per node, hubd on the hub
+#                                          (FARM_STORE_DIR set: node i's store is
+#                                          FARM_STORE_DIR/i; FARM_HUB_CGROUP set:
+#                                          hubd runs in that cpuacct cgroup)
+#   farm_cg_make NAME / farm_cg_cpu NAME / farm_cg_kill NAME / farm_cg_rm NAME
+#                                          a cpuacct cgroup for hub-side CPU
+#   farm_cg_run NAME CMD...                CMD inside it
 #   farm_wait_up SOCK NODES                wait until hubd has NODES sessions up
 #   farm_start_distcc PREFIX NODES SLOTS LOGDIR         distccd per node (IPv4 for TCP only)
 #   farm_stop_daemons                      end what farm_start_* started (by PID)
@@ -70,13 +76,17 @@ farm_start_usbfarm() {
 	mapfile -t ifaces < <(farm_ifaces "$prefix" "$nodes")
 	for i in $(seq 1 "$nodes"); do
 		: >"$logdir/noded$i.log"
+		local store=()
+		[ -n "${FARM_STORE_DIR:-}" ] && store=(--store "$FARM_STORE_DIR/$i")
 		farm_bg "$prefix" node"$i" "$logdir/noded$i.log" "$BIN/noded" --id "board-$i" \
-			--slots "$slots" usb0
+			--slots "$slots" "${store[@]}" usb0
 		FARM_PIDS+=("$FARM_BG_PID")
 	done
 	rm -f "$sock"
 	: >"$logdir/hubd.log"
-	farm_bg "$prefix" hub "$logdir/hubd.log" "$BIN/hubd" --socket "$sock" "${ifaces[@]}"
+	local cg=()
+	[ -n "${FARM_HUB_CGROUP:-}" ] && cg=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$(farm_cg_path "$FARM_HUB_CGROUP")")
+	farm_bg "$prefix" hub "$logdir/hubd.log" "${cg[@]}" "$BIN/hubd" --socket "$sock" "${ifaces[@]}"
 	FARM_PIDS+=("$FARM_BG_PID")
 	FARM_HUBD_PID=$FARM_BG_PID
 }
@@ -138,6 +148,33 @@ farm_stop_daemons() {
 	for p in "${FARM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${FARM_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	FARM_PIDS=()
+}
+
+# cpuacct cgroups (v1) for the hub side's CPU: every process started in one
+# (and everything it starts, daemons included) is counted.
+farm_cg_path() { echo "/sys/fs/cgroup/cpuacct/usbfarm-$1"; }
+farm_cg_make() { mkdir -p "$(farm_cg_path "$1")"; }
+farm_cg_run() {
+	local cg; cg=$(farm_cg_path "$1"); shift
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+}
+# farm_cg_cpu NAME: CPU seconds used so far by the cgroup's processes, live or ended.
+farm_cg_cpu() { awk '{ printf "%.2f", $1 / 1e9 }' "$(farm_cg_path "$1")/cpuacct.usage"; }
+# farm_cg_kill NAME: ends every process left in it (by PID) and waits for them.
+farm_cg_kill() {
+	local f p n
+	f=$(farm_cg_path "$1")/cgroup.procs
+	[ -f "$f" ] || return 0
+	while read -r p; do kill "$p" 2>/dev/null || true; done <"$f"
+	for n in $(seq 1 50); do [ -s "$f" ] || return 0; sleep 0.1; done
+	while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$f"
+	: "$n"
+}
+farm_cg_rm() {
+	local d; d=$(farm_cg_path "$1")
+	[ -d "$d" ] || return 0
+	farm_cg_kill "$1"
+	rmdir "$d" 2>/dev/null || true
 }
 
 # proc_cpu PID: CPU seconds (user+sys) used so far by a live process.
