@@ -41,9 +41,13 @@ SF=$SIMFARM
 BIN=$FARM_ROOT/build/bin
 FARM_PIDS=()
 
+# farm_bg PREFIX NS LOG CMD...: CMD in namespace NS, in the background
+# (FARM_BG_CG set: inside that cpuacct cgroup, entered before the namespace:
+# `ip netns exec` mounts its own /sys, without the cgroup hierarchies).
 farm_bg() {
-	local prefix=$1 ns=$2 log=$3; shift 3
-	"$SIMFARM" exec --prefix "$prefix" "$ns" "$@" >>"$log" 2>&1 &
+	local prefix=$1 ns=$2 log=$3 cg=(); shift 3
+	[ -n "${FARM_BG_CG:-}" ] && cg=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$(farm_cg_path "$FARM_BG_CG")")
+	"${cg[@]}" "$SIMFARM" exec --prefix "$prefix" "$ns" "$@" >>"$log" 2>&1 &
 	FARM_BG_PID=$!
 }
 
@@ -84,9 +88,7 @@ farm_start_usbfarm() {
 	done
 	rm -f "$sock"
 	: >"$logdir/hubd.log"
-	local cg=()
-	[ -n "${FARM_HUB_CGROUP:-}" ] && cg=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$(farm_cg_path "$FARM_HUB_CGROUP")")
-	farm_bg "$prefix" hub "$logdir/hubd.log" "${cg[@]}" "$BIN/hubd" --socket "$sock" "${ifaces[@]}"
+	FARM_BG_CG=${FARM_HUB_CGROUP:-} farm_bg "$prefix" hub "$logdir/hubd.log" "$BIN/hubd" --socket "$sock" "${ifaces[@]}"
 	FARM_PIDS+=("$FARM_BG_PID")
 	FARM_HUBD_PID=$FARM_BG_PID
 }
