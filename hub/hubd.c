@@ -144,6 +144,10 @@ static void usage(FILE *to, int code)
 "      --verify RATE      verify RATE %% of remote jobs (default 1): dcc compiles\n"
 "                         them locally too and compares; a board whose object\n"
 "                         differs is quarantined for that compiler (verify.h)\n"
+"      --forget-after S   a USB board whose interface was removed stays in\n"
+"                         hubctl status as \"gone\" for S seconds (default %u;\n"
+"                         0: it leaves at once), then leaves; plugged back\n"
+"                         meanwhile, it keeps its entry\n"
 "  -v, --verbose          log every job (debug)\n"
 "  -h, --help             this help\n"
 "\nCaps on clients (a client past one is closed; its dcc compiles locally):\n"
@@ -171,7 +175,7 @@ static void usage(FILE *to, int code)
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
 "See also: hubctl status, dcc(1), noded(8).\n",
-		GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE >> 20, GUARD_MAX_HELD >> 20, GUARD_IDLE_S,
+		NODES_FORGET_S_DEFAULT, GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE >> 20, GUARD_MAX_HELD >> 20, GUARD_IDLE_S,
 		PROTO_KEEPALIVE_MS);
 	exit(code);
 }
@@ -214,6 +218,7 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 		{ "max-message", required_argument, NULL, 'M' },
 		{ "max-held", required_argument, NULL, 'H' },
 		{ "client-idle", required_argument, NULL, 'I' },
+		{ "forget-after", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -252,6 +257,7 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 							      (int)PROTO_MAX_FRAME); break;
 		case 'H': gc->max_held = (size_t)parse_int(optarg, "--max-held", 1 << 20, INT_MAX); break;
 		case 'I': gc->idle_s = parse_int(optarg, "--client-idle", 1, 86400); break;
+		case 'F': nodes_forget_s = (unsigned)parse_int(optarg, "--forget-after", 0, 86400); break;
 		default: usage(stderr, 2); break;
 		}
 	}
