@@ -44,6 +44,8 @@
 #include "opener.h"
 #include "jobs.h"
 #include "nodes.h"
+#include "power.h"
+#include "watchdog.h"
 #include "privsep.h"
 #include "proto.h"
 #include "client.h"
@@ -148,6 +150,10 @@ static void usage(FILE *to, int code)
 "                         hubctl status as \"gone\" for S seconds (default %u;\n"
 "                         0: it leaves at once), then leaves; plugged back\n"
 "                         meanwhile, it keeps its entry\n"
+"      --auto-power-cycle[=S]  a USB board whose link is up but silent for S\n"
+"                         seconds (default %d) gets its hub port power-cycled\n"
+"                         by hubd (at most once per %d s per port; the hub\n"
+"                         must switch ports one by one); off by default\n"
 "  -v, --verbose          log every job (debug)\n"
 "  -h, --help             this help\n"
 "\nCaps on clients (a client past one is closed; its dcc compiles locally):\n"
@@ -175,7 +181,8 @@ static void usage(FILE *to, int code)
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
 "See also: hubctl status, dcc(1), noded(8).\n",
-		NODES_FORGET_S_DEFAULT, GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE >> 20, GUARD_MAX_HELD >> 20, GUARD_IDLE_S,
+		NODES_FORGET_S_DEFAULT, WATCHDOG_DEFAULT_S, WATCHDOG_INTERVAL_S,
+		GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE >> 20, GUARD_MAX_HELD >> 20, GUARD_IDLE_S,
 		PROTO_KEEPALIVE_MS);
 	exit(code);
 }
@@ -219,6 +226,7 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 		{ "max-held", required_argument, NULL, 'H' },
 		{ "client-idle", required_argument, NULL, 'I' },
 		{ "forget-after", required_argument, NULL, 'F' },
+		{ "auto-power-cycle", optional_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -258,6 +266,10 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 		case 'H': gc->max_held = (size_t)parse_int(optarg, "--max-held", 1 << 20, INT_MAX); break;
 		case 'I': gc->idle_s = parse_int(optarg, "--client-idle", 1, 86400); break;
 		case 'F': nodes_forget_s = (unsigned)parse_int(optarg, "--forget-after", 0, 86400); break;
+		case 'W':
+			watchdog_silent_s = optarg ? (unsigned)parse_int(optarg, "--auto-power-cycle", 1, 86400)
+						   : WATCHDOG_DEFAULT_S;
+			break;
 		default: usage(stderr, 2); break;
 		}
 	}
@@ -332,6 +344,8 @@ static void setup(const struct guard_cfg *gc, bool use_syslog, const char *user,
 			fatal("bad interface name '%s'", nodes[i].iface);
 	if ((irc = opener_start()) < 0)
 		fatal("cannot start the link opener: %s", strerror(-irc));
+	if (watchdog_silent_s && (irc = power_start()) < 0)
+		fatal("cannot start the port-power helper: %s", strerror(-irc));
 	privsep_drop_dispatcher();
 	hub.started = now_us();
 	hub.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
@@ -448,6 +462,7 @@ static void pollset_handle(struct pollset *ps, int rc)
 	}
 	uint64_t now = now_us();
 	nodes_relink_due(now);
+	watchdog_tick(now);
 	fo_tick(now);
 }
 
