@@ -76,9 +76,11 @@ start_udev() {
 
 # how long hubd keeps a removed board as "gone" (short: check_removed waits for it)
 FORGET_S=20
+# hubd --auto-power-cycle: seconds of silence before it cycles a board's port
+AUTOPC_S=15
 start_hubd() {
 	rm -f "$USBFARM_SOCKET"
-	"$B/bin/hubd" -v --local-slots 1 --forget-after "$FORGET_S" >"$(L hubd)" 2>&1 &
+	"$B/bin/hubd" -v --local-slots 1 --forget-after "$FORGET_S" --auto-power-cycle="$AUTOPC_S" >"$(L hubd)" 2>&1 &
 	HUBD=$!
 	wait_for 30 test -S "$USBFARM_SOCKET" || { fail hubd "no socket"; return 1; }
 }
@@ -244,6 +246,8 @@ sessions_of() { status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p) |
 # entry's `sessions`, this counts on when a removed board was forgotten
 # (--forget-after) before it came back
 ups_of() { grep -c ": node $1 up:" "$(L hubd)"; }
+# times hubd enrolled BOARD's interface (again, or afresh once forgotten)
+back_of() { grep -cE "board $1 plugged back|enrolled board $1 " "$(L hubd)"; }
 state_of() { status_json | jq -r --arg p "$1" '[.nodes[] | select(.peer == $p) | .state] | join(",")'; }
 
 # power_cycle LABEL BOARD [VIA]: hubctl power-cycle drops the node, it comes back
@@ -400,6 +404,47 @@ boards_down() {
 	udevadm settle -t 30 2>/dev/null
 }
 
+# hubd's own power-cycle: BOARD-2's noded frozen (SIGSTOP by PID), its link
+# stays up (carrier, interface) but silent; after AUTOPC_S hubd cycles its
+# port (the port-power helper, the sysfs path on dummy_hcd): the port's
+# device goes (hubd sees the interface removed) and comes back (enrolled
+# again). noded is still frozen (dummy_hcd's port power does not reset the
+# gadget side as a real board's reboot would), so the silence goes on:
+# hubd holds back (once per port per 10 min); noded thawed, the node is up
+# again.
+check_autopc() {
+	local p ups rem cyc0 back s t why
+	p=$NODED_2
+	ups=$(ups_of BOARD-2)
+	rem=$(grep -c "board BOARD-2 removed" "$(L hubd)")
+	cyc0=$(status_json | jq '.failover.power_cycles')
+	back=$(back_of BOARD-2)
+	kill -STOP "$p"
+	s=$SECONDS
+	if wait_for $((AUTOPC_S + 90)) grep -q "auto power-cycle of USB .* done" "$(L hubd)"; then
+		t=$((SECONDS - s))
+		note "BOARD-2 frozen: hubd power-cycled its port after $t s: $(grep -m1 'silent for' "$(L hubd)" | sed 's/.*usbfarm: //')"
+		[ "$t" -ge "$AUTOPC_S" ] && [ "$(status_json | jq '.failover.power_cycles')" -eq $((cyc0 + 1)) ] &&
+			ok autopc_cycles_silent_board ||
+			fail autopc_cycles_silent_board "after $t s, power_cycles $cyc0 -> $(status_json | jq '.failover.power_cycles')"
+	else
+		why=$(grep -E "auto power-cycle|power-cycle" "$(L hubd)" | tail -n 2 | tr '\n' ';')
+		fail autopc_cycles_silent_board "no power-cycle by hubd: $why"
+	fi
+	wait_for 60 eval '[ "$(grep -c "board BOARD-2 removed" "$(L hubd)")" -gt "$rem" ]' &&
+		wait_for 120 eval '[ "$(back_of BOARD-2)" -gt "$back" ]' && ok autopc_port_dropped_and_back ||
+		fail autopc_port_dropped_and_back "removed $rem -> $(grep -c "board BOARD-2 removed" "$(L hubd)"), enrolled again $back -> $(back_of BOARD-2), state $(state_of BOARD-2)"
+	if wait_for $((AUTOPC_S + 60)) grep -q "BOARD-2 silent for .* held back" "$(L hubd)"; then
+		[ "$(status_json | jq '.failover.power_cycles')" -eq $((cyc0 + 1)) ] && ok autopc_once_per_port ||
+			fail autopc_once_per_port "power_cycles $cyc0 -> $(status_json | jq '.failover.power_cycles')"
+	else
+		fail autopc_once_per_port "no held-back line: $(grep 'power-cycle' "$(L hubd)" | tail -n 2 | tr '\n' ';')"
+	fi
+	kill -CONT "$p"
+	wait_for 120 eval '[ "$(ups_of BOARD-2)" -gt "$ups" ] && node_up BOARD-2' && ok autopc_node_reenrolls ||
+		fail autopc_node_reenrolls "sessions up $ups -> $(ups_of BOARD-2), state $(state_of BOARD-2)"
+}
+
 # one mode: hubd, the three boards with this function, the checks
 run_mode() {
 	MODE=${1%%:*} DEPTH=${1#*:}
@@ -415,6 +460,7 @@ run_mode() {
 	if [ "$DEPTH" = full ]; then
 		check_power
 		check_removed	# the refusals run while hubd forgets BOARD-3
+		check_autopc
 	fi
 	check_bench
 }
