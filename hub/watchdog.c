@@ -107,9 +107,10 @@ static void act(struct node *n, int i, uint64_t silent, uint64_t now)
 		return;
 	}
 	int rc = power_request(u.busport, WATCHDOG_OFF_MS);
-	if (rc < 0) {
-		log_warn("%s: cannot ask for the power-cycle of USB %s: %s", n->iface, u.busport,
-			 strerror(-rc));
+	if (rc < 0) {	/* the helper is gone (it could not drop to its one capability?) */
+		log_warn("%s: cannot ask for the power-cycle of USB %s: %s: watchdog off", n->iface,
+			 u.busport, strerror(-rc));
+		watchdog_silent_s = 0;
 		return;
 	}
 	*last = now;
