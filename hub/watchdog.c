@@ -39,10 +39,10 @@ uint64_t wd_observe(struct wd_seen *w, const void *link, uint64_t frames, uint64
 	return now - w->since;
 }
 
-enum wd_verdict wd_judge(uint64_t silent_us, unsigned silent_s, uint64_t last_cycle,
-			 uint64_t now, unsigned interval_s)
+enum wd_verdict wd_judge(bool answered, uint64_t silent_us, unsigned silent_s,
+			 uint64_t last_cycle, uint64_t now, unsigned interval_s)
 {
-	if (!silent_s || silent_us < (uint64_t)silent_s * 1000000u)
+	if (!answered || !silent_s || silent_us < (uint64_t)silent_s * 1000000u)
 		return WD_FINE;
 	if (last_cycle && now - last_cycle < (uint64_t)interval_s * 1000000u)
 		return WD_HELD;
@@ -97,7 +97,8 @@ static void act(struct node *n, int i, uint64_t silent, uint64_t now)
 	if (enroll_check(n->iface, &u) != 1)
 		return;
 	uint64_t *last = port_last(u.busport);
-	enum wd_verdict v = wd_judge(silent, watchdog_silent_s, *last, now, WATCHDOG_INTERVAL_S);
+	enum wd_verdict v = wd_judge(n->sessions > 0, silent, watchdog_silent_s, *last, now,
+				     WATCHDOG_INTERVAL_S);
 	if (v == WD_HELD) {
 		if (!held_said[i])
 			log_warn("%s: node %s silent for %.0f s, but USB %s was power-cycled %.0f s ago: "
@@ -128,7 +129,7 @@ void watchdog_tick(uint64_t now)
 	for (int i = 0; i < nnodes; i++) {
 		struct node *n = &nodes[i];
 		struct link_stats ls;
-		if (!n->enrolled || !n->link) {
+		if (!n->enrolled || !n->link || !n->sessions) {
 			seen[i].link = NULL;
 			held_said[i] = false;
 			continue;

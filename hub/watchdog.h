@@ -11,7 +11,9 @@
  * board reboots; the node comes back by re-enrolling (nodes.c).
  *
  * Only boards that enrollment made are watched (an interface named on the
- * command line has no known port). Silence is measured from the link's
+ * command line has no known port), and only once they have had a session
+ * (the node entry's `sessions`, kept across a replug: a board that has
+ * never answered may still be booting). Silence is measured from the link's
  * received-frame counter, sampled every round of hubd's loop.
  */
 #ifndef USBFARM_HUB_WATCHDOG_H
@@ -43,10 +45,12 @@ enum wd_verdict {
 	WD_CYCLE,	/* cycle the port now */
 	WD_HELD		/* silent, but the port was cycled less than INTERVAL ago */
 };
-/* The rule: SILENT_US of silence against SILENT_S; LAST_CYCLE (0: never)
+/* The rule: a node that ANSWERED once (had a session: it "stops
+ * answering"; a board still booting, whose noded never spoke, is left
+ * alone), SILENT_US of silence against SILENT_S; LAST_CYCLE (0: never)
  * against INTERVAL_S. */
-enum wd_verdict wd_judge(uint64_t silent_us, unsigned silent_s, uint64_t last_cycle,
-			 uint64_t now, unsigned interval_s);
+enum wd_verdict wd_judge(bool answered, uint64_t silent_us, unsigned silent_s,
+			 uint64_t last_cycle, uint64_t now, unsigned interval_s);
 
 /* hubd's loop, every round: takes the helper's answer, watches each node. */
 void watchdog_tick(uint64_t now);

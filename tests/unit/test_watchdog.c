@@ -26,13 +26,17 @@ int main(void)
 		T_CHECK(wd_observe(&w, NULL, 6, t0 + 11 * S) == 0, "unwatched kept silence");
 	}
 	T_CASE("watchdog the verdict: fine, cycle, held back") {
-		T_CHECK(wd_judge(9 * S, 10, 0, t0, 600) == WD_FINE, "cycled before the limit");
-		T_CHECK(wd_judge(10 * S, 10, 0, t0, 600) == WD_CYCLE, "not cycled at the limit");
-		T_CHECK(wd_judge(60 * S, 10, t0 - 599 * S, t0, 600) == WD_HELD,
+		T_CHECK(wd_judge(true, 9 * S, 10, 0, t0, 600) == WD_FINE, "cycled before the limit");
+		T_CHECK(wd_judge(true, 10 * S, 10, 0, t0, 600) == WD_CYCLE, "not cycled at the limit");
+		T_CHECK(wd_judge(true, 60 * S, 10, t0 - 599 * S, t0, 600) == WD_HELD,
 			"cycled twice within the interval");
-		T_CHECK(wd_judge(60 * S, 10, t0 - 600 * S, t0, 600) == WD_CYCLE,
+		T_CHECK(wd_judge(true, 60 * S, 10, t0 - 600 * S, t0, 600) == WD_CYCLE,
 			"not cycled once the interval passed");
-		T_CHECK(wd_judge(1000 * S, 0, 0, t0, 600) == WD_FINE, "cycled while off");
+		T_CHECK(wd_judge(true, 1000 * S, 0, 0, t0, 600) == WD_FINE, "cycled while off");
+	}
+	T_CASE("watchdog a board that never answered is left alone") {
+		T_CHECK(wd_judge(false, 1000 * S, 10, 0, t0, 600) == WD_FINE,
+			"a board still booting (no session yet) was cycled");
 	}
 	return t_done();
 }
