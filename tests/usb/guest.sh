@@ -77,7 +77,7 @@ start_udev() {
 # how long hubd keeps a removed board as "gone" (short: check_removed waits for it)
 FORGET_S=20
 # hubd --auto-power-cycle: seconds of silence before it cycles a board's port
-AUTOPC_S=15
+AUTOPC_S=20
 start_hubd() {
 	rm -f "$USBFARM_SOCKET"
 	"$B/bin/hubd" -v --local-slots 1 --forget-after "$FORGET_S" --auto-power-cycle="$AUTOPC_S" >"$(L hubd)" 2>&1 &
