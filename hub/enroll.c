@@ -288,7 +288,11 @@ bool enroll_wait_udev(const char *ifname)
 {
 	int free_slot = -1;
 
-	if (!enroll_ifname_ok(ifname) || udev_busy(ifname) != 1)
+	/* gone (-ENODEV: renamed by udev since the caller looked) counts as
+	 * busy: remembered, enroll_retry() forgets it. Enrolling it would make
+	 * a node under a kernel name that the next board gets, and bringing
+	 * that one up would make udev's rename of it fail. */
+	if (!enroll_ifname_ok(ifname) || udev_busy(ifname) == 0)
 		return false;
 	for (int i = 0; i < ENROLL_PENDING_MAX; i++) {
 		if (!strcmp(pending[i], ifname))

@@ -79,7 +79,8 @@ int enroll_scan(const char *root, void (*cb)(const char *ifname, void *user), vo
  * must be down, so while udev is running (/run/udev/control exists) a new
  * interface is enrolled only once udev has finished with it (its database
  * entry /run/udev/data/n<ifindex> exists). enroll_wait_udev() says whether
- * IFACE must wait and, if so, remembers it (at most ENROLL_PENDING_MAX);
+ * IFACE must wait (also when it is gone: renamed since the caller saw it)
+ * and, if so, remembers it (at most ENROLL_PENDING_MAX);
  * enroll_retry(), called from the daemon's loop, hands each remembered
  * interface that udev has finished with to CB and forgets those that went
  * away (renamed or removed). $USBFARM_UDEV names another /run/udev.
