@@ -137,6 +137,33 @@ bool enroll_is_ours(const struct enroll_usb *u)
 	return u->vid == ENROLL_VID && u->pid == ENROLL_PID && !strcmp(u->product, ENROLL_PRODUCT);
 }
 
+bool enroll_busport_ok(const char *busport)
+{
+	size_t n = busport ? strnlen(busport, sizeof ((struct enroll_usb *)0)->busport) : 0;
+	if (n == 0 || n >= sizeof ((struct enroll_usb *)0)->busport || !strchr(busport, '-'))
+		return false;
+	return strspn(busport, "0123456789-.") == n && busport[0] != '-' && busport[0] != '.';
+}
+
+int enroll_busport_ours(const char *root, const char *busport)
+{
+	char dir[PATH_MAX], product[128] = "";
+	struct enroll_usb u = { 0 };
+
+	if (!enroll_busport_ok(busport))
+		return -EINVAL;
+	if (snprintf(dir, sizeof dir, "%s/bus/usb/devices/%s", sysroot(root), busport) >=
+	    (int)sizeof dir)
+		return -ENAMETOOLONG;
+	if (access(dir, F_OK) < 0)
+		return -ENODEV;
+	if (!attr_hex(dir, "idVendor", &u.vid) || !attr_hex(dir, "idProduct", &u.pid))
+		return 0;
+	attr(dir, "product", product, sizeof product);
+	snprintf(u.product, sizeof u.product, "%s", product);
+	return enroll_is_ours(&u) ? 1 : 0;
+}
+
 int enroll_check(const char *ifname, struct enroll_usb *u)
 {
 	struct enroll_usb tmp;
@@ -261,7 +288,11 @@ bool enroll_wait_udev(const char *ifname)
 {
 	int free_slot = -1;
 
-	if (!enroll_ifname_ok(ifname) || udev_busy(ifname) != 1)
+	/* gone (-ENODEV: renamed by udev since the caller looked) counts as
+	 * busy: remembered, enroll_retry() forgets it. Enrolling it would make
+	 * a node under a kernel name that the next board gets, and bringing
+	 * that one up would make udev's rename of it fail. */
+	if (!enroll_ifname_ok(ifname) || udev_busy(ifname) == 0)
 		return false;
 	for (int i = 0; i < ENROLL_PENDING_MAX; i++) {
 		if (!strcmp(pending[i], ifname))

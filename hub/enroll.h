@@ -59,6 +59,13 @@ bool enroll_is_ours(const struct enroll_usb *u);
  * not (not USB, another device), -errno on a bad name or missing IFACE. */
 int enroll_check(const char *ifname, struct enroll_usb *u);
 
+/* A USB device's sysfs name ("1-1.3"): digits, '-' and '.', a '-' in it. */
+bool enroll_busport_ok(const char *busport);
+/* 1 when the USB device ROOT/bus/usb/devices/BUSPORT (ROOT as above) has
+ * our VID:PID and product string, 0 when it is another device, -ENODEV
+ * none, -EINVAL a bad name. (The port-power helper's policy.) */
+int enroll_busport_ours(const char *root, const char *busport);
+
 /* Brings IFACE up with MTU (0: leave it) through libnl-route; an MTU the
  * device refuses is left as it is. 0 or -errno. */
 int enroll_link_up(const char *ifname, unsigned mtu);
@@ -72,7 +79,8 @@ int enroll_scan(const char *root, void (*cb)(const char *ifname, void *user), vo
  * must be down, so while udev is running (/run/udev/control exists) a new
  * interface is enrolled only once udev has finished with it (its database
  * entry /run/udev/data/n<ifindex> exists). enroll_wait_udev() says whether
- * IFACE must wait and, if so, remembers it (at most ENROLL_PENDING_MAX);
+ * IFACE must wait (also when it is gone: renamed since the caller saw it)
+ * and, if so, remembers it (at most ENROLL_PENDING_MAX);
  * enroll_retry(), called from the daemon's loop, hands each remembered
  * interface that udev has finished with to CB and forgets those that went
  * away (renamed or removed). $USBFARM_UDEV names another /run/udev.

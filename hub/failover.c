@@ -125,6 +125,7 @@ void fo_encode_counters(struct buf *b, const struct fo_counters *c)
 	buf_u64(b, c->backoffs);
 	buf_u64(b, c->node_errors);
 	buf_u64(b, c->recovery_us_max);
+	buf_u64(b, c->power_cycles);
 }
 
 void fo_decode_counters(struct cursor *c, struct fo_counters *f)
@@ -136,6 +137,7 @@ void fo_decode_counters(struct cursor *c, struct fo_counters *f)
 	f->backoffs = cur_u64(c);
 	f->node_errors = cur_u64(c);
 	f->recovery_us_max = cur_u64(c);
+	f->power_cycles = cur_u64(c);
 }
 
 void fo_encode_node(struct buf *b, const struct fo_node_status *s)
@@ -161,9 +163,9 @@ void fo_print_json(FILE *f, const struct fo_counters *c)
 	fprintf(f, ",\"failover\":{\"fallbacks\":%" PRIu64 ",\"deadline_misses\":%" PRIu64
 		   ",\"backups_started\":%" PRIu64 ",\"backups_won\":%" PRIu64
 		   ",\"backoffs\":%" PRIu64 ",\"node_errors\":%" PRIu64
-		   ",\"recovery_ms_max\":%" PRIu64 "}",
+		   ",\"recovery_ms_max\":%" PRIu64 ",\"power_cycles\":%" PRIu64 "}",
 		c->fallbacks, c->deadline_misses, c->backups_started, c->backups_won, c->backoffs,
-		c->node_errors, c->recovery_us_max / 1000u);
+		c->node_errors, c->recovery_us_max / 1000u, c->power_cycles);
 }
 
 void fo_print_node_json(FILE *f, const struct fo_node_status *s)
@@ -177,9 +179,9 @@ void fo_print_text(FILE *f, const struct fo_counters *c)
 {
 	fprintf(f, "failover: %" PRIu64 " fell back to dcc, %" PRIu64 " deadline misses, %" PRIu64
 		   " backups started (%" PRIu64 " won), %" PRIu64 " node errors, %" PRIu64
-		   " backoffs, slowest recovery %.1f s\n",
+		   " backoffs, slowest recovery %.1f s, %" PRIu64 " ports power-cycled by hubd\n",
 		c->fallbacks, c->deadline_misses, c->backups_started, c->backups_won,
-		c->node_errors, c->backoffs, (double)c->recovery_us_max / 1e6);
+		c->node_errors, c->backoffs, (double)c->recovery_us_max / 1e6, c->power_cycles);
 }
 
 void fo_print_node_text(FILE *f, const struct fo_node_status *s)

@@ -68,6 +68,7 @@ struct fo_counters {
 	uint64_t fallbacks;	/* handed back to dcc by a rule here: FO_LOCAL, or a miss */
 	uint64_t deadline_misses, backups_started, backups_won, backoffs, node_errors;
 	uint64_t recovery_us_max;	/* longest dispatch-to-recovery of a missed job */
+	uint64_t power_cycles;		/* silent boards' ports cycled by hubd (watchdog.h) */
 };
 
 /* What hubctl shows of a node. */

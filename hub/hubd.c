@@ -44,6 +44,8 @@
 #include "opener.h"
 #include "jobs.h"
 #include "nodes.h"
+#include "power.h"
+#include "watchdog.h"
 #include "privsep.h"
 #include "proto.h"
 #include "client.h"
@@ -152,6 +154,14 @@ static void usage(FILE *to, int code)
 "      --verify RATE      verify RATE %% of remote jobs (default 1): dcc compiles\n"
 "                         them locally too and compares; a board whose object\n"
 "                         differs is quarantined for that compiler (verify.h)\n"
+"      --forget-after S   a USB board whose interface was removed stays in\n"
+"                         hubctl status as \"gone\" for S seconds (default %u;\n"
+"                         0: it leaves at once), then leaves; plugged back\n"
+"                         meanwhile, it keeps its entry\n"
+"      --auto-power-cycle[=S]  a USB board whose link is up but silent for S\n"
+"                         seconds (default %d) gets its hub port power-cycled\n"
+"                         by hubd (at most once per %d s per port; the hub\n"
+"                         must switch ports one by one); off by default\n"
 "  -v, --verbose          log every job (debug)\n"
 "  -h, --help             this help\n"
 "\nCaps on clients (a client past one is closed; its dcc compiles locally):\n"
@@ -179,6 +189,7 @@ static void usage(FILE *to, int code)
 "Signals: SIGTERM and SIGINT stop hubd; clients still waiting are told to\n"
 "compile locally.\n"
 "See also: hubctl status, dcc(1), noded(8).\n",
+		NODES_FORGET_S_DEFAULT, WATCHDOG_DEFAULT_S, WATCHDOG_INTERVAL_S,
 		GUARD_MAX_CLIENTS, GUARD_MAX_MESSAGE >> 20, GUARD_MAX_HELD >> 20, GUARD_IDLE_S,
 		PROTO_KEEPALIVE_MS);
 	exit(code);
@@ -224,6 +235,8 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 		{ "max-message", required_argument, NULL, 'M' },
 		{ "max-held", required_argument, NULL, 'H' },
 		{ "client-idle", required_argument, NULL, 'I' },
+		{ "forget-after", required_argument, NULL, 'F' },
+		{ "auto-power-cycle", optional_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -268,6 +281,11 @@ static void parse_options(int argc, char **argv, struct guard_cfg *gc, bool *use
 							      (int)PROTO_MAX_FRAME); break;
 		case 'H': gc->max_held = (size_t)parse_int(optarg, "--max-held", 1 << 20, INT_MAX); break;
 		case 'I': gc->idle_s = parse_int(optarg, "--client-idle", 1, 86400); break;
+		case 'F': nodes_forget_s = (unsigned)parse_int(optarg, "--forget-after", 0, 86400); break;
+		case 'W':
+			watchdog_silent_s = optarg ? (unsigned)parse_int(optarg, "--auto-power-cycle", 1, 86400)
+						   : WATCHDOG_DEFAULT_S;
+			break;
 		default: usage(stderr, 2); break;
 		}
 	}
@@ -343,6 +361,8 @@ static void setup(const struct guard_cfg *gc, bool use_syslog, const char *user,
 	if ((irc = opener_start()) < 0)
 		fatal("cannot start the link opener: %s", strerror(-irc));
 	(void)prove_init(prove_opt_state, prove_opt_canaries);	/* says why if off */
+	if (watchdog_silent_s && (irc = power_start()) < 0)
+		fatal("cannot start the port-power helper: %s", strerror(-irc));
 	privsep_drop_dispatcher();
 	hub.started = now_us();
 	hub.next_job_id = ((uint64_t)time(NULL) << 20) | 1;
@@ -459,6 +479,7 @@ static void pollset_handle(struct pollset *ps, int rc)
 	}
 	uint64_t now = now_us();
 	nodes_relink_due(now);
+	watchdog_tick(now);
 	fo_tick(now);
 	prove_tick();
 }

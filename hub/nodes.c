@@ -23,10 +23,11 @@
 
 struct node nodes[MAX_NODES];
 int nnodes;
+unsigned nodes_forget_s = NODES_FORGET_S_DEFAULT;
 
-static const char *const state_names[NODE_NSTATES] = { "nolink", "linked" };
+static const char *const state_names[NODE_NSTATES] = { "nolink", "linked", "gone", "free" };
 static const char *const event_names[NODE_NEVENTS] = { "opened", "open-failed", "link-dead",
-						       "iface-gone" };
+						       "iface-gone", "removed", "forgotten" };
 
 const char *node_state_name(enum node_state s)
 {
@@ -45,12 +46,21 @@ int node_next(enum node_state s, enum node_event ev)
 		switch (ev) {
 		case NE_OPENED: return NODE_LINKED;
 		case NE_OPEN_FAILED: return NODE_NOLINK;
+		case NE_REMOVED: return NODE_GONE;
 		default: return -1;
 		}
 	case NODE_LINKED:
 		switch (ev) {
 		case NE_LINK_DEAD:
 		case NE_IFACE_GONE: return NODE_NOLINK;
+		case NE_REMOVED: return NODE_GONE;
+		default: return -1;
+		}
+	case NODE_GONE:
+		switch (ev) {
+		case NE_OPENED: return NODE_LINKED;
+		case NE_OPEN_FAILED: return NODE_NOLINK;
+		case NE_FORGOTTEN: return NODE_FREE;
 		default: return -1;
 		}
 	default:
@@ -79,6 +89,11 @@ bool node_up(const struct node *n)
 	return n->link && link_state(n->link) == LINK_UP;
 }
 
+bool node_listed(const struct node *n)
+{
+	return n->state != NODE_FREE;
+}
+
 const char *node_label(const struct node *n)
 {
 	return n->iface;
@@ -87,23 +102,39 @@ const char *node_label(const struct node *n)
 struct node *nodes_find(const char *iface)
 {
 	for (int i = 0; i < nnodes; i++)
-		if (!strcmp(nodes[i].iface, iface))
+		if (nodes[i].state != NODE_FREE && !strcmp(nodes[i].iface, iface))
 			return &nodes[i];
 	return NULL;
 }
 
-void nodes_add(const char *name)
+static bool nodes_free_slot(void)
 {
-	if (nnodes >= MAX_NODES)
-		fatal("too many interfaces (at most %d)", MAX_NODES);
+	for (int i = 0; i < nnodes; i++)
+		if (nodes[i].state == NODE_FREE)
+			return true;
+	return false;
+}
+
+struct node *nodes_add(const char *name)
+{
+	struct node *n;
+	int i;
+
 	if (!*name || strlen(name) >= sizeof nodes[0].iface)
 		fatal("bad interface name '%s'", name);
-	if (nodes_find(name))
-		return;
-	struct node *n = &nodes[nnodes];
-	memset(n, 0, sizeof *n);
-	n->idx = nnodes++;
+	if ((n = nodes_find(name)))
+		return n;
+	for (i = 0; i < nnodes && nodes[i].state != NODE_FREE; i++)
+		;
+	if (i == nnodes && nnodes >= MAX_NODES)
+		fatal("too many interfaces (at most %d)", MAX_NODES);
+	if (i == nnodes)
+		nnodes++;
+	n = &nodes[i];
+	memset(n, 0, sizeof *n);	/* a fresh node: NODE_NOLINK */
+	n->idx = i;
 	snprintf(n->iface, sizeof n->iface, "%s", name);
+	return n;
 }
 
 double nodes_slowest_spmb(void)
@@ -281,9 +312,46 @@ void node_dead(struct node *n, int rc, enum node_event ev)
 
 void nodes_relink_due(uint64_t now)
 {
+	nodes_forget_due(now);
 	for (int i = 0; i < nnodes; i++)
 		if (!nodes[i].link && nodes[i].relink_at && nodes[i].relink_at <= now)
 			node_open(&nodes[i]);
+}
+
+/* ---- removed boards: gone, then forgotten ---- */
+
+void node_removed(struct node *n, uint64_t now)
+{
+	if (n->state == NODE_GONE || n->state == NODE_FREE)
+		return;
+	if (node_up(n))
+		session_down(n, -ENODEV);
+	link_free(n->link);
+	n->link = NULL;
+	n->relink_at = 0;	/* no relink: a re-plug enrolls it again */
+	n->forget_at = now + (uint64_t)nodes_forget_s * 1000000u;
+	n->removals++;
+	node_set_state(n, NODE_GONE, NE_REMOVED);
+	log_info("%s: board %s removed: gone, forgotten in %u s unless it comes back",
+		 n->iface, n->peer[0] ? n->peer : "?", nodes_forget_s);
+}
+
+void nodes_forget_due(uint64_t now)
+{
+	for (int i = 0; i < nnodes; i++) {
+		struct node *n = &nodes[i];
+		if (n->state != NODE_GONE || n->forget_at > now)
+			continue;
+		log_info("%s: board %s forgotten (gone %u s)", n->iface,
+			 n->peer[0] ? n->peer : "?", nodes_forget_s);
+		node_set_state(n, NODE_FREE, NE_FORGOTTEN);
+		free(n->compilers);
+		n->compilers = NULL;
+		n->ncompilers = 0;
+		n->iface[0] = 0;
+	}
+	while (nnodes > 0 && nodes[nnodes - 1].state == NODE_FREE)
+		nnodes--;
 }
 
 void nodes_free_all(void)
@@ -335,11 +403,13 @@ void nodes_on_ifevent(const struct ifw_info *in, void *user)
 			}
 			break;
 		case IFW_GONE:
-			if (n->link)
+			if (n->enrolled)
+				node_removed(n, now_us());
+			else if (n->link)
 				node_dead(n, -ENODEV, NE_IFACE_GONE);
 			break;
 		case IFW_CARRIER_UP:
-			if (!n->link)
+			if (!n->link && n->state != NODE_GONE)
 				node_open(n);
 			break;
 		}
@@ -356,13 +426,16 @@ int nodes_enroll_iface(const char *name)
 		return rc;
 	n = nodes_find(name);
 	if (!n) {
-		if (nnodes >= MAX_NODES)
+		if (nnodes >= MAX_NODES && !nodes_free_slot())
 			return -ENOSPC;
 		if (enroll_wait_udev(name))
 			return -EINPROGRESS;	/* udev renames it first; enroll_retry() comes back */
-		nodes_add(name);
-		n = &nodes[nnodes - 1];
+		n = nodes_add(name);
+		n->enrolled = true;
 		log_info("%s: enrolled board %s (USB %s, %s Mbit/s)", name, u.serial, u.busport, u.speed);
+	} else if (n->state == NODE_GONE) {
+		log_info("%s: board %s plugged back (USB %s): enrolled again", name, u.serial,
+			 u.busport);
 	}
 	/* setting it up and its MTU needs CAP_NET_ADMIN, which only the link
 	 * opener holds: it does it for us */

@@ -13,7 +13,23 @@
  *                               session down), link freed, retry
  *                               in RELINK_MS
  *   LINKED     NE_IFACE_GONE    the same (netlink: interface gone)  NOLINK
+ *   LINKED     NE_REMOVED       an enrolled board's interface was   GONE
+ *                               removed: jobs fail over, link freed,
+ *                               no relink; forgotten at forget_at
+ *   NOLINK     NE_REMOVED       the same, no link to free           GONE
+ *   GONE       NE_OPENED        re-plugged (the same stable name    LINKED
+ *                               enrolled again): the entry and its
+ *                               counters are reused
+ *   GONE       NE_OPEN_FAILED   re-plugged, not openable: relink    NOLINK
+ *   GONE       NE_FORGOTTEN     gone for --forget-after seconds:    FREE
+ *                               the slot leaves the table (status)
  *   anything else               refused and logged (a bug)          same
+ *
+ * Only nodes that enrollment made (USB boards, `enrolled`) are removed; an
+ * interface named on the command line stays NOLINK and is relinked when it
+ * comes back (a veth of the virtual farm). A FREE slot has an empty iface,
+ * no link and is reused by the next nodes_add(); loops over nodes[] see it
+ * as a node that is not up (status leaves it out).
  *
  * The relink timer (relink_at) and a netlink carrier-up (on_ifevent) are
  * what bring an NOLINK node to NE_OPENED/NE_OPEN_FAILED. Session up and down
@@ -44,6 +60,8 @@
 enum node_state {
 	NODE_NOLINK,	/* no link: interface missing or not openable; relink_at set */
 	NODE_LINKED,	/* a link is open; up or not is link_state()'s */
+	NODE_GONE,	/* an enrolled board's interface was removed; shown until forget_at */
+	NODE_FREE,	/* an unused slot (a gone board forgotten) */
 	NODE_NSTATES
 };
 
@@ -52,6 +70,8 @@ enum node_event {
 	NE_OPEN_FAILED,
 	NE_LINK_DEAD,
 	NE_IFACE_GONE,
+	NE_REMOVED,
+	NE_FORGOTTEN,
 	NODE_NEVENTS
 };
 
@@ -61,6 +81,9 @@ struct node {
 	struct link *link;
 	enum node_state state;	/* written by node_set_state() only */
 	uint64_t relink_at;	/* when to retry opening the interface */
+	bool enrolled;		/* made by enrollment (a USB board), not named at start */
+	uint64_t forget_at;	/* NODE_GONE: when the slot is freed */
+	uint64_t removals;	/* times its interface was removed */
 	char peer[LINK_IDENT_MAX];
 	char name[JOB_NODE_NAME_MAX];
 	uint64_t epoch;
@@ -93,13 +116,25 @@ int node_next(enum node_state s, enum node_event ev);
 int node_set_state(struct node *n, enum node_state to, enum node_event ev);
 
 /* Serving: a link whose session is up. */
+/* In the table (what status lists): not a FREE slot. */
+bool node_listed(const struct node *n);
 bool node_up(const struct node *n);
 /* Takes tree jobs: up, with a store (and the memory to track it). */
 bool node_has_store(const struct node *n);
 const char *node_label(const struct node *n);
 
-/* Adds IFACE (fatal on a bad name or too many); an existing one is kept. */
-void nodes_add(const char *iface);
+/* Adds IFACE (fatal on a bad name or too many) in a FREE slot or a new
+ * one, and returns it; an existing one is kept and returned. */
+struct node *nodes_add(const char *iface);
+/* How long a removed board stays in the table as "gone" (hubd
+ * --forget-after; 0: it leaves at once). */
+#define NODES_FORGET_S_DEFAULT 30
+extern unsigned nodes_forget_s;
+/* An enrolled board's interface was removed (NE_REMOVED): its jobs fail
+ * over, its link is freed, it is GONE until NOW + nodes_forget_s. */
+void node_removed(struct node *n, uint64_t now);
+/* GONE nodes whose time is up become FREE (NE_FORGOTTEN). */
+void nodes_forget_due(uint64_t now);
 struct node *nodes_find(const char *iface);
 /* Opens n's link (NE_OPENED), or arms the relink timer (NE_OPEN_FAILED). */
 void node_open(struct node *n);
@@ -117,7 +152,8 @@ void nodes_resync_carrier(void);
  * device is ours, bring it up and give it a node. 1 / 0 not ours / -errno. */
 int nodes_enroll_iface(const char *name);
 void nodes_enroll_found(const char *name, void *user);
-/* The loop's part: poll timeout for relink timers, links processed, relinks due. */
+/* The loop's part: poll timeout for relink timers, links processed, relinks
+ * due (and gone boards forgotten: nodes_forget_due()). */
 void nodes_relink_due(uint64_t now);
 void nodes_free_all(void);
 

@@ -23,7 +23,7 @@ static void status_node(const struct node *n, struct status_node *s, uint64_t no
 
 	snprintf(s->iface, sizeof s->iface, "%s", n->iface);
 	snprintf(s->state, sizeof s->state, "%s",
-		 n->link ? link_state_name(link_state(n->link)) : "nolink");
+		 n->link ? link_state_name(link_state(n->link)) : node_state_name(n->state));
 	snprintf(s->peer, sizeof s->peer, "%s", n->peer);
 	snprintf(s->name, sizeof s->name, "%s", n->name);
 	s->epoch = n->epoch;
@@ -108,14 +108,14 @@ int status_answer(struct buf *out, const struct conn *self)
 	st.jobs_retried = hub.jobs_retried;
 	st.fo = hub.fo;
 	st.tree = hub.tree;
-	st.nnodes = (size_t)nnodes;
 	st.nodes = sn;
 	for (int i = 0; i < nnodes; i++)
-		status_node(&nodes[i], &sn[i], now);
+		if (node_listed(&nodes[i]))	/* a forgotten board's slot is not */
+			status_node(&nodes[i], &sn[st.nnodes++], now);
 	char (*serve)[STATUS_SERVE_MAX] = calloc(STATUS_SERVE_LINES, sizeof *serve);
 	status_serve(&st, serve);
 	rc = proto_encode_status(out, &st);
-	for (int i = 0; i < nnodes; i++)
+	for (size_t i = 0; i < st.nnodes; i++)
 		free(sn[i].compilers);
 	free(serve);
 	return rc < 0 ? rc : 0;

@@ -142,7 +142,7 @@ int main(void)
 		T_CHECK(n.backoff_until == t + S, "after a success it starts again at 1 s");
 	}
 	T_CASE("status_codec") {
-		struct fo_counters c = { 1, 2, 3, 4, 5, 6, 7 }, d;
+		struct fo_counters c = { 1, 2, 3, 4, 5, 6, 7, 13 }, d;
 		struct fo_node_status s = { 8, 9, 10, 11, 12 }, e;
 		struct buf b = BUF_INIT;
 		fo_encode_counters(&b, &c);

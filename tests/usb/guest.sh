@@ -5,9 +5,9 @@
 # checkout's binaries and sources under ROOT.
 # Each MODE (ecm or ncm) runs in turn in this one boot: hubd started, the
 # three boards' gadgets made with that function, the checks, everything
-# taken down again. short leaves out the unplug, power-cycle and refusal
-# checks (they do not depend on the function; check-usb runs them with
-# ECM). The local reference build is made once and compared with every
+# taken down again. short leaves out the unplug, power-cycle, removal and
+# refusal checks (check-usb runs both modes full: the host drivers differ,
+# cdc_ether and cdc_ncm). The local reference build is made once and compared with every
 # farm build. dummy_hcd num=4 gives four UDC/root-hub-port pairs: three boards
 # (each: `usbfarm-gadget up` on its UDC, its gadget interface moved into
 # its own network namespace, noded there) and one spare port for gadgets
@@ -74,9 +74,13 @@ start_udev() {
 	wait_for 10 test -e /run/udev/control || { fail udevd "no /run/udev/control"; return 1; }
 }
 
+# how long hubd keeps a removed board as "gone" (short: check_removed waits for it)
+FORGET_S=20
+# hubd --auto-power-cycle: seconds of silence before it cycles a board's port
+AUTOPC_S=20
 start_hubd() {
 	rm -f "$USBFARM_SOCKET"
-	"$B/bin/hubd" -v --local-slots 1 >"$(L hubd)" 2>&1 &
+	"$B/bin/hubd" -v --local-slots 1 --forget-after "$FORGET_S" --auto-power-cycle="$AUTOPC_S" >"$(L hubd)" 2>&1 &
 	HUBD=$!
 	wait_for 30 test -S "$USBFARM_SOCKET" || { fail hubd "no socket"; return 1; }
 }
@@ -215,7 +219,7 @@ check_build() {
 # trying), back 2 s later; the build must still be running when it goes
 unplug_midway() {
 	local g=/sys/kernel/config/usb_gadget/b2 s=$SECONDS
-	UNPLUG_SESSIONS=$(sessions_of BOARD-2)
+	UNPLUG_UPS=$(ups_of BOARD-2)
 	wait_for 60 eval '[ "$(running_on BOARD-2)" -gt 0 ]' || note "BOARD-2 got no job in 60 s"
 	kill -0 "$1" 2>/dev/null || fail unplug_midway "the build was over before the unplug"
 	echo "" >"$g/UDC"
@@ -227,27 +231,36 @@ unplug_midway() {
 
 check_reenroll() {
 	local after
-	if wait_for 180 node_up BOARD-2; then
-		after=$(sessions_of BOARD-2)
-		[ "$after" -gt "$UNPLUG_SESSIONS" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions $UNPLUG_SESSIONS -> $after"
+	grep -q "board BOARD-2 removed" "$(L hubd)" && ok unplug_node_removed ||
+		fail unplug_node_removed "hubd did not see BOARD-2's interface go"
+	if wait_for 180 eval '[ "$(ups_of BOARD-2)" -gt "$UNPLUG_UPS" ] && node_up BOARD-2'; then
+		after=$(ups_of BOARD-2)
+		[ "$after" -gt "$UNPLUG_UPS" ] && ok unplug_node_reenrolls || fail unplug_node_reenrolls "sessions up $UNPLUG_UPS -> $after"
 	else
 		fail unplug_node_reenrolls "BOARD-2 not up again: $(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
 	fi
 }
 
 sessions_of() { status_json | jq --arg p "$1" '[.nodes[] | select(.peer == $p) | .sessions] | add // 0'; }
+# how many sessions of BOARD hubd has logged as up: unlike its status
+# entry's `sessions`, this counts on when a removed board was forgotten
+# (--forget-after) before it came back
+ups_of() { grep -c ": node $1 up:" "$(L hubd)"; }
+# times hubd enrolled BOARD's interface (again, or afresh once forgotten)
+back_of() { grep -cE "board $1 plugged back|enrolled board $1 " "$(L hubd)"; }
+state_of() { status_json | jq -r --arg p "$1" '[.nodes[] | select(.peer == $p) | .state] | join(",")'; }
 
 # power_cycle LABEL BOARD [VIA]: hubctl power-cycle drops the node, it comes back
 power_cycle() {
 	local label=$1 board=$2 via=${3:-} before out rc
-	before=$(sessions_of "$board")
+	before=$(ups_of "$board")
 	out=$(USBFARM_POWER_VIA=$via "$HUBCTL" power-cycle "$board" 2>&1); rc=$?
 	note "power-cycle $board${via:+ via $via}: exit $rc: $out"
 	[ $rc -eq 0 ] || { fail "$label" "exit $rc: $out"; return; }
-	if wait_for 180 eval '[ "$(sessions_of "$board")" -gt "$before" ] && node_up "$board"'; then
+	if wait_for 180 eval '[ "$(ups_of "$board")" -gt "$before" ] && node_up "$board"'; then
 		ok "$label"
 	else
-		fail "$label" "$board sessions $before -> $(sessions_of "$board"): $(status_json | jq -c --arg p "$board" '.nodes[] | select(.peer == $p) | {iface, state, sessions}')"
+		fail "$label" "$board sessions up $before -> $(ups_of "$board"): $(status_json | jq -c --arg p "$board" '.nodes[] | select(.peer == $p) | {iface, state, sessions}')"
 	fi
 }
 
@@ -283,6 +296,38 @@ rogue() {
 check_rogues() {
 	rogue otherid 0x0525 0xa4a2 "usbfarm node"
 	rogue otherproduct 0x1d6b 0x0104 "Multifunction Composite Gadget"
+}
+
+# BOARD-3 unplugged for good: hubd shows it "gone", then (after
+# --forget-after; the refusals run meanwhile) no more; plugged back, it
+# comes up under the same stable name as a fresh entry
+check_removed() {
+	local g=/sys/kernel/config/usb_gadget/b3 ifn s n
+	ifn=$(host_if BOARD-3)
+	echo "" >"$g/UDC"
+	s=$SECONDS
+	if wait_for 60 eval '[ "$(state_of BOARD-3)" = gone ]'; then
+		ok removed_shown_gone
+	else
+		fail removed_shown_gone "BOARD-3: $(state_of BOARD-3)"
+	fi
+	check_rogues
+	if wait_for $((FORGET_S + 60)) eval '[ -z "$(state_of BOARD-3)" ]'; then
+		n=$(status_json | jq '.nodes | length')
+		note "BOARD-3 left hubctl status $((SECONDS - s)) s after its unplug (--forget-after $FORGET_S); $n nodes listed"
+		[ $((SECONDS - s)) -ge "$FORGET_S" ] && [ "$n" -eq $((N - 1)) ] && ok removed_leaves_status ||
+			fail removed_leaves_status "left after $((SECONDS - s)) s, $n nodes listed"
+	else
+		fail removed_leaves_status "BOARD-3 still listed: $(state_of BOARD-3)"
+	fi
+	echo "dummy_udc.2" >"$g/UDC"
+	if wait_for 180 node_up BOARD-3; then
+		[ "$(host_if BOARD-3)" = "$ifn" ] && [ "$(sessions_of BOARD-3)" -eq 1 ] &&
+			[ "$(status_json | jq '.nodes | length')" -eq "$N" ] && ok removed_replug_clean ||
+			fail removed_replug_clean "iface $ifn -> $(host_if BOARD-3), sessions $(sessions_of BOARD-3), $(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
+	else
+		fail removed_replug_clean "BOARD-3 not up again: $(status_json | jq -c '[.nodes[] | {iface, state, peer}]')"
+	fi
 }
 
 # lb MODE OUT: one linkbench bulk run between hub (role a) and board 1 (role b)
@@ -359,6 +404,47 @@ boards_down() {
 	udevadm settle -t 30 2>/dev/null
 }
 
+# hubd's own power-cycle: BOARD-2's noded frozen (SIGSTOP by PID), its link
+# stays up (carrier, interface) but silent; after AUTOPC_S hubd cycles its
+# port (the port-power helper, the sysfs path on dummy_hcd): the port's
+# device goes (hubd sees the interface removed) and comes back (enrolled
+# again). noded is still frozen (dummy_hcd's port power does not reset the
+# gadget side as a real board's reboot would), so the silence goes on:
+# hubd holds back (once per port per 10 min); noded thawed, the node is up
+# again.
+check_autopc() {
+	local p ups rem cyc0 back s t why
+	p=$NODED_2
+	ups=$(ups_of BOARD-2)
+	rem=$(grep -c "board BOARD-2 removed" "$(L hubd)")
+	cyc0=$(status_json | jq '.failover.power_cycles')
+	back=$(back_of BOARD-2)
+	kill -STOP "$p"
+	s=$SECONDS
+	if wait_for $((AUTOPC_S + 90)) grep -q "auto power-cycle of USB .* done" "$(L hubd)"; then
+		t=$((SECONDS - s))
+		note "BOARD-2 frozen: hubd power-cycled its port after $t s: $(grep -m1 'silent for' "$(L hubd)" | sed 's/.*usbfarm: //')"
+		[ "$t" -ge "$AUTOPC_S" ] && [ "$(status_json | jq '.failover.power_cycles')" -eq $((cyc0 + 1)) ] &&
+			ok autopc_cycles_silent_board ||
+			fail autopc_cycles_silent_board "after $t s, power_cycles $cyc0 -> $(status_json | jq '.failover.power_cycles')"
+	else
+		why=$(grep -E "auto power-cycle|power-cycle" "$(L hubd)" | tail -n 2 | tr '\n' ';')
+		fail autopc_cycles_silent_board "no power-cycle by hubd: $why"
+	fi
+	wait_for 60 eval '[ "$(grep -c "board BOARD-2 removed" "$(L hubd)")" -gt "$rem" ]' &&
+		wait_for 120 eval '[ "$(back_of BOARD-2)" -gt "$back" ]' && ok autopc_port_dropped_and_back ||
+		fail autopc_port_dropped_and_back "removed $rem -> $(grep -c "board BOARD-2 removed" "$(L hubd)"), enrolled again $back -> $(back_of BOARD-2), state $(state_of BOARD-2)"
+	if wait_for $((AUTOPC_S + 60)) grep -q "BOARD-2 silent for .* held back" "$(L hubd)"; then
+		[ "$(status_json | jq '.failover.power_cycles')" -eq $((cyc0 + 1)) ] && ok autopc_once_per_port ||
+			fail autopc_once_per_port "power_cycles $cyc0 -> $(status_json | jq '.failover.power_cycles')"
+	else
+		fail autopc_once_per_port "no held-back line: $(grep 'power-cycle' "$(L hubd)" | tail -n 2 | tr '\n' ';')"
+	fi
+	kill -CONT "$p"
+	wait_for 120 eval '[ "$(ups_of BOARD-2)" -gt "$ups" ] && node_up BOARD-2' && ok autopc_node_reenrolls ||
+		fail autopc_node_reenrolls "sessions up $ups -> $(ups_of BOARD-2), state $(state_of BOARD-2)"
+}
+
 # one mode: hubd, the three boards with this function, the checks
 run_mode() {
 	MODE=${1%%:*} DEPTH=${1#*:}
@@ -373,7 +459,8 @@ run_mode() {
 	check_build
 	if [ "$DEPTH" = full ]; then
 		check_power
-		check_rogues
+		check_removed	# the refusals run while hubd forgets BOARD-3
+		check_autopc
 	fi
 	check_bench
 }
