@@ -279,9 +279,17 @@ static int udev_busy(const char *ifname)
 	if (snprintf(path, sizeof path, "%s/class/net/%s", sysroot(NULL), ifname) >= (int)sizeof path ||
 	    !attr(path, "ifindex", idx, sizeof idx))
 		return -ENODEV;
-	if (snprintf(path, sizeof path, "%s/data/n%s", udevrun(), idx) >= (int)sizeof path)
+	char db[PATH_MAX], again[16];
+	if (snprintf(db, sizeof db, "%s/data/n%s", udevrun(), idx) >= (int)sizeof db)
 		return 0;
-	return access(path, F_OK) < 0 ? 1 : 0;
+	if (access(db, F_OK) < 0)
+		return 1;
+	/* udev may have renamed the interface and written its entry between
+	 * the ifindex read and the entry's check: the name must still be that
+	 * interface, else it is gone (the renamed one comes as a new name). */
+	if (!attr(path, "ifindex", again, sizeof again) || strcmp(again, idx) != 0)
+		return -ENODEV;
+	return 0;
 }
 
 bool enroll_wait_udev(const char *ifname)
