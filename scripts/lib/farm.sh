@@ -15,7 +15,8 @@
 #   farm_start_usbfarm PREFIX NODES SLOTS SOCK LOGDIR   noded per node, hubd on the hub
 #                                          (FARM_STORE_DIR set: node i's store is
 #                                          FARM_STORE_DIR/i; FARM_HUB_CGROUP set:
-#                                          hubd runs in that cpuacct cgroup)
+#                                          hubd runs in that cpuacct cgroup;
+#                                          FARM_HUBD_ARGS: more hubd options)
 #   farm_cg_make NAME / farm_cg_cpu NAME / farm_cg_kill NAME / farm_cg_rm NAME
 #                                          a cpuacct cgroup for hub-side CPU
 #   farm_cg_run NAME CMD...                CMD inside it
@@ -88,7 +89,9 @@ farm_start_usbfarm() {
 	done
 	rm -f "$sock"
 	: >"$logdir/hubd.log"
-	FARM_BG_CG=${FARM_HUB_CGROUP:-} farm_bg "$prefix" hub "$logdir/hubd.log" "$BIN/hubd" --socket "$sock" "${ifaces[@]}"
+	# shellcheck disable=SC2086
+	FARM_BG_CG=${FARM_HUB_CGROUP:-} farm_bg "$prefix" hub "$logdir/hubd.log" "$BIN/hubd" --socket "$sock" \
+		${FARM_HUBD_ARGS:-} "${ifaces[@]}"
 	FARM_PIDS+=("$FARM_BG_PID")
 	FARM_HUBD_PID=$FARM_BG_PID
 }

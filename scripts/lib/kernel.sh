@@ -19,6 +19,14 @@ kernel_prepare() {
 	make -s -C "$KDIR" tinyconfig >/dev/null
 }
 
+# kernel_clean: `make clean`, and the next build re-runs syncconfig (which
+# rebuilds the kconfig host objects `make clean` removed): it re-runs by
+# itself only when CC changed since the last build, so without this two
+# builds in a row with the same CC end with different sets of objects.
+kernel_clean() {
+	make -s -C "$KDIR" clean && touch "$KDIR/.config"
+}
+
 # kernel_objsums: "sha256  ./path.o" of every object in the tree, sorted.
 kernel_objsums() {
 	(cd "$KDIR" && find . -name '*.o' -type f -print0 | sort -z | xargs -0 sha256sum)
