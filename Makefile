@@ -188,7 +188,7 @@ check-layers:
 check-sizes:
 	$(Q)scripts/check-sizes
 
-bench: bench-link bench-dcc bench-sandbox bench-scan
+bench: bench-link bench-dcc bench-sandbox bench-scan bench-store
 bench-link: all
 	$(Q)scripts/bench-link
 bench-dcc: all
