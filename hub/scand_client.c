@@ -3,6 +3,7 @@
  * start it when none answers, one request at a time with deadlines.
  */
 #include "scand.h"
+#include "proto.h"
 #include "../lib/clock.h"
 #include "sha256.h"
 #include "../lib/spawn.h"
@@ -19,25 +20,16 @@
 /* One connect: 0 and *fd, or -errno. The server must be our uid. */
 static int try_connect(const char *path, int *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { SCAND_IO_MS / 1000, (SCAND_IO_MS % 1000) * 1000 };
 	struct ucred cr;
 	socklen_t l = sizeof cr;
-	int fd, rc = 0;
+	int fd, rc = proto_connect(path, &fd);	/* hubd's socket's connect, bounded */
 
-	if (strlen(path) >= sizeof sa.sun_path)
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	if (rc < 0)
+		return rc;
+	rc = proto_set_deadlines(fd, SCAND_IO_MS, SCAND_IO_MS);
+	if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
 		rc = -errno;
-	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
-		rc = -errno;
-	else if (cr.uid != getuid())
+	else if (rc == 0 && cr.uid != getuid())
 		rc = -EPERM;
 	if (rc < 0) {
 		close(fd);
