@@ -4,6 +4,7 @@
  * SHA-256) threaded on one LRU list, most recently used at the head.
  */
 #include "holdings.h"
+#include "../lib/lru.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,21 +14,27 @@ struct hold {
 	uint8_t hash[32];
 	uint64_t size;
 	struct hold *next;		/* bucket chain */
-	struct hold *newer, *older;	/* LRU list */
+	struct lru_node lru;		/* on holdings.lru */
 };
 
 struct holdings {
 	struct hold **bucket;
 	size_t nbucket;		/* a power of two, or 0 */
-	struct hold *newest, *oldest;
+	struct lru_list lru;	/* every entry; newest: most recently used */
 	struct holdings_stats st;
 };
 
-static size_t slot(const struct holdings *h, const uint8_t hash[32])
+/* The bucket of hash among n (a power of two). */
+static size_t slot_of(size_t n, const uint8_t hash[32])
 {
 	uint64_t k;
 	memcpy(&k, hash, sizeof k);
-	return (size_t)(k & (h->nbucket - 1));
+	return (size_t)(k & (n - 1));
+}
+
+static size_t slot(const struct holdings *h, const uint8_t hash[32])
+{
+	return slot_of(h->nbucket, hash);
 }
 
 static struct hold **find(struct holdings *h, const uint8_t hash[32])
@@ -42,28 +49,9 @@ static struct hold **find(struct holdings *h, const uint8_t hash[32])
 	return NULL;
 }
 
-static void lru_unlink(struct holdings *h, struct hold *e)
+static struct hold *oldest(const struct holdings *h)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		h->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		h->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void lru_push(struct holdings *h, struct hold *e)
-{
-	e->older = h->newest;
-	e->newer = NULL;
-	if (h->newest)
-		h->newest->newer = e;
-	h->newest = e;
-	if (!h->oldest)
-		h->oldest = e;
+	return h->lru.oldest ? LRU_ENTRY(h->lru.oldest, struct hold, lru) : NULL;
 }
 
 /* Unlinks and frees the entry *p points to. */
@@ -72,7 +60,7 @@ static void drop(struct holdings *h, struct hold **p)
 	struct hold *e = *p;
 
 	*p = e->next;
-	lru_unlink(h, e);
+	lru_remove(&h->lru, &e->lru);
 	h->st.blobs--;
 	h->st.bytes -= e->size;
 	free(e);
@@ -80,16 +68,16 @@ static void drop(struct holdings *h, struct hold **p)
 
 static void evict_to(struct holdings *h, uint64_t bytes, size_t blobs)
 {
-	while (h->oldest && (h->st.bytes > bytes || h->st.blobs > blobs)) {
-		drop(h, find(h, h->oldest->hash));
+	while (oldest(h) && (h->st.bytes > bytes || h->st.blobs > blobs)) {
+		drop(h, find(h, oldest(h)->hash));
 		h->st.evicted++;
 	}
 }
 
 static void clear(struct holdings *h)
 {
-	while (h->oldest)
-		drop(h, find(h, h->oldest->hash));
+	while (oldest(h))
+		drop(h, find(h, oldest(h)->hash));
 }
 
 struct holdings *holdings_new(void)
@@ -126,8 +114,7 @@ bool holdings_has(struct holdings *h, const uint8_t hash[32])
 
 	if (!p)
 		return false;
-	lru_unlink(h, *p);
-	lru_push(h, *p);
+	lru_touch(&h->lru, &(*p)->lru);
 	return true;
 }
 
@@ -141,11 +128,9 @@ static int grow(struct holdings *h)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->nbucket; i++)
 		for (struct hold *e = h->bucket[i], *next; e; e = next) {
-			uint64_t k;
 			next = e->next;
-			memcpy(&k, e->hash, sizeof k);
-			e->next = nb[k & (n - 1)];
-			nb[k & (n - 1)] = e;
+			e->next = nb[slot_of(n, e->hash)];
+			nb[slot_of(n, e->hash)] = e;
 		}
 	free(h->bucket);
 	h->bucket = nb;
@@ -170,7 +155,7 @@ int holdings_add(struct holdings *h, const uint8_t hash[32], uint64_t size)
 	e->size = size;
 	e->next = h->bucket[slot(h, hash)];
 	h->bucket[slot(h, hash)] = e;
-	lru_push(h, e);
+	lru_push_newest(&h->lru, &e->lru);
 	h->st.blobs++;
 	h->st.bytes += size;
 	evict_to(h, h->st.cap, HOLDINGS_MAX_ENTRIES);

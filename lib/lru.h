@@ -1,7 +1,7 @@
 /*
  * lru.h — an intrusive doubly linked list kept in recency order: the hub's
- * file table (hub/filetab.c) and the board's store (node/store.c) thread
- * their entries on one. Each entry embeds a struct lru_node; LRU_ENTRY
+ * file table (hub/filetab.c), hubd's holdings of each board (hub/holdings.c)
+ * and the board's store (node/store.c) thread their entries on one. Each entry embeds a struct lru_node; LRU_ENTRY
  * gets the entry back from its node.
  *
  * Invariants: newest has no newer, oldest no older; following older from
