@@ -47,7 +47,7 @@ FARM_PIDS=()
 # `ip netns exec` mounts its own /sys, without the cgroup hierarchies).
 farm_bg() {
 	local prefix=$1 ns=$2 log=$3 cg=(); shift 3
-	[ -n "${FARM_BG_CG:-}" ] && cg=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$(farm_cg_path "$FARM_BG_CG")")
+	[ -n "${FARM_BG_CG:-}" ] && cg=(farm_cg_run "$FARM_BG_CG")
 	"${cg[@]}" "$SIMFARM" exec --prefix "$prefix" "$ns" "$@" >>"$log" 2>&1 &
 	FARM_BG_PID=$!
 }
