@@ -469,12 +469,13 @@ static void finish(void)
 	P->phase = PR_IDLE;
 	hub.need_sched = true;
 	(void)pairs_format(e, line, sizeof line);
-	log_info("pair %.8s/%.8s proven on %s in %.1f s (local %.1f s, %zu canary jobs): %s",
-		 P->hubc.fingerprint, P->board.fingerprint, P->board_node,
-		 (double)(now_us() - P->t0) / 1e6, (double)(P->t_local - P->t0) / 1e6, P->nt, line);
+	/* saved before it is logged: a "proven" line means the file has it */
 	fmt(p, sizeof p, "%s/pairs", P->state);
 	if ((rc = pairs_save(&hub.pairs, p)) < 0)
 		log_warn("%s: %s: proofs kept until hubd stops only", p, strerror(-rc));
+	log_info("pair %.8s/%.8s proven on %s in %.1f s (local %.1f s, %zu canary jobs): %s",
+		 P->hubc.fingerprint, P->board.fingerprint, P->board_node,
+		 (double)(now_us() - P->t0) / 1e6, (double)(P->t_local - P->t0) / 1e6, P->nt, line);
 }
 
 /* The board's object of t, with the hub's ident, against the local one. */
