@@ -7,6 +7,7 @@
 #include "nodes.h"
 
 #include "../lib/clock.h"
+#include "../lib/log.h"
 #include "../lib/lz.h"
 #include "../lib/sha256.h"
 #include "../lib/toolchain.h"
@@ -31,6 +32,8 @@ static struct {
 	uint64_t store_id;
 	uint32_t verified, refused;
 } boards[MAX_NODES];
+
+static int board_of(const struct node *n);
 
 static int fail(struct tc_pack *p, int err, const char *what)
 {
@@ -238,10 +241,17 @@ const struct tc_pack *toolchain_pack(const struct compiler_id *id)
 	if (npacks == TC_MAX_PACKS)
 		return NULL;
 	struct tc_pack *p = &packs[npacks++];
-	if (toolchain_pack_build(id, p) == 0)
+	char d[120];
+	compiler_describe(id, d, sizeof d);
+	if (toolchain_pack_build(id, p) == 0) {
 		tc_counters.packs++;
-	else
+		log_info("toolchain of %s (%s): %zu files, %llu bytes (%llu LZO), packed in %llu ms",
+			 id->path, d, p->files, (unsigned long long)p->bytes,
+			 (unsigned long long)p->lz_bytes, (unsigned long long)(p->build_us / 1000));
+	} else {
 		toolchain_pack_free(p);	/* the why stays */
+		log_info("toolchain of %s (%s) does not travel: %s", id->path, d, p->why);
+	}
 	return p;
 }
 
@@ -275,7 +285,11 @@ const struct tc_pack *toolchain_for(const struct node *n, const struct compiler_
 	if (!node_has_store(n) || !toolchain_board_arch_ok(n) || !id->path[0])
 		return NULL;
 	p = toolchain_pack(id);
-	return p && p->ok ? p : NULL;
+	if (!p || !p->ok)
+		return NULL;
+	/* a board that refused this pack gets it no more (for this store) */
+	int b = board_of(n), pi = (int)(p - packs);
+	return b >= 0 && (boards[b].refused & (1u << pi)) ? NULL : p;
 }
 
 int toolchain_add_inputs(const struct tc_pack *p, struct job_tree *t, struct job_input **in)
@@ -314,11 +328,11 @@ static int board_of(const struct node *n)
 
 void toolchain_sent(const struct node *n, const struct tc_pack *p, size_t k, uint64_t bytes)
 {
-	(void)n;
-	(void)p;
 	tc_counters.travel_jobs++;
 	if (!k)
 		return;
+	log_info("%s: the hub's %s travels: %zu blobs, %llu bytes", node_label(n), p->path, k,
+		 (unsigned long long)bytes);
 	tc_counters.sent++;
 	tc_counters.blobs += k;
 	tc_counters.bytes += bytes;
@@ -334,9 +348,11 @@ void toolchain_result(const struct node *n, const struct compiler_id *id, int fa
 	if (farm_error == 0 && !(boards[b].verified & (1u << pi))) {
 		boards[b].verified |= 1u << pi;
 		tc_counters.verified++;
+		log_info("%s runs the hub's %s from its store", node_label(n), id->path);
 	} else if (farm_error == -EPERM && why && strstr(why, "toolchain")) {
 		boards[b].refused |= 1u << pi;
 		tc_counters.refused++;
+		log_warn("%s refused the hub's %s: %s", node_label(n), id->path, why);
 	}
 }
 
@@ -374,6 +390,20 @@ const struct tc_pack *toolchain_board_pack(const struct node *n, size_t i, bool 
 			return &packs[k];
 		}
 	return NULL;
+}
+
+bool toolchain_verdict(const struct node *n, const struct compiler_id *id, char *v, size_t len)
+{
+	int pi = pack_index(id), b = board_of(n);
+
+	if (pi < 0 || b < 0 || !board_serves(n, &packs[pi]))
+		return false;
+	snprintf(v, len, "serves it with the hub's own toolchain (%zu files, %llu bytes, %llu on "
+		 "the link; %s)", packs[pi].files, (unsigned long long)packs[pi].bytes,
+		 (unsigned long long)packs[pi].lz_bytes,
+		 boards[b].verified & (1u << pi) ? "verified on it"
+		 : boards[b].refused & (1u << pi) ? "it refused it" : "not used on it yet");
+	return true;
 }
 
 void toolchain_free_all(void)

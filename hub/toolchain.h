@@ -71,8 +71,9 @@ struct node;
 /* Whether n runs the hub's binaries (its compilers' triples, above). */
 bool toolchain_board_arch_ok(const struct node *n);
 /* The pack a tree job of id carries to n: n has a store and the hub's
- * architecture and the pack is ok; the caller knows that n offers no
- * compiler of id. NULL: the job does not travel to n. */
+ * architecture, the pack is ok and n has not refused it (while its store
+ * lasts); the caller knows that n offers no compiler of id. NULL: the job
+ * does not travel to n. */
 const struct tc_pack *toolchain_for(const struct node *n, const struct compiler_id *id);
 
 /* The JOB's tree t (a copy of the job's: t->in the job's nin inputs) with
@@ -92,6 +93,12 @@ void toolchain_result(const struct node *n, const struct compiler_id *id, int fa
  * i-th of them (i < that count) and whether n verified it. */
 size_t toolchain_board_packs(const struct node *n, uint64_t *bytes);
 const struct tc_pack *toolchain_board_pack(const struct node *n, size_t i, bool *verified);
+
+/* hubctl status's verdict for n and id when the hub's toolchain of id
+ * travels to n: "serves it with the hub's own toolchain (N files, B bytes,
+ * Z on the link; verified on it | not used yet | refused: ...)"; false
+ * (v untouched) when it does not. */
+bool toolchain_verdict(const struct node *n, const struct compiler_id *id, char *v, size_t len);
 
 /* Every pack freed (hubd's exit). */
 void toolchain_free_all(void);
