@@ -34,6 +34,7 @@ static struct {
 } boards[MAX_NODES];
 
 static int board_of(const struct node *n);
+static bool board_serves(const struct node *n, const struct tc_pack *p);
 
 static int fail(struct tc_pack *p, int err, const char *what)
 {
@@ -343,8 +344,8 @@ void toolchain_result(const struct node *n, const struct compiler_id *id, int fa
 {
 	int pi = pack_index(id), b = board_of(n);
 
-	if (pi < 0 || b < 0)
-		return;
+	if (pi < 0 || b < 0 || !board_serves(n, &packs[pi]))
+		return;	/* (a copy on a board with a compiler of its own) */
 	if (farm_error == 0 && !(boards[b].verified & (1u << pi))) {
 		boards[b].verified |= 1u << pi;
 		tc_counters.verified++;
