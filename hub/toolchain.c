@@ -13,6 +13,9 @@
 #include "../lib/toolchain.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +26,17 @@
 
 struct tc_counters tc_counters;
 
+/* The packs: each built in a thread of its own, started at the first
+ * ask, so hubd's poll loop never waits for one (its clients' deadlines,
+ * hub/client.h HUB_SILENT_MS, are a few seconds). keys[i] is what the
+ * main thread looks packs[i] up by; packs[i] is the builder's until
+ * state[i] is READY (release/acquire), then read-only. */
+enum { TC_BUILDING = 1, TC_READY = 2 };
 static struct tc_pack packs[TC_MAX_PACKS];
+static struct compiler_id keys[TC_MAX_PACKS];
+static _Atomic int state[TC_MAX_PACKS];
+static pthread_t threads[TC_MAX_PACKS];
+static bool seen[TC_MAX_PACKS];	/* READY observed (logged, counted) */
 static size_t npacks;
 
 /* What each board did with the packs (bit i: packs[i]), for the store
@@ -234,26 +247,72 @@ void toolchain_pack_free(struct tc_pack *p)
 	p->ok = false;
 }
 
-const struct tc_pack *toolchain_pack(const struct compiler_id *id)
+static void *build_thread(void *arg)
 {
-	for (size_t i = 0; i < npacks; i++)
-		if (!strcmp(packs[i].path, id->path) && compiler_match(&packs[i].id, id))
-			return &packs[i];
-	if (npacks == TC_MAX_PACKS)
-		return NULL;
-	struct tc_pack *p = &packs[npacks++];
+	size_t i = (size_t)(uintptr_t)arg;
+
+	if (toolchain_pack_build(&keys[i], &packs[i]))
+		toolchain_pack_free(&packs[i]);	/* the why stays */
+	atomic_store_explicit(&state[i], TC_READY, memory_order_release);
+	return NULL;
+}
+
+/* Starts packs[i]'s build, every signal blocked in its thread (they are
+ * the poll loop's). 0 or -errno. */
+static int start_build(size_t i)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	atomic_store(&state[i], TC_BUILDING);
+	rc = -pthread_create(&threads[i], NULL, build_thread, (void *)(uintptr_t)i);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* The first look at a finished pack: logged, counted. */
+static void first_seen(size_t i)
+{
+	struct tc_pack *p = &packs[i];
 	char d[120];
-	compiler_describe(id, d, sizeof d);
-	if (toolchain_pack_build(id, p) == 0) {
+
+	seen[i] = true;
+	compiler_describe(&keys[i], d, sizeof d);
+	if (p->ok) {
 		tc_counters.packs++;
 		log_info("toolchain of %s (%s): %zu files, %llu bytes (%llu LZO), packed in %llu ms",
-			 id->path, d, p->files, (unsigned long long)p->bytes,
+			 keys[i].path, d, p->files, (unsigned long long)p->bytes,
 			 (unsigned long long)p->lz_bytes, (unsigned long long)(p->build_us / 1000));
 	} else {
-		toolchain_pack_free(p);	/* the why stays */
-		log_info("toolchain of %s (%s) does not travel: %s", id->path, d, p->why);
+		log_info("toolchain of %s (%s) does not travel: %s", keys[i].path, d, p->why);
 	}
-	return p;
+}
+
+const struct tc_pack *toolchain_pack(const struct compiler_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < npacks; i++)
+		if (!strcmp(keys[i].path, id->path) && compiler_match(&keys[i], id))
+			break;
+	if (i == npacks) {
+		if (npacks == TC_MAX_PACKS)
+			return NULL;
+		keys[npacks] = *id;
+		if (start_build(npacks)) {
+			log_warn("toolchain of %s: no thread to pack it", id->path);
+			return NULL;	/* asked again next time */
+		}
+		npacks++;
+		return NULL;
+	}
+	if (atomic_load_explicit(&state[i], memory_order_acquire) != TC_READY)
+		return NULL;
+	if (!seen[i])
+		first_seen(i);
+	return &packs[i];
 }
 
 /* The hub's machine ("x86_64"), once. */
@@ -307,10 +366,12 @@ int toolchain_add_inputs(const struct tc_pack *p, struct job_tree *t, struct job
 	return 0;
 }
 
+/* A ready pack's index (ok, seen by the main thread), or -1. */
 static int pack_index(const struct compiler_id *id)
 {
 	for (size_t i = 0; i < npacks; i++)
-		if (packs[i].ok && !strcmp(packs[i].path, id->path) && compiler_match(&packs[i].id, id))
+		if (seen[i] && packs[i].ok && !strcmp(packs[i].path, id->path) &&
+		    compiler_match(&packs[i].id, id))
 			return (int)i;
 	return -1;
 }
@@ -360,7 +421,7 @@ void toolchain_result(const struct node *n, const struct compiler_id *id, int fa
 /* Whether n would get pack p: ok, n's arch, none of n's own. */
 static bool board_serves(const struct node *n, const struct tc_pack *p)
 {
-	if (!p->ok || !node_has_store(n) || !toolchain_board_arch_ok(n))
+	if (!seen[p - packs] || !p->ok || !node_has_store(n) || !toolchain_board_arch_ok(n))
 		return false;
 	for (size_t i = 0; i < n->ncompilers; i++)
 		if (compiler_match(&n->compilers[i], &p->id))
@@ -409,7 +470,10 @@ bool toolchain_verdict(const struct node *n, const struct compiler_id *id, char 
 
 void toolchain_free_all(void)
 {
-	for (size_t i = 0; i < npacks; i++)
+	for (size_t i = 0; i < npacks; i++) {
+		pthread_join(threads[i], NULL);	/* a build under way ends first */
 		toolchain_pack_free(&packs[i]);
+		seen[i] = false;
+	}
 	npacks = 0;
 }

@@ -8,8 +8,8 @@
  * every symlink hop, cc1 or cc1plus, as, objcopy, the shared libraries
  * they load, the dynamic loader, ld.so.cache, the C.UTF-8 locale): each
  * file by SHA-256, size and mode at its hub path, each symlink by its
- * text. Built once per (compiler path, identity) at the first job that
- * asks, and kept (also a failure, with why); the files are read whole
+ * text. Built once per (compiler path, identity), in a thread, from the
+ * first job that asks, and kept (also a failure, with why); the files are read whole
  * into memory, so a JOB carries them from there. The trust rule: only a
  * compiler whose every file and link is root's and no file writable by
  * group or others travels (hubd reads system compilers as its own user).
@@ -63,8 +63,10 @@ extern struct tc_counters tc_counters;
 int toolchain_pack_build(const struct compiler_id *id, struct tc_pack *p);
 void toolchain_pack_free(struct tc_pack *p);
 
-/* The cached pack of id (id->path), built at the first ask; NULL when
- * the table is full. Check ->ok. */
+/* The cached pack of id (id->path), or NULL while it is being built (in
+ * a thread of its own, started at the first ask: the poll loop never
+ * waits for a pack; jobs asked meanwhile do not travel) or when the table
+ * is full. Check ->ok. */
 const struct tc_pack *toolchain_pack(const struct compiler_id *id);
 
 struct node;

@@ -93,26 +93,46 @@ same_as_ref() {
 travelled() { grep -c "the hub's .* travels" "$FARM_TMP/hubd.log"; }
 ms() { date +%s%3N; }
 
-# ---- the first job alone (the pack built, sent, checked), the second
-# (on the other board: sent, checked), the third (warm)
+# ---- the first job: hubd starts packing gcc in a thread and the job,
+# which no board can take yet, is compiled locally; the next ones alone
+# until one travels (sent, checked), one on the other board, one warm
 rm -rf "$S/out"; mkdir -p "$S/out"; chown "$FARM_USER:" "$S/out"
+one c1.c "$FARM_TMP/first.log"
+cmp -s "$S/out/c1.o" "$FARM_TMP/ref/c1.o" && ! grep -q 'compiled on' "$FARM_TMP/first.log" &&
+	ok tree_travel_first_job_local_while_packing ||
+	fail tree_travel_first_job_local_while_packing "$(tail -n 2 "$FARM_TMP/first.log")"
 b0=$(tree blob_bytes)
-t0=$(ms); one c1.c "$FARM_TMP/first.log"; t1=$(ms)
+for try in $(seq 1 60); do
+	: >"$FARM_TMP/try.log"
+	t0=$(ms); one c1.c "$FARM_TMP/try.log"; t1=$(ms)
+	grep -q 'compiled on' "$FARM_TMP/try.log" && break
+done
+cat "$FARM_TMP/try.log" >>"$FARM_TMP/first.log"
 b1=$(tree blob_bytes)
 one c2.c "$FARM_TMP/first.log"; t2=$(ms)
 one c3.c "$FARM_TMP/first.log"; t3=$(ms)
 on=$(grep -c 'compiled on' "$FARM_TMP/first.log")
 if [ "$on" -eq 3 ] && cmp -s "$S/out/c1.o" "$FARM_TMP/ref/c1.o" && [ $((b1 - b0)) -gt $((20 << 20)) ]; then
-	ok "tree_travel_first_job ($((b1 - b0)) bytes; $((t1 - t0)), $((t2 - t1)), then $((t3 - t2)) ms)"
+	ok "tree_travel_first_job ($((try - 1)) local while packing; $((b1 - b0)) bytes; $((t1 - t0)), $((t2 - t1)), then $((t3 - t2)) ms)"
 else
-	fail tree_travel_first_job "$on on boards, $((b1 - b0)) bytes: $(tail -n 3 "$FARM_TMP/first.log"; grep -i toolchain "$FARM_TMP/hubd.log" | tail -3)"
+	fail tree_travel_first_job "$on on boards after $try tries, $((b1 - b0)) bytes: $(tail -n 3 "$FARM_TMP/first.log"; grep -i toolchain "$FARM_TMP/hubd.log" | tail -3)"
 fi
 pack=$(grep -m1 'toolchain of /usr/bin/gcc' "$FARM_TMP/hubd.log")
 echo "# $pack"
 echo "BENCH tree_travel_pack_gcc $(echo "$pack" | sed -n 's/.*: \([0-9]*\) files, \([0-9]*\) bytes (\([0-9]*\) LZO).*/\1 files \2 bytes \3 lzo_bytes/p')"
-echo "BENCH tree_travel_first_job_ms $((t1 - t0)) (pack built, sent, checked)"
+echo "BENCH tree_travel_first_job_ms $((t1 - t0)) (the pack sent, checked)"
 echo "BENCH tree_travel_second_board_first_job_ms $((t2 - t1)) (sent, checked)"
 echo "BENCH tree_travel_warm_job_ms $((t3 - t2))"
+
+# g++'s pack, the same way: its first job local while it is packed
+: >"$FARM_TMP/gxx.log"
+for try in $(seq 1 60); do
+	one k.cc "$FARM_TMP/gxx.log"
+	grep -q 'compiled on' "$FARM_TMP/gxx.log" && break
+done
+cmp -s "$S/out/k.o" "$FARM_TMP/ref/k.o" && grep -q 'compiled on' "$FARM_TMP/gxx.log" &&
+	ok "tree_travel_gxx_travels (after $((try - 1)) local)" ||
+	fail tree_travel_gxx_travels "$(tail -n 2 "$FARM_TMP/gxx.log")"
 
 # ---- the cold build: every job on a board, identical
 j0=$(tree jobs)
