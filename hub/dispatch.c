@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "prove.h"
 #include "reasons.h"
+#include "toolchain.h"
 #include "verify.h"
 
 #include "../lib/clock.h"
@@ -52,12 +53,15 @@ const struct compiler_id *node_compiler(const struct node *n, const struct job *
 	return u;
 }
 
-/* Whether n serves j: a compiler for it, not quarantined for the job's
- * compiler by a verification mismatch (hub/verify.c). */
+/* Whether n serves j: a compiler for it (or, for a tree job, the hub's
+ * travelling to it: toolchain.h), not quarantined for the job's compiler
+ * by a verification mismatch (hub/verify.c). */
 static bool node_serves(const struct node *n, const struct job *j, bool store)
 {
 	const struct pair_entry *pe;
-	return (!store || node_has_store(n)) && node_compiler(n, j, &pe) != NULL &&
+	bool own = node_compiler(n, j, &pe) != NULL;
+	return (!store || node_has_store(n)) &&
+	       (own || (store && j->tree && toolchain_for(n, &j->cid))) &&
 	       !verify_quarantined(n->name[0] ? n->name : n->peer, &j->cid);
 }
 

@@ -130,6 +130,7 @@ static void print_json(const struct hub_status *st)
 		st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
 	fo_print_json(f, &st->fo);
 	tree_print_json(f, &st->tree);
+	toolchain_print_json(f, &st->tc);
 	fputs(",\"nodes\":[", f);
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct status_node *n = &st->nodes[i];
@@ -223,6 +224,7 @@ static void print_text(const struct hub_status *st)
 	       st->jobs_total, st->jobs_remote, st->jobs_local, st->jobs_failed, st->jobs_retried);
 	fo_print_text(stdout, &st->fo);
 	tree_print_text(stdout, &st->tree);
+	toolchain_print_text(stdout, &st->tc);
 	if (!st->nnodes)
 		printf("no node interfaces\n");
 	for (size_t i = 0; i < st->nnodes; i++) {

@@ -52,6 +52,7 @@
 #include "verify.h"
 #include "enroll.h"
 #include "prove.h"
+#include "toolchain.h"
 
 #include "../lib/clock.h"
 #include "../lib/ifwatch.h"
@@ -512,6 +513,7 @@ static void shutdown_all(void)
 	jobs_shutdown();
 	nodes_free_all();
 	conns_free_all();
+	toolchain_free_all();
 	ident_stop();
 	close(hub.listen_fd);
 	unlink(hub.socket_path);

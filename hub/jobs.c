@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "hub.h"
 #include "reasons.h"
+#include "toolchain.h"
 #include "prove.h"
 #include "verify.h"
 
@@ -534,6 +535,8 @@ static void on_result(struct node *n, const struct job_result *rp)
 		hub.need_sched = true;
 		return;
 	}
+	if (j->tree && j->travel)
+		toolchain_result(n, &j->cid, r.farm_error, r.o.error);
 	if (r.farm_error && jobs_tree_result(j, n, &r))
 		return;
 	if (r.farm_error) {

@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "hub.h"
 #include "reasons.h"
+#include "toolchain.h"
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
@@ -145,30 +146,46 @@ static int tree_need(const struct job *j, struct node *n, struct proto_need *nee
 int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *msg_id)
 {
 	struct buf b = BUF_INIT;
-	size_t nb = 0;
-	uint64_t bytes = 0;
+	size_t nb = 0, tcb = 0;
+	uint64_t bytes = 0, tcbytes = 0;
 	int rc = 0;
+	const struct pair_entry *pe;
+	/* the hub's toolchain in the tree: n offers no compiler of the job's
+	 * (toolchain.h); its files follow the job's inputs */
+	const struct tc_pack *pk = node_compiler(n, j, &pe) ? NULL : toolchain_for(n, &j->cid);
+	struct job_input *all = NULL;
 
 	s->tree = true;
 	s->t = j->t;
 	s->t.blob = NULL;
 	s->t.nblob = 0;
-	for (size_t i = 0; i < j->t.nin; i++)
-		if (node_lacks(n, &j->t.in[i])) {
-			if (!j->have || !j->have[i].p)
-				return -EAGAIN;	/* dcc has not sent it (a copy) */
-			nb++;
-		}
-	if (nb && !(s->t.blob = calloc(nb, sizeof *s->t.blob)))
+	if (pk && toolchain_add_inputs(pk, &s->t, &all))
 		return -ENOMEM;
 	for (size_t i = 0; i < j->t.nin; i++)
 		if (node_lacks(n, &j->t.in[i])) {
-			struct job_blob *bl = &s->t.blob[s->t.nblob++];
-			memcpy(bl->hash, j->t.in[i].hash, 32);
-			bl->data = j->have[i].p;
-			bl->len = j->have[i].len;
-			bytes += bl->len;
+			if (!j->have || !j->have[i].p) {
+				free(all);
+				return -EAGAIN;	/* dcc has not sent it (a copy) */
+			}
+			nb++;
 		}
+	for (size_t i = j->t.nin; i < s->t.nin; i++)
+		nb += node_lacks(n, &s->t.in[i]);
+	if (nb && !(s->t.blob = calloc(nb, sizeof *s->t.blob))) {
+		free(all);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->t.nin; i++)
+		if (node_lacks(n, &s->t.in[i])) {
+			struct job_blob *bl = &s->t.blob[s->t.nblob++];
+			memcpy(bl->hash, s->t.in[i].hash, 32);
+			bl->data = i < j->t.nin ? j->have[i].p : pk->data[i - j->t.nin];
+			bl->len = i < j->t.nin ? j->have[i].len : s->t.in[i].size;
+			bytes += bl->len;
+			if (i >= j->t.nin)
+				tcb++, tcbytes += bl->len;
+		}
+	j->travel = pk != NULL;
 	rc = job_encode_job(&b, s);
 	if (rc == 0 && !buf_ok(&b))
 		rc = -ENOMEM;
@@ -185,8 +202,11 @@ int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *m
 		hub.tree.sent++;
 		hub.tree.blobs += s->t.nblob;
 		hub.tree.blob_bytes += bytes;
+		if (pk)
+			toolchain_sent(n, pk, tcb, tcbytes);
 	}
 	free(s->t.blob);
+	free(all);
 	buf_free(&b);
 	return rc;
 }

@@ -320,6 +320,10 @@ int proto_encode_status(struct buf *b, const struct hub_status *st)
 	buf_u16(b, (uint16_t)st->nserve);
 	for (size_t k = 0; k < st->nserve; k++)
 		buf_str(b, st->serve[k]);
+	const uint64_t tc[] = { st->tc.packs, st->tc.sent, st->tc.blobs, st->tc.bytes,
+				st->tc.verified, st->tc.refused, st->tc.travel_jobs };
+	for (size_t k = 0; k < sizeof tc / sizeof tc[0]; k++)
+		buf_u64(b, tc[k]);
 	return proto_end(b);
 }
 
@@ -426,6 +430,10 @@ int proto_decode_status(const uint8_t *p, size_t len, struct hub_status *st)
 		rc = decode_node(&c, &st->nodes[i]);
 	if (!c.err && !rc)
 		rc = decode_serve(&c, st);
+	uint64_t *tc[] = { &st->tc.packs, &st->tc.sent, &st->tc.blobs, &st->tc.bytes,
+			   &st->tc.verified, &st->tc.refused, &st->tc.travel_jobs };
+	for (size_t k = 0; k < sizeof tc / sizeof tc[0] && !rc; k++)
+		*tc[k] = cur_u64(&c);
 	if (rc || !cur_done(&c)) {
 		proto_status_free(st);
 		return rc ? rc : -EPROTO;

@@ -142,6 +142,11 @@ struct status_store {
 	uint64_t held_blobs, held_bytes;	/* its holdings as hubd believes them */
 };
 
+/* Travelling toolchains (toolchain.h tc_counters). */
+struct status_toolchain {
+	uint64_t packs, sent, blobs, bytes, verified, refused, travel_jobs;
+};
+
 #define STATUS_COMPILER_MAX 128
 struct status_node {
 	char iface[32];
@@ -178,6 +183,7 @@ struct hub_status {
 	struct status_node *nodes;	/* decode: malloc'd */
 	size_t nserve;
 	char (*serve)[STATUS_SERVE_MAX];	/* decode: malloc'd */
+	struct status_toolchain tc;
 };
 
 /* Frame header: 4 bytes. Returns the payload length or -EPROTO. */

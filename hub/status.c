@@ -9,6 +9,7 @@
 #include "jobs.h"
 #include "nodes.h"
 #include "proto.h"
+#include "toolchain.h"
 
 #include "../lib/clock.h"
 
@@ -79,6 +80,8 @@ static void status_serve(struct hub_status *st, char (*serve)[STATUS_SERVE_MAX])
 			compiler_describe(&hub.asked.a[a].id, d, sizeof d);
 			pairs_verdict(&hub.pairs, &hub.asked.a[a], nodes[i].compilers,
 				      nodes[i].ncompilers, v, sizeof v);
+			if (!strncmp(v, "does not serve", 14))	/* a travelling one? */
+				toolchain_verdict(&nodes[i], &hub.asked.a[a].id, v, sizeof v);
 			snprintf(serve[st->nserve++], STATUS_SERVE_MAX, "%s\t%s\t%s", d,
 				 node_label(&nodes[i]), v);
 		}
@@ -108,6 +111,9 @@ int status_answer(struct buf *out, const struct conn *self)
 	st.jobs_retried = hub.jobs_retried;
 	st.fo = hub.fo;
 	st.tree = hub.tree;
+	st.tc = (struct status_toolchain){ tc_counters.packs, tc_counters.sent, tc_counters.blobs,
+					   tc_counters.bytes, tc_counters.verified,
+					   tc_counters.refused, tc_counters.travel_jobs };
 	st.nodes = sn;
 	for (int i = 0; i < nnodes; i++)
 		if (node_listed(&nodes[i]))	/* a forgotten board's slot is not */

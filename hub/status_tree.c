@@ -88,3 +88,22 @@ void tree_print_node_text(FILE *f, const struct status_node *n)
 		t->store_blobs, 100.0 * hit_rate(t), t->store_hits, t->store_hits + t->store_misses,
 		t->store_corrupt, s->tree_jobs, s->blobs_sent, (double)s->blob_bytes / 1048576.0);
 }
+
+void toolchain_print_json(FILE *f, const struct status_toolchain *t)
+{
+	fprintf(f, ",\"toolchain\":{\"packs\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"blobs\":%" PRIu64
+		   ",\"bytes\":%" PRIu64 ",\"verified\":%" PRIu64 ",\"refused\":%" PRIu64
+		   ",\"jobs\":%" PRIu64 "}",
+		t->packs, t->sent, t->blobs, t->bytes, t->verified, t->refused, t->travel_jobs);
+}
+
+void toolchain_print_text(FILE *f, const struct status_toolchain *t)
+{
+	if (!t->packs && !t->travel_jobs)
+		return;
+	fprintf(f, "travelling toolchains: %" PRIu64 " packed, %" PRIu64 " tree jobs with one, "
+		   "%" PRIu64 " sent (%" PRIu64 " blobs / %.1f MiB), %" PRIu64 " verified by a "
+		   "board, %" PRIu64 " refused\n",
+		t->packs, t->travel_jobs, t->sent, t->blobs, (double)t->bytes / 1048576.0,
+		t->verified, t->refused);
+}

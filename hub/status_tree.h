@@ -18,5 +18,9 @@ void tree_print_json(FILE *f, const struct tree_counters *t);
 void tree_print_node_json(FILE *f, const struct status_node *n);
 void tree_print_text(FILE *f, const struct tree_counters *t);
 void tree_print_node_text(FILE *f, const struct status_node *n);
+/* ,"toolchain":{...}: travelling toolchains (hub/toolchain.h); the text
+ * line only once one was packed or used */
+void toolchain_print_json(FILE *f, const struct status_toolchain *t);
+void toolchain_print_text(FILE *f, const struct status_toolchain *t);
 
 #endif

@@ -442,6 +442,9 @@ static int describe(const char *path, bool cxx, struct buf *canon, bool *clang)
 
 /* ---- identify ------------------------------------------------------- */
 
+static int fingerprint(struct compiler_id *id, const struct buf *canon);
+static bool kind_ok(const char *k);
+
 static bool printable(const char *s)
 {
 	for (; *s; s++)
@@ -457,8 +460,6 @@ int compiler_identify(const char *path, struct compiler_id *id)
 	bool cxx, clang = false;
 	char key[PATH_MAX + 128];
 	struct buf canon = BUF_INIT;
-	struct sha256 h;
-	uint8_t dg[32];
 	int r;
 
 	memset(id, 0, sizeof *id);
@@ -495,21 +496,67 @@ int compiler_identify(const char *path, struct compiler_id *id)
 		k = k == K_CLANGXX ? K_GXX : K_GCC;
 	strcpy(id->kind, k == K_GCC ? "gcc" : k == K_GXX ? "g++" :
 			 k == K_CLANG ? "clang" : "clang++");
-	if (!printable(id->triple) || !printable(id->version)) {
-		buf_free(&canon);
+	r = fingerprint(id, &canon);
+	buf_free(&canon);
+	if (r)
+		return r;
+	cache_store(key, path, id);
+	return 0;
+}
+
+/* id's fingerprint from its kind, triple, version and canonical lines. */
+static int fingerprint(struct compiler_id *id, const struct buf *canon)
+{
+	struct sha256 h;
+	uint8_t dg[32];
+
+	if (!printable(id->triple) || !printable(id->version))
 		return -EINVAL;
-	}
 	sha256_init(&h);
 	sha256_update(&h, id->kind, strlen(id->kind) + 1);
 	sha256_update(&h, id->triple, strlen(id->triple) + 1);
 	sha256_update(&h, id->version, strlen(id->version) + 1);
-	sha256_update(&h, canon.data, canon.len);
-	buf_free(&canon);
+	sha256_update(&h, canon->data, canon->len);
 	sha256_final(&h, dg);
 	sha256_hex(dg, 16, id->fingerprint);
-
-	cache_store(key, path, id);
 	return 0;
+}
+
+/* The first line of out, trimmed, printable, into dst. */
+static int first_line(const char *out, size_t len, char *dst, size_t cap)
+{
+	size_t l = 0;
+
+	while (l < len && out[l] != '\n' && out[l] != '\r')
+		l++;
+	if (l == 0 || l >= cap)
+		return -EINVAL;
+	memcpy(dst, out, l);
+	dst[l] = 0;
+	return printable(dst) ? 0 : -EINVAL;
+}
+
+int compiler_identity_of(const char *kind, const struct compiler_outputs *o,
+			 struct compiler_id *id)
+{
+	struct buf canon = BUF_INIT;
+	bool clang = false;
+	int r;
+
+	memset(id, 0, sizeof *id);
+	if (!kind_ok(kind))
+		return -EINVAL;
+	snprintf(id->kind, sizeof id->kind, "%s", kind);
+	if (first_line(o->machine, o->machine_len, id->triple, sizeof id->triple) ||
+	    first_line(o->version, o->version_len, id->version, sizeof id->version))
+		return -EINVAL;
+	r = compiler_canon(o->v, o->v_len, o->as, o->as_len, &canon, &clang);
+	if (r == 0 && clang != !strncmp(kind, "clang", 5))
+		r = -EINVAL;	/* the family the driver names is not the kind's */
+	if (r == 0)
+		r = fingerprint(id, &canon);
+	buf_free(&canon);
+	return r;
 }
 
 bool compiler_match(const struct compiler_id *a, const struct compiler_id *b)

@@ -55,6 +55,18 @@ size_t compiler_wire_len(const struct compiler_id *id);
  * Pure: no I/O, so recorded outputs (tests/fixtures/compilers/) test it. */
 int compiler_canon(const char *v, size_t vlen, const char *as, size_t aslen,
 		   struct buf *out, bool *clang);
+/* The identity compiler_identify() gives, from what the compiler said
+ * when run elsewhere (a board runs a travelling driver in its sandbox):
+ * the first lines of `CC -dumpmachine` and of `CC -dumpfullversion`
+ * (else -dumpversion), and the two outputs compiler_canon() reads. kind
+ * is the one the job names ("gcc", ...): a driver whose output names the
+ * other family is refused. Pure. 0, -EINVAL, -ENOMEM; id->path empty. */
+struct compiler_outputs {
+	const char *machine, *version, *v, *as;
+	size_t machine_len, version_len, v_len, as_len;
+};
+int compiler_identity_of(const char *kind, const struct compiler_outputs *o,
+			 struct compiler_id *id);
 /* "gcc 12.2.0 x86_64-linux-gnu 1a2b3c4d" */
 void compiler_describe(const struct compiler_id *id, char *out, size_t len);
 

@@ -7,7 +7,7 @@
  *             tree, bit2 utf8), u32 cpu_s, u64 mem, u64 out_bytes, u32 timeout_ms,
  *             blob input (empty for a tree job), then for a tree job only:
  *             u32 nin, nin x input, u32 nblob, nblob x (hash, blob bytes),
- *             str deps_name, u8 complete
+ *             str deps_name, u8 complete, u32 toolchain_n
  *   RESULT    u64 id, i32 status, i32 farm_error, str error, u64 wall_us,
  *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo,
  *             blob dep, u32 nmissing, nmissing x hash, u32 nunsent,
@@ -169,12 +169,20 @@ static bool input_ok(const struct job_input *in)
 	return true;
 }
 
+/* toolchain_n: the last entries, at most all of them, the first of
+ * which (the driver) a file or a link. */
+static bool toolchain_ok(const struct job_tree *t)
+{
+	return t->toolchain_n == 0 ||
+	       (t->toolchain_n <= t->nin && t->in[t->nin - t->toolchain_n].kind != JOB_IN_DIR);
+}
+
 static bool tree_ok(const struct job_tree *t)
 {
 	uint64_t bytes = 0;
 
 	if (t->nin > JOB_MAX_INPUTS || t->nblob > JOB_MAX_BLOBS || (t->nin && !t->in) ||
-	    (t->nblob && !t->blob) || !fits(t->deps_name, JOB_NAME_MAX))
+	    (t->nblob && !t->blob) || !fits(t->deps_name, JOB_NAME_MAX) || !toolchain_ok(t))
 		return false;
 	for (size_t i = 0; i < t->nin; i++)
 		if (!input_ok(&t->in[i]))
@@ -212,6 +220,7 @@ static void put_tree(struct buf *b, const struct job_tree *t)
 	}
 	buf_str(b, t->deps_name);
 	buf_u8(b, t->complete ? 1 : 0);
+	buf_u32(b, t->toolchain_n);
 }
 
 static void get_input(struct cursor *c, struct job_input *in)
@@ -263,6 +272,9 @@ static int get_tree(struct cursor *c, struct job_tree *t)
 	if (complete > 1)
 		c->err = true;
 	t->complete = complete;
+	t->toolchain_n = cur_u32(c);
+	if (!c->err && !toolchain_ok(t))
+		c->err = true;
 	return c->err ? -EPROTO : 0;
 }
 

@@ -156,6 +156,13 @@ struct job_tree {
 	 * answer. false: a failing compile is reported with farm_error
 	 * -ENOEXEC (the hub learns the inputs and retries or compiles locally). */
 	bool complete;
+	/* 0: the board runs its own compiler of the job's identity, its
+	 * toolchain bound over the tree. n > 0: the tree holds the hub's
+	 * toolchain (issue 11 item 7, hub/toolchain.h): the last n entries of
+	 * in[] are its files and links, the first of them the driver the job
+	 * runs (a file or a link; its path is the compiler's); the board binds
+	 * none of its own and checks the identity of the tree's driver. */
+	uint32_t toolchain_n;
 };
 
 /* JOB: one compile. */

@@ -84,6 +84,13 @@ struct exec_tree {
 	const char *ro_paths;		/* the compiler's toolchain (tree_toolchain) */
 	const char *deps_name;		/* the job's own -MF file; "": the node adds its own */
 	bool complete;			/* a failing compile is the answer (else -ENOEXEC) */
+	/* The tree holds the hub's toolchain (job.h toolchain_n): ro_paths
+	 * is "" (none of the board's), the compiler is the tree's driver (a
+	 * file or link of the manifest) and, unless travel_verified, its
+	 * identity computed in the sandbox must be *travel (else -EPERM,
+	 * "toolchain refused: ..."). NULL: the board's own compiler. */
+	const struct compiler_id *travel;
+	bool travel_verified;
 };
 
 struct exec_job {

@@ -61,6 +61,11 @@ int exec_status(struct exec_result *res, int st);
 /* exec_tree.c: the whole run of a tree job (r->job->tree set); and the
  * release of its tree, whatever happened (a no-op for text jobs). */
 int exec_tree_run(struct run *r);
+/* exec_travel.c: the identity of the tree's driver (a travelling
+ * toolchain, exec.h exec_tree.travel), computed in the job's sandbox with
+ * its tree: 0 when it is the job's, else -EPERM ("toolchain refused: ").
+ * r->sb set up; the runs' outputs are not the job's. */
+int exec_travel_check(struct run *r);
 void exec_tree_end(struct run *r);
 
 #endif

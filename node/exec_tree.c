@@ -82,7 +82,8 @@ static int check_tree_job(struct run *r, struct exec_tree_run *tr)
 	char why[200];
 	int nrw = 0;
 
-	if (!job->compiler || job->compiler[0] != '/' || access(job->compiler, X_OK))
+	if (!job->compiler || job->compiler[0] != '/' ||
+	    (!tj->travel && access(job->compiler, X_OK)))
 		return exec_fail(r->res, -ENOENT, "no compiler %s", job->compiler ? job->compiler : "");
 	if (job->launch.insecure || job->launch.launcher || !tj->ro_paths || geteuid() != 0)
 		return exec_fail(r->res, -EPERM, "this node cannot run tree jobs (no sandbox root)");
@@ -96,6 +97,12 @@ static int check_tree_job(struct run *r, struct exec_tree_run *tr)
 		return exec_fail(r->res, -EPERM, "refused: %s", why);
 	if (!tj->m || !tj->m->checked)
 		return exec_fail(r->res, -EINVAL, "manifest not checked");
+	/* the driver, through the tree's own links, an executable file of
+	 * the tree: nothing else (no board file, no /proc magic link) runs */
+	const struct tree_entry *drv = tj->travel ? manifest_resolve(tj->m, job->compiler) : NULL;
+	if (tj->travel && (tj->ro_paths[0] || !drv || !(drv->mode & 0111)))
+		return exec_fail(r->res, -EPERM, "toolchain refused: its driver %s is not an "
+				 "executable file of the tree", job->compiler);
 	if (at_hub(job->hub_cwd, job->output_name, tr->out, sizeof tr->out, tr->dirs[nrw]))
 		return exec_fail(r->res, -EPERM, "refused: bad output name");
 	tr->rw[nrw] = tr->dirs[nrw], nrw++;
@@ -254,13 +261,16 @@ int exec_tree_run(struct run *r)
 	tr->treefd = -1;
 	r->tr = tr;
 	r->setup = tree_setup;
-	if ((rc = check_tree_job(r, tr)) || (rc = exec_make_dirs(r)) || (rc = build(r, tr)) ||
-	    (rc = tree_argv(r, tr)))
+	if ((rc = check_tree_job(r, tr)) || (rc = exec_make_dirs(r)) || (rc = build(r, tr)))
 		return rc;
 	exec_sandbox_setup(r);
 	r->sb.ro_paths = r->job->tree->ro_paths;
 	r->sb.root_tree = tr->root;
 	r->sb.root_tree_rw = true;
+	if (r->job->tree->travel && !r->job->tree->travel_verified && (rc = exec_travel_check(r)))
+		return rc;
+	if ((rc = tree_argv(r, tr)))
+		return rc;
 	r->start = now_us();	/* wall_us: the compile's own, the tree's is tree_us */
 	if ((rc = exec_run_compiler(r, &st)) || (rc = exec_status(r->res, st)))
 		return rc;

@@ -144,6 +144,10 @@ struct tree_names {
 };
 void tree_names_free(struct tree_names *u);
 
+/* The file entry path names in m (checked), following m's own symlinks
+ * lexically as the kernel does in a tree built from m; NULL if none. */
+const struct tree_entry *manifest_resolve(const struct manifest *m, const char *path);
+
 /* The read-set check: how many prerequisites of deps are not files of m
  * (their names in *unsent), or -EINVAL for a malformed or over-long
  * dependency text, -ENOMEM. cwd: the compile's (absolute). */

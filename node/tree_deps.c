@@ -30,8 +30,7 @@ void tree_names_free(struct tree_names *u)
 	u->n = 0;
 }
 
-/* The file entry p names in m, following m's symlinks; NULL if none. */
-static const struct tree_entry *resolve(const struct manifest *m, const char *path)
+const struct tree_entry *manifest_resolve(const struct manifest *m, const char *path)
 {
 	char rest[2 * TREE_PATH_MAX], cur[TREE_PATH_MAX];
 	size_t cl = 0;
@@ -111,7 +110,7 @@ static int check_word(const struct manifest *m, const char *w, const char *cwd,
 		strcpy(abs + cl + 1, w);
 	} else
 		abs[0] = 0;
-	if (abs[0] && resolve(m, abs))
+	if (abs[0] && manifest_resolve(m, abs))
 		return 0;
 	for (size_t i = 0; i < u->n; i++)
 		if (!strcmp(u->v[i], w))

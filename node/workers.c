@@ -18,6 +18,7 @@
 #include "../lib/clock.h"
 #include "../lib/cursor.h"
 #include "../lib/job.h"
+#include "../lib/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +46,19 @@ struct worker {
 	int fd;			/* read end of the result pipe */
 	struct buf res;
 	uint64_t t_start;
+	bool travel;		/* the tree holds the hub's toolchain */
+	uint8_t pack[32];	/* its key (pack_key) */
 };
+
+/* Travelling toolchains this node checked (pack_key: its entries and the
+ * identity the job named), the newest last; a worker forked after a
+ * check sees it, so later jobs of that pack skip the check. */
+#define PACKS_KNOWN 64
+static struct {
+	uint8_t key[PACKS_KNOWN][32];
+	size_t n, next;
+	uint64_t verified, refused;
+} P;
 
 static struct {
 	const struct workers_cfg *cfg;
@@ -170,6 +183,81 @@ static void exec_job_of(const struct job_spec *s, const struct compiler_id *cc, 
 	ej->launch = c->launch;
 }
 
+/* ---- travelling toolchains ---------------------------------------------- */
+
+/* The key of a job's toolchain: its entries (path, kind, hash and mode or
+ * target) and the identity the job names for it. */
+static void pack_key(const struct job_spec *s, uint8_t key[32])
+{
+	struct sha256 h;
+	uint8_t k;
+
+	sha256_init(&h);
+	sha256_update(&h, s->compiler.kind, strlen(s->compiler.kind) + 1);
+	sha256_update(&h, s->compiler.triple, strlen(s->compiler.triple) + 1);
+	sha256_update(&h, s->compiler.version, strlen(s->compiler.version) + 1);
+	sha256_update(&h, s->compiler.fingerprint, strlen(s->compiler.fingerprint) + 1);
+	for (size_t i = s->t.nin - s->t.toolchain_n; i < s->t.nin; i++) {
+		const struct job_input *in = &s->t.in[i];
+		k = in->kind;
+		sha256_update(&h, &k, 1);
+		sha256_update(&h, in->path, in->path_len);
+		sha256_update(&h, "", 1);
+		if (in->kind == JOB_IN_FILE) {
+			sha256_update(&h, in->hash, 32);
+			sha256_update(&h, &in->mode, sizeof in->mode);
+		} else if (in->kind == JOB_IN_LINK) {
+			sha256_update(&h, in->target, in->target_len);
+			sha256_update(&h, "", 1);
+		}
+	}
+	sha256_final(&h, key);
+}
+
+static bool pack_known(const uint8_t key[32])
+{
+	for (size_t i = 0; i < P.n; i++)
+		if (!memcmp(P.key[i], key, 32))
+			return true;
+	return false;
+}
+
+/* A travelling job's answer: a compile that ran proves its pack. */
+static void pack_answered(const struct worker *w, const struct job_result *r)
+{
+	if (!w->travel)
+		return;
+	if (r->farm_error == 0 && !pack_known(w->pack)) {
+		memcpy(P.key[P.next], w->pack, 32);
+		P.next = (P.next + 1) % PACKS_KNOWN;
+		if (P.n < PACKS_KNOWN)
+			P.n++;
+		P.verified++;
+		log_info("job %llu: the hub's toolchain in its tree is the job's compiler: "
+			 "verified (%llu so far)", (unsigned long long)w->job_id,
+			 (unsigned long long)P.verified);
+	} else if (r->farm_error == -EPERM && !strncmp(r->o.error, "toolchain refused", 17)) {
+		P.refused++;
+		log_warn("job %llu: %s (%llu refused so far)", (unsigned long long)w->job_id,
+			 r->o.error, (unsigned long long)P.refused);
+	}
+}
+
+/* The compiler of a travelling job: the identity it names, run by the
+ * tree's driver (the first of its toolchain entries). NULL: too long. */
+static const struct compiler_id *travel_compiler(const struct job_spec *s)
+{
+	static struct compiler_id tc;
+	const struct job_input *d = &s->t.in[s->t.nin - s->t.toolchain_n];
+
+	if (d->path_len >= sizeof tc.path)
+		return NULL;
+	tc = s->compiler;
+	memcpy(tc.path, d->path, d->path_len);
+	tc.path[d->path_len] = 0;
+	return &tc;
+}
+
 /* A tree job in the worker: its own store handle (store.h: one per
  * process, opened after fork), the manifest, the executor. 0 (er set) or
  * a farm error already in er. */
@@ -194,7 +282,15 @@ static void run_tree(const struct job_spec *s, const struct compiler_id *cc,
 	if ((rc = tree_wire_manifest(&s->t, &m, why, sizeof why)) == 0) {
 		et.store = st;
 		et.m = &m;
-		et.ro_paths = wt->ro_paths[cc - S.cfg->compilers];
+		if (s->t.toolchain_n) {	/* the hub's toolchain: none of ours */
+			uint8_t key[32];
+			pack_key(s, key);
+			et.ro_paths = "";
+			et.travel = &s->compiler;
+			et.travel_verified = pack_known(key);
+		} else {
+			et.ro_paths = wt->ro_paths[cc - S.cfg->compilers];
+		}
 		ej->tree = &et;
 		exec_run(ej, er);
 		manifest_free(&m);
@@ -285,7 +381,7 @@ static struct worker *admit(const struct job_spec *s, const struct compiler_id *
 		send_farm_error(s->job_id, -EPERM, "%s", c->refuse);
 		return NULL;
 	}
-	*cc = find_compiler(&s->compiler);
+	*cc = s->tree && s->t.toolchain_n ? travel_compiler(s) : find_compiler(&s->compiler);
 	if (!*cc) {
 		char d[160];
 		compiler_describe(&s->compiler, d, sizeof d);
@@ -344,6 +440,9 @@ static void worker_start(struct worker *w, const struct job_spec *s,
 	w->pid = pid;
 	w->fd = p[0];
 	w->t_start = t0;
+	w->travel = s->tree && s->t.toolchain_n;
+	if (w->travel)
+		pack_key(s, w->pack);
 	worker_set_state(w, WORKER_RUNNING, WEV_START);
 	log_debug("job %llu: started (pid %d, %zu bytes, %s)", (unsigned long long)s->job_id,
 		  (int)pid, s->d.input_len, s->d.input_name);
@@ -397,7 +496,7 @@ static void start_job(uint8_t *data, size_t len)
 		return;
 	}
 	w = admit(&s, &cc);
-	if (w && s.tree && !S.cfg->tree.ro_paths[cc - S.cfg->compilers]) {
+	if (w && s.tree && !s.t.toolchain_n && !S.cfg->tree.ro_paths[cc - S.cfg->compilers]) {
 		send_farm_error(s.job_id, -EPERM, "compiler %s takes no tree jobs here", cc->path);
 		w = NULL;
 	}
@@ -439,6 +538,7 @@ static void answer(struct worker *w, int st)
 			  (unsigned long long)((now_us() - w->t_start) / 1000));
 		if (r.farm_error)
 			log_info("job %llu: not run: %s", (unsigned long long)w->job_id, r.o.error);
+		pack_answered(w, &r);
 		job_result_free(&r);
 		workers_send(w->job_id, &w->res);
 		return;

@@ -25,6 +25,14 @@
  * row (timings). --telemetry: after the last RESULT, the node's next
  * TELEMETRY's store counters.
  *
+ * Travelling toolchains (hub/toolchain.h): --travel CC: the job names
+ * CC's identity (compiled here) and its tree ends with hubd's pack of CC
+ * (toolchain_n), its blobs carried; --fingerprint HEX: the job names CC's
+ * identity with that fingerprint instead; --swap PATH=OTHER: the pack's
+ * file PATH carries OTHER's bytes (and hash); --toolchain-n N: the last
+ * N entries (--raw ones) are the toolchain, with the node's compiler of
+ * --kind/--triple named.
+ *
  * Output, `name value` lines: store_id, then per RESULT: result N,
  * farm_error, error, status, obj_len, dwo_len, dep_len, node_us, wall_us,
  * cpu_us, nmissing, `missing HEX` and `unsent NAME` lines; with --telemetry
@@ -36,6 +44,7 @@
 #include "../lib/job.h"
 #include "../lib/link.h"
 #include "../lib/sha256.h"
+#include "../../hub/toolchain.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +80,8 @@ static struct {
 	uint64_t store_id;
 	char *omit[64];
 	int nomit;
+	const char *travel, *fingerprint, *swap;
+	int toolchain_n;
 } S = { .kind = "gcc", .triple = "x86_64", .repeat = 1, .blobs = true, .cancel_ms = -1 };
 
 static struct entry *find(const char *p)
@@ -203,6 +214,49 @@ static int add_raw(char *spec)
 		return -ENOMEM;
 	if (t)
 		e->target = strdup(t);
+	return 0;
+}
+
+/* --travel: CC's pack appended (--swap: one file's bytes another's). */
+static int add_travel(void)
+{
+	struct compiler_id id;
+	struct tc_pack p;
+	char *other = S.swap ? strchr(S.swap, '=') : NULL;
+	int rc = compiler_identify(S.travel, &id);
+
+	if (rc || (rc = toolchain_pack_build(&id, &p))) {
+		fprintf(stderr, "treesend: %s: %s %s\n", S.travel, strerror(-rc), rc ? "" : p.why);
+		return rc;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		const struct job_input *in = &p.in[i];
+		struct entry *e = add(in->kind, in->path, in->path_len);
+		if (!e)
+			return -ENOMEM;
+		if (in->kind == JOB_IN_LINK) {
+			e->target = strndup(in->target, in->target_len);
+			continue;
+		}
+		e->mode = in->mode;
+		if (other && !strncmp(e->path, S.swap, (size_t)(other - S.swap)) &&
+		    !e->path[other - S.swap]) {
+			if (buf_read_file(&e->data, other + 1, 256u << 20))
+				return -EIO;
+		} else {
+			buf_put(&e->data, p.data[i], in->size);
+		}
+		sha256(e->data.data, e->data.len, e->hash);
+		e->loaded = true;
+	}
+	S.job.t.toolchain_n = (uint32_t)p.n;
+	S.job.compiler = id;
+	S.job.compiler.path[0] = 0;
+	if (S.fingerprint)
+		snprintf(S.job.compiler.fingerprint, sizeof S.job.compiler.fingerprint, "%s",
+			 S.fingerprint);
+	S.have_compiler = true;
+	toolchain_pack_free(&p);
 	return 0;
 }
 
@@ -425,6 +479,10 @@ static int option(int c, char *a)
 	case 'N': S.bad_count = true; break;
 	case 'U': d->utf8 = true; break;
 	case 'C': S.cancel_ms = atoi(a); break;
+	case 'V': S.travel = a; break;
+	case 'F': S.fingerprint = a; break;
+	case 'S': S.swap = a; break;
+	case 'Z': S.toolchain_n = atoi(a); break;
 	default: return -1;
 	}
 	return 0;
@@ -442,7 +500,9 @@ int main(int argc, char **argv)
 		{ "obj-out", 1, NULL, 'O' }, { "dwo-out", 1, NULL, 'W' },
 		{ "dep-out", 1, NULL, 'P' }, { "err-out", 1, NULL, 'E' },
 		{ "telemetry", 0, NULL, 'T' }, { "bad-count", 0, NULL, 'N' },
-		{ "utf8", 0, NULL, 'U' }, { "cancel-after-ms", 1, NULL, 'C' }, { "wait-s", 1, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "utf8", 0, NULL, 'U' }, { "cancel-after-ms", 1, NULL, 'C' }, { "wait-s", 1, NULL, 'w' },
+		{ "travel", 1, NULL, 'V' }, { "fingerprint", 1, NULL, 'F' }, { "swap", 1, NULL, 'S' },
+		{ "toolchain-n", 1, NULL, 'Z' }, { NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL, *list = NULL;
 	char *raw[64];
@@ -475,6 +535,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nraw; i++)
 		if (add_raw(raw[i]) < 0)
 			return 2;
+	if (S.travel && add_travel() < 0)
+		return 1;
+	if (S.toolchain_n > 0)
+		S.job.t.toolchain_n = (uint32_t)S.toolchain_n;
 	fill_tree(NULL, 0);
 	S.job.job_id = ((uint64_t)getpid() << 24) | ((now_ms() & 0xffff) << 8);
 	if (link_io_packet(iface, &io) < 0 || link_new(io, &cfg, &cb, NULL, &l) < 0) {

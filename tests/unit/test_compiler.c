@@ -4,6 +4,7 @@
 #include "compiler.h"
 #include "../lib/test.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,45 @@
 static bool have(const char *p)
 {
 	return access(p, X_OK) == 0;
+}
+
+/* A command's stdout and stderr, whole (LC_ALL=C as compiler.c runs it). */
+static size_t output_of(const char *cmd, char *dst, size_t cap)
+{
+	char full[300];
+	snprintf(full, sizeof full, "LC_ALL=C LANGUAGE=C %s 2>&1", cmd);
+	FILE *f = popen(full, "r");
+	size_t n = f ? fread(dst, 1, cap - 1, f) : 0;
+	if (f)
+		pclose(f);
+	dst[n] = 0;
+	return n;
+}
+
+/* compiler_identity_of() from the outputs of cc (a board's way: the driver
+ * run in its sandbox) as compiler_identify() of it. */
+static int identity_of_run(const char *cc, const char *kind, const char *lang,
+			   struct compiler_id *id, bool tamper)
+{
+	static char m[256], ver[256], v[16384], as[4096];
+	char cmd[200];
+	struct compiler_outputs o;
+
+	snprintf(cmd, sizeof cmd, "%s -dumpmachine", cc);
+	o.machine_len = output_of(cmd, m, sizeof m);
+	snprintf(cmd, sizeof cmd, "%s -dumpfullversion", cc);
+	o.version_len = output_of(cmd, ver, sizeof ver);
+	snprintf(cmd, sizeof cmd, "%s -v -S -x %s /dev/null -o /dev/null", cc, lang);
+	o.v_len = output_of(cmd, v, sizeof v);
+	snprintf(cmd, sizeof cmd, "%s -c -x assembler -Wa,--version /dev/null -o /dev/null", cc);
+	o.as_len = output_of(cmd, as, sizeof as);
+	if (tamper) {
+		char *d = strstr(as, "2.");	/* the assembler's version */
+		if (d)
+			d[0] = '9';
+	}
+	o.machine = m, o.version = ver, o.v = v, o.as = as;
+	return compiler_identity_of(kind, &o, id);
 }
 
 int main(void)
@@ -159,6 +199,21 @@ int main(void)
 		c = cur_init(b.data, b.len);
 		T_CHECK(!compiler_decode(&c, &d), "bad fingerprint accepted");
 		buf_free(&b);
+	}
+	T_CASE("identity_of_outputs") {
+		struct compiler_id got;
+		T_CHECK(identity_of_run("/usr/bin/gcc", "gcc", "c", &got, false) == 0 &&
+			compiler_match(&got, &gcc) && !got.path[0], "gcc: %s %s", got.kind,
+			got.fingerprint);
+		T_CHECK(identity_of_run("/usr/bin/gcc", "clang", "c", &got, false) == -EINVAL,
+			"the other family refused");
+		T_CHECK(identity_of_run("/usr/bin/gcc", "gcc", "c", &got, true) != 0 ||
+			!compiler_match(&got, &gcc), "another assembler is another identity");
+		T_CHECK(identity_of_run("/usr/bin/gcc", "cc", "c", &got, false) == -EINVAL,
+			"an unknown kind");
+		if (have("/usr/bin/g++") && compiler_identify("/usr/bin/g++", &gxx) == 0)
+			T_CHECK(identity_of_run("/usr/bin/g++", "g++", "c++", &got, false) == 0 &&
+				compiler_match(&got, &gxx), "g++");
 	}
 	T_CASE("describe") {
 		char s[128];

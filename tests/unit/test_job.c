@@ -141,6 +141,7 @@ static void tree_tail(struct buf *b)
 	buf_u32(b, 0);		/* no blobs */
 	buf_str(b, "");
 	buf_u8(b, 1);
+	buf_u32(b, 0);		/* the board's own toolchain */
 }
 
 /* A JOB with one input of kind k, path p (plen bytes) and the rest. */
@@ -355,6 +356,59 @@ int main(void)
 		job_spec_free(&d);
 		T_CHECK(d.t.in == NULL && d.t.blob == NULL, "freed");
 	}
+	T_CASE("tree_job_toolchain_n") {
+		/* the hub's toolchain in the tree: the last n inputs, the
+		 * first of them a file or a link */
+		struct job_spec j, d;
+		struct buf b = BUF_INIT;
+		make_tree_job(&j);
+		j.t.toolchain_n = 2;	/* the link and the dir: the driver a link */
+		T_CHECK(job_encode_job(&b, &j) == 0, "encode 2");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.t.toolchain_n == 2, "decode 2");
+		job_spec_free(&d);
+		buf_free(&b);
+		j.t.toolchain_n = 3;
+		T_CHECK(job_encode_job(&b, &j) == 0, "encode all");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.t.toolchain_n == 3, "decode all");
+		job_spec_free(&d);
+		buf_free(&b);
+		j.t.toolchain_n = 0;
+		T_CHECK(job_encode_job(&b, &j) == 0 && job_decode_job(b.data, b.len, &d) == 0 &&
+			d.t.toolchain_n == 0, "none: the board's own");
+		job_spec_free(&d);
+		buf_free(&b);
+		/* the encoder refuses what the decoder would */
+		j.t.toolchain_n = 1;	/* the first of them a dir */
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "encode: driver a dir");
+		j.t.toolchain_n = 4;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "encode: over nin");
+		buf_free(&b);
+		/* by hand: the decoder refuses both */
+		uint8_t h[32] = { 0 };
+		for (uint32_t n = 1; n <= 2; n++) {
+			tree_head(&b);
+			buf_u32(&b, 1);
+			buf_u8(&b, n == 1 ? JOB_IN_DIR : JOB_IN_FILE);
+			buf_u16(&b, 2); buf_put(&b, "/d", 2);
+			if (n == 2) {
+				buf_put(&b, h, 32); buf_u64(&b, 0); buf_u32(&b, 0555);
+			}
+			buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1);
+			buf_u32(&b, n);	/* 1: a dir as the driver; 2: more than nin */
+			T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "decode refuses %u", n);
+			buf_free(&b);
+		}
+		/* and a file as the driver is fine */
+		tree_head(&b);
+		buf_u32(&b, 1);
+		buf_u8(&b, JOB_IN_FILE);
+		buf_u16(&b, 2); buf_put(&b, "/d", 2);
+		buf_put(&b, h, 32); buf_u64(&b, 0); buf_u32(&b, 0555);
+		buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1); buf_u32(&b, 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.t.toolchain_n == 1, "a file");
+		job_spec_free(&d);
+		buf_free(&b);
+	}
 	T_CASE("tree_job_empty_and_incomplete") {
 		struct job_spec j, d;
 		struct buf b = BUF_INIT;
@@ -466,14 +520,17 @@ int main(void)
 		name[sizeof name - 1] = 0;
 		tree_head(&b);
 		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, name); buf_u8(&b, 1);
+		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "deps_name cap");
 		buf_free(&b);
 		tree_head(&b);
 		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 2);
+		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "complete 2");
 		buf_free(&b);
 		tree_head(&b);
 		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 1);
+		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "the same well-formed refused");
 		job_spec_free(&d);
 		buf_free(&b);
