@@ -10,6 +10,7 @@
  * mtime, size).
  */
 #include "store.h"
+#include "store_int.h"
 
 #include "../lib/buf.h"
 #include "../lib/lru.h"
@@ -26,31 +27,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-struct blob {
-	uint8_t hash[STORE_HASH_LEN];
-	uint64_t size, ino, mtime_ns;
-	int64_t used;		/* last use, CLOCK_REALTIME ns (the blob's atime) */
-	uint32_t pins;
-	bool verified;
-	bool dirty;		/* used since its atime was last written */
-	unsigned gen;		/* last rescan that saw it */
-	struct blob *next;
-	struct lru_node lru;
-};
-
-struct store {
-	char dir[PATH_MAX];
-	int objfd, lockfd;
-	uint64_t cap;
-	bool durable, lookup_only;
-	int shared;		/* store_lock_shared depth */
-	unsigned gen;
-	struct blob **tab;
-	size_t tabsz, n;
-	struct lru_list lru;	/* every blob; newest: most recently used */
-	struct store_stats s;
-};
 
 /* ---- names and hashing ---- */
 
@@ -76,7 +52,7 @@ int store_from_hex(const char *hex, uint8_t hash[static STORE_HASH_LEN])
 }
 
 /* "xx/<hex>" relative to objfd. */
-static void blob_name(const uint8_t *hash, char name[static 68])
+void st_blob_name(const uint8_t *hash, char name[static 68])
 {
 	char hex[65];
 	store_hex(hash, hex);
@@ -98,7 +74,7 @@ static uint64_t ts_ns(const struct timespec *t)
 }
 
 /* SHA-256 of everything fd holds from offset 0: 0, or -errno. */
-static int hash_fd(int fd, uint8_t out[static STORE_HASH_LEN], uint64_t *len)
+int st_hash_fd(int fd, uint8_t out[static STORE_HASH_LEN], uint64_t *len)
 {
 	uint8_t tmp[1 << 16];
 	struct sha256 s;
@@ -130,7 +106,7 @@ static size_t slot_of(const struct store *st, const uint8_t *hash)
 	return (size_t)k & (st->tabsz - 1);
 }
 
-static struct blob *find(const struct store *st, const uint8_t *hash)
+struct blob *st_find(const struct store *st, const uint8_t *hash)
 {
 	for (struct blob *b = st->tab[slot_of(st, hash)]; b; b = b->next)
 		if (!memcmp(b->hash, hash, STORE_HASH_LEN))
@@ -165,7 +141,7 @@ static int grow(struct store *st)
 }
 
 /* A new index entry at the MRU end (the caller fixes its place). */
-static struct blob *add(struct store *st, const uint8_t *hash, const struct stat *sb)
+struct blob *st_add(struct store *st, const uint8_t *hash, const struct stat *sb)
 {
 	struct blob *b;
 
@@ -189,7 +165,7 @@ static struct blob *add(struct store *st, const uint8_t *hash, const struct stat
 	return b;
 }
 
-static void drop(struct store *st, struct blob *b)
+void st_drop(struct store *st, struct blob *b)
 {
 	struct blob **pp = &st->tab[slot_of(st, b->hash)];
 
@@ -199,7 +175,7 @@ static void drop(struct store *st, struct blob *b)
 	lru_remove(&st->lru, &b->lru);
 	st->n--;
 	st->s.blobs--;
-	st->s.bytes -= b->size;
+	st->s.bytes -= b->size + (b->has_x ? b->xsize : 0);
 	if (b->pins)
 		st->s.pinned--;
 	free(b);
@@ -207,7 +183,7 @@ static void drop(struct store *st, struct blob *b)
 
 /* Marks b used now: MRU in memory; its atime is written by
  * store_sync_lru() (batched: a blob used by many jobs costs one write). */
-static void touch(struct store *st, struct blob *b)
+void st_touch(struct store *st, struct blob *b)
 {
 	/* explicit ns (the kernel's own "now" is jiffy-coarse): one order */
 	int64_t t = now_ns();
@@ -231,7 +207,7 @@ uint64_t store_sync_lru(struct store *st)
 			{ 0, UTIME_OMIT } };
 		if (!b->dirty)
 			continue;
-		blob_name(b->hash, name);
+		st_blob_name(b->hash, name);
 		/* best effort: the order across restarts, not correctness */
 		if (utimensat(st->objfd, name, ts, AT_SYMLINK_NOFOLLOW) == 0)
 			n++;
@@ -242,7 +218,7 @@ uint64_t store_sync_lru(struct store *st)
 
 /* Updates the index from what is on disk now (blob's new size/inode
  * forget its verification). */
-static void refresh(struct store *st, struct blob *b, const struct stat *sb)
+void st_refresh(struct store *st, struct blob *b, const struct stat *sb)
 {
 	uint64_t m = ts_ns(&sb->st_mtim);
 
@@ -299,15 +275,26 @@ static int scan_sub(struct store *st, int sub)
 	while ((de = readdir(d))) {
 		struct stat sb;
 		struct blob *b;
-		if (strlen(de->d_name) != 64 || store_from_hex(de->d_name, hash) ||
-		    memcmp(de->d_name, xx, 2))
+		char hex[65];
+		size_t l = strlen(de->d_name);
+		memcpy(hex, de->d_name, 64 < l ? 64 : l);
+		hex[64 < l ? 64 : l] = 0;
+		if ((l != 64 && (l != 66 || strcmp(de->d_name + 64, ".x"))) ||
+		    store_from_hex(hex, hash) || memcmp(de->d_name, xx, 2))
 			continue;	/* not a blob name */
+		if (l == 66) {		/* an executable variant */
+			if (st_scan_x(st, dirfd(d), de->d_name, hash)) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			continue;
+		}
 		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode))
 			continue;
-		if ((b = find(st, hash))) {
-			refresh(st, b, &sb);
+		if ((b = st_find(st, hash))) {
+			st_refresh(st, b, &sb);
 			b->gen = st->gen;
-		} else if (!(b = add(st, hash, &sb))) {
+		} else if (!(b = st_add(st, hash, &sb))) {
 			closedir(d);
 			return -ENOMEM;
 		}
@@ -328,7 +315,9 @@ static int rescan(struct store *st)
 	for (struct blob *b = blob_of(st->lru.newest), *nx; b; b = nx) {
 		nx = blob_of(b->lru.older);
 		if (b->gen != st->gen)
-			drop(st, b);
+			st_drop(st, b);
+		else if (b->has_x && b->xgen != st->gen)
+			st_x_set(st, b, NULL);	/* its .x is gone */
 	}
 	return sort_lru(st);
 }
@@ -425,7 +414,7 @@ void store_close(struct store *st)
 		return;
 	store_sync_lru(st);
 	while (st->lru.newest)
-		drop(st, blob_of(st->lru.newest));
+		st_drop(st, blob_of(st->lru.newest));
 	free(st->tab);
 	if (st->objfd >= 0)
 		close(st->objfd);
@@ -457,6 +446,7 @@ uint64_t store_evict_to(struct store *st, uint64_t target)
 
 	if (st->lookup_only || flock(st->lockfd, LOCK_EX))
 		return 0;
+	st->evicting = true;	/* the rescan removes orphan .x names */
 	if (rescan(st))
 		goto out;
 	for (struct blob *b = blob_of(st->lru.oldest), *pv; b && st->s.bytes > target; b = pv) {
@@ -465,16 +455,19 @@ uint64_t store_evict_to(struct store *st, uint64_t target)
 		pv = blob_of(b->lru.newer);
 		if (b->pins)
 			continue;
-		blob_name(b->hash, name);
+		st_blob_name(b->hash, name);
 		if (fstatat(st->objfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_nlink > 1)
 			continue;	/* a job tree (of any process) links it */
+		if (st_evict_x(st, b))
+			continue;	/* its .x is linked (or could not go): both stay */
 		if (unlinkat(st->objfd, name, 0) && errno != ENOENT)
 			continue;
-		drop(st, b);
+		st_drop(st, b);
 		st->s.evictions++;
 		n++;
 	}
 out:
+	st->evicting = false;
 	flock(st->lockfd, st->shared ? LOCK_SH : LOCK_UN);
 	return n;
 }
@@ -482,7 +475,7 @@ out:
 /* ---- lookups ---- */
 
 /* Deletes the blob named name if it is still the inode found corrupt. */
-static void delete_corrupt(struct store *st, const char *name, ino_t ino)
+void st_delete_corrupt(struct store *st, const char *name, ino_t ino)
 {
 	struct stat sb;
 
@@ -492,41 +485,41 @@ static void delete_corrupt(struct store *st, const char *name, ino_t ino)
 }
 
 /* The verified blob's fd or -ENOENT (missing, or corrupt: deleted). */
-static int lookup(struct store *st, const uint8_t *hash, struct blob **bp)
+int st_lookup(struct store *st, const uint8_t *hash, struct blob **bp)
 {
 	char name[68];
-	struct blob *b = find(st, hash);
+	struct blob *b = st_find(st, hash);
 	struct stat sb;
 	uint8_t got[STORE_HASH_LEN];
 	uint64_t len;
 	int fd, r;
 
-	blob_name(hash, name);
+	st_blob_name(hash, name);
 	fd = openat(st->objfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		r = fd < 0 && errno != ENOENT ? -errno : -ENOENT;
 		if (fd >= 0)
 			close(fd);
 		if (b)
-			drop(st, b);
+			st_drop(st, b);
 		return r;
 	}
 	if (b)
-		refresh(st, b, &sb);
-	else if (!(b = add(st, hash, &sb))) {
+		st_refresh(st, b, &sb);
+	else if (!(b = st_add(st, hash, &sb))) {
 		close(fd);
 		return -ENOMEM;
 	}
 	if (!b->verified) {
-		if ((r = hash_fd(fd, got, &len)) < 0) {
+		if ((r = st_hash_fd(fd, got, &len)) < 0) {
 			close(fd);
 			return r;
 		}
 		st->s.verified_bytes += len;
 		if (memcmp(got, hash, STORE_HASH_LEN) || len != (uint64_t)sb.st_size) {
 			close(fd);
-			delete_corrupt(st, name, sb.st_ino);
-			drop(st, b);
+			st_delete_corrupt(st, name, sb.st_ino);
+			st_drop(st, b);
 			return -ENOENT;
 		}
 		b->verified = true;
@@ -538,35 +531,41 @@ static int lookup(struct store *st, const uint8_t *hash, struct blob **bp)
 int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size)
 {
 	struct blob *b = NULL;
-	int fd = lookup(st, hash, &b);
+	int fd = st_lookup(st, hash, &b);
 
 	if (fd < 0) {
 		st->s.misses++;
 		return fd;
 	}
 	st->s.hits++;
-	touch(st, b);
+	st_touch(st, b);
 	if (size)
 		*size = b->size;
 	return fd;
 }
 
+/* Links the file open as fd as dirfd/name: 0 or -errno. */
+int st_link_fd(int fd, int dirfd, const char *name)
+{
+	char proc[64];
+
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not */
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -errno;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) ? -errno : 0;
+}
+
 int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
 	       const char *name, uint64_t *size)
 {
-	char proc[64];
-	int fd = store_get(st, hash, size), r = 0;
+	int fd = store_get(st, hash, size), r;
 
 	if (fd < 0)
 		return fd;
-	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not */
-	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH)) {
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-		if (errno != ENOENT && errno != EPERM)
-			r = -errno;
-		else if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW))
-			r = -errno;
-	}
+	r = st_link_fd(fd, dirfd, name);
 	close(fd);
 	return r;
 }
@@ -579,16 +578,23 @@ size_t store_have(struct store *st, const uint8_t (*hashes)[STORE_HASH_LEN], siz
 	for (size_t i = 0; i < n; i++) {
 		char name[68];
 		struct stat sb;
-		struct blob *b = find(st, hashes[i]);
-		blob_name(hashes[i], name);
+		struct blob *b = st_find(st, hashes[i]);
+		st_blob_name(hashes[i], name);
 		have[i] = fstatat(st->objfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 			  S_ISREG(sb.st_mode);
 		if (have[i] && b)
-			refresh(st, b, &sb);
+			st_refresh(st, b, &sb);
 		else if (have[i])
-			add(st, hashes[i], &sb);	/* another process's: now indexed */
+			b = st_add(st, hashes[i], &sb);	/* another process's: now indexed */
 		else if (b)
-			drop(st, b);
+			st_drop(st, b);
+		if (have[i] && b) {	/* its .x (a worker's, maybe): counted */
+			char xn[70];
+			st_x_name(hashes[i], xn);
+			bool x = fstatat(st->objfd, xn, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISREG(sb.st_mode);
+			st_x_set(st, b, x ? &sb : NULL);
+		}
 		k += have[i];
 	}
 	return k;
@@ -661,20 +667,20 @@ int store_put(struct store *st, const uint8_t hash[static STORE_HASH_LEN], const
 	sha256(data, len, got);
 	if (memcmp(got, hash, STORE_HASH_LEN))
 		return -EBADMSG;
-	if ((fd = lookup(st, hash, &b)) >= 0) {
+	if ((fd = st_lookup(st, hash, &b)) >= 0) {
 		close(fd);
-		touch(st, b);
+		st_touch(st, b);
 		return 0;
 	}
-	blob_name(hash, name);
+	st_blob_name(hash, name);
 	fd = write_blob(st, name, data, len);
 	if (fd == -EEXIST)
 		return 0;	/* a concurrent writer's: complete, verified at use */
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &sb) == 0 && (b = add(st, hash, &sb))) {
+	if (fstat(fd, &sb) == 0 && (b = st_add(st, hash, &sb))) {
 		b->verified = true;	/* these bytes were hashed above */
-		touch(st, b);
+		st_touch(st, b);
 	}
 	close(fd);
 	st->s.inserts++;
@@ -687,7 +693,7 @@ int store_put(struct store *st, const uint8_t hash[static STORE_HASH_LEN], const
 
 int store_pin(struct store *st, const uint8_t hash[static STORE_HASH_LEN])
 {
-	struct blob *b = find(st, hash);
+	struct blob *b = st_find(st, hash);
 
 	if (!b)
 		return -ENOENT;
@@ -698,7 +704,7 @@ int store_pin(struct store *st, const uint8_t hash[static STORE_HASH_LEN])
 
 void store_unpin(struct store *st, const uint8_t hash[static STORE_HASH_LEN])
 {
-	struct blob *b = find(st, hash);
+	struct blob *b = st_find(st, hash);
 
 	if (b && b->pins && --b->pins == 0)
 		st->s.pinned--;

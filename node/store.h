@@ -5,19 +5,36 @@
  *
  * Layout under dir (default STORE_DIR_DEFAULT): objects/xx/<64 hex> (xx =
  * the first byte; each fan-out dir made at its first blob), each blob
- * root-owned, mode 0444, never written in place; lock (flock: shared while
- * a caller links blobs out, exclusive while one evicts).
+ * root-owned, mode 0444, never written in place; objects/xx/<hex>.x, the
+ * blob's executable variant (the same bytes, root-owned, mode 0555: what a
+ * job tree links for a manifest entry with exec bits, which a 0444 blob
+ * cannot be execve'd as; node/store_exec.c); lock (flock: shared while a
+ * caller links blobs out, exclusive while one evicts).
  *
  * Invariants:
  *  - A name is only ever created by linking a fully written O_TMPFILE whose
- *    bytes this process hashed to that name (store_put refuses a mismatch):
- *    no reader sees a partial blob under its final name.
+ *    bytes this process hashed to that name (store_put refuses a mismatch;
+ *    a .x is a copy of the verified blob hashed as it is written): no
+ *    reader sees a partial blob under its final name.
+ *  - A .x is made at the first store_link_exec of its blob, by whichever
+ *    handle asks, a lookup-only one (a worker's) included: it adds no new
+ *    content (only a copy of a blob already there and verified), it is
+ *    made under the caller's shared lock (tree.c holds it while it links),
+ *    so no eviction runs meanwhile, and two makers at once are one: the
+ *    second's link fails with EEXIST and it uses the first's .x. The
+ *    parent (a full handle) counts a worker's .x when its store_have or a
+ *    rescan sees it. A .x is one with its blob: in the bytes (the blob's
+ *    size twice), in store_have's answer only through its blob, kept while
+ *    either name is linked elsewhere (st_nlink > 1) or the blob is pinned,
+ *    evicted with it (the .x first), found by the rescan at open; a .x
+ *    whose blob is gone is removed by the next eviction's rescan.
  *  - No fsync by default: the store is a cache. A crash may leave a blob
  *    truncated or zero-filled, but a process uses a blob only after it
  *    re-hashed it itself once per (inode, mtime, size) (the verified set,
- *    in memory, empty at every start) or wrote it itself; a blob that does
- *    not hash to its name is deleted, counted (corrupt) and reported
- *    missing. cfg.durable adds fsync of the blob and its dir.
+ *    in memory, empty at every start) or wrote it itself; a blob (or .x)
+ *    that does not hash to its name is deleted, counted (corrupt) and
+ *    reported missing (a corrupt .x is made again from its blob).
+ *    cfg.durable adds fsync of the blob and its dir.
  *  - The in-memory index (hash → size, inode, last use, pins) is rebuilt
  *    from the directory at open (one fstatat per blob: bounded by the cap);
  *    a blob another process added is found by fstatat when asked for, one
@@ -67,6 +84,7 @@ struct store_stats {
 	uint64_t corrupt;		/* blobs found not to hash to their name */
 	uint64_t verified_bytes;	/* bytes re-hashed on first use */
 	uint64_t pinned;		/* blobs with pins now */
+	uint64_t exec_made;		/* .x variants made here */
 };
 
 /* 0 and *out, or -errno. Makes dir and dir/objects when missing. */
@@ -90,6 +108,14 @@ int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint6
  * filesystem (then copy from store_get), -EEXIST when name exists. */
 int store_link(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
 	       const char *name, uint64_t *size);
+
+/* store_link for an executable: links the blob's .x variant (mode 0555),
+ * made first when missing or found corrupt (store.h above; counted in
+ * exec_made), verified once per process as a blob is. Counts a hit or a
+ * miss. -ENOENT when the blob is missing or corrupt; -EXDEV, -EEXIST as
+ * store_link (on -EXDEV copy from store_get and chmod). */
+int store_link_exec(struct store *st, const uint8_t hash[static STORE_HASH_LEN], int dirfd,
+		    const char *name, uint64_t *size);
 
 /* "Which of these do you have?": have[i] = blob i is in the store (index
  * or disk; not re-hashed here: store_get does that). Returns how many are

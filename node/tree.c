@@ -322,7 +322,7 @@ static int ds_go(struct dstack *d, const char *p, size_t len)
 
 /* ---- the entries ---- */
 
-/* A copy of the blob (another filesystem, or a mode with exec bits). */
+/* A copy of the blob (the store on another filesystem: -EXDEV). */
 static int copy_blob(struct tree *t, const struct tree_entry *e, int dfd, const char *leaf,
 		     uint64_t *sizep)
 {
@@ -365,9 +365,10 @@ static int make_file(struct tree *t, size_t i, int dfd, const char *leaf)
 
 	t->s.files++;
 	t->s.bytes += e->size;
-	if (e->mode & 0111)
-		r = copy_blob(t, e, dfd, leaf, &size);
-	else if ((r = store_link(t->st, e->hash, dfd, leaf, &size)) == 0)
+	/* exec bits: the blob's 0555 variant (store.h), made once per store */
+	r = e->mode & 0111 ? store_link_exec(t->st, e->hash, dfd, leaf, &size)
+			   : store_link(t->st, e->hash, dfd, leaf, &size);
+	if (r == 0)
 		t->s.linked++;
 	else if (r == -EXDEV)
 		r = copy_blob(t, e, dfd, leaf, &size);

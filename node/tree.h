@@ -15,8 +15,8 @@
  *
  * tree_build() makes <dirfd>/<name> (root's, 0755) and in it every
  * directory on the way (0755), every file as a hard link of the store's
- * verified blob (read-only, 0444; a copy, 0555, for a mode with execute
- * bits or when the store is on another filesystem), every symlink
+ * verified blob (read-only, 0444; for a mode with execute bits its 0555
+ * variant, store.h; a copy when the store is on another filesystem), every symlink
  * recreated verbatim (resolved only inside the sandbox, never by root), and
  * the mount points the sandbox needs over it: the toolchain paths (the
  * sandbox's ro_paths, each a board file, dir or symlink), the job dir,

@@ -193,7 +193,7 @@ cmp -s "$S/out/c3.o" "$FARM_TMP/ref/c3.o" && [ "$(tree resends)" -gt "$r0" ] &&
 status_json >"$FARM_TMP/status.json"
 tb=$(cat "$FARM_TMP"/noded[12].log | grep -o 'tree built in [0-9]* us' |
 	awk '{s += $4; n++} END {print n ? int(s / n) : 0}')
-echo "BENCH tree_travel_tree_build_us $tb us/job (mean; the toolchain's executables are copies)"
+echo "BENCH tree_travel_tree_build_us $tb us/job (mean; the toolchain's executables are links of their blobs' 0555 .x variant)"
 
 # ---- the hub played by treesend on board 1's link (hubd stopped)
 stop_hubd

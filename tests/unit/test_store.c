@@ -352,6 +352,143 @@ static void t_durable_and_caps(void)
 	}
 }
 
+/* ---- the executable variant (<hex>.x) ---- */
+
+/* Links blob h's .x as root/sub/<leaf> and stats it: the link's result. */
+static int link_x(struct store *st, const uint8_t h[32], const char *leaf, struct stat *sb)
+{
+	char d[128], q[256];
+	snprintf(d, sizeof d, "%s/trees", root);
+	mkdir(d, 0755);
+	int dfd = open(d, O_RDONLY | O_DIRECTORY);
+	uint64_t sz = 0;
+	int r = store_link_exec(st, h, dfd, leaf, &sz);
+	snprintf(q, sizeof q, "%s/%s", d, leaf);
+	if (r == 0 && lstat(q, sb))
+		r = -errno;
+	close(dfd);
+	return r;
+}
+
+static void x_path(const char *sub, const uint8_t h[32], char *p, size_t len)
+{
+	path_of(sub, h, p, len);
+	strncat(p, ".x", len - strlen(p) - 1);
+}
+
+static void t_exec(void)
+{
+	T_CASE("store_exec_variant_made_once_evicted_with_blob") {
+		uint8_t h[32];
+		uint8_t *p = mk(700, 9000, h);
+		struct store *st = open_at("exec", 0);
+		struct stat a, b, x, bl;
+		struct store_stats s;
+		char xp[256], bp[256];
+		T_CHECK(store_put(st, h, p, 9000) == 0, "put");
+		T_CHECK(link_x(st, h, "e1", &a) == 0 && link_x(st, h, "e2", &b) == 0, "two links");
+		x_path("exec", h, xp, sizeof xp);
+		path_of("exec", h, bp, sizeof bp);
+		T_CHECK(stat(xp, &x) == 0 && x.st_ino == a.st_ino && a.st_ino == b.st_ino &&
+			(x.st_mode & 07777) == 0555 && x.st_uid == getuid() && x.st_nlink == 3,
+			"one .x inode, 0555, in both links (nlink %lu)", (unsigned long)x.st_nlink);
+		T_CHECK(stat(bp, &bl) == 0 && bl.st_ino != x.st_ino && (bl.st_mode & 0777) == 0444 &&
+			bl.st_nlink == 1, "the blob stays 0444, a name of its own");
+		store_stats(st, &s);
+		T_CHECK(s.exec_made == 1 && s.hits == 2 && s.bytes == 18000 && s.blobs == 1,
+			"made once, counted twice the size: made %llu bytes %llu",
+			(unsigned long long)s.exec_made, (unsigned long long)s.bytes);
+		T_CHECK(store_evict_to(st, 0) == 0, "a linked .x keeps its blob");
+		T_CHECK(access(bp, F_OK) == 0 && access(xp, F_OK) == 0, "both names kept");
+		char q[256];
+		snprintf(q, sizeof q, "%s/trees/e1", root);
+		unlink(q);
+		snprintf(q, sizeof q, "%s/trees/e2", root);
+		unlink(q);
+		T_CHECK(store_evict_to(st, 0) == 1, "evictable once unlinked");
+		T_CHECK(access(bp, F_OK) != 0 && access(xp, F_OK) != 0, "both names removed");
+		store_stats(st, &s);
+		T_CHECK(s.bytes == 0 && s.blobs == 0, "nothing counted: %llu", (unsigned long long)s.bytes);
+		T_CHECK(link_x(st, h, "e3", &a) == -ENOENT, "no blob: no .x (a miss)");
+		store_close(st);
+		free(p);
+	}
+	T_CASE("store_exec_variant_restart_and_corruption") {
+		uint8_t h[32];
+		uint8_t *p = mk(701, 7000, h);
+		struct store *st = open_at("exec2", 0);
+		struct stat a, b;
+		struct store_stats s;
+		char xp[256], bp[256], q[256];
+		T_CHECK(store_put(st, h, p, 7000) == 0 && link_x(st, h, "r1", &a) == 0, "made");
+		store_close(st);
+		st = open_at("exec2", 0);
+		store_stats(st, &s);
+		T_CHECK(s.bytes == 14000 && s.blobs == 1, "the rescan at open counts both: %llu",
+			(unsigned long long)s.bytes);
+		T_CHECK(link_x(st, h, "r2", &b) == 0 && b.st_ino == a.st_ino, "the same .x after restart");
+		store_stats(st, &s);
+		T_CHECK(s.exec_made == 0 && s.verified_bytes == 7000,
+			"not made again; re-hashed once there: made %llu verified %llu",
+			(unsigned long long)s.exec_made, (unsigned long long)s.verified_bytes);
+		/* a .x damaged on disk: found at its next verification (a new
+		 * process), counted, deleted, made again from the sound blob */
+		x_path("exec2", h, xp, sizeof xp);
+		int fd = open(xp, O_RDWR);
+		T_CHECK(fd >= 0 && pwrite(fd, "Z", 1, 100) == 1, "damage the .x");
+		close(fd);
+		store_close(st);
+		st = open_at("exec2", 0);
+		T_CHECK(link_x(st, h, "r3", &b) == 0 && b.st_ino != a.st_ino, "a new .x");
+		store_stats(st, &s);
+		T_CHECK(s.corrupt == 1 && s.exec_made == 1, "corrupt %llu made %llu",
+			(unsigned long long)s.corrupt, (unsigned long long)s.exec_made);
+		fd = open(xp, O_RDONLY);
+		uint8_t c = 0;
+		T_CHECK(fd >= 0 && pread(fd, &c, 1, 100) == 1 && c == p[100], "its bytes the blob's");
+		close(fd);
+		/* a damaged blob with no .x: missing, as for store_get */
+		for (int i = 1; i <= 3; i++) {
+			snprintf(q, sizeof q, "%s/trees/r%d", root, i);
+			unlink(q);
+		}
+		unlink(xp);
+		path_of("exec2", h, bp, sizeof bp);
+		fd = open(bp, O_RDWR);
+		T_CHECK(fd >= 0 && pwrite(fd, "Z", 1, 5) == 1, "damage the blob");
+		close(fd);
+		store_close(st);
+		st = open_at("exec2", 0);
+		T_CHECK(link_x(st, h, "r4", &b) == -ENOENT, "a corrupt blob: missing");
+		store_stats(st, &s);
+		T_CHECK(s.corrupt == 1 && s.exec_made == 0 && access(xp, F_OK) != 0 &&
+			access(bp, F_OK) != 0, "counted, deleted, no .x made of it");
+		store_close(st);
+		free(p);
+	}
+	T_CASE("store_exec_orphan_removed_at_eviction") {
+		uint8_t h[32];
+		uint8_t *p = mk(702, 3000, h);
+		struct store *st = open_at("exec3", 0);
+		struct stat a;
+		struct store_stats s;
+		char xp[256], bp[256];
+		T_CHECK(store_put(st, h, p, 3000) == 0 && link_x(st, h, "o1", &a) == 0, "made");
+		char q[256];
+		snprintf(q, sizeof q, "%s/trees/o1", root);
+		unlink(q);
+		path_of("exec3", h, bp, sizeof bp);
+		x_path("exec3", h, xp, sizeof xp);
+		unlink(bp);	/* as a crash between the two unlinks of an eviction */
+		store_evict_to(st, 1ull << 40);
+		store_stats(st, &s);
+		T_CHECK(access(xp, F_OK) != 0 && s.bytes == 0 && s.blobs == 0,
+			"the orphan .x removed by the rescan: bytes %llu", (unsigned long long)s.bytes);
+		store_close(st);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	strcpy(root, "/tmp/test_store.XXXXXX");
@@ -367,6 +504,7 @@ int main(void)
 	t_have();
 	t_lookup_only();
 	t_durable_and_caps();
+	t_exec();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
 	if (system(cmd)) {

@@ -200,7 +200,7 @@ static void t_build(void)
 		T_CHECK(lstat_in("t1", "/usr/include/stdio.h", &sb) && S_ISREG(sb.st_mode) &&
 			(sb.st_mode & 0777) == 0444 && sb.st_nlink == 2, "a hard link of the blob");
 		T_CHECK(lstat_in("t1", "/w/tools/gen.sh", &sb) && (sb.st_mode & 0777) == 0555 &&
-			sb.st_nlink == 1, "an executable is a copy");
+			sb.st_nlink == 2, "an executable: a hard link of the blob's .x");
 		T_CHECK(lstat_in("t1", "/usr/include/asm", &sb) && S_ISLNK(sb.st_mode), "symlink");
 		snprintf(q, sizeof q, "%s/t1/w/abs", root);
 		char txt[64] = "";
@@ -220,7 +220,7 @@ static void t_build(void)
 		T_CHECK(lstat_in("t1", "/tmp/usbfarm-job.X/j", &sb) && S_ISDIR(sb.st_mode), "job dir");
 		T_CHECK(!lstat_in("t1", "/nonexistent", &sb), "absent board path: nothing");
 		const struct tree_stats *ts = t ? tree_stats(t) : NULL;
-		T_CHECK(ts && ts->files == 4 && ts->linked == 3 && ts->copied == 1 && ts->links == 2,
+		T_CHECK(ts && ts->files == 4 && ts->linked == 4 && ts->copied == 0 && ts->links == 2,
 			"stats");
 		struct store_stats ss;
 		store_stats(st, &ss);
@@ -473,6 +473,60 @@ static void t_toolchain(void)
 	}
 }
 
+/* Two trees (two workers' lookup-only handles, as noded's) link one .x of
+ * an executable: made once, the same inode in both; the parent counts it. */
+static void t_exec_shared(void)
+{
+	T_CASE("tree_exec_variant_shared") {
+		struct store *st = store_at("sx"), *w1 = NULL, *w2 = NULL;
+		struct manifest m;
+		struct tree *a = NULL, *b = NULL;
+		char why[256] = "", d[128];
+		struct stat sa, sb;
+		struct store_stats s1, s2, sp;
+		const char *cc1 = "\177ELF pretend cc1 bytes";
+		uint8_t h[32];
+		bool have = false;
+		manifest_init(&m);
+		file(&m, st, "/usr/libexec/cc1", cc1, 0755);
+		file(&m, st, "/w/a.c", "int a;\n", 0644);
+		T_CHECK(manifest_check(&m, why, sizeof why) == 0, "check: %s", why);
+		snprintf(d, sizeof d, "%s/sx", root);
+		struct store_cfg c = { .dir = d, .lookup_only = true };
+		T_CHECK(store_open(&c, &w1) == 0 && store_open(&c, &w2) == 0, "worker handles");
+		struct tree_req ra = { w1, &m, rootfd, "xa", "", "/tmp/j", NULL, NULL, 0, 0 };
+		struct tree_req rb = { w2, &m, rootfd, "xb", "", "/tmp/j", NULL, NULL, 0, 0 };
+		T_CHECK(tree_build(&ra, &a, NULL, why, sizeof why) == 0, "tree a: %s", why);
+		T_CHECK(tree_build(&rb, &b, NULL, why, sizeof why) == 0, "tree b: %s", why);
+		T_CHECK(lstat_in("xa", "/usr/libexec/cc1", &sa) && lstat_in("xb", "/usr/libexec/cc1", &sb),
+			"both linked");
+		T_CHECK(sa.st_ino == sb.st_ino && (sa.st_mode & 0777) == 0555 && sa.st_nlink == 3,
+			"one inode, 0555, the .x and two trees: ino %lu/%lu nlink %lu",
+			(unsigned long)sa.st_ino, (unsigned long)sb.st_ino, (unsigned long)sa.st_nlink);
+		store_stats(w1, &s1);
+		store_stats(w2, &s2);
+		T_CHECK(s1.exec_made + s2.exec_made == 1, "made once: %llu + %llu",
+			(unsigned long long)s1.exec_made, (unsigned long long)s2.exec_made);
+		T_CHECK(tree_stats(a)->copied == 0 && tree_stats(b)->copied == 0, "no copy");
+		hash_of(cc1, h);
+		store_have(st, (const uint8_t (*)[32])h, 1, &have);
+		store_stats(st, &sp);
+		T_CHECK(have && sp.bytes == 2 * strlen(cc1) + 7, "the parent counts the .x: %llu",
+			(unsigned long long)sp.bytes);
+		T_CHECK(store_evict_to(st, 0) == 0, "nothing evicted while trees link it");
+		tree_release(a);
+		tree_release(b);
+		store_close(w1);
+		store_close(w2);
+		T_CHECK(store_evict_to(st, 0) == 2, "both blobs evictable after release");
+		store_stats(st, &sp);
+		T_CHECK(sp.bytes == 0 && sp.blobs == 0, "nothing left counted: %llu",
+			(unsigned long long)sp.bytes);
+		manifest_free(&m);
+		store_close(st);
+	}
+}
+
 int main(void)
 {
 	strcpy(root, "/tmp/test_tree.XXXXXX");
@@ -482,6 +536,7 @@ int main(void)
 	}
 	t_refusals();
 	t_build();
+	t_exec_shared();
 	t_missing();
 	t_size_lie();
 	t_mount_conflicts();
