@@ -31,7 +31,18 @@
  *  - No fsync by default: the store is a cache. A crash may leave a blob
  *    truncated or zero-filled, but a process uses a blob only after it
  *    re-hashed it itself once per (inode, mtime, size) (the verified set,
- *    in memory, empty at every start) or wrote it itself; a blob (or .x)
+ *    in memory) or wrote it itself, or after another process of the same
+ *    noded run did: <dir>/verified (node/store_vset.c) holds a record
+ *    (hash, inode, size, mtime) per blob or .x a process hashed sound; a
+ *    lookup-only handle (a worker's, one per job) reads it at open and
+ *    trusts a blob that matches a record, so a blob is hashed once per
+ *    run, not once per job. Every full handle's open (a noded start: so
+ *    after any crash or reboot) empties it. A blob damaged after its
+ *    verification is caught when its mtime or size changed (any write
+ *    through the filesystem; ctime cannot serve: every tree link changes
+ *    it) by the next process that uses it, else (a write that restored
+ *    the mtime, bit rot below the filesystem) at the next noded start or
+ *    by the handle's own re-hash of another inode; a blob (or .x)
  *    that does not hash to its name is deleted, counted (corrupt) and
  *    reported missing (a corrupt .x is made again from its blob).
  *    cfg.durable adds fsync of the blob and its dir.
@@ -85,6 +96,7 @@ struct store_stats {
 	uint64_t verified_bytes;	/* bytes re-hashed on first use */
 	uint64_t pinned;		/* blobs with pins now */
 	uint64_t exec_made;		/* .x variants made here */
+	uint64_t trusted;		/* taken as verified from <dir>/verified */
 };
 
 /* 0 and *out, or -errno. Makes dir and dir/objects when missing. */

@@ -42,6 +42,9 @@ struct store {
 	size_t tabsz, n;
 	struct lru_list lru;	/* every blob; newest: most recently used */
 	struct store_stats s;
+	int vfd;		/* <dir>/verified (store_vset.c), or -1 */
+	struct vrec *vrec;	/* its records, sorted (lookup-only handles) */
+	size_t nvrec;
 };
 
 /* store.c */
@@ -64,5 +67,12 @@ void st_x_set(struct store *st, struct blob *b, const struct stat *sb);
 int st_scan_x(struct store *st, int dfd, const char *leaf, const uint8_t *hash);
 /* Eviction of b's .x: 0 (removed or none), 1 linked elsewhere, -errno. */
 int st_evict_x(struct store *st, struct blob *b);
+
+/* store_vset.c: the verified set shared across one noded run's processes */
+void st_vset_open(struct store *st, int dfd);	/* dfd: the store's dir */
+void st_vset_close(struct store *st);
+/* A record matches sb's inode, size and mtime: hashed sound by a process. */
+bool st_vset_known(const struct store *st, const uint8_t *hash, const struct stat *sb);
+void st_vset_add(struct store *st, const uint8_t *hash, const struct stat *sb);
 
 #endif
