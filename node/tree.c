@@ -370,8 +370,8 @@ static int make_file(struct tree *t, size_t i, int dfd, const char *leaf)
 			   : store_link(t->st, e->hash, dfd, leaf, &size);
 	if (r == 0)
 		t->s.linked++;
-	else if (r == -EXDEV)
-		r = copy_blob(t, e, dfd, leaf, &size);
+	else if (r == -EXDEV || ((e->mode & 0111) && (r == -EACCES || r == -EPERM || r == -EROFS)))
+		r = copy_blob(t, e, dfd, leaf, &size);	/* or no .x could be made here */
 	if (r == -ENOENT) {
 		void *nv = realloc(t->miss.hash, (t->miss.n + 1) * STORE_HASH_LEN);
 		if (!nv)
