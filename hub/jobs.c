@@ -298,6 +298,8 @@ void jobs_node_down(struct node *n, int reason)
 
 void jobs_on_acked(struct node *n, uint64_t msg_id)
 {
+	if (n->hold)	/* the board has a tree JOB's input definitions */
+		holdings_dict_acked(n->hold, msg_id);
 	for (struct job *j = jobs_head; j; j = j->next) {
 		if (j->node == n && j->msg_id == msg_id) {
 			if (j->state == JOB_SENT)

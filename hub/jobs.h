@@ -147,6 +147,7 @@ struct job {
 	size_t nframes, blob_held;
 	bool need_out;		/* a NEED was sent, its BLOBS not read yet */
 	int resends;		/* RESULT -ENOENT answered with a resend */
+	int stale_resends;	/* RESULT -ESTALE answered with a resend */
 	struct job *prev, *next;	/* all live jobs, FIFO */
 };
 

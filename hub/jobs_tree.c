@@ -140,44 +140,102 @@ static int tree_need(const struct job *j, struct node *n, struct proto_need *nee
 	return 1;
 }
 
-/* The JOB for n: the manifest and the blobs n lacks (all of them in
- * j->have, or -EAGAIN). 0 or -errno. */
-int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *msg_id)
+static int cmp_u32(const void *a, const void *b)
 {
-	struct buf b = BUF_INIT;
-	size_t nb = 0;
-	uint64_t bytes = 0;
-	int rc = 0;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
 
-	s->tree = true;
-	s->t = j->t;
-	s->t.blob = NULL;
-	s->t.nblob = 0;
+/* The manifest as n's input table lets it travel (holdings.h): confirmed
+ * inputs as refs (sorted ids), the others whole, with the id n keeps them
+ * under. s->t.in and s->t.ref malloc'd. 0 or -ENOMEM. */
+static int tree_by_table(const struct job *j, struct node *n, struct job_tree *t)
+{
+	t->in = malloc(j->t.nin * sizeof *t->in);
+	t->ref = malloc(j->t.nin * sizeof *t->ref);
+	t->nin = t->nref = 0;
+	if (!t->in || !t->ref)
+		return -ENOMEM;
+	t->dict_gen = holdings_dict_gen(n->hold);
+	for (size_t i = 0; i < j->t.nin; i++) {
+		uint32_t id;
+		bool confirmed;
+		if (holdings_dict_lookup(n->hold, &j->t.in[i], &id, &confirmed) < 0)
+			return -ENOMEM;
+		if (confirmed) {
+			t->ref[t->nref++] = id;
+		} else {
+			t->in[t->nin] = j->t.in[i];
+			t->in[t->nin++].id = id;
+		}
+	}
+	qsort(t->ref, t->nref, sizeof *t->ref, cmp_u32);
+	return 0;
+}
+
+/* The blobs n lacks (all of them in j->have, or -EAGAIN) into s->t.blob
+ * (malloc'd), their bytes in *bytes. */
+static int tree_blobs(const struct job *j, struct node *n, struct job_tree *t, uint64_t *bytes)
+{
+	size_t nb = 0;
+
 	for (size_t i = 0; i < j->t.nin; i++)
 		if (node_lacks(n, &j->t.in[i])) {
 			if (!j->have || !j->have[i].p)
 				return -EAGAIN;	/* dcc has not sent it (a copy) */
 			nb++;
 		}
-	if (nb && !(s->t.blob = calloc(nb, sizeof *s->t.blob)))
+	if (nb && !(t->blob = calloc(nb, sizeof *t->blob)))
 		return -ENOMEM;
 	for (size_t i = 0; i < j->t.nin; i++)
 		if (node_lacks(n, &j->t.in[i])) {
-			struct job_blob *bl = &s->t.blob[s->t.nblob++];
+			struct job_blob *bl = &t->blob[t->nblob++];
 			memcpy(bl->hash, j->t.in[i].hash, 32);
 			bl->data = j->have[i].p;
 			bl->len = j->have[i].len;
-			bytes += bl->len;
+			*bytes += bl->len;
 		}
-	rc = job_encode_job(&b, s);
+	return 0;
+}
+
+/* What a sent JOB tells n's holdings: the blobs it carried are held (as
+ * soon as it is on its way: optimistic), its definitions pending. */
+static void tree_sent(struct node *n, const struct job_tree *t, uint64_t msg_id)
+{
+	uint32_t *ids = t->ref;	/* reused: the refs are encoded already */
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nblob; i++)
+		(void)holdings_add(n->hold, t->blob[i].hash, t->blob[i].len);
+	for (size_t i = 0; i < t->nin && ids; i++)
+		if (t->in[i].id != JOB_DICT_NONE)
+			ids[k++] = t->in[i].id;
+	holdings_dict_sent(n->hold, msg_id, ids, k);
+}
+
+/* The JOB for n: the manifest (by n's input table) and the blobs n lacks.
+ * 0 or -errno. */
+int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *msg_id)
+{
+	struct buf b = BUF_INIT;
+	uint64_t bytes = 0;
+	int rc;
+
+	s->tree = true;
+	s->t = j->t;
+	s->t.blob = NULL;
+	s->t.nblob = 0;
+	rc = tree_by_table(j, n, &s->t);
+	if (rc == 0)
+		rc = tree_blobs(j, n, &s->t, &bytes);
+	if (rc == 0)
+		rc = job_encode_job(&b, s);
 	if (rc == 0 && !buf_ok(&b))
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = link_send(n->link, job_stream(j->id), b.data, b.len, msg_id);
 	if (rc == 0) {
-		/* optimistic: the board holds them once the JOB is on its way */
-		for (size_t i = 0; i < s->t.nblob; i++)
-			(void)holdings_add(n->hold, s->t.blob[i].hash, s->t.blob[i].len);
+		tree_sent(n, &s->t, *msg_id);
 		n->bytes_out += b.len;
 		n->tree_jobs++;
 		n->blobs_sent += s->t.nblob;
@@ -187,6 +245,11 @@ int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *m
 		hub.tree.blob_bytes += bytes;
 	}
 	free(s->t.blob);
+	free(s->t.in);
+	free(s->t.ref);
+	s->t.in = NULL;
+	s->t.ref = NULL;
+	s->t.blob = NULL;
 	buf_free(&b);
 	return rc;
 }
@@ -329,6 +392,26 @@ static void result_missing(struct job *j, struct node *n, const struct job_resul
 	job_resend(j);
 }
 
+/* -ESTALE: the board's input table lacks what hubd named by id (noded
+ * restarted, or a JOB of an older generation): the table starts over and
+ * the job goes again, every input whole; once. */
+static void result_stale(struct job *j, struct node *n, const struct job_result *r)
+{
+	holdings_dict_reset(n->hold);
+	if (j->stale_resends >= 1) {
+		char why[200];
+		snprintf(why, sizeof why, "%s: its input table was stale again: %.120s",
+			 node_label(n), r->o.error);
+		job_fail(j, why);
+		return;
+	}
+	j->stale_resends++;
+	hub.tree.resends++;
+	log_info("job %llu: %s: %s: its input table starts over", (unsigned long long)j->id,
+		 node_label(n), r->o.error);
+	job_resend(j);
+}
+
 /* -EXDEV: the unsent names go back to dcc (its scanner remembers them). */
 static void result_unsent(struct job *j, struct node *n, const struct job_result *r)
 {
@@ -359,11 +442,14 @@ static void result_refused(struct job *j, struct node *n, const struct job_resul
 bool jobs_tree_result(struct job *j, struct node *n, const struct job_result *r)
 {
 	if (!j->tree || (r->farm_error != -ENOENT && r->farm_error != -EXDEV &&
-			 r->farm_error != -ENOEXEC && r->farm_error != -EPERM))
+			 r->farm_error != -ENOEXEC && r->farm_error != -EPERM &&
+			 r->farm_error != -ESTALE))
 		return false;
 	job_release_node(j);
 	if (r->farm_error == -ENOENT) {
 		result_missing(j, n, r);
+	} else if (r->farm_error == -ESTALE) {
+		result_stale(j, n, r);
 	} else if (r->farm_error == -EXDEV) {
 		result_unsent(j, n, r);
 	} else if (r->farm_error == -EPERM) {

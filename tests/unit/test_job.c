@@ -134,10 +134,12 @@ static void tree_head(struct buf *b)
 	buf_u16(b, 0); buf_str(b, "a.c"); buf_str(b, "a.o"); buf_str(b, "/w");
 	buf_u8(b, 2); buf_u32(b, 0); buf_u64(b, 0); buf_u64(b, 0); buf_u32(b, 0);
 	buf_u32(b, 0);
+	buf_u64(b, 0);		/* no input table */
 }
 
 static void tree_tail(struct buf *b)
 {
+	buf_u32(b, 0);		/* no refs */
 	buf_u32(b, 0);		/* no blobs */
 	buf_str(b, "");
 	buf_u8(b, 1);
@@ -163,6 +165,7 @@ static int decode_one_input(uint8_t k, const char *p, size_t plen, uint64_t size
 		buf_u16(&b, (uint16_t)tlen);
 		buf_put(&b, target, tlen);
 	}
+	buf_u32(&b, JOB_DICT_NONE);
 	tree_tail(&b);
 	rc = job_decode_job(b.data, b.len, &d);
 	if (rc == 0)
@@ -355,6 +358,111 @@ int main(void)
 		job_spec_free(&d);
 		T_CHECK(d.t.in == NULL && d.t.blob == NULL, "freed");
 	}
+	T_CASE("tree_job_table_roundtrip") {
+		/* ids on inputs, refs as varint deltas: 0, 1, 127, 128, 16384,
+		 * JOB_DICT_MAX - 1 (one to three bytes each) */
+		static uint32_t refs[] = { 0, 1, 128, 255, 16639, JOB_DICT_MAX - 1 };
+		struct job_spec j, d;
+		struct buf b = BUF_INIT;
+		make_tree_job(&j);
+		j.t.dict_gen = 0x1234567800000002ull;
+		tree_in[0].id = 7;
+		tree_in[1].id = JOB_DICT_NONE;
+		tree_in[2].id = JOB_DICT_MAX - 2;
+		j.t.ref = refs;
+		j.t.nref = 6;
+		T_CHECK(job_encode_job(&b, &j) == 0 && buf_ok(&b), "encode");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(d.t.dict_gen == j.t.dict_gen && d.t.nin == 3 && d.t.nref == 6, "counts");
+		if (d.t.nin == 3 && d.t.nref == 6) {
+			T_CHECK(d.t.in[0].id == 7 && d.t.in[1].id == JOB_DICT_NONE &&
+				d.t.in[2].id == JOB_DICT_MAX - 2, "ids");
+			T_CHECK(!memcmp(d.t.ref, refs, sizeof refs), "refs");
+		}
+		job_spec_free(&d);
+		T_CHECK(d.t.ref == NULL && d.t.nref == 0, "freed");
+		const char *seeds = getenv("TEST_JOB_SEEDS");
+		if (seeds) {	/* a fuzz seed with a table (see the end of main) */
+			char path[4096];
+			snprintf(path, sizeof path, "%s/job_tree_table", seeds);
+			FILE *f = fopen(path, "wb");
+			T_CHECK(f && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0, "seed");
+		}
+		/* every truncation refused */
+		for (size_t n = 0; n < b.len; n++)
+			if (job_decode_job(b.data, n, &d) == 0) {
+				job_spec_free(&d);
+				T_CHECK(0, "truncated at %zu decoded", n);
+				break;
+			}
+		buf_free(&b);
+		/* the encoder refuses refs out of order, out of range, refs or
+		 * ids without a table */
+		refs[1] = 0;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "refs not increasing");
+		refs[1] = 1;
+		refs[5] = JOB_DICT_MAX;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "ref over the table");
+		refs[5] = JOB_DICT_MAX - 1;
+		tree_in[0].id = JOB_DICT_MAX;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "id over the table");
+		tree_in[0].id = 7;
+		j.t.dict_gen = 0;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "refs without a table");
+		j.t.nref = 0;
+		T_CHECK(job_encode_job(&b, &j) == 0 && job_decode_job(b.data, b.len, &d) == 0 &&
+			d.t.in[0].id == JOB_DICT_NONE, "no table: ids not sent");
+		job_spec_free(&d);
+		buf_free(&b);
+		tree_in[0].id = tree_in[1].id = tree_in[2].id = 0;
+	}
+	T_CASE("tree_job_table_hostile") {
+		struct buf b = BUF_INIT;
+		struct job_spec d;
+		/* a table id with no table */
+		tree_head(&b);
+		b.len -= 8;
+		buf_u64(&b, 0);
+		buf_u32(&b, 1); buf_u8(&b, JOB_IN_DIR); buf_u16(&b, 1); buf_u8(&b, '/');
+		buf_u32(&b, 3);
+		tree_tail(&b);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "id without a table");
+		buf_free(&b);
+		/* refs: without a table, count over the bytes, a zero delta, a
+		 * varint with a needless zero, a varint over 32 bits, over the table */
+		static const struct { uint64_t gen; uint32_t n; const char *v; size_t len;
+				      const char *what; } bad[] = {
+			{ 0, 1, "\x01", 1, "ref without a table" },
+			{ 5, 100, "\x01\x01", 2, "count over the bytes" },
+			{ 5, 2, "\x01\x00", 2, "zero delta" },
+			{ 5, 1, "\x81\x00", 2, "needless zero byte" },
+			{ 5, 1, "\xff\xff\xff\xff\x1f", 5, "over 32 bits" },
+			{ 5, 1, "\x80\x80\x04", 3, "ref = JOB_DICT_MAX" },
+			{ 5, 2, "\xff\xff\x03\x01", 4, "second ref = JOB_DICT_MAX" },
+		};
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			tree_head(&b);
+			b.len -= 8;
+			buf_u64(&b, bad[i].gen);
+			buf_u32(&b, 0);
+			buf_u32(&b, bad[i].n);
+			buf_put(&b, bad[i].v, bad[i].len);
+			buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1);
+			T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "%s", bad[i].what);
+			buf_free(&b);
+		}
+		/* and the same form well made decodes */
+		tree_head(&b);
+		b.len -= 8;
+		buf_u64(&b, 5); buf_u32(&b, 0); buf_u32(&b, 2);
+		buf_put(&b, "\xfe\xff\x03", 3);
+		buf_put(&b, "\x01", 1);
+		buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.t.nref == 2 &&
+			d.t.ref[0] == JOB_DICT_MAX - 2 && d.t.ref[1] == JOB_DICT_MAX - 1, "good refs");
+		job_spec_free(&d);
+		buf_free(&b);
+	}
 	T_CASE("tree_job_empty_and_incomplete") {
 		struct job_spec j, d;
 		struct buf b = BUF_INIT;
@@ -436,13 +544,13 @@ int main(void)
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "inputs count vs bytes");
 		buf_free(&b);
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, JOB_MAX_BLOBS + 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_BLOBS + 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "blobs cap");
 		buf_free(&b);
 		/* one blob over JOB_BLOB_MAX */
 		uint8_t h[32] = { 0 };
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, h, 32); buf_u32(&b, JOB_BLOB_MAX + 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, h, 32); buf_u32(&b, JOB_BLOB_MAX + 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "blob cap");
 		buf_free(&b);
 		/* blobs over JOB_MAX_INPUT in all: two of 100 MiB */
@@ -451,7 +559,7 @@ int main(void)
 		T_CHECK(zero != NULL, "calloc");
 		if (zero) {
 			tree_head(&b);
-			buf_u32(&b, 0); buf_u32(&b, 2);
+			buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 2);
 			buf_put(&b, h, 32); buf_blob(&b, zero, big);
 			buf_put(&b, h, 32); buf_blob(&b, zero, big);
 			tree_tail(&b);
@@ -465,15 +573,15 @@ int main(void)
 		memset(name, 'n', sizeof name - 1);
 		name[sizeof name - 1] = 0;
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, name); buf_u8(&b, 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, name); buf_u8(&b, 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "deps_name cap");
 		buf_free(&b);
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 2);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 2);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "complete 2");
 		buf_free(&b);
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "the same well-formed refused");
 		job_spec_free(&d);
 		buf_free(&b);
