@@ -20,6 +20,7 @@
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
+#include "../lib/lz.h"
 #include "../lib/policy.h"
 
 #include <errno.h>
@@ -198,6 +199,78 @@ static int tree_blobs(const struct job *j, struct node *n, struct job_tree *t, u
 	return 0;
 }
 
+/* ---- where the bytes go (hubd -v: one line per message, for
+ * scripts/bench-dcc's BENCH_PARTS table) ---- */
+
+/* A part's bytes after LZO1X-1 alone (as the link would send it). */
+static size_t lz_size(const void *p, size_t n)
+{
+	uint8_t *out = NULL;
+	size_t clen = n;
+
+	if (n && lz_compress(p, n, &out, &clen) == 1)
+		free(out);
+	else
+		clen = n;
+	return clen;
+}
+
+/* A tree JOB's parts: its whole message, the inputs sent whole (their
+ * encoding: kind, path, target, hash, size, mode, id), the refs, the
+ * blobs; raw and each compressed alone. */
+static void parts_job(const struct job *j, const struct node *n, const struct job_tree *t,
+		      const struct buf *msg)
+{
+	struct buf d = BUF_INIT, r = BUF_INIT, bl = BUF_INIT;
+
+	for (size_t i = 0; i < t->nin; i++) {
+		const struct job_input *in = &t->in[i];
+		buf_u8(&d, in->kind);
+		buf_u16(&d, (uint16_t)in->path_len);
+		buf_put(&d, in->path, in->path_len);
+		if (in->kind == JOB_IN_FILE) {
+			buf_put(&d, in->hash, 32);
+			buf_u64(&d, in->size);
+			buf_u32(&d, in->mode);
+		} else if (in->kind == JOB_IN_LINK) {
+			buf_u16(&d, (uint16_t)in->target_len);
+			buf_put(&d, in->target, in->target_len);
+		}
+		buf_u32(&d, in->id);
+	}
+	for (size_t i = 0; i < t->nref; i++) {
+		uint32_t v = i ? t->ref[i] - t->ref[i - 1] : t->ref[0];
+		for (; v >= 0x80; v >>= 7)
+			buf_u8(&r, (uint8_t)(v | 0x80));
+		buf_u8(&r, (uint8_t)v);
+	}
+	for (size_t i = 0; i < t->nblob; i++)
+		buf_put(&bl, t->blob[i].data, t->blob[i].len);
+	log_debug("parts job %llu to %s: msg %zu lz %zu; whole %zu n %zu lz %zu; refs %zu n %zu "
+		  "lz %zu; blobs %zu n %zu lz %zu", (unsigned long long)j->id, node_label(n),
+		  msg->len, lz_size(msg->data, msg->len), d.len, t->nin, lz_size(d.data, d.len),
+		  r.len, t->nref, lz_size(r.data, r.len), bl.len, t->nblob,
+		  lz_size(bl.data, bl.len));
+	buf_free(&d);
+	buf_free(&r);
+	buf_free(&bl);
+}
+
+void jobs_tree_parts_result(const struct node *n, const struct job_result *r, const uint8_t *msg,
+			    size_t len)
+{
+	const struct job_outcome *o = &r->o;
+	struct job *j = jobs_find(r->job_id);
+
+	if (!hub.verbose || !j || !j->tree)
+		return;
+	log_debug("parts result %llu from %s: msg %zu lz %zu; obj %zu lz %zu; dep %zu lz %zu; "
+		  "out %zu err %zu lz %zu", (unsigned long long)r->job_id, node_label(n), len,
+		  lz_size(msg, len), o->obj_len, lz_size(o->obj, o->obj_len), o->dep_len,
+		  lz_size(o->dep, o->dep_len), o->out_len, o->err_len,
+		  lz_size(o->err, o->err_len) + lz_size(o->out, o->out_len));
+}
+
 /* What a sent JOB tells n's holdings: the blobs it carried are held (as
  * soon as it is on its way: optimistic), its definitions pending. */
 static void tree_sent(struct node *n, const struct job_tree *t, uint64_t msg_id)
@@ -235,6 +308,8 @@ int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *m
 	if (rc == 0)
 		rc = link_send(n->link, job_stream(j->id), b.data, b.len, msg_id);
 	if (rc == 0) {
+		if (hub.verbose)
+			parts_job(j, n, &s->t, &b);
 		tree_sent(n, &s->t, *msg_id);
 		n->bytes_out += b.len;
 		n->tree_jobs++;
