@@ -505,7 +505,7 @@ void jobs_on_result(struct node *n, const uint8_t *data, size_t len)
 		return;
 	}
 	n->bytes_in += len;
-	jobs_tree_parts_result(n, &r, data, len);	/* hubd -v: where the bytes go */
+	jobs_tree_on_result(n, &r, data, len);
 	if (prove_on_result(n, &r)) {	/* a canary job (hub/prove.h) */
 		job_result_free(&r);
 		return;

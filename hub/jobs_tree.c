@@ -81,6 +81,22 @@ int job_tree_admit(const struct job *j, char *why, size_t wl)
 	return 0;
 }
 
+/* A .S (assembler-with-cpp): gas's own .include and .incbin read files
+ * the scanner does not follow and the dependency output does not list;
+ * the sandbox shows it only the tree, so such a read fails, it cannot
+ * read anything else. So its failing compile is never taken as the
+ * answer (the job is not complete: dcc compiles it here); a successful
+ * one read only what was sent. */
+static bool asm_cpp(const struct job_desc *d)
+{
+	for (int i = 0; i < d->nargs; i++)
+		if (!strcmp(d->args[i], "-xassembler-with-cpp") ||
+		    (!strcmp(d->args[i], "-x") && i + 1 < d->nargs &&
+		     !strcmp(d->args[i + 1], "assembler-with-cpp")))
+			return true;
+	return false;
+}
+
 struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t held)
 {
 	struct proto_submit_tree st;
@@ -99,6 +115,8 @@ struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t 
 	j->tree = true;
 	j->t = st.t;
 	j->scan_us = st.scan_us;
+	if (asm_cpp(&j->sub.d))	/* gas reads what no scan or .d names */
+		j->t.complete = false;
 	if (st.learned)
 		hub.tree.learned++;
 	for (size_t i = 0; i < j->t.nin; i++)
@@ -256,13 +274,21 @@ static void parts_job(const struct job *j, const struct node *n, const struct jo
 	buf_free(&bl);
 }
 
-void jobs_tree_parts_result(const struct node *n, const struct job_result *r, const uint8_t *msg,
-			    size_t len)
+void jobs_tree_on_result(struct node *n, const struct job_result *r, const uint8_t *msg,
+			 size_t len)
 {
 	const struct job_outcome *o = &r->o;
 	struct job *j = jobs_find(r->job_id);
 
-	if (!hub.verbose || !j || !j->tree)
+	if (!j || !j->tree)
+		return;
+	/* a RESULT proves the board had the JOB (its definitions applied),
+	 * whether or not the link's acknowledgement came first */
+	if (n->hold && j->node == n && j->msg_id)
+		holdings_dict_acked(n->hold, j->msg_id);
+	else if (n->hold && j->copy == n && j->copy_msg_id)
+		holdings_dict_acked(n->hold, j->copy_msg_id);
+	if (!hub.verbose)
 		return;
 	log_debug("parts result %llu from %s: msg %zu lz %zu; obj %zu lz %zu; dep %zu lz %zu; "
 		  "out %zu err %zu lz %zu", (unsigned long long)r->job_id, node_label(n), len,

@@ -54,6 +54,13 @@ static const struct {
 	{ "args_wp_other", A("-x", "c", "-c", "-Wp,-MD,a.d,-include,/etc/x"), -EPERM },
 	{ "args_linker", A("-x", "c", "-c", "-Wl,-T,x"), -EPERM },
 	{ "args_specs", A("-x", "c", "-c", "-specs=/w/s"), -EPERM },
+	/* a .S: gas after the board's cpp, the assembler's allow-list */
+	{ "args_asm_cpp", A("-x", "assembler-with-cpp", "-D__ASSEMBLY__", "-Iinclude",
+			    "-Wp,-MMD,arch/.a.o.d", "-Wa,--noexecstack", "-c"), 0 },
+	{ "args_asm_cpp_attached", A("-xassembler-with-cpp", "-c"), 0 },
+	{ "args_asm_cpp_bad_wa", A("-x", "assembler-with-cpp", "-Wa,-a=/etc/x", "-c"), -EPERM },
+	{ "args_asm_cpp_two_x", A("-x", "assembler-with-cpp", "-x", "c", "-c"), -EPERM },
+	{ "args_asm_cpp_x_last", A("-c", "-x"), -EPERM },
 };
 
 static void t_args(void)
