@@ -274,14 +274,21 @@ static void parts_job(const struct job *j, const struct node *n, const struct jo
 	buf_free(&bl);
 }
 
-void jobs_tree_on_result(struct node *n, const struct job_result *r, const uint8_t *msg,
-			 size_t len)
+void jobs_tree_on_result(struct node *n, struct job_result *r, const uint8_t *msg, size_t len)
 {
 	const struct job_outcome *o = &r->o;
 	struct job *j = jobs_find(r->job_id);
+	size_t dep_wire = o->dep_len;
 
-	if (!j || !j->tree)
+	if (!j || (!j->tree && !r->dep_lz))
 		return;
+	if (r->dep_lz && (!j->tree ||
+			  job_result_unpack_dep(r, j->t.in, j->t.nin, j->sub.d.cwd) < 0)) {
+		r->farm_error = -EPROTO;	/* the board's answer is unusable */
+		snprintf(r->o.error, sizeof r->o.error, "%s's dependency file does not unpack",
+			 node_label(n));
+		return;
+	}
 	/* a RESULT proves the board had the JOB (its definitions applied),
 	 * whether or not the link's acknowledgement came first */
 	if (n->hold && j->node == n && j->msg_id)
@@ -290,10 +297,10 @@ void jobs_tree_on_result(struct node *n, const struct job_result *r, const uint8
 		holdings_dict_acked(n->hold, j->copy_msg_id);
 	if (!hub.verbose)
 		return;
-	log_debug("parts result %llu from %s: msg %zu lz %zu; obj %zu lz %zu; dep %zu lz %zu; "
-		  "out %zu err %zu lz %zu", (unsigned long long)r->job_id, node_label(n), len,
-		  lz_size(msg, len), o->obj_len, lz_size(o->obj, o->obj_len), o->dep_len,
-		  lz_size(o->dep, o->dep_len), o->out_len, o->err_len,
+	log_debug("parts result %llu from %s: msg %zu lz %zu; obj %zu lz %zu; dep %zu lz %zu "
+		  "packed %zu; out %zu err %zu lz %zu", (unsigned long long)r->job_id, node_label(n),
+		  len, lz_size(msg, len), o->obj_len, lz_size(o->obj, o->obj_len), o->dep_len,
+		  lz_size(o->dep, o->dep_len), dep_wire, o->out_len, o->err_len,
 		  lz_size(o->err, o->err_len) + lz_size(o->out, o->out_len));
 }
 

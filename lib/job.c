@@ -12,8 +12,8 @@
  *             bytes), str deps_name, u8 complete
  *   RESULT    u64 id, i32 status, i32 farm_error, str error, u64 wall_us,
  *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo,
- *             blob dep, u32 nmissing, nmissing x hash, u32 nunsent,
- *             nunsent x name
+ *             blob dep, u8 dep_lz (0 the file, 1 packed: job_dep.c),
+ *             u32 nmissing, nmissing x hash, u32 nunsent, nunsent x name
  *   CANCEL    u64 id
  *   TELEMETRY u32 load, u16 running, u16 slots, i32 temp, u32 fcur, u32 fmax,
  *             u64 mem_total, u64 mem_avail, u64 store_bytes, u64 store_blobs,
@@ -526,6 +526,7 @@ int job_encode_result(struct buf *b, const struct job_result *r)
 	buf_blob(b, o->obj, o->obj_len);
 	buf_blob(b, o->dwo, o->dwo_len);
 	buf_blob(b, o->dep, o->dep_len);
+	buf_u8(b, r->dep_lz ? 1 : 0);
 	put_names(b, r);
 	return 0;
 }
@@ -550,8 +551,10 @@ int job_decode_result(const void *msg, size_t len, struct job_result *r)
 	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
 	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
 	o->dep = cur_blob(&c, JOB_MAX_TEXT, &o->dep_len);
+	uint8_t dep_lz = cur_u8(&c);
+	r->dep_lz = dep_lz == 1;
 	/* A farm error is negative; a status is an exit code or 128+signal. */
-	if (r->farm_error > 0 || o->status < 0 || o->status > 255)
+	if (r->farm_error > 0 || o->status < 0 || o->status > 255 || dep_lz > 1)
 		c.err = true;
 	rc = c.err ? -EPROTO : get_names(&c, r);
 	if (rc == 0 && !cur_done(&c))
@@ -567,8 +570,10 @@ void job_result_free(struct job_result *r)
 {
 	free(r->missing);
 	free(r->unsent);
+	free(r->dep_buf);
 	r->missing = NULL;
 	r->unsent = NULL;
+	r->dep_buf = NULL;
 	r->nmissing = r->nunsent = 0;
 }
 

@@ -32,7 +32,8 @@
  * carries the dependency file, the blobs a tree job lacked and the names
  * its compile read that were not sent; NODEINFO the node's store.
  * 4: a tree job's inputs may be kept in the board's input table (struct
- * job_tree: dict_gen, an id per input, refs to inputs sent before). */
+ * job_tree: dict_gen, an id per input, refs to inputs sent before);
+ * RESULT's dependency file may be packed against the job's inputs. */
 #define JOB_WIRE_VERSION 4
 
 enum job_msg_type {
@@ -212,6 +213,10 @@ struct job_result {
 	size_t nmissing;
 	char **unsent;		/* decode: malloc'd (job_result_free) */
 	size_t nunsent;
+	/* o.dep is the dependency file packed against the job's inputs
+	 * (job_result_pack_dep): unpack it with them before use. */
+	bool dep_lz;
+	uint8_t *dep_buf;	/* o.dep's bytes when (un)packed here (job_result_free) */
 };
 
 /* Sets d's names and cwd: -ENAMETOOLONG (d unchanged) if one does not fit. */
@@ -274,7 +279,19 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 int job_decode_job(const void *msg, size_t len, struct job_spec *j);
 void job_spec_free(struct job_spec *j);	/* job_desc_free(&j->d) */
 int job_decode_result(const void *msg, size_t len, struct job_result *r);
-void job_result_free(struct job_result *r);	/* missing, unsent */
+void job_result_free(struct job_result *r);	/* missing, unsent, dep_buf */
+
+/* A tree job's dependency file packed for the way back (job_dep.c): LZO
+ * against job_dep_dict() of the job's inputs and cwd (the hub's), which
+ * both ends have. pack: 1 (packed: o.dep now points into dep_buf), 0 (not
+ * worth it, unchanged), -ENOMEM. unpack: 0 (o.dep is the file, in
+ * dep_buf; nothing to do if not packed), -EBADMSG (corrupt, or over
+ * JOB_MAX_TEXT), -ENOMEM. */
+int job_dep_dict(const struct job_input *in, size_t n, const char *cwd, struct buf *out);
+int job_result_pack_dep(struct job_result *r, const struct job_input *in, size_t n,
+			const char *cwd);
+int job_result_unpack_dep(struct job_result *r, const struct job_input *in, size_t n,
+			  const char *cwd);
 int job_decode_cancel(const void *msg, size_t len, uint64_t *job_id);
 int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t);
 int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni);

@@ -228,7 +228,11 @@ static void encode_answer(const struct job_spec *s, struct exec_result *er, uint
 	r.unsent = er->unsent;
 	r.nunsent = er->nunsent;
 	r.node_us = now_us() - t0;
-	if (job_encode_result(b, &r) < 0) {
+	if (s->tree)	/* the .d against the job's inputs (lib/job.h) */
+		(void)job_result_pack_dep(&r, s->t.in, s->t.nin, s->d.cwd);
+	int rc = job_encode_result(b, &r);
+	free(r.dep_buf);
+	if (rc < 0) {
 		struct job_result f;
 		memset(&f, 0, sizeof f);
 		f.job_id = s->job_id;

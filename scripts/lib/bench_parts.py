@@ -7,10 +7,11 @@ run, nobj = sys.argv[1], int(sys.argv[2])
 JOB = re.compile(r"parts job \d+ to .*: msg (\d+) lz (\d+); whole (\d+) n (\d+) lz (\d+); "
                  r"refs (\d+) n (\d+) lz (\d+); blobs (\d+) n (\d+) lz (\d+)")
 RES = re.compile(r"parts result \d+ from .*: msg (\d+) lz (\d+); obj (\d+) lz (\d+); "
-                 r"dep (\d+) lz (\d+); out (\d+) err (\d+) lz (\d+)")
+                 r"dep (\d+) lz (\d+) packed (\d+); out (\d+) err (\d+) lz (\d+)")
 JOB_K = ("to_msg", "to_msg_lz", "whole", "whole_n", "whole_lz", "refs", "refs_n", "refs_lz",
          "blobs", "blobs_n", "blobs_lz")
-RES_K = ("from_msg", "from_msg_lz", "obj", "obj_lz", "dep", "dep_lz", "out", "err", "text_lz")
+RES_K = ("from_msg", "from_msg_lz", "obj", "obj_lz", "dep", "dep_lz", "dep_packed", "out", "err",
+         "text_lz")
 for mode in ("dcc_cold", "dcc_warm"):
     f = f"{run}/{mode}.parts"
     if not os.path.exists(f) or not os.path.exists(f + ".veth"):
@@ -39,6 +40,7 @@ for mode in ("dcc_cold", "dcc_warm"):
     p(f"  framing and control {k(tx - g('to_msg_lz'))}")
     p(f"from_boards veth {k(rx)}; RESULT messages {k(g('from_msg'))} / {k(g('from_msg_lz'))}")
     p(f"  object {k(g('obj'))} / {k(g('obj_lz'))}")
-    p(f"  dependency file {k(g('dep'))} / {k(g('dep_lz'))}")
+    p(f"  dependency file {k(g('dep'))} / {k(g('dep_lz'))}; packed against the inputs "
+      f"{k(g('dep_packed'))}")
     p(f"  stdout+stderr {k(g('out') + g('err'))} / {k(g('text_lz'))}")
     p(f"  framing and control {k(rx - g('from_msg_lz'))}")

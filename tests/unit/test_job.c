@@ -1,6 +1,7 @@
 /* test_job.c — the hub<->node codec: round trips, every truncation refused,
  * trailing bytes refused, oversize counts and lengths refused, versions checked. */
 #include "job.h"
+#include "lz.h"
 #include "telemetry.h"
 #include "../lib/test.h"
 
@@ -210,6 +211,107 @@ static int decode_any(enum job_msg_type t, const uint8_t *p, size_t n)
 	}
 	}
 	return -EINVAL;
+}
+
+/* A tree job's .d packed against its inputs (job_dep.c): the way back. */
+static void t_dep_pack(void)
+{
+	enum { N = 120 };
+	static char paths[N][96];
+	struct job_input in[N];
+	struct buf dep = BUF_INIT;
+	const char *cwd = "/home/u/linux";
+
+	memset(in, 0, sizeof in);
+	buf_put(&dep, "init/main.o: init/main.c", 24);
+	for (int i = 0; i < N; i++) {
+		static const char *const w[] = { "sched", "mm", "fs", "net", "irq", "time", "cpu",
+						 "page", "list", "spinlock", "atomic", "bitops" };
+		unsigned h = (unsigned)i * 2654435761u;
+		snprintf(paths[i], sizeof paths[i], "%s/%s/%s/%s_%s%u.h", cwd,
+			 i % 2 ? "include/linux" : "arch/x86/include/asm", w[h % 12],
+			 w[(h >> 8) % 12], w[(h >> 16) % 12], (h >> 24) % 97);
+		in[i].kind = JOB_IN_FILE;
+		in[i].path = paths[N - 1 - i];	/* another order than the .d's */
+		in[i].path_len = (uint32_t)strlen(in[i].path);
+	}
+	for (int i = 0; i < N; i++) {	/* the .d names them relative, in include order */
+		buf_put(&dep, " \\\n  ", 5);
+		buf_put(&dep, paths[i] + strlen(cwd) + 1, strlen(paths[i]) - strlen(cwd) - 1);
+	}
+	buf_put(&dep, "\n", 1);
+	T_CASE("dep_pack_roundtrip") {
+		struct job_result r, d;
+		struct buf b = BUF_INIT;
+		uint8_t *z;
+		size_t zl = 0;
+		memset(&r, 0, sizeof r);
+		r.job_id = 5;
+		r.o.dep = dep.data;
+		r.o.dep_len = dep.len;
+		T_CHECK(job_result_pack_dep(&r, in, N, cwd) == 1 && r.dep_lz, "packed");
+		T_CHECK(lz_compress(dep.data, dep.len, &z, &zl) == 1, "lz");
+		free(z);
+		T_CHECK(r.o.dep_len * 3 < zl * 2, "packed %zu bytes, LZO alone %zu, raw %zu", r.o.dep_len,
+			zl, dep.len);
+		T_CHECK(job_encode_result(&b, &r) == 0 && job_decode_result(b.data, b.len, &d) == 0 &&
+			d.dep_lz, "on the wire");
+		const char *seeds = getenv("TEST_JOB_SEEDS");
+		if (seeds) {	/* a fuzz seed with a packed .d */
+			char path[4096];
+			snprintf(path, sizeof path, "%s/result_dep_packed", seeds);
+			FILE *f = fopen(path, "wb");
+			T_CHECK(f && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0, "seed");
+		}
+		/* the hub's inputs in yet another order: the same dictionary */
+		struct job_input rev[N];
+		for (int i = 0; i < N; i++)
+			rev[i] = in[(i * 7) % N];
+		T_CHECK(job_result_unpack_dep(&d, rev, N, cwd) == 0 && !d.dep_lz &&
+			d.o.dep_len == dep.len && !memcmp(d.o.dep, dep.data, dep.len), "unpacked");
+		job_result_free(&d);
+		/* other inputs: the CRC refuses what another dictionary makes */
+		T_CHECK(job_decode_result(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(job_result_unpack_dep(&d, in, N - 1, cwd) == -EBADMSG, "other inputs");
+		job_result_free(&d);
+		T_CHECK(job_decode_result(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(job_result_unpack_dep(&d, in, N, "/home/u") == -EBADMSG, "other cwd");
+		job_result_free(&d);
+		/* every corruption of the packed bytes and every truncation refused */
+		size_t bad = 0;
+		for (size_t i = 0; i < r.o.dep_len; i++) {
+			struct job_result c = r;
+			uint8_t tmp[8192];
+			memcpy(tmp, r.o.dep, r.o.dep_len);
+			tmp[i] ^= 0x5a;
+			c.o.dep = tmp;
+			c.dep_buf = NULL;
+			if (job_result_unpack_dep(&c, in, N, cwd) == 0 &&
+			    !(c.o.dep_len == dep.len && !memcmp(c.o.dep, dep.data, dep.len)))
+				bad++;
+			free(c.dep_buf);
+			c = r;
+			c.o.dep_len = i;
+			c.dep_buf = NULL;
+			if (job_result_unpack_dep(&c, in, N, cwd) == 0)
+				bad++;
+			free(c.dep_buf);
+		}
+		T_CHECK(bad == 0, "%zu corrupt or short forms decoded to other bytes", bad);
+		/* dep_lz other than 0/1 on the wire */
+		b.data[b.len - 8 - 1] = 2;
+		T_CHECK(job_decode_result(b.data, b.len, &d) == -EPROTO, "dep_lz 2");
+		buf_free(&b);
+		free(r.dep_buf);
+		/* small or not packed: unchanged */
+		memset(&r, 0, sizeof r);
+		r.o.dep = (const uint8_t *)"a.o: a.c\n";
+		r.o.dep_len = 9;
+		T_CHECK(job_result_pack_dep(&r, in, N, cwd) == 0 && !r.dep_lz && r.o.dep_len == 9,
+			"small .d as it is");
+		T_CHECK(job_result_unpack_dep(&r, in, N, cwd) == 0 && r.o.dep_len == 9, "unpacked");
+	}
+	buf_free(&dep);
 }
 
 int main(void)
@@ -605,17 +707,17 @@ int main(void)
 		RES_HEAD(); buf_u32(&b, JOB_MAX_TEXT + 1);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "dep cap");
 		buf_free(&b);
-		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
+		RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "missing cap");
 		buf_free(&b);
-		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
+		RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "unsent cap");
 		buf_free(&b);
 		static const struct { const char *s; size_t n; int want; } names[] = {
 			{ "a", 1, 0 }, { "", 0, -EPROTO }, { "a\0b", 3, -EPROTO },
 		};
 		for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-			RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1);
+			RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1);
 			buf_u16(&b, (uint16_t)names[k].n); buf_put(&b, names[k].s, names[k].n);
 			int rc = job_decode_result(b.data, b.len, &r);
 			T_CHECK(rc == names[k].want, "unsent name %zu: %d", k, rc);
@@ -626,7 +728,7 @@ int main(void)
 			buf_free(&b);
 		}
 		/* a failing decode after names were allocated frees them (ASan) */
-		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, res_missing[0], 32);
+		RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, 1); buf_put(&b, res_missing[0], 32);
 		buf_u32(&b, 1); buf_u16(&b, 1); buf_u8(&b, 'x'); buf_u8(&b, 0);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO && !r.missing && !r.unsent,
 			"trailing after names");
@@ -868,6 +970,7 @@ int main(void)
 		T_CHECK(job_stream(0) != 0 && job_stream(0xfffffffeull) != 0 &&
 			job_stream(UINT64_MAX) != 0 && job_stream(1) != job_stream(2), "stream");
 	}
+	t_dep_pack();
 	/* TEST_JOB_SEEDS=DIR writes the messages as fuzz seeds
 	 * (tests/fuzz/seeds/fuzz_job is made so). */
 	const char *seeds = getenv("TEST_JOB_SEEDS");
