@@ -134,6 +134,9 @@ bool holdings_set_store(struct holdings *h, uint64_t store_id, uint64_t cap)
 {
 	bool reset = store_id != h->st.store_id;
 
+	/* a board (re)announcing itself: its input table, in noded's memory,
+	 * may be gone (a restart keeps the store, not the table) */
+	holdings_dict_reset(h);
 	if (reset) {
 		clear(h);
 		h->st.resets++;

@@ -38,7 +38,8 @@ struct holdings *holdings_new(void);
 void holdings_free(struct holdings *h);
 /* The board's store as its NODEINFO says (id 0: none, nothing is held).
  * A different id than before empties the set (true), the same keeps it;
- * a smaller cap evicts down to it. */
+ * a smaller cap evicts down to it. The input table (below) starts a new
+ * generation either way: noded's table does not outlive noded. */
 bool holdings_set_store(struct holdings *h, uint64_t store_id, uint64_t cap);
 /* Whether the board holds hash (and marks it used now). */
 bool holdings_has(struct holdings *h, const uint8_t hash[32]);
@@ -60,9 +61,9 @@ void holdings_get_stats(const struct holdings *h, struct holdings_stats *st);
  * then every JOB defines it again (the same id), so a JOB overtaking
  * another on the link never names what the board has not seen. Bounded as
  * the board's table is (JOB_DICT_MAX ids, JOB_DICT_BYTES of text); when
- * full, new inputs travel whole without an id. The board's -ESTALE answer
- * (its table was lost: a noded restart) resets it: a new generation. Kept
- * across store changes (the table names inputs, not blobs).
+ * full, new inputs travel whole without an id. A NODEINFO (a session's
+ * HELLO: noded may have restarted) and the board's -ESTALE answer reset
+ * it: a new generation.
  */
 /* The generation JOBs carry (never 0). */
 uint64_t holdings_dict_gen(struct holdings *h);

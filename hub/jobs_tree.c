@@ -502,11 +502,12 @@ static void result_missing(struct job *j, struct node *n, const struct job_resul
 
 /* -ESTALE: the board's input table lacks what hubd named by id (noded
  * restarted, or a JOB of an older generation): the table starts over and
- * the job goes again, every input whole; once. */
+ * the job goes again, every input whole (at most twice: it may meet two
+ * boards' stale tables). */
 static void result_stale(struct job *j, struct node *n, const struct job_result *r)
 {
 	holdings_dict_reset(n->hold);
-	if (j->stale_resends >= 1) {
+	if (j->stale_resends >= 2) {	/* each resets a board's table: twice is plenty */
 		char why[200];
 		snprintf(why, sizeof why, "%s: its input table was stale again: %.120s",
 			 node_label(n), r->o.error);

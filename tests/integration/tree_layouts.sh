@@ -250,7 +250,8 @@ fi
 
 # ---- the board's input table: a board's second job names the inputs it
 # was sent before by id, so its JOB is smaller than their paths alone; a
-# restarted noded (its table gone) answers stale: reset, sent again whole
+# restarted noded (its table gone): hubd starts a new table at its HELLO,
+# the next job goes whole (no stale id named), the one after by id again
 C=$W/table
 H=$C/a-rather-long-directory-name-for-the-headers/and-another-level-of-nesting
 mkdir -p "$H"
@@ -286,11 +287,12 @@ new_session() { [ "$(sessions)" -gt "$s0" ] && nodes_up 1; }
 stop_noded 1
 start_noded 1 --slots 2 --store "$STORE"
 if wait_for 300 new_session; then
+	b2=$(bytes_out)
 	run_both table-after-noded-restart "$C" m1.o gcc -O2 -I"$H" -c m1.c -o m1.o
-	r1=$(tree_resends)
-	[ "$r1" -gt "$r0" ] && ok table-stale-resent ||
-		fail table-stale-resent "no stale answer and resend after the restart ($r0 -> $r1)"
 	b3=$(bytes_out)
+	r1=$(tree_resends)
+	[ "$r1" = "$r0" ] && [ $((b3 - b2)) -ge "$pathbytes" ] && ok table-new-after-restart ||
+		fail table-new-after-restart "resends $r0 -> $r1, JOB bytes $((b3 - b2)) (paths: $pathbytes)"
 	run_both table-refilled "$C" m2.o gcc -O2 -I"$H" -c m2.c -o m2.o
 	b4=$(bytes_out)
 	[ $((b4 - b3)) -lt "$pathbytes" ] && ok table-refilled-by-id ||
