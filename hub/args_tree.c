@@ -145,14 +145,21 @@ int args_tree_plan(const struct args_plan *p, struct args_tree *t, char *why, si
 	memset(t, 0, sizeof *t);
 	memset(&w, 0, sizeof w);
 	memset(&v, 0, sizeof v);
-	if (!p->distribute || (p->lang != ARGS_LANG_C && p->lang != ARGS_LANG_CXX)) {
-		snprintf(why, wl, "%s", p->distribute ? "not C or C++" : p->reason);
+	if (!p->distribute || (p->lang != ARGS_LANG_C && p->lang != ARGS_LANG_CXX &&
+			       p->lang != ARGS_LANG_ASM_CPP)) {
+		snprintf(why, wl, "%s", p->distribute ? "not C, C++ or assembler with cpp" : p->reason);
 		return 1;
 	}
 	rc = walk_args(p, &w, &v);
 	/* the node compiles with an explicit language (lib/policy.h), the
-	 * source's as here: the text plan's -x, last, so it is the source's */
-	for (int i = 0; rc == 0 && i + 1 < p->node_nargs; i++)
+	 * source's as here: the text plan's -x, last, so it is the source's;
+	 * a .S is preprocessed there, by the real gcc, not assembled as .s */
+	if (rc == 0 && p->lang == ARGS_LANG_ASM_CPP) {
+		vadd(&v, "-x");
+		vadd(&v, "assembler-with-cpp");
+		rc = v.oom ? -ENOMEM : 0;
+	}
+	for (int i = 0; rc == 0 && p->lang != ARGS_LANG_ASM_CPP && i + 1 < p->node_nargs; i++)
 		if (!strcmp(p->node_args[i], "-x")) {
 			vadd(&v, "-x");
 			vadd(&v, p->node_args[i + 1]);
@@ -173,12 +180,14 @@ int args_tree_plan(const struct args_plan *p, struct args_tree *t, char *why, si
 	if (rc == 0) {
 		t->deps_name = w.wp_dep ? strdup(w.wp_dep) : !w.md ? strdup("")
 			     : w.mf ? strdup(w.mf) : default_deps(w.out, p->source);
-		if (!t->deps_name)
+		t->input_name = strdup(p->source);
+		if (!t->deps_name || !t->input_name)
 			rc = -ENOMEM;
 	}
 	if (rc != 0) {
 		args_free_vec(v.v);
 		free(t->deps_name);
+		free(t->input_name);
 		memset(t, 0, sizeof *t);
 		if (rc == -EINVAL) {
 			snprintf(why, wl, "an option without its value");
@@ -195,5 +204,6 @@ void args_tree_free(struct args_tree *t)
 {
 	args_free_vec(t->args);
 	free(t->deps_name);
+	free(t->input_name);
 	memset(t, 0, sizeof *t);
 }

@@ -20,6 +20,10 @@
 struct args_tree {
 	char **args;		/* NULL-terminated, owned */
 	int nargs;
+	/* The name the board compiles: the source's as given, for every
+	 * language (a .S too: the board preprocesses it; the text plan's
+	 * input_name is then STEM.s). Owned. */
+	char *input_name;
 	char *deps_name;	/* "" when the job writes none; owned */
 };
 

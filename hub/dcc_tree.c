@@ -410,7 +410,7 @@ static int submit(const struct dcc_tree_call *c, const struct args_tree *at, int
 	tj.scan_us = sr->scan_us;
 	tj.learned = learned;
 	tj.t.complete = !sr->r.incomplete;
-	if (job_desc_set_names(&tj.job.d, c->plan->input_name, c->plan->output_name, c->cwd) < 0 ||
+	if (job_desc_set_names(&tj.job.d, at->input_name, c->plan->output_name, c->cwd) < 0 ||
 	    snprintf(tj.t.deps_name, sizeof tj.t.deps_name, "%s", at->deps_name) >=
 		    (int)sizeof tj.t.deps_name) {
 		free(tj.t.in);

@@ -299,6 +299,8 @@ void jobs_node_down(struct node *n, int reason)
 
 void jobs_on_acked(struct node *n, uint64_t msg_id)
 {
+	if (n->hold)	/* the board has a tree JOB's input definitions */
+		holdings_dict_acked(n->hold, msg_id);
 	for (struct job *j = jobs_head; j; j = j->next) {
 		if (j->node == n && j->msg_id == msg_id) {
 			if (j->state == JOB_SENT)
@@ -504,6 +506,7 @@ void jobs_on_result(struct node *n, const uint8_t *data, size_t len)
 		return;
 	}
 	n->bytes_in += len;
+	jobs_tree_on_result(n, &r, data, len);
 	if (prove_on_result(n, &r)) {	/* a canary job (hub/prove.h) */
 		job_result_free(&r);
 		return;

@@ -148,6 +148,7 @@ struct job {
 	bool need_out;		/* a NEED was sent, its BLOBS not read yet */
 	int resends;		/* RESULT -ENOENT answered with a resend */
 	bool travel;		/* last sent with the hub's toolchain (toolchain.h) */
+	int stale_resends;	/* RESULT -ESTALE answered with a resend */
 	struct job *prev, *next;	/* all live jobs, FIFO */
 };
 
@@ -182,6 +183,10 @@ struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t 
 void jobs_on_blobs(struct job *j, uint8_t *frame, size_t len, size_t held);
 /* A tree job's RESULT whose farm_error is a tree job's own (-ENOENT,
  * -EXDEV, -ENOEXEC): handled (true), or false (as any farm error). */
+/* A tree job's RESULT as it arrives (jobs_tree.c): the JOB's input
+ * definitions confirmed (holdings.h); its dependency file unpacked (a
+ * failure makes r a farm error -EPROTO); with hubd -v, its parts logged. */
+void jobs_tree_on_result(struct node *n, struct job_result *r, const uint8_t *msg, size_t len);
 bool jobs_tree_result(struct job *j, struct node *n, const struct job_result *r);
 /* A SUBMIT's text_why counted (hub.tree.text). */
 void jobs_count_text(const char *why);

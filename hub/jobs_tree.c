@@ -21,6 +21,7 @@
 
 #include "../lib/clock.h"
 #include "../lib/log.h"
+#include "../lib/lz.h"
 #include "../lib/policy.h"
 
 #include <errno.h>
@@ -81,6 +82,22 @@ int job_tree_admit(const struct job *j, char *why, size_t wl)
 	return 0;
 }
 
+/* A .S (assembler-with-cpp): gas's own .include and .incbin read files
+ * the scanner does not follow and the dependency output does not list;
+ * the sandbox shows it only the tree, so such a read fails, it cannot
+ * read anything else. So its failing compile is never taken as the
+ * answer (the job is not complete: dcc compiles it here); a successful
+ * one read only what was sent. */
+static bool asm_cpp(const struct job_desc *d)
+{
+	for (int i = 0; i < d->nargs; i++)
+		if (!strcmp(d->args[i], "-xassembler-with-cpp") ||
+		    (!strcmp(d->args[i], "-x") && i + 1 < d->nargs &&
+		     !strcmp(d->args[i + 1], "assembler-with-cpp")))
+			return true;
+	return false;
+}
+
 struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t held)
 {
 	struct proto_submit_tree st;
@@ -99,6 +116,8 @@ struct job *jobs_submit_tree(struct conn *c, uint8_t *frame, size_t len, size_t 
 	j->tree = true;
 	j->t = st.t;
 	j->scan_us = st.scan_us;
+	if (asm_cpp(&j->sub.d))	/* gas reads what no scan or .d names */
+		j->t.complete = false;
 	if (st.learned)
 		hub.tree.learned++;
 	for (size_t i = 0; i < j->t.nin; i++)
@@ -141,60 +160,209 @@ static int tree_need(const struct job *j, struct node *n, struct proto_need *nee
 	return 1;
 }
 
-/* The JOB for n: the manifest and the blobs n lacks (all of them in
- * j->have, or -EAGAIN). 0 or -errno. */
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The manifest as n's input table lets it travel (holdings.h): confirmed
+ * inputs as refs (sorted ids), the others whole, with the id n keeps them
+ * under. s->t.in and s->t.ref malloc'd. 0 or -ENOMEM. */
+static int tree_by_table(const struct job *j, struct node *n, struct job_tree *t)
+{
+	t->in = malloc(j->t.nin * sizeof *t->in);
+	t->ref = malloc(j->t.nin * sizeof *t->ref);
+	t->nin = t->nref = 0;
+	if (!t->in || !t->ref)
+		return -ENOMEM;
+	t->dict_gen = holdings_dict_gen(n->hold);
+	for (size_t i = 0; i < j->t.nin; i++) {
+		uint32_t id;
+		bool confirmed;
+		if (holdings_dict_lookup(n->hold, &j->t.in[i], &id, &confirmed) < 0)
+			return -ENOMEM;
+		if (confirmed) {
+			t->ref[t->nref++] = id;
+		} else {
+			t->in[t->nin] = j->t.in[i];
+			t->in[t->nin++].id = id;
+		}
+	}
+	qsort(t->ref, t->nref, sizeof *t->ref, cmp_u32);
+	return 0;
+}
+
+/* The blobs n lacks (all of them in j->have, or -EAGAIN), and those of
+ * the pack pk (may be NULL) into t->blob (malloc'd); their bytes in
+ * *bytes, the pack's share in tc[0] (blobs) and tc[1] (bytes). */
+static int tree_blobs(const struct job *j, struct node *n, const struct tc_pack *pk,
+		      struct job_tree *t, uint64_t *bytes, uint64_t tc[2])
+{
+	size_t nb = 0, np = pk ? pk->n : 0;
+
+	for (size_t i = 0; i < j->t.nin; i++)
+		if (node_lacks(n, &j->t.in[i])) {
+			if (!j->have || !j->have[i].p)
+				return -EAGAIN;	/* dcc has not sent it (a copy) */
+			nb++;
+		}
+	for (size_t i = 0; i < np; i++)
+		nb += node_lacks(n, &pk->in[i]);
+	if (nb && !(t->blob = calloc(nb, sizeof *t->blob)))
+		return -ENOMEM;
+	for (size_t i = 0; i < j->t.nin + np; i++) {
+		bool own = i < j->t.nin;
+		const struct job_input *in = own ? &j->t.in[i] : &pk->in[i - j->t.nin];
+		if (!node_lacks(n, in))
+			continue;
+		struct job_blob *bl = &t->blob[t->nblob++];
+		memcpy(bl->hash, in->hash, 32);
+		bl->data = own ? j->have[i].p : pk->data[i - j->t.nin];
+		bl->len = own ? j->have[i].len : in->size;
+		*bytes += bl->len;
+		if (!own)
+			tc[0]++, tc[1] += bl->len;
+	}
+	return 0;
+}
+
+/* ---- where the bytes go (hubd -v: one line per message, for
+ * scripts/bench-dcc's BENCH_PARTS table) ---- */
+
+/* A part's bytes after LZO1X-1 alone (as the link would send it). */
+static size_t lz_size(const void *p, size_t n)
+{
+	uint8_t *out = NULL;
+	size_t clen = n;
+
+	if (n && lz_compress(p, n, &out, &clen) == 1)
+		free(out);
+	else
+		clen = n;
+	return clen;
+}
+
+/* A tree JOB's parts: its whole message, the inputs sent whole (their
+ * encoding: kind, path, target, hash, size, mode, id), the refs, the
+ * blobs; raw and each compressed alone. */
+static void parts_job(const struct job *j, const struct node *n, const struct job_tree *t,
+		      const struct buf *msg)
+{
+	struct buf d = BUF_INIT, r = BUF_INIT, bl = BUF_INIT;
+
+	for (size_t i = 0; i < t->nin; i++) {
+		const struct job_input *in = &t->in[i];
+		buf_u8(&d, in->kind);
+		buf_u16(&d, (uint16_t)in->path_len);
+		buf_put(&d, in->path, in->path_len);
+		if (in->kind == JOB_IN_FILE) {
+			buf_put(&d, in->hash, 32);
+			buf_u64(&d, in->size);
+			buf_u32(&d, in->mode);
+		} else if (in->kind == JOB_IN_LINK) {
+			buf_u16(&d, (uint16_t)in->target_len);
+			buf_put(&d, in->target, in->target_len);
+		}
+		buf_u32(&d, in->id);
+	}
+	for (size_t i = 0; i < t->nref; i++) {
+		uint32_t v = i ? t->ref[i] - t->ref[i - 1] : t->ref[0];
+		for (; v >= 0x80; v >>= 7)
+			buf_u8(&r, (uint8_t)(v | 0x80));
+		buf_u8(&r, (uint8_t)v);
+	}
+	for (size_t i = 0; i < t->nblob; i++)
+		buf_put(&bl, t->blob[i].data, t->blob[i].len);
+	log_debug("parts job %llu to %s: msg %zu lz %zu; whole %zu n %zu lz %zu; refs %zu n %zu "
+		  "lz %zu; blobs %zu n %zu lz %zu", (unsigned long long)j->id, node_label(n),
+		  msg->len, lz_size(msg->data, msg->len), d.len, t->nin, lz_size(d.data, d.len),
+		  r.len, t->nref, lz_size(r.data, r.len), bl.len, t->nblob,
+		  lz_size(bl.data, bl.len));
+	buf_free(&d);
+	buf_free(&r);
+	buf_free(&bl);
+}
+
+void jobs_tree_on_result(struct node *n, struct job_result *r, const uint8_t *msg, size_t len)
+{
+	const struct job_outcome *o = &r->o;
+	struct job *j = jobs_find(r->job_id);
+	size_t dep_wire = o->dep_len;
+
+	if (!j || (!j->tree && !r->dep_lz))
+		return;
+	if (r->dep_lz && (!j->tree ||
+			  job_result_unpack_dep(r, j->t.in, j->t.nin, j->sub.d.cwd) < 0)) {
+		r->farm_error = -EPROTO;	/* the board's answer is unusable */
+		snprintf(r->o.error, sizeof r->o.error, "%s's dependency file does not unpack",
+			 node_label(n));
+		return;
+	}
+	/* a RESULT proves the board had the JOB (its definitions applied),
+	 * whether or not the link's acknowledgement came first */
+	if (n->hold && j->node == n && j->msg_id)
+		holdings_dict_acked(n->hold, j->msg_id);
+	else if (n->hold && j->copy == n && j->copy_msg_id)
+		holdings_dict_acked(n->hold, j->copy_msg_id);
+	if (!hub.verbose)
+		return;
+	log_debug("parts result %llu from %s: msg %zu lz %zu; obj %zu lz %zu; dep %zu lz %zu "
+		  "packed %zu; out %zu err %zu lz %zu", (unsigned long long)r->job_id, node_label(n),
+		  len, lz_size(msg, len), o->obj_len, lz_size(o->obj, o->obj_len), o->dep_len,
+		  lz_size(o->dep, o->dep_len), dep_wire, o->out_len, o->err_len,
+		  lz_size(o->err, o->err_len) + lz_size(o->out, o->out_len));
+}
+
+/* What a sent JOB tells n's holdings: the blobs it carried are held (as
+ * soon as it is on its way: optimistic), its definitions pending. */
+static void tree_sent(struct node *n, const struct job_tree *t, uint64_t msg_id)
+{
+	uint32_t *ids = t->ref;	/* reused: the refs are encoded already */
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nblob; i++)
+		(void)holdings_add(n->hold, t->blob[i].hash, t->blob[i].len);
+	for (size_t i = 0; i < t->nin && ids; i++)
+		if (t->in[i].id != JOB_DICT_NONE)
+			ids[k++] = t->in[i].id;
+	holdings_dict_sent(n->hold, msg_id, ids, k);
+}
+
+/* The JOB for n: the manifest (by n's input table) and the blobs n lacks.
+ * 0 or -errno. */
 int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *msg_id)
 {
 	struct buf b = BUF_INIT;
-	size_t nb = 0, tcb = 0;
-	uint64_t bytes = 0, tcbytes = 0;
-	int rc = 0;
+	uint64_t bytes = 0, tc[2] = { 0, 0 };
+	int rc;
 	const struct pair_entry *pe;
 	/* the hub's toolchain in the tree: n offers no compiler of the job's
-	 * (toolchain.h); its files follow the job's inputs */
+	 * (toolchain.h); its files follow the job's inputs, sent whole */
 	const struct tc_pack *pk = node_compiler(n, j, &pe) ? NULL : toolchain_for(n, &j->cid);
-	struct job_input *all = NULL;
+	struct job_input *own, *all;
 
 	s->tree = true;
 	s->t = j->t;
 	s->t.blob = NULL;
 	s->t.nblob = 0;
-	if (pk && toolchain_add_inputs(pk, &s->t, &all))
-		return -ENOMEM;
-	for (size_t i = 0; i < j->t.nin; i++)
-		if (node_lacks(n, &j->t.in[i])) {
-			if (!j->have || !j->have[i].p) {
-				free(all);
-				return -EAGAIN;	/* dcc has not sent it (a copy) */
-			}
-			nb++;
-		}
-	for (size_t i = j->t.nin; i < s->t.nin; i++)
-		nb += node_lacks(n, &s->t.in[i]);
-	if (nb && !(s->t.blob = calloc(nb, sizeof *s->t.blob))) {
-		free(all);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->t.nin; i++)
-		if (node_lacks(n, &s->t.in[i])) {
-			struct job_blob *bl = &s->t.blob[s->t.nblob++];
-			memcpy(bl->hash, s->t.in[i].hash, 32);
-			bl->data = i < j->t.nin ? j->have[i].p : pk->data[i - j->t.nin];
-			bl->len = i < j->t.nin ? j->have[i].len : s->t.in[i].size;
-			bytes += bl->len;
-			if (i >= j->t.nin)
-				tcb++, tcbytes += bl->len;
-		}
+	rc = tree_by_table(j, n, &s->t);
+	own = s->t.in;
+	if (rc == 0 && pk && (rc = toolchain_add_inputs(pk, &s->t, &all)) == 0)
+		free(own);	/* copied into all, now s->t.in */
+	if (rc == 0)
+		rc = tree_blobs(j, n, pk, &s->t, &bytes, tc);
 	j->travel = pk != NULL;
-	rc = job_encode_job(&b, s);
+	if (rc == 0)
+		rc = job_encode_job(&b, s);
 	if (rc == 0 && !buf_ok(&b))
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = link_send(n->link, job_stream(j->id), b.data, b.len, msg_id);
 	if (rc == 0) {
-		/* optimistic: the board holds them once the JOB is on its way */
-		for (size_t i = 0; i < s->t.nblob; i++)
-			(void)holdings_add(n->hold, s->t.blob[i].hash, s->t.blob[i].len);
+		if (hub.verbose)
+			parts_job(j, n, &s->t, &b);
+		tree_sent(n, &s->t, *msg_id);
 		n->bytes_out += b.len;
 		n->tree_jobs++;
 		n->blobs_sent += s->t.nblob;
@@ -203,10 +371,14 @@ int job_send_tree(struct job *j, struct node *n, struct job_spec *s, uint64_t *m
 		hub.tree.blobs += s->t.nblob;
 		hub.tree.blob_bytes += bytes;
 		if (pk)
-			toolchain_sent(n, pk, tcb, tcbytes);
+			toolchain_sent(n, pk, tc[0], tc[1]);
 	}
 	free(s->t.blob);
-	free(all);
+	free(s->t.in);
+	free(s->t.ref);
+	s->t.in = NULL;
+	s->t.ref = NULL;
+	s->t.blob = NULL;
 	buf_free(&b);
 	return rc;
 }
@@ -349,6 +521,27 @@ static void result_missing(struct job *j, struct node *n, const struct job_resul
 	job_resend(j);
 }
 
+/* -ESTALE: the board's input table lacks what hubd named by id (noded
+ * restarted, or a JOB of an older generation): the table starts over and
+ * the job goes again, every input whole (at most twice: it may meet two
+ * boards' stale tables). */
+static void result_stale(struct job *j, struct node *n, const struct job_result *r)
+{
+	holdings_dict_reset(n->hold);
+	if (j->stale_resends >= 2) {	/* each resets a board's table: twice is plenty */
+		char why[200];
+		snprintf(why, sizeof why, "%s: its input table was stale again: %.120s",
+			 node_label(n), r->o.error);
+		job_fail(j, why);
+		return;
+	}
+	j->stale_resends++;
+	hub.tree.resends++;
+	log_info("job %llu: %s: %s: its input table starts over", (unsigned long long)j->id,
+		 node_label(n), r->o.error);
+	job_resend(j);
+}
+
 /* -EXDEV: the unsent names go back to dcc (its scanner remembers them). */
 static void result_unsent(struct job *j, struct node *n, const struct job_result *r)
 {
@@ -379,11 +572,14 @@ static void result_refused(struct job *j, struct node *n, const struct job_resul
 bool jobs_tree_result(struct job *j, struct node *n, const struct job_result *r)
 {
 	if (!j->tree || (r->farm_error != -ENOENT && r->farm_error != -EXDEV &&
-			 r->farm_error != -ENOEXEC && r->farm_error != -EPERM))
+			 r->farm_error != -ENOEXEC && r->farm_error != -EPERM &&
+			 r->farm_error != -ESTALE))
 		return false;
 	job_release_node(j);
 	if (r->farm_error == -ENOENT) {
 		result_missing(j, n, r);
+	} else if (r->farm_error == -ESTALE) {
+		result_stale(j, n, r);
 	} else if (r->farm_error == -EXDEV) {
 		result_unsent(j, n, r);
 	} else if (r->farm_error == -EPERM) {

@@ -360,6 +360,8 @@ int toolchain_add_inputs(const struct tc_pack *p, struct job_tree *t, struct job
 	if (t->nin)
 		memcpy(*in, t->in, t->nin * sizeof **in);
 	memcpy(*in + t->nin, p->in, p->n * sizeof **in);
+	for (size_t i = 0; i < p->n; i++)	/* sent whole: never in the board's table */
+		(*in)[t->nin + i].id = JOB_DICT_NONE;
 	t->in = *in;
 	t->nin += p->n;
 	t->toolchain_n = (uint32_t)p->n;

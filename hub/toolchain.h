@@ -80,7 +80,9 @@ const struct tc_pack *toolchain_for(const struct node *n, const struct compiler_
 
 /* The JOB's tree t (a copy of the job's: t->in the job's nin inputs) with
  * the pack appended: *in (malloc'd, the caller frees it) holds both,
- * t->in and t->nin point there, t->toolchain_n = p->n. 0 or -ENOMEM. */
+ * t->in and t->nin point there, t->toolchain_n = p->n, the pack's ids
+ * JOB_DICT_NONE (sent whole, never kept in the board's input table).
+ * 0 or -ENOMEM. */
 int toolchain_add_inputs(const struct tc_pack *p, struct job_tree *t, struct job_input **in);
 
 /* A JOB carrying k of p's blobs went to n; a RESULT of a travelling job

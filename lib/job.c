@@ -6,12 +6,14 @@
  *             str output_name, str hub_cwd, u8 flags (bit0 want_dwo, bit1
  *             tree, bit2 utf8), u32 cpu_s, u64 mem, u64 out_bytes, u32 timeout_ms,
  *             blob input (empty for a tree job), then for a tree job only:
- *             u32 nin, nin x input, u32 nblob, nblob x (hash, blob bytes),
- *             str deps_name, u8 complete, u32 toolchain_n
+ *             u64 dict_gen, u32 nin, nin x (input, u32 id), u32 nref, nref x
+ *             varint (the first id, then each id minus the one before: the
+ *             ids strictly increasing), u32 nblob, nblob x (hash, blob
+ *             bytes), str deps_name, u8 complete, u32 toolchain_n
  *   RESULT    u64 id, i32 status, i32 farm_error, str error, u64 wall_us,
  *             u64 cpu_us, u64 node_us, blob out, blob err, blob obj, blob dwo,
- *             blob dep, u32 nmissing, nmissing x hash, u32 nunsent,
- *             nunsent x name
+ *             blob dep, u8 dep_lz (0 the file, 1 packed: job_dep.c),
+ *             u32 nmissing, nmissing x hash, u32 nunsent, nunsent x name
  *   CANCEL    u64 id
  *   TELEMETRY u32 load, u16 running, u16 slots, i32 temp, u32 fcur, u32 fmax,
  *             u64 mem_total, u64 mem_avail, u64 store_bytes, u64 store_blobs,
@@ -23,6 +25,8 @@
  *            (the target); DIR: nothing more.
  * path     = u16 length (1..JOB_INPUT_PATH_MAX), bytes without NUL; an
  *            input's path starts with '/'. hash = 32 bytes.
+ * varint   = LEB128: 7 bits a byte, low first, at most 5 bytes, no more
+ *            than 32 bits, no needless trailing zero byte.
  */
 #include "job.h"
 #include "argv_wire.h"
@@ -128,7 +132,7 @@ bool job_outcome_ok(const struct job_outcome *o)
 #define JOB_FLAG_DWO 1u
 #define JOB_FLAG_TREE 2u
 #define JOB_FLAG_UTF8 4u
-#define INPUT_WIRE_MIN 3u	/* kind, u16 path length (a DIR; its path >= 1 more) */
+#define INPUT_WIRE_MIN 7u	/* kind, u16 path length, u32 id (a DIR; its path >= 1 more) */
 #define BLOB_WIRE_MIN 36u	/* hash, u32 length */
 #define NAME_WIRE_MIN 3u	/* u16 length, one byte */
 
@@ -170,11 +174,58 @@ static bool input_ok(const struct job_input *in)
 }
 
 /* toolchain_n: the last entries, at most all of them, the first of
- * which (the driver) a file or a link. */
+ * which (the driver) a file or a link; sent whole, never kept in the
+ * board's input table (id NONE), so they stay the last of the inputs the
+ * board resolves (tree_wire_resolve puts the refs first). */
 static bool toolchain_ok(const struct job_tree *t)
 {
-	return t->toolchain_n == 0 ||
-	       (t->toolchain_n <= t->nin && t->in[t->nin - t->toolchain_n].kind != JOB_IN_DIR);
+	if (t->toolchain_n == 0)
+		return true;
+	if (t->toolchain_n > t->nin || t->in[t->nin - t->toolchain_n].kind == JOB_IN_DIR)
+		return false;
+	for (size_t i = t->nin - t->toolchain_n; t->dict_gen && i < t->nin; i++)
+		if (t->in[i].id != JOB_DICT_NONE)
+			return false;
+	return true;
+}
+
+/* An input's id on the wire: NONE without a table, else NONE or a table
+ * id (an encoder without a table writes NONE whatever in->id says). */
+static bool id_ok(const struct job_tree *t, uint32_t id)
+{
+	return id == JOB_DICT_NONE || (t->dict_gen && id < JOB_DICT_MAX);
+}
+
+static void put_varint(struct buf *b, uint32_t v)
+{
+	while (v >= 0x80) {
+		buf_u8(b, (uint8_t)(v | 0x80));
+		v >>= 7;
+	}
+	buf_u8(b, (uint8_t)v);
+}
+
+static uint32_t get_varint(struct cursor *c)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 5; i++) {
+		uint8_t x = cur_u8(c);
+		if (c->err)
+			return 0;
+		if (i == 4 && x > 0x0f) {
+			c->err = true;	/* over 32 bits */
+			return 0;
+		}
+		v |= (uint32_t)(x & 0x7f) << (7 * i);
+		if (!(x & 0x80)) {
+			if (i && !x)
+				c->err = true;	/* a needless zero byte */
+			return v;
+		}
+	}
+	c->err = true;
+	return 0;
 }
 
 static bool tree_ok(const struct job_tree *t)
@@ -184,8 +235,13 @@ static bool tree_ok(const struct job_tree *t)
 	if (t->nin > JOB_MAX_INPUTS || t->nblob > JOB_MAX_BLOBS || (t->nin && !t->in) ||
 	    (t->nblob && !t->blob) || !fits(t->deps_name, JOB_NAME_MAX) || !toolchain_ok(t))
 		return false;
+	if (t->nref > JOB_MAX_INPUTS - t->nin || (t->nref && (!t->ref || !t->dict_gen)))
+		return false;
 	for (size_t i = 0; i < t->nin; i++)
-		if (!input_ok(&t->in[i]))
+		if (!input_ok(&t->in[i]) || (t->dict_gen && !id_ok(t, t->in[i].id)))
+			return false;
+	for (size_t i = 0; i < t->nref; i++)
+		if (t->ref[i] >= JOB_DICT_MAX || (i && t->ref[i] <= t->ref[i - 1]))
 			return false;
 	for (size_t i = 0; i < t->nblob; i++) {
 		const struct job_blob *bl = &t->blob[i];
@@ -200,6 +256,7 @@ static bool tree_ok(const struct job_tree *t)
 
 static void put_tree(struct buf *b, const struct job_tree *t)
 {
+	buf_u64(b, t->dict_gen);
 	buf_u32(b, (uint32_t)t->nin);
 	for (size_t i = 0; i < t->nin; i++) {
 		const struct job_input *in = &t->in[i];
@@ -212,7 +269,11 @@ static void put_tree(struct buf *b, const struct job_tree *t)
 		} else if (in->kind == JOB_IN_LINK) {
 			put_path(b, in->target, in->target_len);
 		}
+		buf_u32(b, t->dict_gen ? in->id : JOB_DICT_NONE);	/* no table: no ids */
 	}
+	buf_u32(b, (uint32_t)t->nref);
+	for (size_t i = 0; i < t->nref; i++)
+		put_varint(b, i ? t->ref[i] - t->ref[i - 1] : t->ref[0]);
 	buf_u32(b, (uint32_t)t->nblob);
 	for (size_t i = 0; i < t->nblob; i++) {
 		buf_put(b, t->blob[i].hash, sizeof t->blob[i].hash);
@@ -234,8 +295,29 @@ static void get_input(struct cursor *c, struct job_input *in)
 	} else if (in->kind == JOB_IN_LINK) {
 		in->target = get_path(c, &in->target_len);
 	}
+	in->id = cur_u32(c);
 	if (!c->err && !input_ok(in))
 		c->err = true;
+}
+
+/* The refs: each id at least one byte; strictly increasing, in range. */
+static int get_refs(struct cursor *c, struct job_tree *t)
+{
+	uint32_t n = cur_u32(c), id = 0;
+
+	if (c->err || n > JOB_MAX_INPUTS - t->nin || n > cur_left(c) || (n && !t->dict_gen))
+		return -EPROTO;
+	if (n && !(t->ref = malloc(n * sizeof *t->ref)))
+		return -ENOMEM;
+	t->nref = n;
+	for (uint32_t i = 0; i < n && !c->err; i++) {
+		uint32_t d = get_varint(c);
+		if ((i && d == 0) || d >= JOB_DICT_MAX - id)
+			c->err = true;
+		id = i ? id + d : d;
+		t->ref[i] = id;
+	}
+	return c->err ? -EPROTO : 0;
 }
 
 /* The tree part; arrays allocated only as far as the bytes left could
@@ -244,15 +326,25 @@ static void get_input(struct cursor *c, struct job_input *in)
 static int get_tree(struct cursor *c, struct job_tree *t)
 {
 	uint64_t bytes = 0;
-	uint32_t n = cur_u32(c);
+	uint32_t n;
+	int rc;
 
+	t->dict_gen = cur_u64(c);
+	n = cur_u32(c);
 	if (c->err || n > JOB_MAX_INPUTS || (uint64_t)n * INPUT_WIRE_MIN > cur_left(c))
 		return -EPROTO;
 	if (n && !(t->in = calloc(n, sizeof *t->in)))
 		return -ENOMEM;
 	t->nin = n;
-	for (uint32_t i = 0; i < n && !c->err; i++)
+	for (uint32_t i = 0; i < n && !c->err; i++) {
 		get_input(c, &t->in[i]);
+		if (!c->err && !id_ok(t, t->in[i].id))
+			c->err = true;
+	}
+	if (c->err)
+		return -EPROTO;
+	if ((rc = get_refs(c, t)) < 0)
+		return rc;
 	n = cur_u32(c);
 	if (c->err || n > JOB_MAX_BLOBS || (uint64_t)n * BLOB_WIRE_MIN > cur_left(c))
 		return -EPROTO;
@@ -426,9 +518,11 @@ void job_spec_free(struct job_spec *j)
 	job_desc_free(&j->d);
 	free(j->t.in);
 	free(j->t.blob);
+	free(j->t.ref);
 	j->t.in = NULL;
 	j->t.blob = NULL;
-	j->t.nin = j->t.nblob = 0;
+	j->t.ref = NULL;
+	j->t.nin = j->t.nblob = j->t.nref = 0;
 }
 
 /* ---- RESULT ---- */
@@ -452,6 +546,7 @@ int job_encode_result(struct buf *b, const struct job_result *r)
 	buf_blob(b, o->obj, o->obj_len);
 	buf_blob(b, o->dwo, o->dwo_len);
 	buf_blob(b, o->dep, o->dep_len);
+	buf_u8(b, r->dep_lz ? 1 : 0);
 	put_names(b, r);
 	return 0;
 }
@@ -476,8 +571,10 @@ int job_decode_result(const void *msg, size_t len, struct job_result *r)
 	o->obj = cur_blob(&c, JOB_MAX_OUTPUT, &o->obj_len);
 	o->dwo = cur_blob(&c, JOB_MAX_OUTPUT, &o->dwo_len);
 	o->dep = cur_blob(&c, JOB_MAX_TEXT, &o->dep_len);
+	uint8_t dep_lz = cur_u8(&c);
+	r->dep_lz = dep_lz == 1;
 	/* A farm error is negative; a status is an exit code or 128+signal. */
-	if (r->farm_error > 0 || o->status < 0 || o->status > 255)
+	if (r->farm_error > 0 || o->status < 0 || o->status > 255 || dep_lz > 1)
 		c.err = true;
 	rc = c.err ? -EPROTO : get_names(&c, r);
 	if (rc == 0 && !cur_done(&c))
@@ -493,8 +590,10 @@ void job_result_free(struct job_result *r)
 {
 	free(r->missing);
 	free(r->unsent);
+	free(r->dep_buf);
 	r->missing = NULL;
 	r->unsent = NULL;
+	r->dep_buf = NULL;
 	r->nmissing = r->nunsent = 0;
 }
 

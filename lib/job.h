@@ -30,8 +30,11 @@
  * hub's (compiled as source, not as preprocessed .i).
  * 3: a JOB may be a tree job (inputs by hash, struct job_tree); RESULT
  * carries the dependency file, the blobs a tree job lacked and the names
- * its compile read that were not sent; NODEINFO the node's store. */
-#define JOB_WIRE_VERSION 3
+ * its compile read that were not sent; NODEINFO the node's store.
+ * 4: a tree job's inputs may be kept in the board's input table (struct
+ * job_tree: dict_gen, an id per input, refs to inputs sent before);
+ * RESULT's dependency file may be packed against the job's inputs. */
+#define JOB_WIRE_VERSION 4
 
 enum job_msg_type {
 	JOB_MSG_JOB = 1,	/* hub -> node */
@@ -58,6 +61,9 @@ enum job_msg_type {
 #define JOB_MAX_BLOBS 200000u		/* blobs carried by one JOB */
 #define JOB_BLOB_MAX (256u << 20)	/* one blob (= STORE_BLOB_MAX) */
 #define JOB_MAX_NAMES 4096u		/* missing hashes / unsent names in a RESULT */
+#define JOB_DICT_MAX 65536u		/* entries of a board's input table (ids 0..MAX-1) */
+#define JOB_DICT_BYTES (8u << 20)	/* their paths and targets together */
+#define JOB_DICT_NONE 0xffffffffu	/* an input not kept in the table */
 
 /* The link stream a job's messages use (never 0, which is control). */
 static inline uint32_t job_stream(uint64_t job_id)
@@ -134,6 +140,9 @@ struct job_input {
 	uint8_t hash[32];	/* JOB_IN_FILE: SHA-256 of the content */
 	uint64_t size;		/* JOB_IN_FILE */
 	uint32_t mode;		/* JOB_IN_FILE: permission bits */
+	/* JOB: the id the board keeps this input under in its input table
+	 * (< JOB_DICT_MAX), or JOB_DICT_NONE; ignored elsewhere. */
+	uint32_t id;
 };
 /* A blob carried with the job (the node lacked it, as far as the hub
  * knows): stored before the job is queued. */
@@ -142,9 +151,27 @@ struct job_blob {
 	const uint8_t *data;	/* a view */
 	size_t len;
 };
+/*
+ * The board's input table ("paths sent once per board"): a JOB may name an
+ * input the board was sent before by its id alone (ref[]), so a warm job
+ * carries a few bytes per input instead of its path and hash. dict_gen is
+ * the table's generation, chosen by the hub: high 32 bits its own random
+ * base, low 32 bits a counter it raises when it resets its idea of the
+ * table. A board keeps one table; a JOB of another base or a higher
+ * counter empties it first; a JOB of a lower counter is stale. An input
+ * with an id (< JOB_DICT_MAX) is stored under it (replacing what was
+ * there); a ref to an id the table does not hold in that generation is
+ * answered RESULT -ESTALE (the hub resets its table and sends the job
+ * again, every input in full), never guessed. The table is bounded
+ * (JOB_DICT_MAX ids, JOB_DICT_BYTES of text) and lives in noded's memory:
+ * a restarted noded starts empty. dict_gen 0: no table (ids NONE, no refs).
+ */
 struct job_tree {
 	struct job_input *in;	/* decode: malloc'd (job_spec_free) */
 	size_t nin;
+	uint64_t dict_gen;
+	uint32_t *ref;		/* ids, strictly increasing; decode: malloc'd */
+	size_t nref;
 	struct job_blob *blob;	/* decode: malloc'd (job_spec_free) */
 	size_t nblob;
 	/* The dependency file the job's own -MD/-MMD writes, as the hub names
@@ -183,7 +210,9 @@ struct job_result {
 	 *           them and retries once;
 	 *  -EXDEV   the compile read names the job did not send (unsent[]):
 	 *           the hub compiles locally and remembers them;
-	 *  -ENOEXEC the compile failed and the job was not complete. */
+	 *  -ENOEXEC the compile failed and the job was not complete;
+	 *  -ESTALE  the job named an input by an id the board's table does
+	 *           not hold (job_tree.dict_gen): the hub sends it again. */
 	int32_t farm_error;
 	struct job_outcome o;
 	uint64_t node_us;		/* on the node, from JOB received to RESULT */
@@ -191,6 +220,10 @@ struct job_result {
 	size_t nmissing;
 	char **unsent;		/* decode: malloc'd (job_result_free) */
 	size_t nunsent;
+	/* o.dep is the dependency file packed against the job's inputs
+	 * (job_result_pack_dep): unpack it with them before use. */
+	bool dep_lz;
+	uint8_t *dep_buf;	/* o.dep's bytes when (un)packed here (job_result_free) */
 };
 
 /* Sets d's names and cwd: -ENAMETOOLONG (d unchanged) if one does not fit. */
@@ -253,7 +286,19 @@ int job_encode_nodeinfo(struct buf *b, const struct job_nodeinfo *ni, size_t max
 int job_decode_job(const void *msg, size_t len, struct job_spec *j);
 void job_spec_free(struct job_spec *j);	/* job_desc_free(&j->d) */
 int job_decode_result(const void *msg, size_t len, struct job_result *r);
-void job_result_free(struct job_result *r);	/* missing, unsent */
+void job_result_free(struct job_result *r);	/* missing, unsent, dep_buf */
+
+/* A tree job's dependency file packed for the way back (job_dep.c): LZO
+ * against job_dep_dict() of the job's inputs and cwd (the hub's), which
+ * both ends have. pack: 1 (packed: o.dep now points into dep_buf), 0 (not
+ * worth it, unchanged), -ENOMEM. unpack: 0 (o.dep is the file, in
+ * dep_buf; nothing to do if not packed), -EBADMSG (corrupt, or over
+ * JOB_MAX_TEXT), -ENOMEM. */
+int job_dep_dict(const struct job_input *in, size_t n, const char *cwd, struct buf *out);
+int job_result_pack_dep(struct job_result *r, const struct job_input *in, size_t n,
+			const char *cwd);
+int job_result_unpack_dep(struct job_result *r, const struct job_input *in, size_t n,
+			  const char *cwd);
 int job_decode_cancel(const void *msg, size_t len, uint64_t *job_id);
 int job_decode_telemetry(const void *msg, size_t len, struct job_telemetry *t);
 int job_decode_nodeinfo(const void *msg, size_t len, struct job_nodeinfo *ni);

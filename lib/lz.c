@@ -115,3 +115,79 @@ int lz_decompress(const uint8_t *src, size_t len, size_t max, uint8_t **out,
 	*out_len = raw;
 	return 0;
 }
+
+/* ---- with a preset dictionary ---- */
+
+static void dict_tail(const void **dict, size_t *dlen)
+{
+	if (*dlen > LZ_DICT_MAX) {
+		*dict = (const uint8_t *)*dict + (*dlen - LZ_DICT_MAX);
+		*dlen = LZ_DICT_MAX;
+	}
+}
+
+int lz_compress_dict(const void *src, size_t len, const void *dict, size_t dlen, uint8_t **out,
+		     size_t *out_len)
+{
+	uint8_t *wrk, *dst;
+	lzo_uint dl = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	pthread_once(&lz_once, lz_init);
+	if (!lz_ok || len < 16 || len > 0xffffffffu)
+		return 0;
+	dict_tail(&dict, &dlen);
+	wrk = malloc(LZO1X_999_MEM_COMPRESS);
+	dst = malloc(LZ_HDR + len + len / 16 + 64 + 3);
+	if (!wrk || !dst) {
+		free(wrk);
+		free(dst);
+		return -ENOMEM;
+	}
+	if (lzo1x_999_compress_dict(src, len, dst + LZ_HDR, &dl, wrk, dict, dlen) != LZO_E_OK ||
+	    dl + LZ_HDR >= len) {
+		free(wrk);
+		free(dst);
+		return 0;
+	}
+	free(wrk);
+	dst[0] = (uint8_t)(len >> 24);
+	dst[1] = (uint8_t)(len >> 16);
+	dst[2] = (uint8_t)(len >> 8);
+	dst[3] = (uint8_t)len;
+	*out_len = dl + LZ_HDR;
+	*out = dst;
+	return 1;
+}
+
+int lz_decompress_dict(const uint8_t *src, size_t len, size_t max, const void *dict, size_t dlen,
+		       uint8_t **out, size_t *out_len)
+{
+	struct cursor c = cur_init(src, len);
+	uint32_t raw = cur_u32(&c);
+	lzo_uint dl;
+	uint8_t *dst;
+
+	*out = NULL;
+	*out_len = 0;
+	pthread_once(&lz_once, lz_init);
+	if (c.err || !lz_ok)
+		return -EBADMSG;
+	if (raw > max)
+		return -EMSGSIZE;
+	dict_tail(&dict, &dlen);
+	dst = malloc(raw ? raw : 1);
+	if (!dst)
+		return -ENOMEM;
+	dl = raw;
+	if (lzo1x_decompress_dict_safe(src + LZ_HDR, len - LZ_HDR, dst, &dl, NULL, dict, dlen) !=
+		    LZO_E_OK ||
+	    dl != raw) {
+		free(dst);
+		return -EBADMSG;
+	}
+	*out = dst;
+	*out_len = raw;
+	return 0;
+}

@@ -28,4 +28,17 @@ int lz_compress(const void *src, size_t len, uint8_t **out, size_t *out_len);
 int lz_decompress(const uint8_t *src, size_t len, size_t max, uint8_t **out,
 		  size_t *out_len);
 
+/*
+ * The same format made with LZO1X-999 against a preset dictionary both
+ * ends know (a tree job's dependency file against its inputs' names: most
+ * of its bytes become matches into it). Only the last LZ_DICT_MAX bytes
+ * of dict are used. Same returns as lz_compress / lz_decompress; slower to
+ * make (for small texts), as fast to decode.
+ */
+#define LZ_DICT_MAX 0xbfffu
+int lz_compress_dict(const void *src, size_t len, const void *dict, size_t dlen, uint8_t **out,
+		     size_t *out_len);
+int lz_decompress_dict(const uint8_t *src, size_t len, size_t max, const void *dict, size_t dlen,
+		       uint8_t **out, size_t *out_len);
+
 #endif

@@ -66,6 +66,7 @@ static const struct { const char *lang, *suffixes; } langs[] = {
 	{ "objective-c", ".m" },
 	{ "objective-c++", ".mm.M" },
 	{ "assembler", ".s" },
+	{ "assembler-with-cpp", ".S.sx" },	/* tree jobs only (x_lang_ok) */
 	{ "cpp-output", ".i" },
 	{ "c++-cpp-output", ".ii" },
 	{ "objective-c-cpp-output", ".mi" },

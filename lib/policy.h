@@ -41,7 +41,8 @@ int policy_check_tree_args(char *const *args, int nargs, char *why, size_t whyle
 /* The language a job's -x names, NULL if none or not allowed. */
 const char *policy_job_lang(char *const *args, int nargs);
 /* Whether a source name ends in a suffix of one of the languages a node
- * compiles (.c .cc .cpp … .s .i .ii …): never a linker script, an object,
+ * compiles (.c .cc .cpp … .s .S .i .ii …; .S and .sx only for a tree job,
+ * the one -x assembler-with-cpp is allowed in): never a linker script, an object,
  * a Fortran or Ada file. The language itself is the job's explicit -x
  * (g++ -c a.c compiles a.c as C++). */
 bool policy_input_suffix_ok(const char *name);

@@ -83,6 +83,19 @@ int policy_check_tree_args(char *const *args, int nargs, char *why, size_t whyle
 		}
 		if (vl)
 			continue;	/* attached: never starts with '@' */
+		/* a tree job preprocesses: assembler-with-cpp is gas after cpp,
+		 * checked as the assembler's job (its -Wa, allow-list) */
+		if (!strcmp(a, "-xassembler-with-cpp")) {
+			rest[n++] = "-xassembler";
+			continue;
+		}
+		if (!strcmp(a, "-x") && i + 1 < nargs && args[i + 1] &&
+		    !strcmp(args[i + 1], "assembler-with-cpp")) {
+			rest[n++] = "-x";
+			rest[n++] = "assembler";
+			i++;
+			continue;
+		}
 		rest[n++] = (char *)a;
 	}
 	if (!r)

@@ -161,6 +161,24 @@ struct job_tree;
 int tree_wire_put_blobs(struct store *st, const struct job_tree *t, char *why, size_t whylen);
 int tree_wire_manifest(const struct job_tree *t, struct manifest *m, char *why, size_t whylen);
 
+/* The board's input table (lib/job.h, struct job_tree: "paths sent once
+ * per board"), one per noded, in its memory: at most JOB_DICT_MAX ids and
+ * JOB_DICT_BYTES of path and target text (a definition past that is not
+ * kept; a later ref to it is stale). tree_wire_resolve() applies a JOB's
+ * table part: a new generation empties the table; every input with an id
+ * is kept under it (a copy); every ref becomes the input it names, so t
+ * lists every input in full (t->in reallocated, refs freed; the inputs'
+ * views then point into the table too, valid until the next resolve).
+ * A ref the table does not hold in this generation, or any ref of an
+ * older generation: -ESTALE, t unchanged but the definitions kept.
+ * 0, -ESTALE or -ENOMEM, and why. */
+struct tree_dict;
+struct tree_dict *tree_dict_new(void);
+void tree_dict_free(struct tree_dict *d);
+int tree_wire_resolve(struct tree_dict *d, struct job_tree *t, char *why, size_t whylen);
+/* What the table holds now: entries, their text bytes, its generation. */
+void tree_dict_stats(const struct tree_dict *d, size_t *n, uint64_t *bytes, uint64_t *gen);
+
 /* The sandbox's ro_paths for a tree job of compiler (tree_toolchain.c):
  * the driver (the path given and its real path), the cc1 it runs (cc1:
  * "cc1", "cc1plus"; NULL "cc1"; "" none: clang compiles in-process, and

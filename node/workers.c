@@ -66,6 +66,7 @@ static struct {
 	struct worker *w;
 	uint64_t workers_done, workers_refused;
 	uint64_t store_hits, store_misses, store_corrupt;	/* the workers' */
+	struct tree_dict *dict;	/* the board's input table (tree.h) */
 } S;
 
 static const char *const state_name[] = { "idle", "running", "killed" };
@@ -323,7 +324,11 @@ static void encode_answer(const struct job_spec *s, struct exec_result *er, uint
 	r.unsent = er->unsent;
 	r.nunsent = er->nunsent;
 	r.node_us = now_us() - t0;
-	if (job_encode_result(b, &r) < 0) {
+	if (s->tree)	/* the .d against the job's inputs (lib/job.h) */
+		(void)job_result_pack_dep(&r, s->t.in, s->t.nin, s->d.cwd);
+	int rc = job_encode_result(b, &r);
+	free(r.dep_buf);
+	if (rc < 0) {
 		struct job_result f;
 		memset(&f, 0, sizeof f);
 		f.job_id = s->job_id;
@@ -450,8 +455,9 @@ static void worker_start(struct worker *w, const struct job_spec *s,
 
 /* A tree job on receipt, in noded's own process: refused where tree jobs
  * are not taken; its carried blobs into the store (before it waits for a
- * slot), each checked against its name. false: answered. */
-static bool tree_receive(const struct job_spec *s)
+ * slot), each checked against its name; its inputs named by table ids
+ * made whole (tree.h, tree_wire_resolve). false: answered. */
+static bool tree_receive(struct job_spec *s)
 {
 	const struct workers_tree *wt = &S.cfg->tree;
 	char why[200];
@@ -463,6 +469,12 @@ static bool tree_receive(const struct job_spec *s)
 	}
 	uint64_t t0 = now_us();
 	rc = tree_wire_put_blobs(wt->store, &s->t, why, sizeof why);
+	if (rc == 0 && !S.dict && !(S.dict = tree_dict_new())) {
+		rc = -ENOMEM;
+		snprintf(why, sizeof why, "no memory for the input table");
+	}
+	if (rc == 0)
+		rc = tree_wire_resolve(S.dict, &s->t, why, sizeof why);
 	if (rc) {
 		send_farm_error(s->job_id, rc, "%s", why);
 		return false;
@@ -683,4 +695,6 @@ void workers_shutdown(void)
 		}
 	free(S.w);
 	S.w = NULL;
+	tree_dict_free(S.dict);
+	S.dict = NULL;
 }

@@ -1,6 +1,6 @@
 /* fuzz_job.c — libFuzzer harness for the hub<->node codec (lib/job.c),
- * tree jobs (inputs, blobs), RESULT's dep/missing/unsent and the store
- * fields included. Every decoder sees every input; whatever decodes must re-encode to the
+ * tree jobs (inputs, blobs, the board's input table), RESULT's
+ * dep/missing/unsent, a packed dep's unpacking and the store fields included. Every decoder sees every input; whatever decodes must re-encode to the
  * very same bytes (the format is canonical), and nothing may read past the
  * input or leak. */
 #include "job.h"
@@ -38,6 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		same(&b, data, size);
 		buf_free(&b);
+		/* a packed .d: whatever it says, unpacked within the cap or refused */
+		static const struct job_input in = { .kind = JOB_IN_FILE, .path = "/w/a.h",
+						     .path_len = 6 };
+		if (job_result_unpack_dep(&r, &in, 1, "/w") == 0 &&
+		    (r.dep_lz || r.o.dep_len > JOB_MAX_TEXT))
+			abort();
 		job_result_free(&r);
 	}
 	if (job_decode_cancel(data, size, &id) == 0) {

@@ -15,7 +15,9 @@
 # and at the same size; a header deleted (error parity); warnings and
 # errors through the new path (not compiled again locally); -pedantic and
 # clang jobs distributed; the board's store emptied and corrupted between
-# jobs (the board's "missing" answer, one resend).
+# jobs (the board's "missing" answer, one resend); a .S on the tree path;
+# the board's input table (a second job smaller; a noded restart: stale,
+# reset, resent).
 # timeout: 600
 # asan: yes
 source "$(dirname "$0")/../lib/sh.sh"
@@ -223,5 +225,79 @@ if [ -n "$blob" ]; then
 	run_both store-corrupted "$C" m.o gcc -O2 -Iinc -c m.c -o m.o
 else
 	fail store-corrupted "no blob in the store after a tree job"
+fi
+# ---- a .S on the tree path: the board's gcc preprocesses it
+# (assembler-with-cpp), its .d checked like a C job's; not compiled twice
+C=$W/asm
+mkdir -p "$C/inc"
+printf '#define VAL 42\n#ifndef __ASSEMBLER__\n#error not assembler\n#endif\n' >"$C/inc/v.h"
+printf '#include "v.h"\n\t.text\n\t.globl f\nf:\n\tmovl $VAL, %%eax\n\tret\n' >"$C/a.S"
+twice0=$(tree_twice)
+run_both asm-cpp-tree "$C" a.o gcc -MD -Iinc -c a.S -o a.o
+[ "$(tree_twice)" = "$twice0" ] && ok asm-cpp-not-compiled-twice ||
+	fail asm-cpp-not-compiled-twice "the .S was compiled again locally"
+printf '#include "v.h"\n\t.text\nf:\n\tmovl $VAL, %%eax\n\tbogus_insn\n' >"$C/bad.S"
+# a failing .S: gas's own reads are named by no scan or .d, so its failure
+# is not taken as the answer (the job is not complete): dcc compiles it
+# here, the same status and stderr as a local compile
+(cd "$C" && as_user gcc -Iinc -c bad.S -o bad.o >/dev/null 2>"$FARM_TMP/bad.lerr"); st1=$?
+(cd "$C" && as_user "$DCC" gcc -Iinc -c bad.S -o bad.o >/dev/null 2>"$FARM_TMP/bad.ferr"); st2=$?
+if [ "$st1" != 0 ] && [ "$st1" = "$st2" ] && cmp -s "$FARM_TMP/bad.lerr" "$FARM_TMP/bad.ferr"; then
+	ok asm-cpp-error-parity
+else
+	fail asm-cpp-error-parity "status $st1 locally, $st2 through dcc; stderr: $(diff "$FARM_TMP/bad.lerr" "$FARM_TMP/bad.ferr" | head -n 4 | tr '\n' ' ')"
+fi
+
+# ---- the board's input table: a board's second job names the inputs it
+# was sent before by id, so its JOB is smaller than their paths alone; a
+# restarted noded (its table gone): hubd starts a new table at its HELLO,
+# the next job goes whole (no stale id named), the one after by id again
+C=$W/table
+H=$C/a-rather-long-directory-name-for-the-headers/and-another-level-of-nesting
+mkdir -p "$H"
+pathbytes=0
+for i in $(seq 1 40); do
+	f=$H/header-number-$i-with-a-fairly-long-file-name.h
+	echo "static const int h$i = $i;" >"$f"
+	pathbytes=$((pathbytes + ${#f}))
+done
+for m in m1 m2; do
+	{
+		for i in $(seq 1 40); do echo "#include \"header-number-$i-with-a-fairly-long-file-name.h\""; done
+		echo "int $m(void) { return h1 + h40; }"
+	} >"$C/$m.c"
+done
+bytes_out() { status_json | jq '[.nodes[].bytes_out] | add'; }
+b0=$(bytes_out)
+run_both table-first-job "$C" m1.o gcc -O2 -I"$H" -c m1.c -o m1.o
+b1=$(bytes_out)
+run_both table-second-job "$C" m2.o gcc -O2 -I"$H" -c m2.c -o m2.o
+b2=$(bytes_out)
+first=$((b1 - b0)) second=$((b2 - b1))
+if [ "$second" -lt "$pathbytes" ] && [ "$second" -lt "$first" ]; then
+	ok table-second-job-fewer-bytes
+else
+	fail table-second-job-fewer-bytes "JOB bytes: first $first, second $second; the headers' paths alone: $pathbytes"
+fi
+echo "# JOB bytes: first job $first, second $second (headers' paths: $pathbytes bytes)"
+r0=$(tree_resends)
+sessions() { status_json | jq '[.nodes[].sessions] | add'; }
+s0=$(sessions)
+new_session() { [ "$(sessions)" -gt "$s0" ] && nodes_up 1; }
+stop_noded 1
+start_noded 1 --slots 2 --store "$STORE"
+if wait_for 300 new_session; then
+	b2=$(bytes_out)
+	run_both table-after-noded-restart "$C" m1.o gcc -O2 -I"$H" -c m1.c -o m1.o
+	b3=$(bytes_out)
+	r1=$(tree_resends)
+	[ "$r1" = "$r0" ] && [ $((b3 - b2)) -ge "$pathbytes" ] && ok table-new-after-restart ||
+		fail table-new-after-restart "resends $r0 -> $r1, JOB bytes $((b3 - b2)) (paths: $pathbytes)"
+	run_both table-refilled "$C" m2.o gcc -O2 -I"$H" -c m2.c -o m2.o
+	b4=$(bytes_out)
+	[ $((b4 - b3)) -lt "$pathbytes" ] && ok table-refilled-by-id ||
+		fail table-refilled-by-id "JOB bytes after the restart $((b4 - b3)) (paths: $pathbytes)"
+else
+	fail table-after-noded-restart "node not up again: $(status_json)"
 fi
 true

@@ -391,6 +391,11 @@ static void on_message(struct link *l, uint32_t st, uint8_t *data, size_t len, v
 	}
 	if (t == JOB_MSG_RESULT && job_decode_result(data, len, &r) == 0 &&
 	    r.job_id == S.job.job_id) {
+		/* the .d as the board packed it against the job's inputs */
+		if (job_result_unpack_dep(&r, S.job.t.in, S.job.t.nin, S.job.d.cwd) < 0) {
+			r.farm_error = -EPROTO;
+			snprintf(r.o.error, sizeof r.o.error, "dependency file does not unpack");
+		}
 		print_result(&r);
 		next(&r);
 		job_result_free(&r);
@@ -414,9 +419,10 @@ static void over_count(struct buf *b)
 	S.job.tree = false;
 	job_encode_job(&t, &S.job);
 	S.job.tree = true;
-	if (buf_ok(&t) && t.len + 4 <= b->len)
+	/* the tree part: u64 dict_gen, then the u32 input count */
+	if (buf_ok(&t) && t.len + 12 <= b->len)
 		for (int i = 0; i < 4; i++)
-			b->data[t.len + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
+			b->data[t.len + 8 + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
 	buf_free(&t);
 }
 

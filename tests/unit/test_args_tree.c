@@ -52,7 +52,15 @@ static const struct tcase cases[] = {
 	{ "board_would_refuse_MG", { "gcc", "-MD", "-MG", "-c", "a.c" }, false, 1, NULL, NULL },
 	{ "wp_other_dep_option", { "gcc", "-Wp,-MD,a.d,-MT,x", "-c", "a.c" }, false, 1, NULL,
 	  NULL },
-	{ "assembler_not_tree", { "gcc", "-c", "a.S" }, false, 1, NULL, NULL },
+	{ "assembler_cpp_on_tree", { "gcc", "-c", "a.S" }, false, 0, "-c -x assembler-with-cpp",
+	  "" },
+	{ "kernel_S", { "gcc", "-nostdinc", "-Iinclude", "-D__ASSEMBLY__", "-Wa,--noexecstack",
+			"-Wp,-MMD,arch/x86/lib/.memcpy_64.o.d", "-c", "-o", "arch/x86/lib/memcpy_64.o",
+			"arch/x86/lib/memcpy_64.S" }, false, 0,
+	  "-nostdinc -Iinclude -D__ASSEMBLY__ -Wa,--noexecstack "
+	  "-Wp,-MMD,arch/x86/lib/.memcpy_64.o.d -c -x assembler-with-cpp",
+	  "arch/x86/lib/.memcpy_64.o.d" },
+	{ "assembler_s_not_tree", { "gcc", "-c", "a.s" }, false, 1, NULL, NULL },
 	{ "link_not_tree", { "gcc", "a.c", "-o", "a" }, false, 1, NULL, NULL },
 	{ "g3_still_local", { "gcc", "-g3", "-c", "a.c" }, false, 1, NULL, NULL },
 };
@@ -87,6 +95,8 @@ int main(void)
 				T_CHECK(!strcmp(got, c->args), "args '%s', want '%s'", got, c->args);
 				T_CHECK(!strcmp(t.deps_name, c->deps), "deps '%s', want '%s'",
 					t.deps_name, c->deps);
+				T_CHECK(!strcmp(t.input_name, p.source), "input name '%s'",
+					t.input_name);
 				args_tree_free(&t);
 			}
 			args_plan_free(&p);

@@ -1,6 +1,7 @@
 /* test_job.c — the hub<->node codec: round trips, every truncation refused,
  * trailing bytes refused, oversize counts and lengths refused, versions checked. */
 #include "job.h"
+#include "lz.h"
 #include "telemetry.h"
 #include "../lib/test.h"
 
@@ -134,10 +135,12 @@ static void tree_head(struct buf *b)
 	buf_u16(b, 0); buf_str(b, "a.c"); buf_str(b, "a.o"); buf_str(b, "/w");
 	buf_u8(b, 2); buf_u32(b, 0); buf_u64(b, 0); buf_u64(b, 0); buf_u32(b, 0);
 	buf_u32(b, 0);
+	buf_u64(b, 0);		/* no input table */
 }
 
 static void tree_tail(struct buf *b)
 {
+	buf_u32(b, 0);		/* no refs */
 	buf_u32(b, 0);		/* no blobs */
 	buf_str(b, "");
 	buf_u8(b, 1);
@@ -164,6 +167,7 @@ static int decode_one_input(uint8_t k, const char *p, size_t plen, uint64_t size
 		buf_u16(&b, (uint16_t)tlen);
 		buf_put(&b, target, tlen);
 	}
+	buf_u32(&b, JOB_DICT_NONE);
 	tree_tail(&b);
 	rc = job_decode_job(b.data, b.len, &d);
 	if (rc == 0)
@@ -208,6 +212,107 @@ static int decode_any(enum job_msg_type t, const uint8_t *p, size_t n)
 	}
 	}
 	return -EINVAL;
+}
+
+/* A tree job's .d packed against its inputs (job_dep.c): the way back. */
+static void t_dep_pack(void)
+{
+	enum { N = 120 };
+	static char paths[N][96];
+	struct job_input in[N];
+	struct buf dep = BUF_INIT;
+	const char *cwd = "/home/u/linux";
+
+	memset(in, 0, sizeof in);
+	buf_put(&dep, "init/main.o: init/main.c", 24);
+	for (int i = 0; i < N; i++) {
+		static const char *const w[] = { "sched", "mm", "fs", "net", "irq", "time", "cpu",
+						 "page", "list", "spinlock", "atomic", "bitops" };
+		unsigned h = (unsigned)i * 2654435761u;
+		snprintf(paths[i], sizeof paths[i], "%s/%s/%s/%s_%s%u.h", cwd,
+			 i % 2 ? "include/linux" : "arch/x86/include/asm", w[h % 12],
+			 w[(h >> 8) % 12], w[(h >> 16) % 12], (h >> 24) % 97);
+		in[i].kind = JOB_IN_FILE;
+		in[i].path = paths[N - 1 - i];	/* another order than the .d's */
+		in[i].path_len = (uint32_t)strlen(in[i].path);
+	}
+	for (int i = 0; i < N; i++) {	/* the .d names them relative, in include order */
+		buf_put(&dep, " \\\n  ", 5);
+		buf_put(&dep, paths[i] + strlen(cwd) + 1, strlen(paths[i]) - strlen(cwd) - 1);
+	}
+	buf_put(&dep, "\n", 1);
+	T_CASE("dep_pack_roundtrip") {
+		struct job_result r, d;
+		struct buf b = BUF_INIT;
+		uint8_t *z;
+		size_t zl = 0;
+		memset(&r, 0, sizeof r);
+		r.job_id = 5;
+		r.o.dep = dep.data;
+		r.o.dep_len = dep.len;
+		T_CHECK(job_result_pack_dep(&r, in, N, cwd) == 1 && r.dep_lz, "packed");
+		T_CHECK(lz_compress(dep.data, dep.len, &z, &zl) == 1, "lz");
+		free(z);
+		T_CHECK(r.o.dep_len * 3 < zl * 2, "packed %zu bytes, LZO alone %zu, raw %zu", r.o.dep_len,
+			zl, dep.len);
+		T_CHECK(job_encode_result(&b, &r) == 0 && job_decode_result(b.data, b.len, &d) == 0 &&
+			d.dep_lz, "on the wire");
+		const char *seeds = getenv("TEST_JOB_SEEDS");
+		if (seeds) {	/* a fuzz seed with a packed .d */
+			char path[4096];
+			snprintf(path, sizeof path, "%s/result_dep_packed", seeds);
+			FILE *f = fopen(path, "wb");
+			T_CHECK(f && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0, "seed");
+		}
+		/* the hub's inputs in yet another order: the same dictionary */
+		struct job_input rev[N];
+		for (int i = 0; i < N; i++)
+			rev[i] = in[(i * 7) % N];
+		T_CHECK(job_result_unpack_dep(&d, rev, N, cwd) == 0 && !d.dep_lz &&
+			d.o.dep_len == dep.len && !memcmp(d.o.dep, dep.data, dep.len), "unpacked");
+		job_result_free(&d);
+		/* other inputs: the CRC refuses what another dictionary makes */
+		T_CHECK(job_decode_result(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(job_result_unpack_dep(&d, in, N - 1, cwd) == -EBADMSG, "other inputs");
+		job_result_free(&d);
+		T_CHECK(job_decode_result(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(job_result_unpack_dep(&d, in, N, "/home/u") == -EBADMSG, "other cwd");
+		job_result_free(&d);
+		/* every corruption of the packed bytes and every truncation refused */
+		size_t bad = 0;
+		for (size_t i = 0; i < r.o.dep_len; i++) {
+			struct job_result c = r;
+			uint8_t tmp[8192];
+			memcpy(tmp, r.o.dep, r.o.dep_len);
+			tmp[i] ^= 0x5a;
+			c.o.dep = tmp;
+			c.dep_buf = NULL;
+			if (job_result_unpack_dep(&c, in, N, cwd) == 0 &&
+			    !(c.o.dep_len == dep.len && !memcmp(c.o.dep, dep.data, dep.len)))
+				bad++;
+			free(c.dep_buf);
+			c = r;
+			c.o.dep_len = i;
+			c.dep_buf = NULL;
+			if (job_result_unpack_dep(&c, in, N, cwd) == 0)
+				bad++;
+			free(c.dep_buf);
+		}
+		T_CHECK(bad == 0, "%zu corrupt or short forms decoded to other bytes", bad);
+		/* dep_lz other than 0/1 on the wire */
+		b.data[b.len - 8 - 1] = 2;
+		T_CHECK(job_decode_result(b.data, b.len, &d) == -EPROTO, "dep_lz 2");
+		buf_free(&b);
+		free(r.dep_buf);
+		/* small or not packed: unchanged */
+		memset(&r, 0, sizeof r);
+		r.o.dep = (const uint8_t *)"a.o: a.c\n";
+		r.o.dep_len = 9;
+		T_CHECK(job_result_pack_dep(&r, in, N, cwd) == 0 && !r.dep_lz && r.o.dep_len == 9,
+			"small .d as it is");
+		T_CHECK(job_result_unpack_dep(&r, in, N, cwd) == 0 && r.o.dep_len == 9, "unpacked");
+	}
+	buf_free(&dep);
 }
 
 int main(void)
@@ -393,7 +498,8 @@ int main(void)
 			if (n == 2) {
 				buf_put(&b, h, 32); buf_u64(&b, 0); buf_u32(&b, 0555);
 			}
-			buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1);
+			buf_u32(&b, JOB_DICT_NONE);
+			buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1);
 			buf_u32(&b, n);	/* 1: a dir as the driver; 2: more than nin */
 			T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "decode refuses %u", n);
 			buf_free(&b);
@@ -404,8 +510,128 @@ int main(void)
 		buf_u8(&b, JOB_IN_FILE);
 		buf_u16(&b, 2); buf_put(&b, "/d", 2);
 		buf_put(&b, h, 32); buf_u64(&b, 0); buf_u32(&b, 0555);
-		buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1); buf_u32(&b, 1);
+		buf_u32(&b, JOB_DICT_NONE);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1); buf_u32(&b, 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.t.toolchain_n == 1, "a file");
+		job_spec_free(&d);
+		buf_free(&b);
+		/* with an input table: the toolchain is sent whole, never kept
+		 * in the board's table (it must stay the last of the inputs) */
+		j.t.dict_gen = 7;
+		j.t.toolchain_n = 2;
+		for (size_t i = 0; i < j.t.nin; i++)
+			j.t.in[i].id = JOB_DICT_NONE;
+		j.t.in[0].id = 5;	/* the job's own input: fine */
+		T_CHECK(job_encode_job(&b, &j) == 0 && job_decode_job(b.data, b.len, &d) == 0 &&
+			d.t.toolchain_n == 2 && d.t.in[0].id == 5, "table: own input by id");
+		job_spec_free(&d);
+		buf_free(&b);
+		j.t.in[j.t.nin - 1].id = 6;	/* a toolchain entry by id */
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL && b.len == 0, "table: toolchain entry by id");
+		buf_free(&b);
+	}
+	T_CASE("tree_job_table_roundtrip") {
+		/* ids on inputs, refs as varint deltas: 0, 1, 127, 128, 16384,
+		 * JOB_DICT_MAX - 1 (one to three bytes each) */
+		static uint32_t refs[] = { 0, 1, 128, 255, 16639, JOB_DICT_MAX - 1 };
+		struct job_spec j, d;
+		struct buf b = BUF_INIT;
+		make_tree_job(&j);
+		j.t.dict_gen = 0x1234567800000002ull;
+		tree_in[0].id = 7;
+		tree_in[1].id = JOB_DICT_NONE;
+		tree_in[2].id = JOB_DICT_MAX - 2;
+		j.t.ref = refs;
+		j.t.nref = 6;
+		T_CHECK(job_encode_job(&b, &j) == 0 && buf_ok(&b), "encode");
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "decode");
+		T_CHECK(d.t.dict_gen == j.t.dict_gen && d.t.nin == 3 && d.t.nref == 6, "counts");
+		if (d.t.nin == 3 && d.t.nref == 6) {
+			T_CHECK(d.t.in[0].id == 7 && d.t.in[1].id == JOB_DICT_NONE &&
+				d.t.in[2].id == JOB_DICT_MAX - 2, "ids");
+			T_CHECK(!memcmp(d.t.ref, refs, sizeof refs), "refs");
+		}
+		job_spec_free(&d);
+		T_CHECK(d.t.ref == NULL && d.t.nref == 0, "freed");
+		const char *seeds = getenv("TEST_JOB_SEEDS");
+		if (seeds) {	/* a fuzz seed with a table (see the end of main) */
+			char path[4096];
+			snprintf(path, sizeof path, "%s/job_tree_table", seeds);
+			FILE *f = fopen(path, "wb");
+			T_CHECK(f && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0, "seed");
+		}
+		/* every truncation refused */
+		for (size_t n = 0; n < b.len; n++)
+			if (job_decode_job(b.data, n, &d) == 0) {
+				job_spec_free(&d);
+				T_CHECK(0, "truncated at %zu decoded", n);
+				break;
+			}
+		buf_free(&b);
+		/* the encoder refuses refs out of order, out of range, refs or
+		 * ids without a table */
+		refs[1] = 0;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "refs not increasing");
+		refs[1] = 1;
+		refs[5] = JOB_DICT_MAX;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "ref over the table");
+		refs[5] = JOB_DICT_MAX - 1;
+		tree_in[0].id = JOB_DICT_MAX;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "id over the table");
+		tree_in[0].id = 7;
+		j.t.dict_gen = 0;
+		T_CHECK(job_encode_job(&b, &j) == -EINVAL, "refs without a table");
+		j.t.nref = 0;
+		T_CHECK(job_encode_job(&b, &j) == 0 && job_decode_job(b.data, b.len, &d) == 0 &&
+			d.t.in[0].id == JOB_DICT_NONE, "no table: ids not sent");
+		job_spec_free(&d);
+		buf_free(&b);
+		tree_in[0].id = tree_in[1].id = tree_in[2].id = 0;
+	}
+	T_CASE("tree_job_table_hostile") {
+		struct buf b = BUF_INIT;
+		struct job_spec d;
+		/* a table id with no table */
+		tree_head(&b);
+		b.len -= 8;
+		buf_u64(&b, 0);
+		buf_u32(&b, 1); buf_u8(&b, JOB_IN_DIR); buf_u16(&b, 1); buf_u8(&b, '/');
+		buf_u32(&b, 3);
+		tree_tail(&b);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "id without a table");
+		buf_free(&b);
+		/* refs: without a table, count over the bytes, a zero delta, a
+		 * varint with a needless zero, a varint over 32 bits, over the table */
+		static const struct { uint64_t gen; uint32_t n; const char *v; size_t len;
+				      const char *what; } bad[] = {
+			{ 0, 1, "\x01", 1, "ref without a table" },
+			{ 5, 100, "\x01\x01", 2, "count over the bytes" },
+			{ 5, 2, "\x01\x00", 2, "zero delta" },
+			{ 5, 1, "\x81\x00", 2, "needless zero byte" },
+			{ 5, 1, "\xff\xff\xff\xff\x1f", 5, "over 32 bits" },
+			{ 5, 1, "\x80\x80\x04", 3, "ref = JOB_DICT_MAX" },
+			{ 5, 2, "\xff\xff\x03\x01", 4, "second ref = JOB_DICT_MAX" },
+		};
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			tree_head(&b);
+			b.len -= 8;
+			buf_u64(&b, bad[i].gen);
+			buf_u32(&b, 0);
+			buf_u32(&b, bad[i].n);
+			buf_put(&b, bad[i].v, bad[i].len);
+			buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1); buf_u32(&b, 0);
+			T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "%s", bad[i].what);
+			buf_free(&b);
+		}
+		/* and the same form well made decodes */
+		tree_head(&b);
+		b.len -= 8;
+		buf_u64(&b, 5); buf_u32(&b, 0); buf_u32(&b, 2);
+		buf_put(&b, "\xfe\xff\x03", 3);
+		buf_put(&b, "\x01", 1);
+		buf_u32(&b, 0); buf_str(&b, ""); buf_u8(&b, 1); buf_u32(&b, 0);
+		T_CHECK(job_decode_job(b.data, b.len, &d) == 0 && d.t.nref == 2 &&
+			d.t.ref[0] == JOB_DICT_MAX - 2 && d.t.ref[1] == JOB_DICT_MAX - 1, "good refs");
 		job_spec_free(&d);
 		buf_free(&b);
 	}
@@ -490,13 +716,13 @@ int main(void)
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "inputs count vs bytes");
 		buf_free(&b);
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, JOB_MAX_BLOBS + 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_BLOBS + 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "blobs cap");
 		buf_free(&b);
 		/* one blob over JOB_BLOB_MAX */
 		uint8_t h[32] = { 0 };
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, h, 32); buf_u32(&b, JOB_BLOB_MAX + 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, h, 32); buf_u32(&b, JOB_BLOB_MAX + 1);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "blob cap");
 		buf_free(&b);
 		/* blobs over JOB_MAX_INPUT in all: two of 100 MiB */
@@ -505,7 +731,7 @@ int main(void)
 		T_CHECK(zero != NULL, "calloc");
 		if (zero) {
 			tree_head(&b);
-			buf_u32(&b, 0); buf_u32(&b, 2);
+			buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 2);
 			buf_put(&b, h, 32); buf_blob(&b, zero, big);
 			buf_put(&b, h, 32); buf_blob(&b, zero, big);
 			tree_tail(&b);
@@ -519,17 +745,17 @@ int main(void)
 		memset(name, 'n', sizeof name - 1);
 		name[sizeof name - 1] = 0;
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, name); buf_u8(&b, 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, name); buf_u8(&b, 1);
 		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "deps_name cap");
 		buf_free(&b);
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 2);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 2);
 		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == -EPROTO, "complete 2");
 		buf_free(&b);
 		tree_head(&b);
-		buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 1);
+		buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 0); buf_str(&b, "a.d"); buf_u8(&b, 1);
 		buf_u32(&b, 0);
 		T_CHECK(job_decode_job(b.data, b.len, &d) == 0, "the same well-formed refused");
 		job_spec_free(&d);
@@ -554,17 +780,17 @@ int main(void)
 		RES_HEAD(); buf_u32(&b, JOB_MAX_TEXT + 1);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "dep cap");
 		buf_free(&b);
-		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
+		RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "missing cap");
 		buf_free(&b);
-		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
+		RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, 0); buf_u32(&b, JOB_MAX_NAMES + 1);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO, "unsent cap");
 		buf_free(&b);
 		static const struct { const char *s; size_t n; int want; } names[] = {
 			{ "a", 1, 0 }, { "", 0, -EPROTO }, { "a\0b", 3, -EPROTO },
 		};
 		for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-			RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1);
+			RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, 0); buf_u32(&b, 1);
 			buf_u16(&b, (uint16_t)names[k].n); buf_put(&b, names[k].s, names[k].n);
 			int rc = job_decode_result(b.data, b.len, &r);
 			T_CHECK(rc == names[k].want, "unsent name %zu: %d", k, rc);
@@ -575,7 +801,7 @@ int main(void)
 			buf_free(&b);
 		}
 		/* a failing decode after names were allocated frees them (ASan) */
-		RES_HEAD(); buf_u32(&b, 0); buf_u32(&b, 1); buf_put(&b, res_missing[0], 32);
+		RES_HEAD(); buf_u32(&b, 0); buf_u8(&b, 0); buf_u32(&b, 1); buf_put(&b, res_missing[0], 32);
 		buf_u32(&b, 1); buf_u16(&b, 1); buf_u8(&b, 'x'); buf_u8(&b, 0);
 		T_CHECK(job_decode_result(b.data, b.len, &r) == -EPROTO && !r.missing && !r.unsent,
 			"trailing after names");
@@ -817,6 +1043,7 @@ int main(void)
 		T_CHECK(job_stream(0) != 0 && job_stream(0xfffffffeull) != 0 &&
 			job_stream(UINT64_MAX) != 0 && job_stream(1) != job_stream(2), "stream");
 	}
+	t_dep_pack();
 	/* TEST_JOB_SEEDS=DIR writes the messages as fuzz seeds
 	 * (tests/fuzz/seeds/fuzz_job is made so). */
 	const char *seeds = getenv("TEST_JOB_SEEDS");

@@ -185,12 +185,13 @@ int main(void)
 	T_CASE("input_suffix") {
 		T_CHECK(policy_input_suffix_ok("a.c") && policy_input_suffix_ok("s/a.cpp") &&
 			policy_input_suffix_ok("a.C") && policy_input_suffix_ok("a.s") &&
-			policy_input_suffix_ok("a.i") && policy_input_suffix_ok("x/y.ii"),
-			"a source suffix refused");
+			policy_input_suffix_ok("a.i") && policy_input_suffix_ok("x/y.ii") &&
+			policy_input_suffix_ok("a.S") && policy_input_suffix_ok("a.sx"),
+			"a source suffix refused (.S: a tree job's, preprocessed on the board)");
 		T_CHECK(!policy_input_suffix_ok("x.lds") && !policy_input_suffix_ok("a.f") &&
 			!policy_input_suffix_ok("a") && !policy_input_suffix_ok("a.c/b") &&
 			!policy_input_suffix_ok("a.o") && !policy_input_suffix_ok("a.") &&
-			!policy_input_suffix_ok("a.S") && !policy_input_suffix_ok(NULL),
+			!policy_input_suffix_ok("a.sxx") && !policy_input_suffix_ok(NULL),
 			"a non-source suffix accepted");
 		char *a1[] = { "-c", "-x", "c++" }, *a2[] = { "-c" }, *a3[] = { "-xnone", "-c" };
 		T_CHECK(policy_job_lang(a1, 3) && !strcmp(policy_job_lang(a1, 3), "c++") &&

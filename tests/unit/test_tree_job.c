@@ -5,7 +5,9 @@
  * (the wire's inputs as a checked manifest; hostile ones refused), and
  * tree_build()'s own dirs (the compile's cwd made root's, the outputs'
  * dirs given to the job's ids; refused where they meet a mount point or a
- * manifest symlink or file).
+ * manifest symlink or file), and the board's input table
+ * (tree_wire_resolve: definitions kept, refs made whole, generations, an
+ * unknown id stale, never guessed, the text bound).
  */
 #include "tree.h"
 #include "../lib/test.h"
@@ -16,6 +18,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +54,13 @@ static const struct {
 	{ "args_wp_other", A("-x", "c", "-c", "-Wp,-MD,a.d,-include,/etc/x"), -EPERM },
 	{ "args_linker", A("-x", "c", "-c", "-Wl,-T,x"), -EPERM },
 	{ "args_specs", A("-x", "c", "-c", "-specs=/w/s"), -EPERM },
+	/* a .S: gas after the board's cpp, the assembler's allow-list */
+	{ "args_asm_cpp", A("-x", "assembler-with-cpp", "-D__ASSEMBLY__", "-Iinclude",
+			    "-Wp,-MMD,arch/.a.o.d", "-Wa,--noexecstack", "-c"), 0 },
+	{ "args_asm_cpp_attached", A("-xassembler-with-cpp", "-c"), 0 },
+	{ "args_asm_cpp_bad_wa", A("-x", "assembler-with-cpp", "-Wa,-a=/etc/x", "-c"), -EPERM },
+	{ "args_asm_cpp_two_x", A("-x", "assembler-with-cpp", "-x", "c", "-c"), -EPERM },
+	{ "args_asm_cpp_x_last", A("-c", "-x"), -EPERM },
 };
 
 static void t_args(void)
@@ -233,6 +244,173 @@ static void t_dirs(void)
 	}
 }
 
+/* ---- the board's input table ---- */
+
+/* A JOB's tree part as the decoder leaves it: in[] and ref[] malloc'd. */
+static void dict_job(struct job_tree *t, uint64_t gen, size_t nin, const char *const *path,
+		     const uint32_t *id, size_t nref, const uint32_t *ref)
+{
+	memset(t, 0, sizeof *t);
+	t->dict_gen = gen;
+	t->in = calloc(nin + 1, sizeof *t->in);
+	t->ref = nref ? malloc(nref * sizeof *t->ref) : NULL;
+	t->nin = nin;
+	t->nref = nref;
+	for (size_t i = 0; i < nin; i++) {
+		t->in[i].kind = JOB_IN_FILE;
+		t->in[i].path = path[i];
+		t->in[i].path_len = (uint32_t)strlen(path[i]);
+		t->in[i].hash[0] = (uint8_t)(i + 1);
+		t->in[i].size = i;
+		t->in[i].mode = 0644;
+		t->in[i].id = id[i];
+	}
+	if (nref)
+		memcpy(t->ref, ref, nref * sizeof *ref);
+}
+
+static void dict_job_free(struct job_tree *t)
+{
+	free(t->in);
+	free(t->ref);
+}
+
+/* The path of t's input i as a string (tests: short paths). */
+static const char *in_path(const struct job_tree *t, size_t i)
+{
+	static char p[64];
+	snprintf(p, sizeof p, "%.*s", (int)t->in[i].path_len, t->in[i].path);
+	return p;
+}
+
+static void t_dict(void)
+{
+	const uint64_t g1 = 0xabcd000000000005ull;
+	struct tree_dict *d = tree_dict_new();
+	struct job_tree t;
+	struct manifest m;
+	char why[200] = "";
+	size_t n;
+	uint64_t bytes, gen;
+
+	T_CASE("dict_defs_then_refs") {
+		const char *p[] = { "/w/a.h", "/w/b.h", "/w/n.h" };
+		const uint32_t id[] = { 0, 9, JOB_DICT_NONE };
+		dict_job(&t, g1, 3, p, id, 0, NULL);
+		T_CHECK(d && tree_wire_resolve(d, &t, why, sizeof why) == 0 && t.nin == 3, "%s", why);
+		dict_job_free(&t);
+		tree_dict_stats(d, &n, &bytes, &gen);
+		T_CHECK(n == 2 && bytes == 12 && gen == g1, "kept %zu %llu", n,
+			(unsigned long long)bytes);
+		/* the next job: a ref to each and one new definition */
+		const char *p2[] = { "/w/c.c" };
+		const uint32_t id2[] = { 1 }, ref[] = { 0, 9 };
+		dict_job(&t, g1, 1, p2, id2, 2, ref);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "%s", why);
+		T_CHECK(t.nin == 3 && t.nref == 0 && !t.ref, "made whole: %zu", t.nin);
+		if (t.nin == 3) {
+			T_CHECK(!strcmp(in_path(&t, 1), "/w/a.h") && t.in[1].hash[0] == 1 &&
+				t.in[1].size == 0 && t.in[1].id == 0, "ref 0: %s", in_path(&t, 1));
+			T_CHECK(!strcmp(in_path(&t, 2), "/w/b.h") && t.in[2].hash[0] == 2 &&
+				t.in[2].size == 1, "ref 9: %s", in_path(&t, 2));
+			T_CHECK(tree_wire_manifest(&t, &m, why, sizeof why) == 0, "manifest: %s", why);
+			manifest_free(&m);
+		}
+		dict_job_free(&t);
+	}
+	T_CASE("dict_unknown_id_stale") {
+		const char *p[] = { "/w/e.h" };
+		const uint32_t id[] = { 20 }, ref[] = { 0, 21 };
+		dict_job(&t, g1, 1, p, id, 2, ref);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == -ESTALE, "stale");
+		T_CHECK(t.nin == 1 && t.nref == 2, "t unchanged");
+		T_CHECK(strstr(why, "1 of 2 inputs"), "why: %s", why);
+		dict_job_free(&t);
+		const uint32_t ref2[] = { 20 };
+		dict_job(&t, g1, 0, NULL, NULL, 1, ref2);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0 && t.nin == 1 &&
+			!strcmp(in_path(&t, 0), "/w/e.h"), "the stale job's definitions kept");
+		dict_job_free(&t);
+	}
+	T_CASE("dict_duplicate_refused_by_manifest") {
+		const char *p[] = { "/w/a.h" };
+		const uint32_t id[] = { JOB_DICT_NONE }, ref[] = { 0 };
+		dict_job(&t, g1, 1, p, id, 1, ref);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "%s", why);
+		T_CHECK(tree_wire_manifest(&t, &m, why, sizeof why) == -EINVAL, "duplicate path");
+		dict_job_free(&t);
+	}
+	T_CASE("dict_generations") {
+		const uint32_t ref[] = { 0 };
+		/* older counter, same base: refs stale, definitions ignored */
+		const char *p[] = { "/w/old.h" };
+		const uint32_t id[] = { 0 };
+		dict_job(&t, g1 - 1, 1, p, id, 0, NULL);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "an older job, whole");
+		dict_job_free(&t);
+		dict_job(&t, g1, 0, NULL, NULL, 1, ref);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0 &&
+			!strcmp(in_path(&t, 0), "/w/a.h"), "not overwritten by an older job");
+		dict_job_free(&t);
+		dict_job(&t, g1 - 1, 0, NULL, NULL, 1, ref);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == -ESTALE, "older refs stale");
+		dict_job_free(&t);
+		/* a newer counter empties the table */
+		dict_job(&t, g1 + 1, 0, NULL, NULL, 1, ref);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == -ESTALE, "newer: emptied");
+		dict_job_free(&t);
+		tree_dict_stats(d, &n, &bytes, &gen);
+		T_CHECK(n == 0 && bytes == 0 && gen == g1 + 1, "empty at %llx", (unsigned long long)gen);
+		/* another base (another hubd), even with a lower counter: emptied */
+		dict_job(&t, 0x1111000000000001ull, 1, p, id, 0, NULL);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "another hubd");
+		dict_job_free(&t);
+		tree_dict_stats(d, &n, &bytes, &gen);
+		T_CHECK(n == 1 && gen == 0x1111000000000001ull, "its table");
+		/* no table at all: nothing touched */
+		dict_job(&t, 0, 0, NULL, NULL, 0, NULL);
+		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "gen 0");
+		dict_job_free(&t);
+		tree_dict_stats(d, &n, &bytes, &gen);
+		T_CHECK(n == 1, "untouched");
+	}
+	T_CASE("dict_text_bound") {
+		/* 2100 paths of 4000 bytes are over JOB_DICT_BYTES: the last are
+		 * not kept, a ref to one is stale */
+		enum { N = 2100, L = 4000 };
+		char *big = malloc((size_t)N * (L + 1));
+		const char **p = malloc(N * sizeof *p);
+		uint32_t *id = malloc(N * sizeof *id);
+		T_CHECK(big && p && id, "malloc");
+		if (big && p && id) {
+			for (unsigned i = 0; i < N; i++) {
+				char *q = big + (size_t)i * (L + 1);
+				memset(q, 'x', L);
+				q[0] = '/';
+				snprintf(q + 1, 11, "%010u", i);
+				q[11] = 'x';
+				q[L] = 0;
+				p[i] = q;
+				id[i] = i;
+			}
+			dict_job(&t, g1 + 2, N, p, id, 0, NULL);
+			T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "%s", why);
+			dict_job_free(&t);
+			tree_dict_stats(d, &n, &bytes, &gen);
+			T_CHECK(n < N && bytes <= JOB_DICT_BYTES, "kept %zu, %llu bytes", n,
+				(unsigned long long)bytes);
+			const uint32_t ref[] = { N - 1 };
+			dict_job(&t, g1 + 2, 0, NULL, NULL, 1, ref);
+			T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == -ESTALE, "not kept: stale");
+			dict_job_free(&t);
+		}
+		free(big);
+		free(p);
+		free(id);
+	}
+	tree_dict_free(d);
+}
+
 int main(void)
 {
 	strcpy(root, "/tmp/test_tree_job.XXXXXX");
@@ -243,6 +421,7 @@ int main(void)
 	t_args();
 	t_wire();
 	t_dirs();
+	t_dict();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
 	if (system(cmd)) {
