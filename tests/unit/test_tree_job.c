@@ -309,10 +309,13 @@ static void t_dict(void)
 		T_CHECK(tree_wire_resolve(d, &t, why, sizeof why) == 0, "%s", why);
 		T_CHECK(t.nin == 3 && t.nref == 0 && !t.ref, "made whole: %zu", t.nin);
 		if (t.nin == 3) {
-			T_CHECK(!strcmp(in_path(&t, 1), "/w/a.h") && t.in[1].hash[0] == 1 &&
-				t.in[1].size == 0 && t.in[1].id == 0, "ref 0: %s", in_path(&t, 1));
-			T_CHECK(!strcmp(in_path(&t, 2), "/w/b.h") && t.in[2].hash[0] == 2 &&
-				t.in[2].size == 1, "ref 9: %s", in_path(&t, 2));
+			/* the refs first, the inputs sent whole last (in their
+			 * order: job.h toolchain_n names the last of them) */
+			T_CHECK(!strcmp(in_path(&t, 0), "/w/a.h") && t.in[0].hash[0] == 1 &&
+				t.in[0].size == 0 && t.in[0].id == 0, "ref 0: %s", in_path(&t, 0));
+			T_CHECK(!strcmp(in_path(&t, 1), "/w/b.h") && t.in[1].hash[0] == 2 &&
+				t.in[1].size == 1, "ref 9: %s", in_path(&t, 1));
+			T_CHECK(!strcmp(in_path(&t, 2), "/w/c.c"), "sent whole, last: %s", in_path(&t, 2));
 			T_CHECK(tree_wire_manifest(&t, &m, why, sizeof why) == 0, "manifest: %s", why);
 			manifest_free(&m);
 		}
