@@ -562,6 +562,8 @@ static int read_hash(int fd, struct filetab_id *fid, bool *moved, struct content
 	*moved = !id_eq(fid, &id2) || len != (size_t)st.st_size;
 	sha256(p, len, c->c.sha256);
 	c->c.size = len;
+	c->c.time_macros = len && (memmem(p, len, "__DATE__", 8) || memmem(p, len, "__TIME__", 8) ||
+				   memmem(p, len, "__TIMESTAMP__", 13));
 	t->st.bytes_hashed += len;
 	r = scan_lex(p, len, &c->c.dirs);
 out:

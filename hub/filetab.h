@@ -70,6 +70,7 @@ struct filetab_id {
 struct filetab_content {
 	uint8_t sha256[32];
 	uint64_t size;
+	bool time_macros;	/* the bytes name __DATE__, __TIME__ or __TIMESTAMP__ */
 	struct scan_directives dirs;
 };
 
