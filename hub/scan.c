@@ -416,10 +416,19 @@ static int resolve(struct job *jb, const struct item *from, int kind, int form,
 static int push_item(struct job *jb, const char *spelled, int found, size_t in)
 {
 	char key[PATH_MAX + 16];
+	unsigned v = (unsigned)(found + 4);	/* >= 0: FOUND_* are -1..-4 */
+	size_t sl = strlen(spelled);
 	void **slot;
 	int k;
 
-	snprintf(key, sizeof key, "%d|%s", found, spelled);
+	/* (found, spelled) as 4 hex digits then the name: no printf per include */
+	if (v > 0xffff || sl + 5 > sizeof key)
+		snprintf(key, sizeof key, "%d|%s", found, spelled);	/* '|' is no hex digit */
+	else {
+		for (int i = 3; i >= 0; i--, v >>= 4)
+			key[i] = "0123456789abcdef"[v & 15];
+		memcpy(key + 4, spelled, sl + 1);
+	}
 	if ((k = smap_put(&jb->visited, key, &slot)) <= 0)
 		return k;
 	if (GROW(jb->items, jb->nitems))
