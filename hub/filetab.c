@@ -37,6 +37,9 @@ struct node {
 	struct lru_node lru;
 	uint64_t hash;
 	uint32_t epoch;
+	uint32_t mark_epoch;	/* mark is this job's when == epoch and has_mark */
+	bool has_mark;
+	size_t mark;
 	int err;		/* 0, or the errno of lstat */
 	bool racy;		/* timestamps within racy_ns of the check */
 	bool neg_ok;		/* absent: neg_dir is the parent's identity then */
@@ -643,6 +646,23 @@ hit:
 	t->st.hits++;
 	*out = &c->c;
 	return 0;
+}
+
+bool filetab_mark_get(const struct filetab_file *f, size_t *v)
+{
+	const struct node *n = f->node;
+	if (!n->has_mark || n->mark_epoch != n->epoch)
+		return false;
+	*v = n->mark;
+	return true;
+}
+
+void filetab_mark_set(const struct filetab_file *f, size_t v)
+{
+	struct node *n = f->node;
+	n->has_mark = true;
+	n->mark_epoch = n->epoch;
+	n->mark = v;
 }
 
 void filetab_get_stats(const struct filetab *t, struct filetab_stats *s)

@@ -123,4 +123,11 @@ int filetab_content(struct filetab *t, const struct filetab_file *f,
 
 void filetab_get_stats(const struct filetab *t, struct filetab_stats *s);
 
+/* One value per path for the owner's own use within a job (the scanner:
+ * the path's input index), kept on the table's entry so a path seen again
+ * is known without hashing its name: f from a lookup in this job. get:
+ * true and *v if set in this job (any earlier job's value is gone). */
+bool filetab_mark_get(const struct filetab_file *f, size_t *v);
+void filetab_mark_set(const struct filetab_file *f, size_t v);
+
 #endif

@@ -214,8 +214,12 @@ static void take_file(struct job *jb, const char *spelled, int found, const stru
 	int k;
 
 	walk_commit(jb);
-	if ((k = input_put(jb, f->phys, &i)) < 0)
+	if (filetab_mark_get(f, &i))
+		k = 0;	/* this job's input already: no map lookup */
+	else if ((k = input_put(jb, f->phys, &i)) < 0)
 		return job_oom(jb, k);
+	else
+		filetab_mark_set(f, i);
 	if (k == 1) {
 		int e;
 		if (GROW(jb->cont, i))
