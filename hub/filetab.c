@@ -37,6 +37,9 @@ struct node {
 	struct lru_node lru;
 	uint64_t hash;
 	uint32_t epoch;
+	uint32_t mark_epoch;	/* mark is this job's when == epoch and has_mark */
+	bool has_mark;
+	size_t mark;
 	int err;		/* 0, or the errno of lstat */
 	bool racy;		/* timestamps within racy_ns of the check */
 	bool neg_ok;		/* absent: neg_dir is the parent's identity then */
@@ -60,12 +63,20 @@ struct filetab {
 	struct filetab_stats st;
 };
 
-static uint64_t hash_str(const char *s)
+#define HASH_BASIS 1469598103934665603ull	/* hash_str("") */
+
+/* FNV-1a of s, continued from h: hash_more(hash_str(a), b) = hash_str(a b),
+ * so a walk hashes each component once, not its whole path again. */
+static uint64_t hash_more(uint64_t h, const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
 	return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	return hash_more(HASH_BASIS, s);
 }
 
 static uint64_t hash_id(const struct filetab_id *id)
@@ -308,11 +319,10 @@ static int node_lstat(struct filetab *t, struct node *n, const struct node *pare
 	return 0;
 }
 
-/* The node of `path` as checked in this job. */
-static int node_check(struct filetab *t, const char *path, const struct node *parent,
-		      struct node **out)
+/* The node of `path` (h = hash_str(path)) as checked in this job. */
+static int node_check_h(struct filetab *t, const char *path, uint64_t h,
+			const struct node *parent, struct node **out)
 {
-	uint64_t h = hash_str(path);
 	struct node *n = node_find(t, path, h);
 	int r;
 
@@ -333,6 +343,12 @@ done:
 	lru_touch(&t->lru, &n->lru);
 	*out = n;
 	return 0;
+}
+
+static int node_check(struct filetab *t, const char *path, const struct node *parent,
+		      struct node **out)
+{
+	return node_check_h(t, path, hash_str(path), parent, out);
 }
 
 void filetab_begin(struct filetab *t)
@@ -357,6 +373,7 @@ static void fill(struct filetab_file *f, struct node *n)
 struct walk {
 	char phys[PATH_MAX];
 	size_t pl;		/* strlen(phys); 0 means "/" */
+	uint64_t h;		/* hash_str(phys), phys as the string it is ("" for "/") */
 	char rest[PATH_MAX];
 	size_t ri;		/* next unread byte of rest */
 	struct node *dir;	/* the node of phys */
@@ -381,6 +398,7 @@ static int walk_step(struct filetab *t, struct walk *w, const char *c, bool last
 {
 	struct filetab_file f;
 	struct node *n;
+	uint64_t h;
 	int r;
 
 	if (strcmp(c, "..") == 0) {
@@ -392,13 +410,15 @@ static int walk_step(struct filetab *t, struct walk *w, const char *c, bool last
 			fn(arg, &f);
 		w->pl = (size_t)(strrchr(w->phys, '/') - w->phys);
 		w->phys[w->pl] = '\0';
+		w->h = hash_str(w->phys);
 		return node_check(t, w->pl ? w->phys : "/", NULL, &w->dir);
 	}
 	if (w->pl + 1 + strlen(c) + 1 > sizeof w->phys)
 		return -ENAMETOOLONG;
 	w->phys[w->pl] = '/';
 	strcpy(w->phys + w->pl + 1, c);
-	r = node_check(t, w->phys, w->dir, &n);
+	h = hash_more(w->h, w->phys + w->pl);
+	r = node_check_h(t, w->phys, h, w->dir, &n);
 	w->phys[w->pl] = '\0';
 	if (r)
 		return r;
@@ -415,6 +435,7 @@ static int walk_step(struct filetab *t, struct walk *w, const char *c, bool last
 		if (n->link[0] == '/') {
 			w->pl = 0;
 			w->phys[0] = '\0';
+			w->h = HASH_BASIS;
 			return node_check(t, "/", NULL, &w->dir);
 		}
 		return 0;
@@ -423,6 +444,7 @@ static int walk_step(struct filetab *t, struct walk *w, const char *c, bool last
 		return -ENOTDIR;
 	w->pl += 1 + strlen(c);
 	memcpy(w->phys, n->path, w->pl + 1);
+	w->h = h;
 	w->dir = n;
 	return 0;
 }
@@ -471,6 +493,7 @@ int filetab_resolve(struct filetab *t, const char *abspath, struct filetab_file 
 	memcpy(w.rest, abspath, al + 1);
 	w.ri = w.pl = 0;
 	w.phys[0] = '\0';
+	w.h = HASH_BASIS;
 	w.links = 0;
 	if ((r = node_check(t, "/", NULL, &w.dir)))
 		return r;
@@ -494,6 +517,7 @@ int filetab_resolve_at(struct filetab *t, const struct filetab_file *dir, const 
 	w.pl = strcmp(d->path, "/") ? pl : 0;
 	memcpy(w.phys, d->path, w.pl);
 	w.phys[w.pl] = '\0';
+	w.h = w.pl ? d->hash : HASH_BASIS;
 	w.links = 0;
 	w.dir = d;
 	return walk_run(t, &w, f, fn, arg);
@@ -541,6 +565,8 @@ static int read_hash(int fd, struct filetab_id *fid, bool *moved, struct content
 	*moved = !id_eq(fid, &id2) || len != (size_t)st.st_size;
 	sha256(p, len, c->c.sha256);
 	c->c.size = len;
+	c->c.time_macros = len && (memmem(p, len, "__DATE__", 8) || memmem(p, len, "__TIME__", 8) ||
+				   memmem(p, len, "__TIMESTAMP__", 13));
 	t->st.bytes_hashed += len;
 	r = scan_lex(p, len, &c->c.dirs);
 out:
@@ -620,6 +646,23 @@ hit:
 	t->st.hits++;
 	*out = &c->c;
 	return 0;
+}
+
+bool filetab_mark_get(const struct filetab_file *f, size_t *v)
+{
+	const struct node *n = f->node;
+	if (!n->has_mark || n->mark_epoch != n->epoch)
+		return false;
+	*v = n->mark;
+	return true;
+}
+
+void filetab_mark_set(const struct filetab_file *f, size_t v)
+{
+	struct node *n = f->node;
+	n->has_mark = true;
+	n->mark_epoch = n->epoch;
+	n->mark = v;
 }
 
 void filetab_get_stats(const struct filetab *t, struct filetab_stats *s)

@@ -70,6 +70,7 @@ struct filetab_id {
 struct filetab_content {
 	uint8_t sha256[32];
 	uint64_t size;
+	bool time_macros;	/* the bytes name __DATE__, __TIME__ or __TIMESTAMP__ */
 	struct scan_directives dirs;
 };
 
@@ -121,5 +122,12 @@ int filetab_content(struct filetab *t, const struct filetab_file *f,
 		    const struct filetab_content **c);
 
 void filetab_get_stats(const struct filetab *t, struct filetab_stats *s);
+
+/* One value per path for the owner's own use within a job (the scanner:
+ * the path's input index), kept on the table's entry so a path seen again
+ * is known without hashing its name: f from a lookup in this job. get:
+ * true and *v if set in this job (any earlier job's value is gone). */
+bool filetab_mark_get(const struct filetab_file *f, size_t *v);
+void filetab_mark_set(const struct filetab_file *f, size_t v);
 
 #endif

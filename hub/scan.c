@@ -13,6 +13,7 @@
  */
 #include "scan.h"
 #include "scan_cc.h"
+#include "scan_int.h"
 #include "scan_map.h"
 
 #include <errno.h>
@@ -25,111 +26,6 @@
 #define SCAN_DEFINE_DEPTH 8
 
 enum { FOUND_PRIMARY = -1, FOUND_INCLUDER = -2, FOUND_CWD = -3, FOUND_ABS = -4 };
-
-/* ---- the long-lived scanner ---- */
-
-struct remembered {
-	size_t n;
-	char **paths;
-};
-
-struct scan {
-	struct filetab *ft;
-	scan_run_fn run;
-	void *run_arg;
-	struct scan_chains *chains;
-	struct smap remember;		/* physical path → struct remembered */
-	size_t mem_cap;			/* the file table's configuration */
-	int64_t racy_ns;
-};
-
-static void remembered_free(void *p)
-{
-	struct remembered *r = p;
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->n; i++)
-		free(r->paths[i]);
-	free(r->paths);
-	free(r);
-}
-
-struct scan *scan_new(const struct scan_cfg *cfg)
-{
-	struct scan *s = calloc(1, sizeof *s);
-	struct filetab_cfg fc = { cfg ? cfg->mem_cap : 0, cfg ? cfg->racy_ns : -1 };
-	if (!s)
-		return NULL;
-	if (!(s->ft = filetab_new(&fc)) || !(s->chains = scan_chains_new())) {
-		filetab_free(s->ft);
-		free(s);
-		return NULL;
-	}
-	s->mem_cap = fc.mem_cap;
-	s->racy_ns = fc.racy_ns;
-	s->run = cfg && cfg->run ? cfg->run : scan_run_default;
-	s->run_arg = cfg ? cfg->run_arg : NULL;
-	return s;
-}
-
-void scan_free(struct scan *s)
-{
-	if (!s)
-		return;
-	scan_chains_free(s->chains);
-	smap_free(&s->remember, remembered_free);
-	filetab_free(s->ft);
-	free(s);
-}
-
-void scan_get_stats(const struct scan *s, struct filetab_stats *st)
-{
-	filetab_get_stats(s->ft, st);
-}
-
-int scan_drop_files(struct scan *s)
-{
-	struct filetab *t;
-	struct filetab_cfg fc = { s->mem_cap, s->racy_ns };
-	if (!(t = filetab_new(&fc)))
-		return -ENOMEM;
-	filetab_free(s->ft);
-	s->ft = t;
-	return 0;
-}
-
-int scan_remember(struct scan *s, const char *file, const char *const *paths, size_t n)
-{
-	void **slot;
-	struct remembered *r;
-	int k;
-
-	if (file[0] != '/')
-		return -EINVAL;
-	if ((k = smap_put(&s->remember, file, &slot)) < 0)
-		return k;
-	if (!(r = *slot) && !(r = *slot = calloc(1, sizeof *r)))
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		if (paths[i][0] != '/')
-			return -EINVAL;
-		for (j = 0; j < r->n && strcmp(r->paths[j], paths[i]); j++)
-			;
-		if (j < r->n)
-			continue;
-		if (r->n >= SCAN_REMEMBER_MAX)
-			return -E2BIG;
-		char **np = realloc(r->paths, (r->n + 1) * sizeof *np);
-		if (!np)
-			return -ENOMEM;
-		r->paths = np;
-		if (!(r->paths[r->n] = strdup(paths[i])))
-			return -ENOMEM;
-		r->n++;
-	}
-	return 0;
-}
 
 /* ---- one job ---- */
 
@@ -168,6 +64,7 @@ struct job {
 	struct walkrec *walk;
 	size_t nwalk;
 	const struct filetab_content **cont;	/* per input; NULL for dirs */
+	struct dirc **chd;	/* the chain's dirs by index (owned by dirs) */
 	int err;		/* the first hard error (-ENOMEM) */
 };
 
@@ -317,8 +214,12 @@ static void take_file(struct job *jb, const char *spelled, int found, const stru
 	int k;
 
 	walk_commit(jb);
-	if ((k = input_put(jb, f->phys, &i)) < 0)
+	if (filetab_mark_get(f, &i))
+		k = 0;	/* this job's input already: no map lookup */
+	else if ((k = input_put(jb, f->phys, &i)) < 0)
 		return job_oom(jb, k);
+	else
+		filetab_mark_set(f, i);
 	if (k == 1) {
 		int e;
 		if (GROW(jb->cont, i))
@@ -333,6 +234,7 @@ static void take_file(struct job *jb, const char *spelled, int found, const stru
 		jb->cont[i] = c;
 		memcpy(r->in[i].sha256, c->sha256, 32);
 		r->in[i].size = c->size;
+		r->time_macros |= c->time_macros;
 		r->in[i].mode = f->id.mode;
 		if (!(r->in[i].spelled = strdup(spelled)))
 			return job_oom(jb, -ENOMEM);
@@ -351,12 +253,13 @@ static void take_file(struct job *jb, const char *spelled, int found, const stru
 /* "dir" + "/" + name as gcc joins them ("" + name is name). */
 static int join(char *out, size_t len, const char *dir, size_t dl, const char *name)
 {
-	int k;
-	if (!dl)
-		k = snprintf(out, len, "%s", name);
-	else
-		k = snprintf(out, len, "%.*s%s%s", (int)dl, dir, dir[dl - 1] == '/' ? "" : "/", name);
-	return k < 0 || (size_t)k >= len ? -ENAMETOOLONG : 0;
+	size_t nl = strlen(name), sep = dl && dir[dl - 1] != '/';	/* no printf: once per probe */
+	if (dl + sep + nl >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, dir, dl);
+	out[dl] = '/';
+	memcpy(out + dl + sep, name, nl + 1);
+	return 0;
 }
 
 /* The found / not-found tail of a probe. */
@@ -447,7 +350,18 @@ static struct dirc *dir_get(struct job *jb, const char *dir, size_t dl)
 	return d;
 }
 
-/* Tries dir + name (spelled as gcc joins them). 1 found, 0 not, -errno. */
+/* Chain dir i of this job: dir_get() once, then by index (every probe). */
+static struct dirc *chain_dir(struct job *jb, size_t i)
+{
+	if (!jb->chd && !(jb->chd = calloc(jb->ch->n, sizeof *jb->chd)))
+		return NULL;
+	if (!jb->chd[i])
+		jb->chd[i] = dir_get(jb, jb->ch->dirs[i], strlen(jb->ch->dirs[i]));
+	return jb->chd[i];
+}
+
+/* Tries dir + name (spelled as gcc joins them); found >= 0: dir is chain
+ * dir `found`. 1 found, 0 not, -errno. */
 static int try_in(struct job *jb, const char *dir, size_t dl, const char *name, int found, bool follow)
 {
 	char sp[PATH_MAX];
@@ -457,7 +371,7 @@ static int try_in(struct job *jb, const char *dir, size_t dl, const char *name, 
 
 	if (join(sp, sizeof sp, dir, dl, name))
 		return 0;
-	if (!(d = dir_get(jb, dir, dl)))
+	if (!(d = found >= 0 ? chain_dir(jb, (size_t)found) : dir_get(jb, dir, dl)))
 		return -ENOMEM;
 	jb->res->probes++;
 	if (d->err)
@@ -506,10 +420,19 @@ static int resolve(struct job *jb, const struct item *from, int kind, int form,
 static int push_item(struct job *jb, const char *spelled, int found, size_t in)
 {
 	char key[PATH_MAX + 16];
+	unsigned v = (unsigned)(found + 4);	/* >= 0: FOUND_* are -1..-4 */
+	size_t sl = strlen(spelled);
 	void **slot;
 	int k;
 
-	snprintf(key, sizeof key, "%d|%s", found, spelled);
+	/* (found, spelled) as 4 hex digits then the name: no printf per include */
+	if (v > 0xffff || sl + 5 > sizeof key)
+		snprintf(key, sizeof key, "%d|%s", found, spelled);	/* '|' is no hex digit */
+	else {
+		for (int i = 3; i >= 0; i--, v >>= 4)
+			key[i] = "0123456789abcdef"[v & 15];
+		memcpy(key + 4, spelled, sl + 1);
+	}
 	if ((k = smap_put(&jb->visited, key, &slot)) <= 0)
 		return k;
 	if (GROW(jb->items, jb->nitems))
@@ -705,6 +628,7 @@ static void job_free(struct job *jb)
 	walk_drop(jb);
 	free(jb->walk);
 	free(jb->cont);
+	free(jb->chd);
 	smap_free(&jb->visited, NULL);
 	smap_free(&jb->inputs, NULL);
 	smap_free(&jb->links, NULL);

@@ -84,6 +84,8 @@ struct scan_result {
 	size_t scanned;		/* files whose directives were followed */
 	size_t probes;		/* candidate paths tried */
 	bool chain_asked;	/* the compiler was run for its search list */
+	bool time_macros;	/* an input's bytes (as hashed) name __DATE__, __TIME__
+				 * or __TIMESTAMP__ */
 	char err[256];
 };
 

@@ -8,9 +8,7 @@
  * warm, and one struct scan serves them all.
  */
 #include "scand.h"
-#include "sha256.h"
 #include "../lib/clock.h"
-#include "../lib/job.h"
 #include "../lib/log.h"
 
 #include <errno.h>
@@ -70,17 +68,6 @@ int scand_dir_check(const char *dir, char *why, size_t wlen)
 	return 0;
 }
 
-/* Which contents name a time macro, by SHA-256 (open addressing; emptied
- * when full): each content is read for it once, not per job. */
-#define TIMECACHE_SLOTS (1u << 16)
-struct timecache {
-	struct tc_slot {
-		uint8_t hash[32];
-		uint8_t state;	/* 0 empty, 1 no time macro, 2 one */
-	} *slot;
-	size_t used;
-};
-
 struct server {
 	struct scan *scan;
 	char dir[PATH_MAX - 32], sock[PATH_MAX];
@@ -90,7 +77,6 @@ struct server {
 	uint64_t start_ms, last_ms;
 	unsigned idle_s;
 	struct scand_stats st;
-	struct timecache tc;
 	dev_t sock_dev;		/* the socket we bound */
 	ino_t sock_ino;
 	bool sock_lost;		/* removed or replaced: not ours to unlink */
@@ -200,64 +186,6 @@ static void write_pid(const struct server *s)
 	}
 }
 
-/* ---- __DATE__ / __TIME__ ---- */
-
-static struct tc_slot *tc_find(struct timecache *tc, const uint8_t h[32])
-{
-	uint32_t k;
-
-	if (!tc->slot && !(tc->slot = calloc(TIMECACHE_SLOTS, sizeof *tc->slot)))
-		return NULL;
-	if (tc->used >= TIMECACHE_SLOTS / 2) {
-		memset(tc->slot, 0, TIMECACHE_SLOTS * sizeof *tc->slot);
-		tc->used = 0;
-	}
-	memcpy(&k, h, sizeof k);
-	for (uint32_t i = 0;; i++) {
-		struct tc_slot *e = &tc->slot[(k + i) & (TIMECACHE_SLOTS - 1)];
-		if (!e->state || !memcmp(e->hash, h, 32))
-			return e;
-	}
-}
-
-/* Whether the file (its content hash h) names a time macro; unreadable,
- * or changed since the scan: as if it did. */
-static bool file_names_time(struct timecache *tc, const char *path, const uint8_t h[32])
-{
-	static const char *const m[] = { "__DATE__", "__TIME__", "__TIMESTAMP__" };
-	struct tc_slot *e = tc_find(tc, h);
-	struct buf b = BUF_INIT;
-	uint8_t got[32];
-	bool yes = false;
-
-	if (e && e->state)
-		return e->state == 2;
-	if (buf_read_file(&b, path, JOB_BLOB_MAX) < 0) {
-		buf_free(&b);
-		return true;
-	}
-	sha256(b.data, b.len, got);
-	for (size_t i = 0; i < 3 && !yes; i++)
-		yes = b.len && memmem(b.data, b.len, m[i], strlen(m[i]));
-	buf_free(&b);
-	if (memcmp(got, h, 32))
-		return true;	/* changed: the next scan hashes it again */
-	if (e) {
-		memcpy(e->hash, h, 32);
-		e->state = yes ? 2 : 1;
-		tc->used++;
-	}
-	return yes;
-}
-
-static bool names_time(struct timecache *tc, const struct scan_result *r)
-{
-	for (size_t i = 0; i < r->nin; i++)
-		if (S_ISREG(r->in[i].mode) && file_names_time(tc, r->in[i].path, r->in[i].sha256))
-			return true;
-	return false;
-}
-
 /* ---- requests ---- */
 
 static int do_scan(struct server *s, const struct buf *in, struct buf *out)
@@ -278,7 +206,7 @@ static int do_scan(struct server *s, const struct buf *in, struct buf *out)
 	res.scan_us = now_us() - t0;
 	s->st.scans++;
 	if (res.rc == 0)
-		res.time_macros = names_time(&s->tc, &res.r);
+		res.time_macros = res.r.time_macros;	/* found as the file table hashed */
 	if (res.rc < 0) {
 		s->st.scan_errors++;
 		log_info("scan %s in %s: %s", q.argv[q.argc - 1], q.cwd, res.r.err);
@@ -546,6 +474,5 @@ int scand_main(int argc, char **argv)
 		 (unsigned long long)s.st.clients, (unsigned long long)s.st.scans,
 		 (unsigned long long)s.st.scan_errors, (unsigned long long)s.st.remembers);
 	scan_free(s.scan);
-	free(s.tc.slot);
 	return 0;
 }

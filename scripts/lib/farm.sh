@@ -156,8 +156,10 @@ farm_stop_daemons() {
 }
 
 # cpuacct cgroups (v1) for the hub side's CPU: every process started in one
-# (and everything it starts, daemons included) is counted.
-farm_cg_path() { echo "/sys/fs/cgroup/cpuacct/usbfarm-$1"; }
+# (and everything it starts, daemons included) is counted. The name carries
+# SIMFARM_TAG as namespaces do: two benches at once must not share (and
+# farm_cg_kill each other's daemons in) one cgroup.
+farm_cg_path() { echo "/sys/fs/cgroup/cpuacct/usbfarm-${SIMFARM_TAG:-}$1"; }
 farm_cg_make() { mkdir -p "$(farm_cg_path "$1")"; }
 farm_cg_run() {
 	local cg; cg=$(farm_cg_path "$1"); shift

@@ -109,6 +109,40 @@ static void t_hash_and_hits(void)
 		T_CHECK(stats(t).lstats == l1, "lstats grew within a job");
 		T_CHECK(l1 > l0, "not re-checked in a new job");
 	}
+	T_CASE("filetab: a content's time macros are found as it is hashed, and again when it changes") {
+		put("t.h", "int x; /* __DATE */\n");
+		age("t.h", 1000000100);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && !c->time_macros, "none in t.h");
+		put("t.h", "const char *s = __TIMESTAMP__;\n");
+		age("t.h", 1000000200);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && c->time_macros, "__TIMESTAMP__ not found");
+		put("t.h", "__DATE__\n");
+		age("t.h", 1000000300);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && c->time_macros, "__DATE__ not found");
+		put("t.h", "int y;\n");
+		age("t.h", 1000000400);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && !c->time_macros && same_sha(c, "int y;\n"),
+			"the old content's flag kept");
+	}
+	T_CASE("filetab: an owner's mark holds for its job only") {
+		struct filetab_file f, g;
+		size_t v = 0;
+		filetab_begin(t);
+		T_CHECK(filetab_resolve(t, path("a.h"), &f, NULL, NULL) == 0, "resolve");
+		T_CHECK(!filetab_mark_get(&f, &v), "a mark before any was set");
+		filetab_mark_set(&f, 7);
+		T_CHECK(filetab_resolve(t, path("a.h"), &g, NULL, NULL) == 0 &&
+			filetab_mark_get(&g, &v) && v == 7, "the same job's mark: %zu", v);
+		T_CHECK(filetab_resolve(t, path("t.h"), &g, NULL, NULL) == 0 &&
+			!filetab_mark_get(&g, &v), "another path's mark");
+		filetab_begin(t);
+		T_CHECK(filetab_resolve(t, path("a.h"), &g, NULL, NULL) == 0 &&
+			!filetab_mark_get(&g, &v), "an earlier job's mark kept");
+	}
 	T_CASE("filetab: a file rewritten with the same size and mtime is hashed again (ctime)") {
 		put("a.h", "#include <c.h>\n#pragma once\n");
 		age("a.h", 1000000000);
