@@ -248,7 +248,8 @@ static int manifest(const struct scan_result *r, const char *cwd, struct job_tre
 }
 
 /* Scans, learning a computed include once if the first scan has a gap: 0
- * (res set, *learned) or -1 with why. */
+ * (res set, *learned), DCC_TREE_LOCAL (no path would compile it as here)
+ * or DCC_TREE_TEXT, with why. */
 static int scan_job_inputs(const struct dcc_tree_call *c, const struct args_tree *at, int fd,
 			   struct scand_res *res, bool *learned, char *why, size_t wl)
 {
@@ -270,6 +271,14 @@ static int scan_job_inputs(const struct dcc_tree_call *c, const struct args_tree
 		snprintf(why, wl, "__DATE__/__TIME__/__TIMESTAMP__ in an input");
 		scan_result_free(&res->r);
 		return -1;
+	}
+	if (res->gas_reads && c->plan->lang == ARGS_LANG_ASM_CPP) {
+		/* the board would fail it (the file is not in the tree) and it
+		 * would be compiled twice: once, here */
+		snprintf(why, wl, "the assembler's .incbin/.include reads a file no scan names");
+		reasons_tell(why);	/* hubd counts every local compile by reason */
+		scan_result_free(&res->r);
+		return DCC_TREE_LOCAL;	/* the text path would send it too */
 	}
 	return 0;
 }
@@ -444,8 +453,11 @@ int dcc_tree_run(const struct dcc_tree_call *c, char *why, size_t wl)
 	}
 	if (scand_connect(c->self, &sfd, why, wl) < 0)
 		goto out;
-	if (scan_job_inputs(c, &at, sfd, &sr, &learned, why, wl) < 0)
+	if ((r = scan_job_inputs(c, &at, sfd, &sr, &learned, why, wl)) < 0) {
+		if (r != DCC_TREE_LOCAL)
+			r = DCC_TREE_TEXT;
 		goto out;
+	}
 	r = submit(c, &at, sfd, &sr, learned, why, wl);
 	scan_result_free(&sr.r);
 out:

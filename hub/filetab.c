@@ -567,6 +567,7 @@ static int read_hash(int fd, struct filetab_id *fid, bool *moved, struct content
 	c->c.size = len;
 	c->c.time_macros = len && (memmem(p, len, "__DATE__", 8) || memmem(p, len, "__TIME__", 8) ||
 				   memmem(p, len, "__TIMESTAMP__", 13));
+	c->c.gas_reads = len && (memmem(p, len, ".incbin", 7) || memmem(p, len, ".include", 8));
 	t->st.bytes_hashed += len;
 	r = scan_lex(p, len, &c->c.dirs);
 out:

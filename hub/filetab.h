@@ -71,6 +71,8 @@ struct filetab_content {
 	uint8_t sha256[32];
 	uint64_t size;
 	bool time_macros;	/* the bytes name __DATE__, __TIME__ or __TIMESTAMP__ */
+	bool gas_reads;		/* the bytes name .incbin or .include (gas reads a
+				 * file of its own: no scan or .d names it) */
 	struct scan_directives dirs;
 };
 

@@ -235,6 +235,7 @@ static void take_file(struct job *jb, const char *spelled, int found, const stru
 		memcpy(r->in[i].sha256, c->sha256, 32);
 		r->in[i].size = c->size;
 		r->time_macros |= c->time_macros;
+		r->gas_reads |= c->gas_reads;
 		r->in[i].mode = f->id.mode;
 		if (!(r->in[i].spelled = strdup(spelled)))
 			return job_oom(jb, -ENOMEM);

@@ -86,6 +86,7 @@ struct scan_result {
 	bool chain_asked;	/* the compiler was run for its search list */
 	bool time_macros;	/* an input's bytes (as hashed) name __DATE__, __TIME__
 				 * or __TIMESTAMP__ */
+	bool gas_reads;		/* an input's bytes name .incbin or .include */
 	char err[256];
 };
 

@@ -207,6 +207,8 @@ static int do_scan(struct server *s, const struct buf *in, struct buf *out)
 	s->st.scans++;
 	if (res.rc == 0)
 		res.time_macros = res.r.time_macros;	/* found as the file table hashed */
+	if (res.rc == 0)
+		res.gas_reads = res.r.gas_reads;
 	if (res.rc < 0) {
 		s->st.scan_errors++;
 		log_info("scan %s in %s: %s", q.argv[q.argc - 1], q.cwd, res.r.err);

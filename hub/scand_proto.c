@@ -145,7 +145,7 @@ int scand_encode_res(struct buf *b, const struct scand_res *x)
 	buf_u32(b, (uint32_t)x->rc);
 	buf_str(b, r->err);
 	buf_u64(b, x->scan_us);
-	buf_u8(b, x->time_macros);
+	buf_u8(b, (uint8_t)(x->time_macros | (x->gas_reads << 1)));	/* flags */
 	buf_u8(b, r->incomplete);
 	buf_u8(b, r->chain_asked);
 	buf_u64(b, r->remembered);
@@ -245,9 +245,10 @@ int scand_decode_res(const uint8_t *p, size_t len, struct scand_res *x)
 	tm = cur_u8(&c);
 	inc = cur_u8(&c);
 	asked = cur_u8(&c);
-	if (tm > 1 || inc > 1 || asked > 1 || x->rc > 0)
+	if (tm > 3 || inc > 1 || asked > 1 || x->rc > 0)
 		c.err = true;
-	x->time_macros = tm;
+	x->time_macros = tm & 1;
+	x->gas_reads = tm >> 1;
 	r->incomplete = inc;
 	r->chain_asked = asked;
 	r->remembered = cur_u64(&c);

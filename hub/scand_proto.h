@@ -50,6 +50,8 @@ struct scand_res {
 	/* an input names __DATE__, __TIME__ or __TIMESTAMP__ (a superset: the
 	 * bytes, not the tokens), or could not be checked */
 	bool time_macros;
+	/* an input names gas's .incbin or .include (a superset, the bytes) */
+	bool gas_reads;
 	struct scan_result r;	/* decode: malloc'd (scan_result_free) */
 };
 

@@ -247,6 +247,21 @@ if [ "$st1" != 0 ] && [ "$st1" = "$st2" ] && cmp -s "$FARM_TMP/bad.lerr" "$FARM_
 else
 	fail asm-cpp-error-parity "status $st1 locally, $st2 through dcc; stderr: $(diff "$FARM_TMP/bad.lerr" "$FARM_TMP/bad.ferr" | head -n 4 | tr '\n' ' ')"
 fi
+# a .S whose gas .incbin reads a file no scan names (the kernel's piggy.S):
+# compiled once, here, with its reason; never sent to fail on the board
+head -c 3000 /dev/urandom >"$C/blob.bin"
+printf '#include "v.h"\n\t.section .rodata\n\t.globl blob\nblob:\n\t.incbin "blob.bin"\n' >"$C/inc.S"
+chown -R "$FARM_USER:" "$C"
+(cd "$C" && as_user gcc -Iinc -c inc.S -o inc.ref.o) || fail asm-incbin-local-build "gcc failed"
+twice0=$(tree_twice) sent0=$(status_json | jq '.tree.sent')
+(cd "$C" && as_user "$DCC" gcc -Iinc -c inc.S -o inc.o 2>"$FARM_TMP/inc.ferr"); st=$?
+why=$(status_json | jq -r '[.tree.text_why // {}, .local_reasons.by_reason // {} | to_entries[] | select(.key | test("incbin")) | .value] | add // 0')
+if [ "$st" = 0 ] && cmp -s "$C/inc.ref.o" "$C/inc.o" && [ "$(tree_twice)" = "$twice0" ] &&
+	[ "$(status_json | jq '.tree.sent')" = "$sent0" ] && [ "$why" -ge 1 ]; then
+	ok asm-incbin-once-here
+else
+	fail asm-incbin-once-here "status $st, twice $twice0 -> $(tree_twice), sent $sent0 -> $(status_json | jq '.tree.sent'), reason count $why: $(status_json | jq -c '.tree.text_why, .local_reasons') $(head -c 300 "$FARM_TMP/inc.ferr")"
+fi
 
 # ---- the board's input table: a board's second job names the inputs it
 # was sent before by id, so its JOB is smaller than their paths alone; a

@@ -127,6 +127,20 @@ static void t_hash_and_hits(void)
 		filetab_begin(t);
 		T_CHECK(content_of(t, "t.h", &c) == 0 && !c->time_macros && same_sha(c, "int y;\n"),
 			"the old content's flag kept");
+		T_CHECK(!c->gas_reads, "no gas read in t.h");
+		put("t.h", "\t.section .rodata\n\t.incbin \"blob.bin\"\n");
+		age("t.h", 1000000500);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && c->gas_reads && !c->time_macros,
+			".incbin not found");
+		put("t.h", "#include <a.h>\n");
+		age("t.h", 1000000600);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && !c->gas_reads, "#include taken for gas's .include");
+		put("t.h", "\t.include \"m.inc\"\n");
+		age("t.h", 1000000700);
+		filetab_begin(t);
+		T_CHECK(content_of(t, "t.h", &c) == 0 && c->gas_reads, ".include not found");
 	}
 	T_CASE("filetab: an owner's mark holds for its job only") {
 		struct filetab_file f, g;
