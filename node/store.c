@@ -492,8 +492,6 @@ int st_lookup(struct store *st, const uint8_t *hash, struct blob **bp)
 	char name[68];
 	struct blob *b = st_find(st, hash);
 	struct stat sb;
-	uint8_t got[STORE_HASH_LEN];
-	uint64_t len;
 	int fd, r;
 
 	st_blob_name(hash, name);
@@ -512,27 +510,39 @@ int st_lookup(struct store *st, const uint8_t *hash, struct blob **bp)
 		close(fd);
 		return -ENOMEM;
 	}
-	if (!b->verified && st_vset_known(st, hash, &sb)) {
-		b->verified = true;	/* hashed sound by another process of this run */
-		st->s.trusted++;
-	}
-	if (!b->verified) {
-		if ((r = st_hash_fd(fd, got, &len)) < 0) {
-			close(fd);
+	if ((r = st_verify(st, fd, hash, &sb, &b->verified)) <= 0) {
+		close(fd);
+		if (r < 0)
 			return r;
-		}
-		st->s.verified_bytes += len;
-		if (memcmp(got, hash, STORE_HASH_LEN) || len != (uint64_t)sb.st_size) {
-			close(fd);
-			st_delete_corrupt(st, name, sb.st_ino);
-			st_drop(st, b);
-			return -ENOENT;
-		}
-		b->verified = true;
-		st_vset_add(st, hash, &sb);
+		st_delete_corrupt(st, name, sb.st_ino);
+		st_drop(st, b);
+		return -ENOENT;
 	}
 	*bp = b;
 	return fd;
+}
+
+int st_verify(struct store *st, int fd, const uint8_t hash[static STORE_HASH_LEN],
+	      const struct stat *sb, bool *verified)
+{
+	uint8_t got[STORE_HASH_LEN];
+	uint64_t len;
+	int r;
+
+	if (!*verified && st_vset_known(st, hash, sb)) {
+		*verified = true;	/* hashed sound by another process of this run */
+		st->s.trusted++;
+	}
+	if (*verified)
+		return 1;
+	if ((r = st_hash_fd(fd, got, &len)) < 0)
+		return r;
+	st->s.verified_bytes += len;
+	if (memcmp(got, hash, STORE_HASH_LEN) || len != (uint64_t)sb->st_size)
+		return 0;
+	*verified = true;
+	st_vset_add(st, hash, sb);
+	return 1;
 }
 
 int store_get(struct store *st, const uint8_t hash[static STORE_HASH_LEN], uint64_t *size)

@@ -104,10 +104,8 @@ int st_evict_x(struct store *st, struct blob *b)
 static int x_open(struct store *st, const uint8_t *hash, struct blob **bp)
 {
 	char xn[70], bn[68];
-	uint8_t got[STORE_HASH_LEN];
 	struct blob *b = st_find(st, hash);
 	struct stat sb, bs;
-	uint64_t len;
 	int fd, r;
 
 	st_x_name(hash, xn);
@@ -125,24 +123,13 @@ static int x_open(struct store *st, const uint8_t *hash, struct blob **bp)
 		return -ENOENT;	/* the blob itself is the one to ask for */
 	}
 	st_x_set(st, b, &sb);
-	if (!b->xverified && st_vset_known(st, hash, &sb)) {
-		b->xverified = true;	/* hashed sound by another process of this run */
-		st->s.trusted++;
-	}
-	if (!b->xverified) {
-		if ((r = st_hash_fd(fd, got, &len)) < 0) {
-			close(fd);
+	if ((r = st_verify(st, fd, hash, &sb, &b->xverified)) <= 0) {
+		close(fd);
+		if (r < 0)
 			return r;
-		}
-		st->s.verified_bytes += len;
-		if (memcmp(got, hash, STORE_HASH_LEN) || len != (uint64_t)sb.st_size) {
-			close(fd);
-			st_delete_corrupt(st, xn, sb.st_ino);
-			st_x_set(st, b, NULL);
-			return -ENOENT;
-		}
-		b->xverified = true;
-		st_vset_add(st, hash, &sb);
+		st_delete_corrupt(st, xn, sb.st_ino);
+		st_x_set(st, b, NULL);
+		return -ENOENT;
 	}
 	*bp = b;
 	return fd;

@@ -50,6 +50,12 @@ struct store {
 /* store.c */
 void st_blob_name(const uint8_t *hash, char name[static 68]);	/* "xx/<hex>" */
 int st_hash_fd(int fd, uint8_t out[static STORE_HASH_LEN], uint64_t *len);
+/* Whether fd, a name of hash (sb its stat), holds hash's bytes, checked
+ * once: *verified already, or the verified set knows it (trusted), or
+ * hashed now (then *verified and added to the set). 1 sound, 0 corrupt,
+ * -errno. */
+int st_verify(struct store *st, int fd, const uint8_t hash[static STORE_HASH_LEN],
+	      const struct stat *sb, bool *verified);
 struct blob *st_find(const struct store *st, const uint8_t *hash);
 struct blob *st_add(struct store *st, const uint8_t *hash, const struct stat *sb);
 void st_drop(struct store *st, struct blob *b);
