@@ -324,8 +324,10 @@ static void encode_answer(const struct job_spec *s, struct exec_result *er, uint
 	r.unsent = er->unsent;
 	r.nunsent = er->nunsent;
 	r.node_us = now_us() - t0;
-	if (s->tree)	/* the .d against the job's inputs (lib/job.h) */
-		(void)job_result_pack_dep(&r, s->t.in, s->t.nin, s->d.cwd);
+	/* the .d against the job's own inputs (lib/job.h), as the hub has
+	 * them: not the hub's toolchain, the last toolchain_n */
+	if (s->tree)
+		(void)job_result_pack_dep(&r, s->t.in, s->t.nin - s->t.toolchain_n, s->d.cwd);
 	int rc = job_encode_result(b, &r);
 	free(r.dep_buf);
 	if (rc < 0) {

@@ -48,9 +48,11 @@ build fallback-hubd-no-nodes-no-slots
 	ok no-slots-answers-failed || fail no-slots-answers-failed "$(status_json | jq -c .jobs)"
 stop_hubd
 
-# ---- nodes that do not have dcc's compiler: they offer only g++ and we use gcc
+# ---- nodes that do not have dcc's compiler: they offer only g++ and we use
+# gcc, and have no store, so the hub's own gcc cannot travel to them either
+# (with a store it does: tree_travel.sh)
 start_hubd --local-slots 1
-for i in 1 2 3; do start_noded "$i" --slots 2 --compilers g++; done
+for i in 1 2 3; do start_noded "$i" --slots 2 --compilers g++ --no-store; done
 if wait_for 200 nodes_up 3; then
 	build fallback-compiler-not-on-nodes
 	[ "$(remote_jobs_done)" -eq 0 ] && [ "$(status_json | jq '.jobs.remote')" -eq 0 ] &&

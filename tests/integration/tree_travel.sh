@@ -72,7 +72,9 @@ tree() { status_json | jq -r ".tree.$1"; }
 one() {
 	local f=$1 cc=gcc
 	case $f in *.cc) cc=g++ ;; esac
-	(cd "$S" && as_user env DCC_VERBOSE=1 "$DCC" $cc "${FLAGS[@]}" -c "$f" -o "out/${f%.*}.o" \
+	# -MD: the board packs the .d against the job's own inputs (not the
+	# toolchain's), or hubd refuses its result and the job is compiled here
+	(cd "$S" && as_user env DCC_VERBOSE=1 "$DCC" $cc "${FLAGS[@]}" -MD -c "$f" -o "out/${f%.*}.o" \
 		2>>"$2")
 }
 # build LOG [SRCS]: every source (or those), in parallel
