@@ -23,6 +23,7 @@ ifeq ($(origin CC),default)
 CC := cc
 endif
 FUZZCC  ?= clang
+COMMA   := ,
 AR      := ar
 
 # CROSS=aarch64-linux-gnu- (or arm-linux-gnueabihf-, any Debian cross
@@ -150,13 +151,24 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS) -o $@
 
-# libFuzzer harnesses: built with clang, ASan+UBSan, against the library sources.
+# libFuzzer harnesses: built with clang, ASan+UBSan, against the library
+# sources, which are compiled once (instrumented, no fuzzer main) into
+# build/fuzz/libfuzz.a that every harness links: not once per harness.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -Ilib -Ihub -Inode $(PKG_CFLAGS)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HUB_SRC) $(NODE_SRC)
+FUZZ_OBJ_FLAGS := $(subst -fsanitize=fuzzer$(COMMA),-fsanitize=fuzzer-no-link$(COMMA),$(FUZZ_FLAGS)) -MMD -MP
+FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC) $(HUB_SRC) $(NODE_SRC))
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZCC) $(FUZZ_OBJ_FLAGS) -c $< -o $@
+build/fuzz/libfuzz.a: $(FUZZ_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzz.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)$(FUZZCC) $(FUZZ_FLAGS) $< $(LIB_SRC) $(HUB_SRC) $(NODE_SRC) $(LDLIBS) -o $@
+	$(Q)$(FUZZCC) $(FUZZ_FLAGS) $< build/fuzz/libfuzz.a $(LDLIBS) -o $@
+-include $(shell find build/fuzz/obj -name '*.d' -type f 2>/dev/null)
 fuzzers: $(FUZZERS)
 
 FUZZ_TIME ?= 60

@@ -9,6 +9,7 @@
  */
 #include "ident.h"
 #include "ident_run.h"
+#include "clock.h"
 #include "log.h"
 #include "privsep.h"
 
@@ -33,6 +34,7 @@ struct entry {
 	off_t size;
 	struct timespec mtime;
 	bool cacheable, pending;
+	uint64_t retry_ms;	/* a timed-out answer: asked again after this */
 	struct ident_result res;
 	uint64_t *tags;
 	size_t ntags, cap;
@@ -151,8 +153,13 @@ static struct entry *find(uid_t uid, const char *path, const struct stat *st)
 		if (e->cacheable && e->uid == uid && e->dev == st->st_dev &&
 		    e->ino == st->st_ino && e->size == st->st_size &&
 		    e->mtime.tv_sec == st->st_mtim.tv_sec &&
-		    e->mtime.tv_nsec == st->st_mtim.tv_nsec && !strcmp(e->path, path))
+		    e->mtime.tv_nsec == st->st_mtim.tv_nsec && !strcmp(e->path, path)) {
+			if (!e->pending && e->res.rc == -ETIMEDOUT && now_ms() >= e->retry_ms) {
+				entry_free(e);	/* a loaded machine, not the compiler: ask again */
+				return NULL;
+			}
 			return e;
+		}
 	return NULL;
 }
 
@@ -252,6 +259,9 @@ static void deliver(struct entry *e, ident_done_fn cb, void *user)
 	for (size_t i = 0; i < n; i++)
 		cb(tags[i], &e->res, user);
 	free(tags);
+	/* a timeout is kept a while (jobs meanwhile compile locally without
+	 * waiting for it), then asked again: not for as long as hubd runs */
+	e->retry_ms = now_ms() + IDENT_RETRY_MS;
 	if (!e->cacheable || rc == -EBUSY || rc == -EAGAIN || rc == -EIO || rc == -ENOMEM)
 		entry_free(e);
 }

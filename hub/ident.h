@@ -31,6 +31,7 @@
  * in a session of its own is the client's own process, as when the client
  * runs it. */
 #define IDENT_TIMEOUT_MS 12000
+#define IDENT_RETRY_MS 30000	/* a timed-out identification is tried again after */
 #define IDENT_MAX_RUNNING 8	/* identifications at once */
 #define IDENT_MAX_PER_UID 4	/* of them for one client uid */
 #define IDENT_CACHE_MAX 256	/* cached identities (oldest evicted) */
