@@ -87,33 +87,15 @@ out:
 	return rc;
 }
 
+/* The one decoder: dict NULL for none (lzo1x_decompress_safe), else its
+ * tail (dict_tail) as the preset dictionary. */
+static int decompress(const uint8_t *src, size_t len, size_t max, const void *dict,
+		      size_t dlen, uint8_t **out, size_t *out_len);
+
 int lz_decompress(const uint8_t *src, size_t len, size_t max, uint8_t **out,
 		  size_t *out_len)
 {
-	struct cursor c = cur_init(src, len);
-	uint32_t raw = cur_u32(&c);
-	lzo_uint dl;
-	uint8_t *dst;
-
-	*out = NULL;
-	*out_len = 0;
-	pthread_once(&lz_once, lz_init);
-	if (c.err || !lz_ok)
-		return -EBADMSG;
-	if (raw > max)
-		return -EMSGSIZE;
-	dst = malloc(raw ? raw : 1);
-	if (!dst)
-		return -ENOMEM;
-	dl = raw;
-	if (lzo1x_decompress_safe(src + LZ_HDR, len - LZ_HDR, dst, &dl, NULL) != LZO_E_OK ||
-	    dl != raw) {
-		free(dst);
-		return -EBADMSG;
-	}
-	*out = dst;
-	*out_len = raw;
-	return 0;
+	return decompress(src, len, max, NULL, 0, out, out_len);
 }
 
 /* ---- with a preset dictionary ---- */
@@ -164,10 +146,18 @@ int lz_compress_dict(const void *src, size_t len, const void *dict, size_t dlen,
 int lz_decompress_dict(const uint8_t *src, size_t len, size_t max, const void *dict, size_t dlen,
 		       uint8_t **out, size_t *out_len)
 {
+	dict_tail(&dict, &dlen);
+	return decompress(src, len, max, dict, dlen, out, out_len);
+}
+
+static int decompress(const uint8_t *src, size_t len, size_t max, const void *dict,
+		      size_t dlen, uint8_t **out, size_t *out_len)
+{
 	struct cursor c = cur_init(src, len);
 	uint32_t raw = cur_u32(&c);
 	lzo_uint dl;
 	uint8_t *dst;
+	int e;
 
 	*out = NULL;
 	*out_len = 0;
@@ -176,14 +166,14 @@ int lz_decompress_dict(const uint8_t *src, size_t len, size_t max, const void *d
 		return -EBADMSG;
 	if (raw > max)
 		return -EMSGSIZE;
-	dict_tail(&dict, &dlen);
 	dst = malloc(raw ? raw : 1);
 	if (!dst)
 		return -ENOMEM;
 	dl = raw;
-	if (lzo1x_decompress_dict_safe(src + LZ_HDR, len - LZ_HDR, dst, &dl, NULL, dict, dlen) !=
-		    LZO_E_OK ||
-	    dl != raw) {
+	e = dict ? lzo1x_decompress_dict_safe(src + LZ_HDR, len - LZ_HDR, dst, &dl, NULL,
+					      dict, dlen)
+		 : lzo1x_decompress_safe(src + LZ_HDR, len - LZ_HDR, dst, &dl, NULL);
+	if (e != LZO_E_OK || dl != raw) {
 		free(dst);
 		return -EBADMSG;
 	}
